@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Run-time configuration and map value layouts shared by every datapath
+ * object and by the userspace loaders. The configuration lives in the
+ * one-entry array map mm_config_map, so the agent (and the tests) change it
+ * without reloading anything.
+ */
+#ifndef MESHMON_CONFIG_H
+#define MESHMON_CONFIG_H
+
+#include "records.h"
+
+/* mm_config.event_mask bits: one per enum mm_event_type value. */
+#define MM_EVENT_BIT(type) (1u << (type))
+#define MM_EVENT_MASK_DEFAULT                                                          \
+	(MM_EVENT_BIT(MM_EVENT_DROP) | MM_EVENT_BIT(MM_EVENT_TRACE) |                  \
+	 MM_EVENT_BIT(MM_EVENT_TCP_PROBE))
+
+#define MM_AGG_FLAGS_DEFAULT (MM_TCP_SYN | MM_TCP_FIN | MM_TCP_RST)
+#define MM_AGG_INTERVAL_DEFAULT_NS (5ull * 1000 * 1000 * 1000)
+
+/* mm_config.kernel_drop_scope */
+#define MM_KDROP_SCOPE_MONITORED 0 /* only monitored netns / interfaces (mm_kdrop_scope map) */
+#define MM_KDROP_SCOPE_ALL 1       /* every drop on the host */
+
+struct mm_config {
+	__u32 capture_len;      /* bytes of each packet appended to trace/drop/capture
+				 * records: 0 = none, capped at the packet length and
+				 * MM_CAPTURE_MAX */
+	__u32 event_mask;       /* MM_EVENT_BIT() of the record types to emit; debug
+				 * records need MM_EVENT_BIT(MM_EVENT_DEBUG) */
+	__u8 aggregation;       /* enum mm_aggregation_level */
+	__u8 agg_tcp_flags;     /* MM_TCP_* whose first sighting per direction is reported */
+	__u8 aggregate_drops;   /* 1: fold drops per flow and reason (default at maximum) */
+	__u8 kernel_drop_scope; /* MM_KDROP_SCOPE_* */
+	__u32 pad;
+	__u64 agg_interval_ns;  /* medium/maximum: report a flow at most once per interval */
+	__u64 rate_per_cpu;     /* token bucket refill, records per second per CPU; 0 = off */
+	__u64 burst_per_cpu;    /* bucket size per CPU */
+	__u64 probe_interval_ns; /* tcp_probe periodic reports */
+};
+_Static_assert(sizeof(struct mm_config) == 48, "mm_config layout");
+
+/* Per-CPU token bucket (mm_rate_bucket map). Tokens are in units of 1e-9 record. */
+struct mm_rate_bucket {
+	__u64 tokens_nano;
+	__u64 last_ns;
+};
+
+/* Traffic counters (mm_traffic per-CPU array): index = MM_TRAFFIC_INDEX(dir, reason). */
+#define MM_TRAFFIC_REASONS 16 /* reason 0 = forwarded, else enum mm_drop_reason */
+#define MM_TRAFFIC_INDEX(dir, reason) ((dir) * MM_TRAFFIC_REASONS + (reason))
+#define MM_TRAFFIC_SLOTS (3 * MM_TRAFFIC_REASONS) /* by enum mm_direction */
+struct mm_traffic_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/*
+ * Flow table (LRU hash mm_flows), keyed by the tuple as seen in a flow's first
+ * packet plus the interface: each observation point tracks its own flows.
+ */
+struct mm_flow_key {
+	struct mm_tuple tuple;
+	__u32 ifindex;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct mm_flow_key) == 48, "mm_flow_key layout");
+
+/* Per direction: 0 = original (the first packet's), 1 = reply. */
+struct mm_flow_entry {
+	__u64 created_ns;
+	__u64 last_seen_ns;
+	__u64 last_report_ns[2];
+	__u32 folded[2];      /* packets not reported since the last trace */
+	__u32 flow_id;
+	__u8 seen_flags[2];   /* TCP flags seen so far, per direction */
+	__u8 pad[2];
+};
+
+/* Drop aggregation (LRU hash mm_drop_agg): per flow and reason. */
+struct mm_drop_agg_key {
+	struct mm_flow_key flow;
+	__u32 reason;
+	__u32 source;
+};
+struct mm_drop_agg_entry {
+	__u64 last_report_ns;
+	__u32 folded;
+	__u32 pad;
+};
+
+/*
+ * Deny rules. Userspace compiles up to MM_DENY_MAX rules into:
+ * - mm_deny_rules: array of struct mm_deny_rule, index = bit number;
+ * - mm_deny_src / mm_deny_dst: LPM tries over IPv6 and v4-mapped IPv4
+ *   addresses, each prefix mapping to the bitmap of every rule whose source
+ *   (destination) prefix contains it, rules without one included at ::/0.
+ * A packet matches the rules in src_bits & dst_bits whose proto, ports and
+ * direction also match; the lowest bit wins.
+ */
+#define MM_DENY_MAX 64
+
+struct mm_deny_rule {
+	__u32 id;       /* user-facing rule id, reported as ext_error; 0 = unused slot */
+	__u8 proto;     /* 0 = any */
+	__u8 direction; /* enum mm_direction */
+	__u16 sport;    /* 0 = any */
+	__u16 dport;    /* 0 = any */
+	__u8 family;    /* 0 = any, else MM_FAMILY_IPV4 / MM_FAMILY_IPV6 */
+	__u8 pad[3];
+};
+
+struct mm_lpm_key {
+	__u32 prefixlen; /* over the 128-bit address; IPv4 is mapped as ::ffff:a.b.c.d */
+	__u8 addr[16];
+};
+
+#endif /* MESHMON_CONFIG_H */

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Emitting records: configuration lookup, the per-CPU token bucket, perf
+ * output with loss counting, and the drop-site stamp. Every record that the
+ * datapath decided to emit and could not is counted in mm_stats.
+ */
+#ifndef MESHMON_EMIT_BPF_H
+#define MESHMON_EMIT_BPF_H
+
+#include "maps.bpf.h"
+
+#define MM_NSEC_PER_SEC 1000000000ull
+
+static __always_inline void mm_stat_add(__u32 stat, __u64 n)
+{
+	__u64 *slot = bpf_map_lookup_elem(&mm_stats, &stat);
+
+	if (slot)
+		*slot += n;
+}
+
+static __always_inline const struct mm_config *mm_config_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&mm_config_map, &zero);
+}
+
+static __always_inline int mm_type_enabled(const struct mm_config *cfg, __u32 type)
+{
+	return type < 32 && (cfg->event_mask & MM_EVENT_BIT(type));
+}
+
+/*
+ * Token bucket, one per CPU so that CPUs never contend (Cilium's single bucket
+ * races across CPUs). Tokens are counted in nano-records: refilling
+ * elapsed_ns * rate nano-records is exact integer arithmetic. Returns 1 when a
+ * record may be emitted; a refusal is counted in MM_STAT_RATE_LIMITED.
+ */
+static __always_inline int mm_rate_allow(const struct mm_config *cfg)
+{
+	__u64 rate = cfg->rate_per_cpu, cap, elapsed, now;
+	struct mm_rate_bucket *b;
+	__u32 zero = 0;
+
+	if (!rate)
+		return 1;
+	b = bpf_map_lookup_elem(&mm_rate_bucket, &zero);
+	if (!b)
+		return 1;
+	now = bpf_ktime_get_ns();
+	cap = (cfg->burst_per_cpu ? cfg->burst_per_cpu : 1) * MM_NSEC_PER_SEC;
+	elapsed = now - b->last_ns;
+	b->last_ns = now;
+	/* Clamp before multiplying so elapsed * rate cannot overflow. */
+	if (elapsed >= cap / rate)
+		b->tokens_nano = cap;
+	else if (b->tokens_nano + elapsed * rate > cap)
+		b->tokens_nano = cap;
+	else
+		b->tokens_nano += elapsed * rate;
+	if (b->tokens_nano < MM_NSEC_PER_SEC) {
+		mm_stat_add(MM_STAT_RATE_LIMITED, 1);
+		return 0;
+	}
+	b->tokens_nano -= MM_NSEC_PER_SEC;
+	return 1;
+}
+
+/*
+ * Write a record, with cap_len packet bytes appended by the kernel (only for
+ * program types whose ctx is an skb: tc, cgroup_skb). A failed write is the
+ * datapath's own loss and is counted.
+ */
+static __always_inline long mm_output(void *ctx, const void *rec, __u64 size, __u32 cap_len)
+{
+	long err = bpf_perf_event_output(ctx, &mm_events, ((__u64)cap_len << 32) | BPF_F_CURRENT_CPU,
+					 (void *)rec, size);
+
+	if (err)
+		mm_stat_add(MM_STAT_OUTPUT_FAILED, 1);
+	return err;
+}
+
+static __always_inline void mm_hdr_init(struct mm_notify_hdr *hdr, __u8 type, __u8 subtype,
+					__u8 source, __u8 version, __u32 flow_id)
+{
+	hdr->type = type;
+	hdr->subtype = subtype;
+	hdr->source = source;
+	hdr->version = version;
+	hdr->flow_id = flow_id;
+	hdr->ktime_ns = bpf_ktime_get_ns();
+}
+
+/*
+ * The id of the source file a macro is expanded in, from MM_SOURCE_FILES.
+ * clang folds __builtin_strcmp of literals, so this is a constant.
+ */
+#define MM__FILE_ID_OF(NAME, ID, FNAME) (__builtin_strcmp(__FILE_NAME__, FNAME) == 0) ? (ID):
+#define MM_FILE_ID (MM_SOURCE_FILES(MM__FILE_ID_OF) 0)
+
+/* Stamp a drop record with its drop site; fails to compile in an unlisted file. */
+#define MM_DROP_SITE(rec)                                                              \
+	do {                                                                           \
+		_Static_assert(MM_FILE_ID != 0,                                        \
+			       "add " __FILE_NAME__ " to MM_SOURCE_FILES in tables.h"); \
+		(rec)->file = MM_FILE_ID;                                              \
+		(rec)->line = __LINE__;                                                \
+	} while (0)
+
+#endif /* MESHMON_EMIT_BPF_H */

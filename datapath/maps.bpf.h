@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Maps shared by every datapath object. Each object declares them; the
+ * userspace loader creates them once (in the first object loaded) and makes
+ * the other objects reuse the same fds (bpf_map__reuse_fd), so there is one
+ * event ring set, one configuration, one token bucket and one set of counters.
+ *
+ * Full maps: mm_events is a per-CPU ring; when a CPU's ring is full the write
+ * fails and MM_STAT_OUTPUT_FAILED counts it (the kernel's PERF_RECORD_LOST
+ * arrives only with the next successful write).
+ */
+#ifndef MESHMON_MAPS_BPF_H
+#define MESHMON_MAPS_BPF_H
+
+#include "config.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} mm_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mm_config);
+} mm_config_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MM_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} mm_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mm_rate_bucket);
+} mm_rate_bucket SEC(".maps");
+
+#endif /* MESHMON_MAPS_BPF_H */

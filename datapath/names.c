@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Name tables expanded from the X-macro lists in tables.h: the single
+ * definition of every value's name on the userspace side.
+ */
+#include <string.h>
+
+#include "names.h"
+
+/* A switch per table: the compiler rejects a duplicate value in a list. */
+#define MM_NAME_LOOKUP(fn, LIST, field_expr)                                           \
+	const char *fn(unsigned int value)                                             \
+	{                                                                              \
+		switch (value) {                                                       \
+			LIST(field_expr)                                               \
+		default:                                                               \
+			return NULL;                                                   \
+		}                                                                      \
+	}
+
+#define CASE_2(name, value, s, ...) \
+	case value:                 \
+		return s;
+#define CASE_NAME(name, value, ...) \
+	case value:                 \
+		return #name;
+#define CASE_3(name, value, a, b, ...) \
+	case value:                    \
+		return b;
+#define CASE_4(name, value, a, b, c, ...) \
+	case value:                       \
+		return c;
+
+MM_NAME_LOOKUP(mm_event_type_name, MM_EVENT_TYPES, CASE_2)
+MM_NAME_LOOKUP(mm_source_name, MM_SOURCES, CASE_2)
+MM_NAME_LOOKUP(mm_drop_reason_text, MM_DROP_REASONS, CASE_2)
+MM_NAME_LOOKUP(mm_drop_reason_name, MM_DROP_REASONS, CASE_NAME)
+MM_NAME_LOOKUP(mm_trace_point_name, MM_TRACE_POINTS, CASE_2)
+MM_NAME_LOOKUP(mm_trace_point_arrow, MM_TRACE_POINTS, CASE_3)
+MM_NAME_LOOKUP(mm_trace_point_peer, MM_TRACE_POINTS, CASE_4)
+MM_NAME_LOOKUP(mm_trace_state_name, MM_TRACE_STATES, CASE_2)
+MM_NAME_LOOKUP(mm_parse_error_text, MM_PARSE_ERRORS, CASE_2)
+MM_NAME_LOOKUP(mm_debug_type_name, MM_DEBUG_TYPES, CASE_2)
+MM_NAME_LOOKUP(mm_debug_format, MM_DEBUG_TYPES, CASE_3)
+MM_NAME_LOOKUP(mm_probe_state_name, MM_PROBE_STATES, CASE_2)
+MM_NAME_LOOKUP(mm_probe_direction_name, MM_PROBE_DIRECTIONS, CASE_2)
+MM_NAME_LOOKUP(mm_aggregation_name, MM_AGGREGATION_LEVELS, CASE_2)
+MM_NAME_LOOKUP(mm_direction_name, MM_DIRECTIONS, CASE_2)
+MM_NAME_LOOKUP(mm_stat_name, MM_STATS, CASE_2)
+MM_NAME_LOOKUP(mm_source_file_name, MM_SOURCE_FILES, CASE_2)
+
+#define MM_NAME_PARSE(fn, LIST)                                                        \
+	int fn(const char *name)                                                       \
+	{                                                                              \
+		LIST(IF_NAME)                                                          \
+		return -1;                                                             \
+	}
+#define IF_NAME(name_, value, s, ...) \
+	if (name && strcmp(name, s) == 0) \
+		return value;
+
+MM_NAME_PARSE(mm_event_type_parse, MM_EVENT_TYPES)
+MM_NAME_PARSE(mm_trace_point_parse, MM_TRACE_POINTS)
+MM_NAME_PARSE(mm_aggregation_parse, MM_AGGREGATION_LEVELS)
+MM_NAME_PARSE(mm_direction_parse, MM_DIRECTIONS)

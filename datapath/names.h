@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Userspace names for the values of the datapath tables (tables.h). Every
+ * lookup returns NULL for a value that is not in its table, so callers can
+ * tell an unknown value from a known one and print it numerically.
+ */
+#ifndef MESHMON_NAMES_H
+#define MESHMON_NAMES_H
+
+#include "records.h"
+
+const char *mm_event_type_name(unsigned int type);
+const char *mm_source_name(unsigned int source);
+const char *mm_drop_reason_text(unsigned int reason);
+const char *mm_drop_reason_name(unsigned int reason);
+const char *mm_trace_point_name(unsigned int point);
+const char *mm_trace_point_arrow(unsigned int point);
+const char *mm_trace_point_peer(unsigned int point);
+const char *mm_trace_state_name(unsigned int state);
+const char *mm_parse_error_text(unsigned int err);
+const char *mm_debug_type_name(unsigned int type);
+const char *mm_debug_format(unsigned int type);
+const char *mm_probe_state_name(unsigned int state);
+const char *mm_probe_direction_name(unsigned int dir);
+const char *mm_aggregation_name(unsigned int level);
+const char *mm_direction_name(unsigned int dir);
+const char *mm_stat_name(unsigned int stat);
+const char *mm_source_file_name(unsigned int file);
+
+/* Reverse lookups by name: the value, or -1 when the name is unknown. */
+int mm_event_type_parse(const char *name);
+int mm_trace_point_parse(const char *name);
+int mm_aggregation_parse(const char *name);
+int mm_direction_parse(const char *name);
+
+#endif /* MESHMON_NAMES_H */
