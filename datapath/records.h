@@ -225,7 +225,7 @@ struct mm_tcp_probe_record {
 	__u8 flags;                 /* MM_PROBE_F_* */
 	__u8 tcp_state;             /* kernel TCP state (TCP_ESTABLISHED = 1, ...) */
 	__u8 pad;
-	__u32 pid;                  /* tgid of the process that connected or accepted */
+	__u32 pid;                  /* tgid that connected, or that listened (accepted) */
 	char comm[16];
 	__u64 start_ns;             /* ktime of connect/accept; 0 when preexisting */
 	__u64 duration_ns;          /* now - start_ns; 0 when preexisting */

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The datapath as userspace sees it: one handle that owns the shared maps
+ * (event rings, configuration, token bucket, counters), the tc object and
+ * every tc attachment. Other datapath objects (tcp_probe, kernel drops) join
+ * it through mm_datapath__reuse_shared_maps() so that every record lands in
+ * the same rings under the same configuration.
+ *
+ * Errors: 0 or a negative errno; constructors return NULL with errno set.
+ * Nothing here prints; libbpf's own messages go wherever the caller's
+ * libbpf_set_print() sends them.
+ */
+#ifndef MESHMON_DATAPATH_H
+#define MESHMON_DATAPATH_H
+
+#include <stddef.h>
+#include <bpf/libbpf.h>
+
+#include "config.h"
+
+struct mm_datapath;
+
+/* A deny rule as the user gives it; ids are 1-based and user-visible. */
+struct mm_deny_spec {
+	__u32 id;
+	__u8 proto;          /* 0 = any */
+	__u8 direction;      /* enum mm_direction */
+	__u8 src_family;     /* 0 = any source, else MM_FAMILY_IPV4 / MM_FAMILY_IPV6 */
+	__u8 dst_family;
+	__u8 src_addr[16];   /* IPv4 in the first 4 bytes, network byte order */
+	__u8 dst_addr[16];
+	__u8 src_prefix;     /* bits */
+	__u8 dst_prefix;
+	__u16 sport;         /* 0 = any */
+	__u16 dport;
+};
+
+/* Fill cfg with the defaults documented in docs/records.md. */
+void mm_config__defaults(struct mm_config *cfg);
+
+/* Load the tc object, create the shared maps and write cfg into them. */
+struct mm_datapath *mm_datapath__open(const struct mm_config *cfg);
+/* Detach everything this handle attached, then free it. Accepts NULL. */
+void mm_datapath__free(struct mm_datapath *dp);
+
+int mm_datapath__set_config(struct mm_datapath *dp, const struct mm_config *cfg);
+int mm_datapath__get_config(const struct mm_datapath *dp, struct mm_config *cfg);
+
+/* fd of the mm_events perf event array, for a perf buffer reader. */
+int mm_datapath__events_fd(const struct mm_datapath *dp);
+/* Make obj (opened, not yet loaded) use this handle's shared maps. */
+int mm_datapath__reuse_shared_maps(const struct mm_datapath *dp, struct bpf_object *obj);
+
+/*
+ * Attach tc ingress and egress on ifindex (clsact created if missing, and
+ * then destroyed again on detach). Filters left by an earlier meshmon that
+ * died are replaced, not stacked.
+ */
+int mm_datapath__attach_tc(struct mm_datapath *dp, int ifindex);
+int mm_datapath__detach_tc(struct mm_datapath *dp, int ifindex);
+
+/* Replace the whole deny rule set (at most MM_DENY_MAX rules). */
+int mm_datapath__set_deny_rules(struct mm_datapath *dp, const struct mm_deny_spec *rules,
+				size_t n);
+
+/* Sums over CPUs: stats[MM_STAT_MAX] and traffic[MM_TRAFFIC_SLOTS]. */
+int mm_datapath__read_stats(const struct mm_datapath *dp, __u64 *stats);
+int mm_datapath__read_stats_percpu(const struct mm_datapath *dp, __u32 stat, __u64 *per_cpu,
+				   int ncpus);
+int mm_datapath__read_traffic(const struct mm_datapath *dp, struct mm_traffic_counter *traffic);
+
+/* Program fds, for BPF_PROG_TEST_RUN in tests. */
+int mm_datapath__tc_ingress_fd(const struct mm_datapath *dp);
+int mm_datapath__tc_egress_fd(const struct mm_datapath *dp);
+
+/* Parse "proto=tcp,src=10.0.0.0/8,dst=10.1.0.2/32,sport=1,dport=8080,dir=ingress".
+ * Every key is optional; returns 0 or -EINVAL with a message in err. */
+int mm_deny_spec__parse(const char *text, __u32 id, struct mm_deny_spec *out, char *err,
+			size_t errlen);
+
+#endif /* MESHMON_DATAPATH_H */

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Kernel drops: every skb the kernel frees with a drop reason becomes a drop
+ * record (source KERNEL, subtype MM_POINT_KERNEL) carrying the running
+ * kernel's enum skb_drop_reason value (named in userspace from its BTF,
+ * drop_reasons.c), the dropping function's address, the interface, the netns,
+ * the tuple and captured bytes starting at skb->data.
+ *
+ * Hooks:
+ * - tp_btf/kfree_skb (mm_kdrop_btf): preferred; captures bytes through
+ *   bpf_skb_output.
+ * - raw_tp/kfree_skb (mm_kdrop_raw): autoload off; the loader enables it when
+ *   tp_btf fails to load. Same record, without captured bytes (bpf_skb_output
+ *   needs the BTF-typed skb of tp_btf).
+ * Frees that are not drops (SKB_NOT_DROPPED_YET, SKB_CONSUMED) are skipped.
+ *
+ * Maps: the shared maps (maps.bpf.h); mm_kdrop_netns (hash, netns inode -> 1):
+ * with kernel_drop_scope MONITORED only drops in these namespaces are
+ * reported; mm_kdrop_agg (LRU hash, per flow + reason): with aggregate_drops
+ * a flow's drops of one reason are reported at most once per agg_interval_ns
+ * and the rest folded (counted in MM_STAT_DROP_FOLDED and in the next
+ * report's `folded`); when full the LRU evicts the oldest flow, which is then
+ * reported afresh.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+
+#include "emit.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define MM_ETH_P_IP	  0x0800
+#define MM_ETH_P_IPV6	  0x86dd
+#define MM_IPPROTO_TCP	  6
+#define MM_IPPROTO_UDP	  17
+#define MM_IPPROTO_ICMP	  1
+#define MM_IPPROTO_ICMPV6 58
+#define MM_HDR_UNSET	  0xffff
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} mm_kdrop_netns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct mm_drop_agg_key);
+	__type(value, struct mm_drop_agg_entry);
+} mm_kdrop_agg SEC(".maps");
+
+/* Too big for the 512-byte stack together with the aggregation key. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mm_drop_record);
+} mm_kdrop_scratch SEC(".maps");
+
+static __always_inline void mm_kdrop_ports(struct mm_tuple *t, const unsigned char *l4)
+{
+	__u16 ports[2] = {};
+
+	if (t->proto == MM_IPPROTO_TCP || t->proto == MM_IPPROTO_UDP) {
+		if (bpf_probe_read_kernel(ports, sizeof(ports), l4))
+			return;
+		t->sport = bpf_ntohs(ports[0]);
+		t->dport = bpf_ntohs(ports[1]);
+	} else if (t->proto == MM_IPPROTO_ICMP || t->proto == MM_IPPROTO_ICMPV6) {
+		__u16 icmp[3] = {};
+
+		if (bpf_probe_read_kernel(icmp, sizeof(icmp), l4))
+			return;
+		t->sport = bpf_ntohs(icmp[2]); /* echo identifier */
+	}
+}
+
+/* Tuple from the headers the skb still has (head + network/transport_header). */
+static __always_inline void mm_kdrop_tuple(struct mm_tuple *t, struct sk_buff *skb,
+					   unsigned char *head, __u16 nh, __u16 th)
+{
+	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+
+	t->ethertype = proto;
+	if (nh == MM_HDR_UNSET)
+		return;
+	if (proto == MM_ETH_P_IP) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) || ip.version != 4)
+			return;
+		t->family = MM_FAMILY_IPV4;
+		t->proto = ip.protocol;
+		t->saddr[0] = ip.saddr;
+		t->daddr[0] = ip.daddr;
+		if (th == MM_HDR_UNSET || th <= nh)
+			th = nh + ip.ihl * 4;
+		if (bpf_ntohs(ip.frag_off) & 0x1fff)
+			return; /* non-first fragment: no ports */
+		mm_kdrop_ports(t, head + th);
+	} else if (proto == MM_ETH_P_IPV6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh) || ip6.version != 6)
+			return;
+		t->family = MM_FAMILY_IPV6;
+		t->proto = ip6.nexthdr;
+		__builtin_memcpy(t->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(t->daddr, &ip6.daddr, 16);
+		if (th == MM_HDR_UNSET || th <= nh)
+			th = nh +
+			     sizeof(ip6); /* extension headers: ports only via transport_header */
+		mm_kdrop_ports(t, head + th);
+	}
+}
+
+static __always_inline int mm_kdrop(void *ctx, struct sk_buff *skb, void *location, __u32 reason,
+				    struct sock *rx_sk, int can_capture)
+{
+	struct mm_drop_agg_key key = {};
+	struct mm_drop_agg_entry *agg;
+	const struct mm_config *cfg;
+	struct mm_drop_record *rec;
+	struct net_device *dev;
+	unsigned char *head, *data;
+	__u32 zero = 0, netns = 0, ifindex = 0, len, cap = 0, folded = 0;
+	__u16 nh, th, mh;
+	__u8 layer = 0;
+	__u64 now;
+
+	/* Not drops: the enum's first two values on every kernel with reasons. */
+	if (reason == SKB_NOT_DROPPED_YET || reason == SKB_CONSUMED)
+		return 0;
+	cfg = mm_config_get();
+	if (!cfg || !mm_type_enabled(cfg, MM_EVENT_DROP))
+		return 0;
+
+	dev = BPF_CORE_READ(skb, dev);
+	if (dev) {
+		netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+		ifindex = BPF_CORE_READ(dev, ifindex);
+	} else {
+		struct sock *sk = rx_sk ? rx_sk : BPF_CORE_READ(skb, sk);
+
+		if (sk)
+			netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	}
+	if (cfg->kernel_drop_scope != MM_KDROP_SCOPE_ALL &&
+	    !bpf_map_lookup_elem(&mm_kdrop_netns, &netns))
+		return 0;
+
+	rec = bpf_map_lookup_elem(&mm_kdrop_scratch, &zero);
+	if (!rec)
+		return 0;
+	__builtin_memset(rec, 0, sizeof(*rec));
+
+	head = BPF_CORE_READ(skb, head);
+	data = BPF_CORE_READ(skb, data);
+	nh = BPF_CORE_READ(skb, network_header);
+	th = BPF_CORE_READ(skb, transport_header);
+	mh = BPF_CORE_READ(skb, mac_header);
+	len = BPF_CORE_READ(skb, len);
+	mm_kdrop_tuple(&rec->tuple, skb, head, nh, th);
+
+	now = bpf_ktime_get_ns();
+	if (cfg->aggregate_drops) {
+		__builtin_memcpy(&key.flow.tuple, &rec->tuple, sizeof(key.flow.tuple));
+		key.flow.ifindex = ifindex;
+		key.reason = reason;
+		key.source = MM_SOURCE_KERNEL;
+		agg = bpf_map_lookup_elem(&mm_kdrop_agg, &key);
+		if (agg) {
+			if (now - agg->last_report_ns < cfg->agg_interval_ns) {
+				__sync_fetch_and_add(&agg->folded, 1);
+				mm_stat_add(MM_STAT_DROP_FOLDED, 1);
+				return 0;
+			}
+			folded = agg->folded;
+			agg->folded = 0;
+			agg->last_report_ns = now;
+		} else {
+			struct mm_drop_agg_entry fresh = {.last_report_ns = now};
+
+			bpf_map_update_elem(&mm_kdrop_agg, &key, &fresh, BPF_ANY);
+		}
+	}
+	if (!mm_rate_allow(cfg))
+		return 0;
+
+	if (can_capture && cfg->capture_len) {
+		__u64 off = data - head;
+
+		if (th != MM_HDR_UNSET && off == th)
+			layer = MM_LAYER_TRANSPORT;
+		else if (nh != MM_HDR_UNSET && off == nh)
+			layer = MM_LAYER_NETWORK;
+		else if (mh != MM_HDR_UNSET && off == mh)
+			layer = MM_LAYER_ETHERNET;
+		if (layer) {
+			cap = cfg->capture_len;
+			if (cap > MM_CAPTURE_MAX)
+				cap = MM_CAPTURE_MAX;
+			if (cap > len)
+				cap = len; /* more than skb->len fails with -EFAULT */
+		}
+	}
+
+	mm_hdr_init(&rec->hdr, MM_EVENT_DROP, MM_POINT_KERNEL, MM_SOURCE_KERNEL, MM_DROP_VERSION,
+		    0);
+	rec->cap.len_orig = len;
+	rec->cap.cap_len = cap;
+	rec->cap.layer = layer;
+	rec->ifindex = ifindex;
+	rec->reason = reason;
+	rec->netns = netns;
+	rec->folded = folded;
+	rec->location = (__u64)location;
+	/* file and line stay 0: the site is `location`, in the kernel */
+
+	if (can_capture) {
+		if (bpf_skb_output(skb, &mm_events, ((__u64)cap << 32) | BPF_F_CURRENT_CPU, rec,
+				   sizeof(*rec)))
+			mm_stat_add(MM_STAT_OUTPUT_FAILED, 1);
+	} else {
+		mm_output(ctx, rec, sizeof(*rec), 0);
+	}
+	return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(mm_kdrop_btf, struct sk_buff *skb, void *location, enum skb_drop_reason reason,
+	     struct sock *rx_sk)
+{
+	return mm_kdrop(ctx, skb, location, reason, rx_sk, 1);
+}
+
+SEC("raw_tp/kfree_skb")
+int BPF_PROG(mm_kdrop_raw, struct sk_buff *skb, void *location, enum skb_drop_reason reason,
+	     struct sock *rx_sk)
+{
+	return mm_kdrop(ctx, skb, location, reason, rx_sk, 0);
+}

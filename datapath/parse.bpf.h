@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Packet parsing for the tc programs: Ethernet, IPv4, IPv6 (a few extension
+ * headers), TCP, UDP, ICMP and ICMPv6 into a struct mm_tuple.
+ *
+ * Headers are read with bpf_skb_load_bytes() rather than direct packet
+ * access: it works on non-linear skbs too, and a read past skb->len fails
+ * cleanly, which is exactly how a truncated header is detected.
+ * A packet that cannot be parsed is never dropped: the caller traces it with
+ * the parse error set.
+ */
+#ifndef MESHMON_PARSE_BPF_H
+#define MESHMON_PARSE_BPF_H
+
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <linux/icmpv6.h>
+#include <bpf/bpf_endian.h>
+
+#include "records.h"
+
+/* IPv6 extension headers skipped before the transport header. */
+#define MM_IPV6_EXT_MAX 4
+
+#ifndef IPPROTO_HOPOPTS
+#define IPPROTO_HOPOPTS 0
+#endif
+#ifndef IPPROTO_ROUTING
+#define IPPROTO_ROUTING 43
+#endif
+#ifndef IPPROTO_FRAGMENT
+#define IPPROTO_FRAGMENT 44
+#endif
+#ifndef IPPROTO_DSTOPTS
+#define IPPROTO_DSTOPTS 60
+#endif
+/*
+ * linux/icmp.h pulls in linux/if.h and with it glibc's sys/socket.h, which
+ * does not build for -target bpf; its few constants are repeated here.
+ */
+#define ICMP_ECHOREPLY	   0
+#define ICMP_DEST_UNREACH  3
+#define ICMP_SOURCE_QUENCH 4
+#define ICMP_ECHO	   8
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_PARAMETERPROB 12
+
+/* The first 8 bytes of ICMP and ICMPv6 messages (echo layout). */
+struct mm_icmp_hdr {
+	__u8 type;
+	__u8 code;
+	__u16 checksum;
+	__be16 id;
+	__be16 seq;
+};
+
+#ifndef IPPROTO_ICMPV6
+#define IPPROTO_ICMPV6 58
+#endif
+
+struct mm_parsed {
+	struct mm_tuple tuple;
+	__u8 tcp_flags;
+	__u8 icmp_type;
+	__u8 icmp_code;
+	__u8 parse_error; /* enum mm_parse_error */
+	__u8 icmp_error;  /* 1: ICMP/ICMPv6 error message (conntrack RELATED) */
+	__u8 pad[3];
+	__u32 err_offset; /* offset of the header that could not be read */
+};
+
+static __always_inline int mm_parse_fail(struct mm_parsed *p, __u8 err, __u32 off)
+{
+	p->parse_error = err;
+	p->err_offset = off;
+	return -1;
+}
+
+static __always_inline int mm_icmp_is_error(__u8 proto, __u8 type)
+{
+	if (proto == IPPROTO_ICMP)
+		return type == ICMP_DEST_UNREACH || type == ICMP_TIME_EXCEEDED ||
+		       type == ICMP_PARAMETERPROB || type == ICMP_SOURCE_QUENCH;
+	return type == ICMPV6_DEST_UNREACH || type == ICMPV6_PKT_TOOBIG ||
+	       type == ICMPV6_TIME_EXCEED || type == ICMPV6_PARAMPROB;
+}
+
+static __always_inline int mm_icmp_is_echo(__u8 proto, __u8 type)
+{
+	if (proto == IPPROTO_ICMP)
+		return type == ICMP_ECHO || type == ICMP_ECHOREPLY;
+	return type == ICMPV6_ECHO_REQUEST || type == ICMPV6_ECHO_REPLY;
+}
+
+static __always_inline int mm_parse_l4(struct __sk_buff *skb, struct mm_parsed *p, __u32 off)
+{
+	struct mm_tuple *t = &p->tuple;
+
+	if (t->proto == IPPROTO_TCP) {
+		struct tcphdr th;
+
+		if (bpf_skb_load_bytes(skb, off, &th, sizeof(th)))
+			return mm_parse_fail(p, MM_PARSE_TRUNCATED_L4, off);
+		t->sport = bpf_ntohs(th.source);
+		t->dport = bpf_ntohs(th.dest);
+		/* The flags byte is the 14th byte of the header. */
+		p->tcp_flags = ((__u8 *)&th)[13];
+	} else if (t->proto == IPPROTO_UDP) {
+		struct udphdr uh;
+
+		if (bpf_skb_load_bytes(skb, off, &uh, sizeof(uh)))
+			return mm_parse_fail(p, MM_PARSE_TRUNCATED_L4, off);
+		t->sport = bpf_ntohs(uh.source);
+		t->dport = bpf_ntohs(uh.dest);
+	} else if (t->proto == IPPROTO_ICMP || t->proto == IPPROTO_ICMPV6) {
+		/* type, code, checksum, identifier, sequence: the same 8 bytes for both. */
+		struct mm_icmp_hdr ih;
+
+		if (bpf_skb_load_bytes(skb, off, &ih, sizeof(ih)))
+			return mm_parse_fail(p, MM_PARSE_TRUNCATED_L4, off);
+		p->icmp_type = ih.type;
+		p->icmp_code = ih.code;
+		if (mm_icmp_is_echo(t->proto, ih.type))
+			t->sport = bpf_ntohs(ih.id);
+		p->icmp_error = mm_icmp_is_error(t->proto, ih.type);
+	}
+	return 0;
+}
+
+static __always_inline int mm_parse_ipv4(struct __sk_buff *skb, struct mm_parsed *p, __u32 off)
+{
+	struct iphdr ip;
+	__u32 hlen;
+
+	if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)))
+		return mm_parse_fail(p, MM_PARSE_TRUNCATED_IPV4, off);
+	hlen = ip.ihl * 4;
+	if (hlen < sizeof(ip))
+		return mm_parse_fail(p, MM_PARSE_BAD_IPV4_IHL, off);
+	p->tuple.family = MM_FAMILY_IPV4;
+	p->tuple.proto = ip.protocol;
+	p->tuple.saddr[0] = ip.saddr;
+	p->tuple.daddr[0] = ip.daddr;
+	if (off + hlen > skb->len)
+		return mm_parse_fail(p, MM_PARSE_TRUNCATED_IPV4, off);
+	/* A non-first fragment carries no transport header. */
+	if (ip.frag_off & bpf_htons(0x1fff))
+		return mm_parse_fail(p, MM_PARSE_FRAGMENT, off);
+	return mm_parse_l4(skb, p, off + hlen);
+}
+
+static __always_inline int mm_parse_ipv6(struct __sk_buff *skb, struct mm_parsed *p, __u32 off)
+{
+	struct ipv6hdr ip6;
+	__u8 nexthdr;
+	int i;
+
+	if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)))
+		return mm_parse_fail(p, MM_PARSE_TRUNCATED_IPV6, off);
+	p->tuple.family = MM_FAMILY_IPV6;
+	__builtin_memcpy(p->tuple.saddr, &ip6.saddr, 16);
+	__builtin_memcpy(p->tuple.daddr, &ip6.daddr, 16);
+	nexthdr = ip6.nexthdr;
+	off += sizeof(ip6);
+
+#pragma unroll
+	for (i = 0; i < MM_IPV6_EXT_MAX; i++) {
+		__u8 ext[8];
+
+		if (nexthdr != IPPROTO_HOPOPTS && nexthdr != IPPROTO_ROUTING &&
+		    nexthdr != IPPROTO_DSTOPTS && nexthdr != IPPROTO_FRAGMENT)
+			break;
+		if (bpf_skb_load_bytes(skb, off, ext, sizeof(ext))) {
+			p->tuple.proto = nexthdr;
+			return mm_parse_fail(p, MM_PARSE_TRUNCATED_IPV6, off);
+		}
+		if (nexthdr == IPPROTO_FRAGMENT) {
+			/* Fragment offset: the top 13 bits of bytes 2-3. */
+			if ((((__u16)ext[2] << 8) | ext[3]) & 0xfff8) {
+				p->tuple.proto = ext[0];
+				return mm_parse_fail(p, MM_PARSE_FRAGMENT, off);
+			}
+			off += 8;
+		} else {
+			off += ((__u32)ext[1] + 1) * 8;
+		}
+		nexthdr = ext[0];
+	}
+	p->tuple.proto = nexthdr;
+	if (nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+	    nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_FRAGMENT)
+		return mm_parse_fail(p, MM_PARSE_IPV6_EXT_CHAIN, off);
+	return mm_parse_l4(skb, p, off);
+}
+
+/* Fill p from skb. Returns 0 when fully parsed, -1 with p->parse_error set otherwise. */
+static __always_inline int mm_parse(struct __sk_buff *skb, struct mm_parsed *p)
+{
+	struct ethhdr eth;
+
+	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)))
+		return mm_parse_fail(p, MM_PARSE_TRUNCATED_ETHERNET, 0);
+	p->tuple.ethertype = bpf_ntohs(eth.h_proto);
+	if (p->tuple.ethertype == ETH_P_IP)
+		return mm_parse_ipv4(skb, p, sizeof(eth));
+	if (p->tuple.ethertype == ETH_P_IPV6)
+		return mm_parse_ipv6(skb, p, sizeof(eth));
+	return mm_parse_fail(p, MM_PARSE_NOT_IP, sizeof(eth));
+}
+
+#endif /* MESHMON_PARSE_BPF_H */

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tcp_probe loader: opens the mm_tcp_probe skeleton, joins the datapath's
+ * shared maps, attaches sockops and connect4/6 to a cgroup v2 directory
+ * through bpf_links (they go away with the process: nothing stale remains
+ * after a crash), and runs the TCP iterator on demand. The owner of a
+ * listening socket (for the pid of accepted connections) is recorded by the
+ * same sockops program (TCP_LISTEN_CB): no further program to attach.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "datapath.h"
+#include "tcp_probe.h"
+#include "tcp_probe.skel.h" /* struct mm_tcp_probe: the skeleton */
+
+struct mm_probe {
+	struct mm_tcp_probe *skel;
+	struct bpf_link *sockops, *connect4, *connect6, *iter;
+	int cgroup_fd;
+};
+
+int mm_cgroup2_root(char *buf, size_t len)
+{
+	char line[4096], mnt[PATH_MAX];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - ");
+
+		if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
+			continue;
+		/* id parent maj:min root mountpoint ... */
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		if (strlen(mnt) + 1 > len) {
+			err = -ENAMETOOLONG;
+			break;
+		}
+		strcpy(buf, mnt);
+		err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+/* Depth of path below root: 0 for the root itself, -EINVAL when outside. */
+static int cgroup_level(const char *root, const char *path)
+{
+	char rroot[PATH_MAX], rpath[PATH_MAX];
+	size_t n;
+	int level = 0;
+	const char *c;
+
+	if (!realpath(root, rroot) || !realpath(path, rpath))
+		return -errno;
+	n = strlen(rroot);
+	if (strncmp(rroot, rpath, n) || (rpath[n] && rpath[n] != '/'))
+		return -EINVAL;
+	for (c = rpath + n; *c; c++)
+		if (*c == '/' && c[1])
+			level++;
+	return level;
+}
+
+void mm_probe__free(struct mm_probe *p)
+{
+	if (!p)
+		return;
+	bpf_link__destroy(p->iter);
+	bpf_link__destroy(p->sockops);
+	bpf_link__destroy(p->connect6);
+	bpf_link__destroy(p->connect4);
+	mm_tcp_probe__destroy(p->skel);
+	if (p->cgroup_fd >= 0)
+		close(p->cgroup_fd);
+	free(p);
+}
+
+struct mm_probe *mm_probe__open(struct mm_datapath *dp, const char *cgroup_path)
+{
+	char root[PATH_MAX];
+	struct mm_probe *p;
+	struct stat st;
+	int err, level;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->cgroup_fd = -1;
+	err = mm_cgroup2_root(root, sizeof(root));
+	if (err)
+		goto fail;
+	if (!cgroup_path)
+		cgroup_path = root;
+	level = cgroup_level(root, cgroup_path);
+	if (level < 0) {
+		err = level;
+		goto fail;
+	}
+	p->cgroup_fd = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->cgroup_fd < 0 || fstat(p->cgroup_fd, &st)) {
+		err = -errno;
+		goto fail;
+	}
+
+	p->skel = mm_tcp_probe__open();
+	if (!p->skel) {
+		err = -errno;
+		goto fail;
+	}
+	/* cgroup v2 ids are kernfs node ids: the directory's inode number. */
+	p->skel->rodata->mm_target_cgroup_id = st.st_ino;
+	p->skel->rodata->mm_target_cgroup_level = level;
+	if (dp) {
+		err = mm_datapath__reuse_shared_maps(dp, p->skel->obj);
+		if (err)
+			goto fail;
+	}
+	err = mm_tcp_probe__load(p->skel);
+	if (err)
+		goto fail;
+	if (!dp) {
+		struct mm_config cfg;
+
+		mm_config__defaults(&cfg);
+		err = mm_probe__set_config(p, &cfg);
+		if (err)
+			goto fail;
+	}
+
+	p->connect4 = bpf_program__attach_cgroup(p->skel->progs.mm_probe_connect4, p->cgroup_fd);
+	if (!p->connect4)
+		goto fail_errno;
+	p->connect6 = bpf_program__attach_cgroup(p->skel->progs.mm_probe_connect6, p->cgroup_fd);
+	if (!p->connect6)
+		goto fail_errno;
+	p->sockops = bpf_program__attach_cgroup(p->skel->progs.mm_probe_sockops, p->cgroup_fd);
+	if (!p->sockops)
+		goto fail_errno;
+	p->iter = bpf_program__attach_iter(p->skel->progs.mm_probe_iter, NULL);
+	if (!p->iter)
+		goto fail_errno;
+	return p;
+
+fail_errno:
+	err = -errno;
+fail:
+	mm_probe__free(p);
+	errno = -err;
+	return NULL;
+}
+
+int mm_probe__run_iter(struct mm_probe *p)
+{
+	char buf[64];
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = bpf_iter_create(bpf_link__fd(p->iter));
+	if (fd < 0)
+		return -errno;
+	/* The program writes to the perf rings, not to the seq file: read() returns 0. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (n < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+struct iter_job {
+	struct mm_probe *p;
+	int netns_fd;
+	int err;
+};
+
+static void *iter_thread(void *arg)
+{
+	struct iter_job *job = arg;
+
+	/* A thread may switch its own network namespace; the iterator lists the
+	 * sockets of the namespace of the thread that creates it. */
+	if (setns(job->netns_fd, CLONE_NEWNET))
+		job->err = -errno;
+	else
+		job->err = mm_probe__run_iter(job->p);
+	return NULL;
+}
+
+int mm_probe__run_iter_in_netns(struct mm_probe *p, int netns_fd)
+{
+	struct iter_job job = {.p = p, .netns_fd = netns_fd};
+	pthread_t th;
+	int err;
+
+	err = pthread_create(&th, NULL, iter_thread, &job);
+	if (err)
+		return -err;
+	pthread_join(th, NULL);
+	return job.err;
+}
+
+int mm_probe__events_fd(const struct mm_probe *p)
+{
+	return bpf_map__fd(p->skel->maps.mm_events);
+}
+
+int mm_probe__set_config(struct mm_probe *p, const struct mm_config *cfg)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.mm_config_map), &zero, cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Loader of the tcp_probe object (tcp_probe.bpf.c): sockops and connect4/6 on
+ * one cgroup v2 directory, and the iter/tcp program that the caller runs once
+ * per probe interval (mm_probe__run_iter*) to report every open
+ * connection, idle ones included. Accepted connections report the process
+ * that called listen() on their listening socket, if that happened while the
+ * probe was attached.
+ *
+ * Errors: 0 or a negative errno; constructors return NULL with errno set.
+ */
+#ifndef MESHMON_TCP_PROBE_H
+#define MESHMON_TCP_PROBE_H
+
+#include "config.h"
+
+struct mm_datapath;
+struct mm_probe;
+
+/*
+ * Open, load and attach. dp: share its maps (events, config, stats, rate
+ * bucket); NULL: the object keeps maps of its own (standalone use, tests).
+ * cgroup_path NULL: the root of the cgroup v2 hierarchy, found in
+ * /proc/self/mountinfo.
+ */
+struct mm_probe *mm_probe__open(struct mm_datapath *dp, const char *cgroup_path);
+/* Detach everything and free. Accepts NULL. */
+void mm_probe__free(struct mm_probe *p);
+
+/* Run the TCP iterator once in the calling thread's network namespace. */
+int mm_probe__run_iter(struct mm_probe *p);
+/* The same in the network namespace netns_fd refers to (setns in a helper thread). */
+int mm_probe__run_iter_in_netns(struct mm_probe *p, int netns_fd);
+
+/* The object's own maps (the shared ones when opened with a datapath). */
+int mm_probe__events_fd(const struct mm_probe *p);
+int mm_probe__set_config(struct mm_probe *p, const struct mm_config *cfg);
+
+/* Find the cgroup v2 mount point; returns 0 or -errno. */
+int mm_cgroup2_root(char *buf, size_t len);
+
+#endif /* MESHMON_TCP_PROBE_H */

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install everything meshmon needs to build, test and run, from Debian 12's
+# packages. Idempotent; run as root.
+set -euo pipefail
+
+packages=(
+  # build
+  meson ninja-build pkg-config gcc clang llvm bpftool
+  libbpf-dev libelf-dev zlib1g-dev libevent-dev libprotobuf-c-dev protobuf-c-compiler
+  # tests and the demo
+  libcriterion-dev iproute2 iputils-ping netcat-openbsd jq tcpdump libpcap-dev util-linux
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# bpffs, for pinning and for bpftool; some machines boot without it.
+if ! mountpoint -q /sys/fs/bpf; then
+  mount -t bpf bpf /sys/fs/bpf
+fi

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Install dependencies, build meshmon twice (plain, and userspace under ASan +
+# UBSan) and run every test in both builds against the real kernel. Ends with
+# one line "N passed, M failed"; exits non-zero when anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ] && [ "${1:-0}" -eq 0 ]
+  exit $?
+}
+
+if ! bash scripts/install-deps.sh; then
+  echo "installing dependencies failed" >&2
+  failed=1
+  finish 1
+fi
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
+# Count criterion's "Synthesis" line of every test program in a build's test
+# log; a program that ended without one (it crashed or did not start) is one
+# failure.
+count_results() {
+  local log=$1 line
+  while IFS= read -r line; do
+    local name result out tested passing
+    name=$(jq -r .name <<<"$line")
+    result=$(jq -r .result <<<"$line")
+    out=$(jq -r '(.stdout // "") + (.stderr // "")' <<<"$line")
+    if synth=$(grep -a 'Synthesis: Tested:' <<<"$out" | tail -n 1) && [ -n "$synth" ]; then
+      tested=$(sed -E 's/.*Tested: ([0-9]+).*/\1/' <<<"$synth")
+      passing=$(sed -E 's/.*Passing: ([0-9]+).*/\1/' <<<"$synth")
+      passed=$((passed + passing))
+      failed=$((failed + tested - passing))
+      if [ "$result" != OK ] && [ "$tested" -eq "$passing" ]; then
+        echo "$name: $result although every test passed" >&2
+        failed=$((failed + 1))
+      fi
+    else
+      echo "$name: $result without a criterion summary" >&2
+      failed=$((failed + 1))
+    fi
+  done <"$log"
+}
+
+run_build() {
+  local dir=$1
+  shift
+  if [ -d "$dir" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null || return 1
+  else
+    meson setup "$dir" "$@" >/dev/null || return 1
+  fi
+  ninja -C "$dir" || return 1
+  echo "== tests in $dir"
+  meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2
+  count_results "$dir/meson-logs/testlog.json"
+}
+
+status=0
+run_build build || { echo "build failed" >&2; failed=$((failed + 1)); status=1; }
+run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false ||
+  { echo "sanitizer build failed" >&2; failed=$((failed + 1)); status=1; }
+finish "$status"

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Test harness for tests that use the real kernel. criterion runs every test
+ * in its own forked process, so each test can unshare its own network
+ * namespace: everything created inside it (veths, tc filters) goes away with
+ * the process, even when the test crashes.
+ */
+#ifndef MESHMON_TEST_HARNESS_H
+#define MESHMON_TEST_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <net/if.h>
+
+/* --- network namespaces --------------------------------------------------- */
+
+/*
+ * Move the calling process into a new, private network namespace with lo up.
+ * Returns 0 or -errno. Call first thing in a test (or its .init).
+ */
+int mm_test_private_netns(void);
+
+/*
+ * A veth pair between the caller's namespace and a peer namespace held open
+ * by a helper child process. Addresses: local 10.199.0.1/24 and fd00:199::1/64,
+ * peer 10.199.0.2/24 and fd00:199::2/64 (IPv6 with nodad so it is usable at once).
+ */
+struct mm_test_pair {
+	pid_t peer_pid;              /* child keeping the peer namespace alive */
+	char local_if[IFNAMSIZ];     /* in the caller's namespace */
+	char peer_if[IFNAMSIZ];      /* in the peer namespace */
+	int local_ifindex;
+	char peer_ns_path[64];       /* /proc/<pid>/ns/net, for nsenter --net= */
+};
+int mm_test_pair_create(struct mm_test_pair *pair);
+/* Kill the peer (its namespace and the veth go with it). Safe to call twice. */
+void mm_test_pair_destroy(struct mm_test_pair *pair);
+/* Run a shell command inside the peer namespace; returns its exit status. */
+int mm_test_pair_sh(const struct mm_test_pair *pair, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Run a shell command in the caller's namespace; returns its exit status. */
+int mm_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --- reading the event rings ---------------------------------------------- */
+
+struct mm_test_record {
+	int cpu;
+	uint32_t size;
+	uint8_t *data; /* a private, aligned copy of the raw sample */
+};
+
+struct mm_test_ring {
+	struct perf_buffer *pb;
+	struct mm_test_record *recs;
+	size_t n, cap;
+	uint64_t lost; /* PERF_RECORD_LOST counts */
+};
+
+/* Open a perf buffer reader (8 pages per CPU, wakeup per event) on a perf event array fd. */
+struct mm_test_ring *mm_test_ring_open(int events_fd);
+/* Poll until at least `want` records were collected in total, or timeout_ms passed;
+ * then sort everything collected by the notify header's ktime_ns (stable). */
+size_t mm_test_ring_collect(struct mm_test_ring *ring, size_t want, int timeout_ms);
+/* Drop the records collected so far. */
+void mm_test_ring_clear(struct mm_test_ring *ring);
+/* Records of one type (hdr.type), in time order: the i-th one or NULL. */
+const struct mm_test_record *mm_test_ring_nth(const struct mm_test_ring *ring, uint8_t type,
+					      size_t i);
+size_t mm_test_ring_count(const struct mm_test_ring *ring, uint8_t type);
+void mm_test_ring_free(struct mm_test_ring *ring);
+
+/* --- canned packets ------------------------------------------------------- */
+
+struct mm_test_pkt_spec {
+	int family;          /* 4 or 6; 0 with ethertype set builds a non-IP frame */
+	uint16_t ethertype;  /* only used when family == 0 */
+	uint8_t proto;       /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, or another number */
+	const char *src;     /* address text */
+	const char *dst;
+	uint16_t sport, dport;
+	uint8_t tcp_flags;   /* MM_TCP_* */
+	uint8_t icmp_type, icmp_code;
+	uint16_t icmp_id;
+	size_t payload_len;  /* bytes of pattern payload after the L4 header */
+	size_t truncate_to;  /* when non-zero, cut the frame to this many bytes */
+};
+/*
+ * Build an Ethernet frame into buf; returns its length, or 0 if it does not
+ * fit or an address does not parse. MACs 02:00:00:00:00:01 -> :02; src/dst
+ * NULL mean 10.199.0.1 -> 10.199.0.2 (fd00:199::1 -> ::2). IPv4: IHL 5, TTL
+ * 64, header checksum; IPv6: hop limit 64. TCP (doff 5, seq 1, ack 1 when ACK
+ * is set), UDP, ICMP/ICMPv6 echo layout (sequence 1): checksums valid. Any
+ * other proto (or ICMP under the wrong family): no L4 header. Payload byte i
+ * is i & 0xff. family 0: Ethernet + payload_len (46 if 0) pattern bytes.
+ * truncate_to cuts the finished frame; the headers keep the full lengths.
+ */
+size_t mm_test_pkt_build(uint8_t *buf, size_t cap, const struct mm_test_pkt_spec *spec);
+
+/* BPF_PROG_TEST_RUN a tc program on a frame; returns the program's return code
+ * in *retval and 0, or -errno when the run itself failed. The kernel looks
+ * ifindex up in the caller's namespace (-ENODEV if absent); 0 runs on lo.
+ * Frames shorter than an Ethernet header are refused (-EINVAL). */
+int mm_test_tc_run(int prog_fd, const uint8_t *frame, size_t len, int ifindex, int *retval);
+
+#endif /* MESHMON_TEST_HARNESS_H */

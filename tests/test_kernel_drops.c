@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Kernel drops on the real kernel: tp_btf/kfree_skb reports drops in the
+ * monitored netns with the kernel's own reason, named from its BTF.
+ * Each test runs in a private netns with a veth pair to a peer netns.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "datapath.h"
+#include "drop_reasons.h"
+#include "harness.h"
+#include "kernel_drops.h"
+#include "records.h"
+
+static struct mm_test_pair pair;
+static struct mm_kdrops *kd;
+static struct mm_test_ring *ring;
+static int peer_ns_fd = -1;
+
+static __u32 netns_inum(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : (__u32)st.st_ino;
+}
+
+static void set_config(__u32 capture_len, int aggregate)
+{
+	struct mm_config cfg;
+
+	mm_config__defaults(&cfg);
+	cfg.capture_len = capture_len;
+	cfg.aggregate_drops = aggregate;
+	cfg.kernel_drop_scope = MM_KDROP_SCOPE_MONITORED;
+	cr_assert(eq(int, mm_kdrops__set_config(kd, &cfg), 0));
+}
+
+static void setup(void)
+{
+	cr_assert(eq(int, mm_test_private_netns(), 0));
+	cr_assert(eq(int, mm_test_pair_create(&pair), 0));
+	peer_ns_fd = open(pair.peer_ns_path, O_RDONLY | O_CLOEXEC);
+	cr_assert(peer_ns_fd >= 0);
+	kd = mm_kdrops__open(NULL, 0);
+	cr_assert(kd != NULL, "mm_kdrops__open: %s", strerror(errno));
+	cr_assert(eq(int, mm_kdrops__is_fallback(kd), 0), "tp_btf works on this kernel");
+	cr_assert(eq(int, mm_kdrops__watch_netns(kd, netns_inum("/proc/self/ns/net")), 0));
+	set_config(128, 0);
+	ring = mm_test_ring_open(mm_kdrops__events_fd(kd));
+	cr_assert(ring != NULL);
+}
+
+static void teardown(void)
+{
+	mm_test_ring_free(ring);
+	ring = NULL;
+	mm_kdrops__free(kd);
+	kd = NULL;
+	if (peer_ns_fd >= 0)
+		close(peer_ns_fd);
+	peer_ns_fd = -1;
+	mm_test_pair_destroy(&pair);
+}
+
+TestSuite(kernel_drops, .init = setup, .fini = teardown, .timeout = 60);
+
+/* A UDP socket created inside the peer netns (by a thread that entered it). */
+static void *peer_socket_thread(void *arg)
+{
+	int *fd = arg;
+
+	*fd = -1;
+	if (setns(peer_ns_fd, CLONE_NEWNET) == 0)
+		*fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	return NULL;
+}
+
+static int peer_udp_socket(void)
+{
+	pthread_t th;
+	int fd;
+
+	pthread_create(&th, NULL, peer_socket_thread, &fd);
+	pthread_join(th, NULL);
+	return fd;
+}
+
+static struct sockaddr_in sin_of(const char *addr, int port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+
+	inet_pton(AF_INET, addr, &sin.sin_addr);
+	return sin;
+}
+
+static int port_of(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	getsockname(fd, (struct sockaddr *)&sin, &len);
+	return ntohs(sin.sin_port);
+}
+
+/* Drop records with this reason and destination port; the first copied to *out. */
+static size_t count_drops(int reason, int dport, struct mm_drop_record *out,
+			  const struct mm_test_record **raw)
+{
+	const struct mm_test_record *r;
+	size_t n = 0;
+
+	for (size_t i = 0; (r = mm_test_ring_nth(ring, MM_EVENT_DROP, i)); i++) {
+		struct mm_drop_record rec;
+
+		cr_assert(r->size >= sizeof(rec));
+		memcpy(&rec, r->data, sizeof(rec));
+		if (rec.hdr.source != MM_SOURCE_KERNEL || (int)rec.reason != reason ||
+		    rec.tuple.dport != dport)
+			continue;
+		if (n++ == 0) {
+			if (out)
+				*out = rec;
+			if (raw)
+				*raw = r;
+		}
+	}
+	return n;
+}
+
+Test(kernel_drops, reason_names_come_from_btf)
+{
+	int v = mm_kernel_drop_reason_value("NO_SOCKET");
+
+	cr_assert(v > 1, "NO_SOCKET in the kernel's enum skb_drop_reason");
+	cr_expect(eq(str, (char *)mm_kernel_drop_reason_name(v), "NO_SOCKET"));
+	cr_expect(eq(int, mm_kernel_drop_reason_value("SKB_DROP_REASON_NO_SOCKET"), v));
+	cr_expect(mm_kernel_drop_reason_value("SOCKET_RCVBUFF") > 1);
+	cr_expect(mm_kernel_drop_reason_name(1000000) == NULL);
+	cr_expect(eq(int, mm_kernel_drop_reason_value("NO_SUCH_REASON"), -ENOENT));
+}
+
+Test(kernel_drops, udp_to_closed_port_is_no_socket)
+{
+	int reason = mm_kernel_drop_reason_value("NO_SOCKET");
+	struct sockaddr_in dst = sin_of("10.199.0.1", 7777); /* nothing listens here */
+	const struct mm_test_record *raw = NULL;
+	struct mm_drop_record rec;
+	int fd = peer_udp_socket(), sport;
+	__u32 a;
+
+	cr_assert(fd >= 0);
+	cr_assert(eq(long, sendto(fd, "hello", 5, 0, (struct sockaddr *)&dst, sizeof(dst)), 5L));
+	sport = port_of(fd);
+	mm_test_ring_collect(ring, 1, 2000);
+	usleep(100000);
+	mm_test_ring_collect(ring, 100, 100);
+	cr_assert(eq(sz, count_drops(reason, 7777, &rec, &raw), 1), "one NO_SOCKET drop");
+	cr_expect(eq(u8, rec.hdr.type, MM_EVENT_DROP));
+	cr_expect(eq(u8, rec.hdr.subtype, MM_POINT_KERNEL));
+	cr_expect(eq(u8, rec.hdr.version, MM_DROP_VERSION));
+	cr_expect(eq(u8, rec.tuple.family, MM_FAMILY_IPV4));
+	cr_expect(eq(u8, rec.tuple.proto, IPPROTO_UDP));
+	cr_expect(eq(u16, rec.tuple.sport, sport));
+	inet_pton(AF_INET, "10.199.0.2", &a);
+	cr_expect(eq(u32, rec.tuple.saddr[0], a));
+	inet_pton(AF_INET, "10.199.0.1", &a);
+	cr_expect(eq(u32, rec.tuple.daddr[0], a));
+	cr_expect(eq(u32, rec.ifindex, (__u32)pair.local_ifindex));
+	cr_expect(eq(u32, rec.netns, netns_inum("/proc/self/ns/net")));
+	cr_expect(rec.location != 0);
+	cr_expect(eq(u16, rec.file, 0));
+	/* The UDP drop happens with skb->data at the UDP header. */
+	cr_expect(eq(u8, rec.cap.layer, MM_LAYER_TRANSPORT));
+	cr_expect(eq(u32, rec.cap.len_orig, 8 + 5));
+	cr_expect(eq(u16, rec.cap.cap_len, 8 + 5));
+	cr_assert(eq(u32, raw->size >= sizeof(rec) + rec.cap.cap_len, 1));
+	{
+		const uint8_t *udp = raw->data + sizeof(rec);
+
+		cr_expect(eq(u16, (udp[0] << 8) | udp[1], sport));
+		cr_expect(eq(u16, (udp[2] << 8) | udp[3], 7777));
+		cr_expect(eq(int, memcmp(udp + 8, "hello", 5), 0));
+	}
+	close(fd);
+}
+
+Test(kernel_drops, udp_receive_buffer_overflow_counts_match)
+{
+	int reason = mm_kernel_drop_reason_value("SOCKET_RCVBUFF");
+	struct sockaddr_in any = sin_of("10.199.0.1", 0), dst;
+	int rfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), sfd = peer_udp_socket();
+	int small = 1, sent = 0, received = 0, port;
+	char buf[256];
+	size_t n;
+
+	set_config(0, 0); /* no capture: many records must fit the test ring */
+	cr_assert(rfd >= 0 && sfd >= 0);
+	cr_assert(eq(int, setsockopt(rfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0));
+	cr_assert(eq(int, bind(rfd, (struct sockaddr *)&any, sizeof(any)), 0));
+	port = port_of(rfd);
+	dst = sin_of("10.199.0.1", port);
+	memset(buf, 'd', sizeof(buf));
+	for (int i = 0; i < 150; i++) {
+		if (sendto(sfd, buf, 200, 0, (struct sockaddr *)&dst, sizeof(dst)) == 200)
+			sent++;
+		if (i % 20 == 19)
+			usleep(2000); /* stay below the veth backlog: only the socket drops */
+	}
+	usleep(200000);
+	while (recv(rfd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		received++;
+	cr_assert(eq(int, sent, 150));
+	cr_assert(received > 0 && received < sent, "received %d of %d", received, sent);
+
+	mm_test_ring_collect(ring, sent - received, 2000);
+	n = count_drops(reason, port, NULL, NULL);
+	cr_expect(eq(sz, n, (size_t)(sent - received)), "SOCKET_RCVBUFF records = datagrams lost");
+	cr_expect(eq(u64, ring->lost, 0));
+	close(rfd);
+	close(sfd);
+}
+
+Test(kernel_drops, unwatched_netns_reports_nothing)
+{
+	int reason = mm_kernel_drop_reason_value("NO_SOCKET");
+	struct sockaddr_in dst = sin_of("10.199.0.2", 7778); /* the peer's own address */
+	int fd = peer_udp_socket();
+	__u32 peer_ns = netns_inum(pair.peer_ns_path);
+
+	cr_assert(fd >= 0 && peer_ns != 0);
+	/* In the peer netns (not watched): a drop there is not reported. */
+	cr_assert(eq(long, sendto(fd, "x", 1, 0, (struct sockaddr *)&dst, sizeof(dst)), 1L));
+	usleep(200000);
+	mm_test_ring_collect(ring, 1, 300);
+	cr_expect(eq(sz, count_drops(reason, 7778, NULL, NULL), 0), "drop in an unwatched netns");
+
+	/* Control: once watched, the same drop is reported. */
+	cr_assert(eq(int, mm_kdrops__watch_netns(kd, peer_ns), 0));
+	cr_assert(eq(long, sendto(fd, "x", 1, 0, (struct sockaddr *)&dst, sizeof(dst)), 1L));
+	mm_test_ring_collect(ring, 1, 2000);
+	usleep(100000);
+	mm_test_ring_collect(ring, 100, 100);
+	struct mm_drop_record rec;
+
+	cr_expect(eq(sz, count_drops(reason, 7778, &rec, NULL), 1), "drop in a watched netns");
+	cr_expect(eq(u32, rec.netns, peer_ns));
+	close(fd);
+}
+
+Test(kernel_drops, aggregation_folds_per_flow_and_reason)
+{
+	int reason = mm_kernel_drop_reason_value("NO_SOCKET");
+	struct sockaddr_in dst = sin_of("10.199.0.1", 7779);
+	struct mm_drop_record rec;
+	int fd = peer_udp_socket();
+
+	set_config(0, 1); /* agg_interval 5 s by default */
+	cr_assert(fd >= 0);
+	for (int i = 0; i < 10; i++)
+		cr_assert(
+		    eq(long, sendto(fd, "x", 1, 0, (struct sockaddr *)&dst, sizeof(dst)), 1L));
+	usleep(200000);
+	mm_test_ring_collect(ring, 100, 300);
+	cr_expect(eq(sz, count_drops(reason, 7779, &rec, NULL), 1), "ten drops, one report");
+	cr_expect(eq(u32, rec.folded, 0));
+	close(fd);
+}
+
+static void *peer_socket6_thread(void *arg)
+{
+	int *fd = arg;
+
+	*fd = -1;
+	if (setns(peer_ns_fd, CLONE_NEWNET) == 0)
+		*fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	return NULL;
+}
+
+Test(kernel_drops, udp6_to_closed_port_is_no_socket)
+{
+	int reason = mm_kernel_drop_reason_value("NO_SOCKET");
+	struct sockaddr_in6 dst = {.sin6_family = AF_INET6, .sin6_port = htons(7780)};
+	struct sockaddr_in6 src;
+	socklen_t slen = sizeof(src);
+	struct mm_drop_record rec;
+	struct in6_addr want;
+	pthread_t th;
+	int fd;
+
+	pthread_create(&th, NULL, peer_socket6_thread, &fd);
+	pthread_join(th, NULL);
+	cr_assert(fd >= 0);
+	inet_pton(AF_INET6, "fd00:199::1", &dst.sin6_addr);
+	cr_assert(eq(long, sendto(fd, "v6", 2, 0, (struct sockaddr *)&dst, sizeof(dst)), 2L),
+		  "sendto: %s", strerror(errno));
+	getsockname(fd, (struct sockaddr *)&src, &slen);
+	mm_test_ring_collect(ring, 1, 2000);
+	usleep(100000);
+	mm_test_ring_collect(ring, 100, 100);
+	cr_assert(eq(sz, count_drops(reason, 7780, &rec, NULL), 1));
+	cr_expect(eq(u8, rec.tuple.family, MM_FAMILY_IPV6));
+	cr_expect(eq(u8, rec.tuple.proto, IPPROTO_UDP));
+	cr_expect(eq(u16, rec.tuple.sport, ntohs(src.sin6_port)));
+	cr_expect(eq(int, memcmp(rec.tuple.daddr, &dst.sin6_addr, 16), 0));
+	inet_pton(AF_INET6, "fd00:199::2", &want);
+	cr_expect(eq(int, memcmp(rec.tuple.saddr, &want, 16), 0));
+	cr_expect(eq(u32, rec.ifindex, (__u32)pair.local_ifindex));
+	cr_expect(eq(u8, rec.cap.layer, MM_LAYER_TRANSPORT));
+	close(fd);
+}
+
+Test(kernel_drops, raw_tp_fallback_reports_without_capture)
+{
+	int reason = mm_kernel_drop_reason_value("NO_SOCKET");
+	struct sockaddr_in dst = sin_of("10.199.0.1", 7781);
+	struct mm_drop_record rec;
+	int fd = peer_udp_socket(), sport;
+
+	/* replace the tp_btf loader of .init by the fallback */
+	mm_test_ring_free(ring);
+	mm_kdrops__free(kd);
+	kd = mm_kdrops__open_raw_tp(NULL, 0);
+	cr_assert(kd != NULL, "raw_tp fallback: %s", strerror(errno));
+	cr_assert(eq(int, mm_kdrops__is_fallback(kd), 1));
+	cr_assert(eq(int, mm_kdrops__watch_netns(kd, netns_inum("/proc/self/ns/net")), 0));
+	ring = mm_test_ring_open(mm_kdrops__events_fd(kd));
+	cr_assert(ring != NULL);
+
+	cr_assert(fd >= 0);
+	cr_assert(eq(long, sendto(fd, "x", 1, 0, (struct sockaddr *)&dst, sizeof(dst)), 1L));
+	sport = port_of(fd);
+	mm_test_ring_collect(ring, 1, 2000);
+	usleep(100000);
+	mm_test_ring_collect(ring, 100, 100);
+	cr_assert(eq(sz, count_drops(reason, 7781, &rec, NULL), 1));
+	cr_expect(eq(u16, rec.tuple.sport, sport));
+	cr_expect(eq(u32, rec.ifindex, (__u32)pair.local_ifindex));
+	cr_expect(eq(u16, rec.cap.cap_len, 0));
+	cr_expect(eq(u32, rec.cap.len_orig, 8 + 1));
+	close(fd);
+}
