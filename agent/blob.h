@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A packed frame (length prefix + payload) shared by reference: the hub packs
+ * each event once into a blob and every listener's output buffer and the
+ * history hold a reference to the same bytes. Single-threaded (one event loop).
+ */
+#ifndef MESHMON_AGENT_BLOB_H
+#define MESHMON_AGENT_BLOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+struct mm_blob {
+	unsigned int refs;
+	size_t len;
+	uint8_t data[];
+};
+
+static inline struct mm_blob *mm_blob__get(struct mm_blob *b)
+{
+	b->refs++;
+	return b;
+}
+
+static inline void mm_blob__put(struct mm_blob *b)
+{
+	if (b && --b->refs == 0)
+		free(b);
+}
+
+#endif /* MESHMON_AGENT_BLOB_H */

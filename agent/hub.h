@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The listener hub: subscribed clients and the fan-out to them. Each event is
+ * packed once into a refcounted blob and appended to every matching
+ * listener's output by reference (evbuffer_add_reference, no copy per
+ * listener). Each listener's output is bounded by queue_bytes: an event that
+ * does not fit is not queued and is counted as lost (source QUEUE) for that
+ * listener alone. Losses upstream of the hub (datapath, ring, rate limit)
+ * concern every listener. Pending losses are kept per (source, cpu) and sent
+ * as one coalesced LostNotice each (count, first and last time) as soon as the
+ * listener's queue is below half its budget again; notices are never dropped,
+ * they wait.
+ */
+#ifndef MESHMON_AGENT_HUB_H
+#define MESHMON_AGENT_HUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "filter.h"
+#include "meshmon.pb-c.h"
+
+struct event_base;
+struct bufferevent;
+struct mm_hub;
+
+/* LostNotice.cpu / LossCounter.cpu when a loss is not per CPU. */
+#define MM_CPU_NONE 0xffffffffu
+/* Loss sources are Meshmon__V1__LossSource values 1..4. */
+#define MM_LOSS_SOURCES 5
+
+struct mm_hub_opts {
+	size_t queue_bytes;     /* per listener output budget */
+	size_t history;         /* events kept for replay, 0 = none */
+	unsigned int ncpus;     /* CPUs that per-CPU losses are reported for */
+	unsigned int flush_ms;  /* timer that flushes pending notices; 0 = 1000 */
+};
+
+/* NULL with errno set. */
+struct mm_hub *mm_hub__new(struct event_base *base, const struct mm_hub_opts *opts);
+/* Frees every listener (closing their connections). Accepts NULL. */
+void mm_hub__free(struct mm_hub *hub);
+
+/*
+ * Adds a subscribed client. The hub takes bev (and frees it on EOF, error or
+ * any further client message) and the compiled filter (*filter is zeroed).
+ * Replays up to filter->replay matching stored events first. 0 or -errno
+ * (on error bev and filter are still the caller's).
+ */
+int mm_hub__add_listener(struct mm_hub *hub, struct bufferevent *bev, struct mm_filter *filter);
+
+/*
+ * Packs msg (an Event) once and queues it on every listener whose filter
+ * matches view; time_ns (wall clock) dates queue losses. Returns the number of
+ * listeners it was queued on, or -errno when it could not be packed.
+ */
+int mm_hub__publish(struct mm_hub *hub, const Meshmon__V1__ServerMessage *msg,
+		    const struct mm_event_view *view, uint64_t time_ns);
+
+/* count losses of source (LossSource) on cpu (or MM_CPU_NONE) for every listener. */
+void mm_hub__add_loss(struct mm_hub *hub, unsigned int source, uint32_t cpu, uint64_t count,
+		      uint64_t time_ns);
+
+/* Sends pending notices of every listener that has room (also run on a timer). */
+void mm_hub__flush(struct mm_hub *hub);
+
+unsigned int mm_hub__listeners(const struct mm_hub *hub);
+
+struct mm_hub_stats {
+	uint64_t published;  /* events offered to the hub */
+	uint64_t queued;     /* (event, listener) pairs queued */
+	uint64_t queue_lost; /* (event, listener) pairs lost to a full queue */
+	uint64_t notices;    /* LostNotices sent */
+};
+void mm_hub__stats(const struct mm_hub *hub, struct mm_hub_stats *out);
+
+/* Current wall clock in ns. */
+uint64_t mm_hub__now_ns(void);
+
+#endif /* MESHMON_AGENT_HUB_H */

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Owns the /metrics HTTP endpoint and the Prometheus text format (metrics.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "metrics.h"
+#include "names.h"
+
+struct mm_metrics {
+	struct evhttp *http;
+	mm_metrics_snapshot_fn fn;
+	void *ctx;
+};
+
+struct out {
+	char *buf;
+	size_t len, pos;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->pos < o->len ? o->buf + o->pos : NULL,
+		      o->pos < o->len ? o->len - o->pos : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->pos += (size_t)n;
+}
+
+static const char *loss_names[MM_LOSS_SOURCES] = {"", "datapath", "ring", "rate_limit", "queue"};
+
+size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t len)
+{
+	struct out o = {buf, len, 0};
+
+	if (len)
+		buf[0] = '\0';
+	if (s->have_traffic) {
+		put(&o, "# HELP meshmon_traffic_packets_total Packets seen by the tc datapath.\n"
+			"# TYPE meshmon_traffic_packets_total counter\n");
+		for (int pass = 0; pass < 2; pass++) {
+			if (pass == 1)
+				put(&o, "# HELP meshmon_traffic_bytes_total Bytes seen by the tc "
+					"datapath.\n"
+					"# TYPE meshmon_traffic_bytes_total counter\n");
+			for (unsigned int dir = 1; dir < 3; dir++) {
+				for (unsigned int r = 0; r < MM_TRAFFIC_REASONS; r++) {
+					const struct mm_traffic_counter *c =
+					    &s->traffic[MM_TRAFFIC_INDEX(dir, r)];
+					const char *reason =
+					    r ? mm_drop_reason_name(r) : "forwarded";
+
+					if (!reason || (r && !c->packets))
+						continue;
+					put(&o,
+					    "meshmon_traffic_%s_total{direction=\"%s\",reason=\"%"
+					    "s\"} %" PRIu64 "\n",
+					    pass ? "bytes" : "packets", mm_direction_name(dir),
+					    reason,
+					    pass ? (uint64_t)c->bytes : (uint64_t)c->packets);
+				}
+			}
+		}
+	}
+	put(&o, "# HELP meshmon_events_total Records read from the rings, by type.\n"
+		"# TYPE meshmon_events_total counter\n");
+#define X(name, value, text)                                                                       \
+	put(&o, "meshmon_events_total{type=\"%s\"} %" PRIu64 "\n", text, s->events_by_type[value]);
+	MM_EVENT_TYPES(X)
+#undef X
+	put(&o, "meshmon_events_total{type=\"unknown\"} %" PRIu64 "\n", s->events_unknown);
+	put(&o, "meshmon_events_total{type=\"short\"} %" PRIu64 "\n", s->events_short);
+	put(&o, "# HELP meshmon_lost_events_total Events lost, by where they were lost.\n"
+		"# TYPE meshmon_lost_events_total counter\n");
+	for (unsigned int i = 1; i < MM_LOSS_SOURCES; i++)
+		put(&o, "meshmon_lost_events_total{source=\"%s\"} %" PRIu64 "\n", loss_names[i],
+		    s->lost_by_source[i]);
+	put(&o,
+	    "# HELP meshmon_listeners Subscribed clients.\n"
+	    "# TYPE meshmon_listeners gauge\n"
+	    "meshmon_listeners %u\n",
+	    s->listeners);
+	return o.pos;
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct mm_metrics *m = arg;
+	struct mm_metrics_snapshot *snap;
+	struct evbuffer *body;
+	size_t need;
+	char *text;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_send_error(req, 405, "GET only");
+		return;
+	}
+	snap = calloc(1, sizeof(*snap));
+	if (!snap) {
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	m->fn(m->ctx, snap);
+	need = mm_metrics__render(snap, NULL, 0) + 1;
+	text = malloc(need);
+	body = evbuffer_new();
+	if (!text || !body) {
+		free(text);
+		free(snap);
+		if (body)
+			evbuffer_free(body);
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	mm_metrics__render(snap, text, need);
+	evbuffer_add(body, text, strlen(text));
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "text/plain; version=0.0.4");
+	evhttp_send_reply(req, 200, "OK", body);
+	evbuffer_free(body);
+	free(text);
+	free(snap);
+}
+
+static void on_other(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	evhttp_send_error(req, 404, "only /metrics here");
+}
+
+struct mm_metrics *mm_metrics__new(struct event_base *base, const char *addr_port,
+				   mm_metrics_snapshot_fn fn, void *ctx)
+{
+	struct mm_metrics *m = calloc(1, sizeof(*m));
+	char host[128];
+	const char *colon = strrchr(addr_port, ':');
+	size_t hlen;
+	int port;
+
+	if (!m)
+		return NULL;
+	if (!colon || (hlen = (size_t)(colon - addr_port)) == 0 || hlen >= sizeof(host))
+		goto inval;
+	memcpy(host, addr_port, hlen);
+	host[hlen] = '\0';
+	if (host[0] == '[' && host[hlen - 1] == ']') {
+		memmove(host, host + 1, hlen - 2);
+		host[hlen - 2] = '\0';
+	}
+	port = atoi(colon + 1);
+	if (port <= 0 || port > 65535)
+		goto inval;
+	m->fn = fn;
+	m->ctx = ctx;
+	m->http = evhttp_new(base);
+	if (!m->http) {
+		free(m);
+		errno = ENOMEM;
+		return NULL;
+	}
+	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET);
+	evhttp_set_cb(m->http, "/metrics", on_request, m);
+	evhttp_set_gencb(m->http, on_other, m);
+	if (evhttp_bind_socket(m->http, host, (ev_uint16_t)port)) {
+		int e = errno ? errno : EADDRNOTAVAIL;
+
+		mm_metrics__free(m);
+		errno = e;
+		return NULL;
+	}
+	return m;
+inval:
+	free(m);
+	errno = EINVAL;
+	return NULL;
+}
+
+void mm_metrics__free(struct mm_metrics *m)
+{
+	if (!m)
+		return;
+	if (m->http)
+		evhttp_free(m->http);
+	free(m);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Prometheus text on GET /metrics, served by libevent's evhttp on --metrics
+ * ADDR:PORT. Labels are bounded: direction, reason, type, source; never an
+ * address. The numbers come from a snapshot callback at each scrape.
+ */
+#ifndef MESHMON_AGENT_METRICS_H
+#define MESHMON_AGENT_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "hub.h"
+
+struct event_base;
+struct mm_metrics;
+
+struct mm_metrics_snapshot {
+	struct mm_traffic_counter traffic[MM_TRAFFIC_SLOTS];
+	int have_traffic;
+	uint64_t events_by_type[256];
+	uint64_t events_unknown;
+	uint64_t events_short;
+	uint64_t lost_by_source[MM_LOSS_SOURCES]; /* LossSource */
+	unsigned int listeners;
+};
+
+typedef void (*mm_metrics_snapshot_fn)(void *ctx, struct mm_metrics_snapshot *out);
+
+/* addr_port "ADDR:PORT" ("[::1]:9000" for IPv6). NULL with errno set. */
+struct mm_metrics *mm_metrics__new(struct event_base *base, const char *addr_port,
+				   mm_metrics_snapshot_fn fn, void *ctx);
+void mm_metrics__free(struct mm_metrics *m);
+/* Render the exposition text of snap into buf: its length (may exceed len, like snprintf). */
+size_t mm_metrics__render(const struct mm_metrics_snapshot *snap, char *buf, size_t len);
+
+#endif /* MESHMON_AGENT_METRICS_H */

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Owns meshmon-agent's flags: their defaults, parsing, validation and the
+ * translation into the datapath's struct mm_config.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "names.h"
+#include "options.h"
+
+enum {
+	OPT_SOCKET = 256,
+	OPT_IFACE,
+	OPT_CGROUP,
+	OPT_PAGES,
+	OPT_WAKEUP,
+	OPT_DRAIN,
+	OPT_CAPTURE,
+	OPT_AGG,
+	OPT_AGG_INTERVAL,
+	OPT_RATE,
+	OPT_DENY,
+	OPT_DEBUG,
+	OPT_KDROPS,
+	OPT_PROBE_INTERVAL,
+	OPT_MAX_LISTENERS,
+	OPT_QUEUE_BYTES,
+	OPT_HISTORY,
+	OPT_METRICS,
+	OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+	{"socket", required_argument, NULL, OPT_SOCKET},
+	{"iface", required_argument, NULL, OPT_IFACE},
+	{"cgroup", required_argument, NULL, OPT_CGROUP},
+	{"pages", required_argument, NULL, OPT_PAGES},
+	{"wakeup-events", required_argument, NULL, OPT_WAKEUP},
+	{"drain-ms", required_argument, NULL, OPT_DRAIN},
+	{"capture-len", required_argument, NULL, OPT_CAPTURE},
+	{"aggregation", required_argument, NULL, OPT_AGG},
+	{"aggregation-interval", required_argument, NULL, OPT_AGG_INTERVAL},
+	{"rate-limit", required_argument, NULL, OPT_RATE},
+	{"deny", required_argument, NULL, OPT_DENY},
+	{"debug", no_argument, NULL, OPT_DEBUG},
+	{"kernel-drops", required_argument, NULL, OPT_KDROPS},
+	{"probe-interval", required_argument, NULL, OPT_PROBE_INTERVAL},
+	{"max-listeners", required_argument, NULL, OPT_MAX_LISTENERS},
+	{"queue-bytes", required_argument, NULL, OPT_QUEUE_BYTES},
+	{"history", required_argument, NULL, OPT_HISTORY},
+	{"metrics", required_argument, NULL, OPT_METRICS},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+void mm_agent_options__defaults(struct mm_agent_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->socket_path = MM_OPT_SOCKET_DEFAULT;
+	o->pages = MM_OPT_PAGES_DEFAULT;
+	o->wakeup_events = MM_OPT_WAKEUP_DEFAULT;
+	o->drain_ms = MM_OPT_DRAIN_MS_DEFAULT;
+	o->capture_len = MM_CAPTURE_DEFAULT;
+	o->aggregation = MM_AGG_NONE;
+	o->aggregation_interval_s = (unsigned int)(MM_AGG_INTERVAL_DEFAULT_NS / 1000000000ull);
+	o->probe_interval_s = MM_OPT_PROBE_INTERVAL_DEFAULT;
+	o->tcp_probe = 1;
+	o->max_listeners = MM_OPT_MAX_LISTENERS_DEFAULT;
+	o->queue_bytes = MM_OPT_QUEUE_BYTES_DEFAULT;
+	o->history = MM_OPT_HISTORY_DEFAULT;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return MM_EXIT_USAGE;
+}
+
+/* Strict unsigned parse in [min, max]: 0 or -EINVAL. */
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_uint(const char *name, const char *s, uint64_t min, uint64_t max,
+		      unsigned int *out, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (parse_u64(s, min, max, &v))
+		return fail(err, errlen, "--%s: '%s' is not a number in %" PRIu64 "..%" PRIu64,
+			    name, s, min, max);
+	*out = (unsigned int)v;
+	return 0;
+}
+
+int mm_agent_options__parse(struct mm_agent_options *o, int argc, char **argv, char *err,
+			    size_t errlen)
+{
+	uint64_t v;
+	int c, rc;
+
+	mm_agent_options__defaults(o);
+	optind = 0; /* glibc: full reinitialisation */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		rc = 0;
+		switch (c) {
+		case OPT_SOCKET:
+			if (!*optarg || strlen(optarg) >= 108)
+				return fail(err, errlen, "--socket: path empty or longer than 107 bytes");
+			o->socket_path = optarg;
+			break;
+		case OPT_IFACE:
+			if (!*optarg || strlen(optarg) >= 16)
+				return fail(err, errlen, "--iface: '%s' is not an interface name",
+					    optarg);
+			if (o->n_ifaces == MM_OPT_MAX_IFACES)
+				return fail(err, errlen, "--iface: at most %d interfaces",
+					    MM_OPT_MAX_IFACES);
+			o->ifaces[o->n_ifaces++] = optarg;
+			break;
+		case OPT_CGROUP:
+			if (!*optarg)
+				return fail(err, errlen, "--cgroup: empty path");
+			o->tcp_probe = strcmp(optarg, "none") != 0;
+			o->cgroup = o->tcp_probe ? optarg : NULL;
+			break;
+		case OPT_PAGES:
+			rc = parse_uint("pages", optarg, 1, 1u << 16, &o->pages, err, errlen);
+			if (!rc && (o->pages & (o->pages - 1)))
+				return fail(err, errlen, "--pages: %s is not a power of two", optarg);
+			break;
+		case OPT_WAKEUP:
+			rc = parse_uint("wakeup-events", optarg, 1, 1u << 20, &o->wakeup_events,
+					err, errlen);
+			break;
+		case OPT_DRAIN:
+			rc = parse_uint("drain-ms", optarg, 0, 60000, &o->drain_ms, err, errlen);
+			break;
+		case OPT_CAPTURE:
+			rc = parse_uint("capture-len", optarg, 0, MM_CAPTURE_MAX, &o->capture_len,
+					err, errlen);
+			break;
+		case OPT_AGG: {
+			int level = mm_aggregation_parse(optarg);
+
+			if (level < 0)
+				return fail(err, errlen,
+					    "--aggregation: '%s' is not none, low, medium or maximum",
+					    optarg);
+			o->aggregation = (unsigned int)level;
+			break;
+		}
+		case OPT_AGG_INTERVAL:
+			rc = parse_uint("aggregation-interval", optarg, 1, 3600,
+					&o->aggregation_interval_s, err, errlen);
+			break;
+		case OPT_RATE: {
+			char buf[64], *colon;
+
+			if (strlen(optarg) >= sizeof(buf))
+				return fail(err, errlen, "--rate-limit: '%s' is not RATE[:BURST]",
+					    optarg);
+			strcpy(buf, optarg);
+			colon = strchr(buf, ':');
+			if (colon)
+				*colon = '\0';
+			if (parse_u64(buf, 0, 100000000, &o->rate) ||
+			    (colon && parse_u64(colon + 1, 1, 100000000, &o->burst)))
+				return fail(err, errlen,
+					    "--rate-limit: '%s' is not RATE[:BURST] (records/s, 0 = off)",
+					    optarg);
+			if (!colon)
+				o->burst = o->rate;
+			break;
+		}
+		case OPT_DENY: {
+			char derr[128] = "";
+
+			if (o->n_deny == MM_DENY_MAX)
+				return fail(err, errlen, "--deny: at most %d rules", MM_DENY_MAX);
+			if (mm_deny_spec__parse(optarg, (__u32)(o->n_deny + 1), &o->deny[o->n_deny],
+						derr, sizeof(derr)))
+				return fail(err, errlen, "--deny '%s': %s", optarg,
+					    derr[0] ? derr : "invalid rule");
+			o->n_deny++;
+			break;
+		}
+		case OPT_DEBUG:
+			o->debug = 1;
+			break;
+		case OPT_KDROPS:
+			if (!strcmp(optarg, "on"))
+				o->kernel_drops = 1;
+			else if (!strcmp(optarg, "off"))
+				o->kernel_drops = 0;
+			else if (!strcmp(optarg, "all"))
+				o->kernel_drops = 2;
+			else
+				return fail(err, errlen,
+					    "--kernel-drops: '%s' is not on, off or all", optarg);
+			break;
+		case OPT_PROBE_INTERVAL:
+			rc = parse_uint("probe-interval", optarg, 1, 3600, &o->probe_interval_s, err,
+					errlen);
+			break;
+		case OPT_MAX_LISTENERS:
+			rc = parse_uint("max-listeners", optarg, 1, 65536, &o->max_listeners, err,
+					errlen);
+			break;
+		case OPT_QUEUE_BYTES:
+			if (parse_u64(optarg, MM_OPT_QUEUE_BYTES_MIN, 1ull << 32, &v))
+				return fail(err, errlen, "--queue-bytes: '%s' is not a number in %u..%llu",
+					    optarg, MM_OPT_QUEUE_BYTES_MIN, 1ull << 32);
+			o->queue_bytes = (size_t)v;
+			break;
+		case OPT_HISTORY:
+			rc = parse_uint("history", optarg, 0, 1u << 20, &o->history, err, errlen);
+			break;
+		case OPT_METRICS: {
+			const char *colon = strrchr(optarg, ':');
+
+			if (!colon || colon == optarg || parse_u64(colon + 1, 1, 65535, &v))
+				return fail(err, errlen, "--metrics: '%s' is not ADDR:PORT", optarg);
+			o->metrics = optarg;
+			break;
+		}
+		case OPT_HELP:
+		case 'h':
+			o->help = 1;
+			break;
+		case '?':
+		default:
+			if (optopt && optopt < 256)
+				return fail(err, errlen, "unknown option -%c (see --help)", optopt);
+			if (optopt)
+				return fail(err, errlen, "option %s needs a value (see --help)",
+					    argv[optind - 1]);
+			return fail(err, errlen, "unknown option %s (see --help)", argv[optind - 1]);
+		}
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+	return MM_EXIT_OK;
+}
+
+int mm_agent_options__usage(char *buf, size_t len, const char *argv0)
+{
+	return snprintf(
+		buf, len,
+		"Usage: %s [OPTIONS]\n"
+		"meshmon's node agent: loads the datapath, serves events on a Unix socket.\n\n"
+		"  --socket PATH              listening socket (default %s)\n"
+		"  --iface NAME               monitor tc ingress and egress of NAME; repeatable (default: none)\n"
+		"  --cgroup PATH|none         cgroup v2 for tcp_probe programs, none = no tcp_probe\n"
+		"                             (default: the root of the cgroup v2 hierarchy)\n"
+		"  --pages N                  ring pages per CPU, a power of two (default %u)\n"
+		"  --wakeup-events N          records per ring wakeup (default %u)\n"
+		"  --drain-ms N               drain timer in ms, 0 = off (default %u)\n"
+		"  --capture-len N            packet bytes per record, 0..%u (default %u)\n"
+		"  --aggregation LEVEL        none|low|medium|maximum (default none)\n"
+		"  --aggregation-interval S   seconds between reports of a flow (default %llu)\n"
+		"  --rate-limit RATE[:BURST]  records/s for the host, split per CPU (default 0 = off)\n"
+		"  --deny RULE                proto=tcp,src=CIDR,dst=CIDR,sport=N,dport=N,dir=ingress|egress;\n"
+		"                             repeatable, at most %d (default: none)\n"
+		"  --debug                    emit debug records (default off)\n"
+		"  --kernel-drops on|off|all  report kernel drops (kfree_skb) in the agent's network\n"
+		"                             namespace (on) or on the whole host (all) (default off)\n"
+		"  --probe-interval S         tcp_probe periodic reports (default %u)\n"
+		"  --max-listeners N          concurrent clients (default %u)\n"
+		"  --queue-bytes N            output queue per client in bytes, >= %u (default %u)\n"
+		"  --history N                events kept for replay (default %u)\n"
+		"  --metrics ADDR:PORT        serve Prometheus /metrics (default: off)\n"
+		"  -h, --help                 this text\n\n"
+		"Exit codes: 0 ok, 1 runtime error, 2 usage error.\n",
+		argv0, MM_OPT_SOCKET_DEFAULT, MM_OPT_PAGES_DEFAULT, MM_OPT_WAKEUP_DEFAULT,
+		MM_OPT_DRAIN_MS_DEFAULT, MM_CAPTURE_MAX, MM_CAPTURE_DEFAULT,
+		MM_AGG_INTERVAL_DEFAULT_NS / 1000000000ull, MM_DENY_MAX,
+		MM_OPT_PROBE_INTERVAL_DEFAULT, MM_OPT_MAX_LISTENERS_DEFAULT, MM_OPT_QUEUE_BYTES_MIN,
+		MM_OPT_QUEUE_BYTES_DEFAULT, MM_OPT_HISTORY_DEFAULT);
+}
+
+static uint64_t div_ceil(uint64_t a, uint64_t b)
+{
+	return (a + b - 1) / b;
+}
+
+void mm_agent_options__to_config(const struct mm_agent_options *o, int ncpus,
+				 struct mm_config *cfg)
+{
+	if (ncpus < 1)
+		ncpus = 1;
+	cfg->capture_len = o->capture_len;
+	cfg->aggregation = (__u8)o->aggregation;
+	cfg->aggregate_drops = o->aggregation == MM_AGG_MAXIMUM;
+	cfg->agg_interval_ns = (__u64)o->aggregation_interval_s * 1000000000ull;
+	if (o->debug)
+		cfg->event_mask |= MM_EVENT_BIT(MM_EVENT_DEBUG);
+	cfg->rate_per_cpu = o->rate ? div_ceil(o->rate, (uint64_t)ncpus) : 0;
+	cfg->burst_per_cpu = o->rate ? div_ceil(o->burst ? o->burst : o->rate, (uint64_t)ncpus) : 0;
+	cfg->probe_interval_ns = (__u64)o->probe_interval_s * 1000000000ull;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * meshmon-agent's command line: every flag, its default and its validation.
+ * Parsing never prints; a bad flag yields a one-line message and a named exit
+ * code that main() reports.
+ */
+#ifndef MESHMON_AGENT_OPTIONS_H
+#define MESHMON_AGENT_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datapath.h"
+
+/* Exit codes of meshmon-agent. */
+#define MM_EXIT_OK 0
+#define MM_EXIT_RUNTIME 1 /* a resource is missing or an attach/bind failed */
+#define MM_EXIT_USAGE 2   /* a bad flag or value */
+
+#define MM_OPT_SOCKET_DEFAULT "/run/meshmon/monitor.sock"
+#define MM_OPT_PAGES_DEFAULT 64u
+#define MM_OPT_WAKEUP_DEFAULT 64u
+#define MM_OPT_DRAIN_MS_DEFAULT 10u
+#define MM_OPT_MAX_LISTENERS_DEFAULT 64u
+#define MM_OPT_QUEUE_BYTES_DEFAULT (4u << 20)
+#define MM_OPT_HISTORY_DEFAULT 4096u
+#define MM_OPT_PROBE_INTERVAL_DEFAULT 5u
+#define MM_OPT_MAX_IFACES 32
+#define MM_OPT_QUEUE_BYTES_MIN 4096u
+
+struct mm_agent_options {
+	const char *socket_path;
+	const char *ifaces[MM_OPT_MAX_IFACES];
+	size_t n_ifaces;
+	const char *cgroup;          /* tcp_probe's cgroup; NULL: the cgroup v2 root */
+	int tcp_probe;               /* 0 after --cgroup none */
+	unsigned int pages;
+	unsigned int wakeup_events;
+	unsigned int drain_ms;
+	unsigned int capture_len;
+	unsigned int aggregation;    /* enum mm_aggregation_level */
+	unsigned int aggregation_interval_s;
+	uint64_t rate;               /* records/s for the whole host, 0 = off */
+	uint64_t burst;
+	struct mm_deny_spec deny[MM_DENY_MAX];
+	size_t n_deny;
+	int debug;
+	int kernel_drops;            /* 0 off, 1 the agent's netns, 2 every netns (all) */
+	unsigned int probe_interval_s;
+	unsigned int max_listeners;
+	size_t queue_bytes;
+	unsigned int history;
+	const char *metrics;         /* "ADDR:PORT" or NULL */
+	int help;
+};
+
+void mm_agent_options__defaults(struct mm_agent_options *o);
+/*
+ * Parses argv into o (defaults first): MM_EXIT_OK, or MM_EXIT_USAGE with a
+ * one-line message in err. Resets getopt state, so it can be called again.
+ */
+int mm_agent_options__parse(struct mm_agent_options *o, int argc, char **argv, char *err,
+			    size_t errlen);
+/* Write --help text (every flag with its default) to buf; returns its length. */
+int mm_agent_options__usage(char *buf, size_t len, const char *argv0);
+/*
+ * Fill cfg from o: capture length, aggregation (maximum also folds drops),
+ * interval, event mask (debug), and the rate limit split per CPU:
+ * rate_per_cpu = ceil(rate / ncpus), burst_per_cpu = ceil(burst / ncpus).
+ */
+void mm_agent_options__to_config(const struct mm_agent_options *o, int ncpus,
+				 struct mm_config *cfg);
+
+#endif /* MESHMON_AGENT_OPTIONS_H */
