@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * What the text and JSON formatters share: time, duration and address
+ * rendering, loss source names, and the text/JSON dispatch.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "format.h"
+
+void mm_fmt_time(uint64_t ns, char *buf, size_t cap)
+{
+	time_t sec = (time_t)(ns / UINT64_C(1000000000));
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&sec, &tm);
+	n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, cap - n, ".%09" PRIu64 "Z", ns % UINT64_C(1000000000));
+}
+
+void mm_fmt_duration(uint64_t ns, char *buf, size_t cap)
+{
+	if (ns < 1000u)
+		snprintf(buf, cap, "%" PRIu64 "ns", ns);
+	else if (ns < 1000000u)
+		snprintf(buf, cap, "%" PRIu64 "us", ns / 1000);
+	else if (ns < 10000000u)
+		snprintf(buf, cap, "%" PRIu64 ".%" PRIu64 "ms", ns / 1000000, ns / 100000 % 10);
+	else if (ns < UINT64_C(1000000000))
+		snprintf(buf, cap, "%" PRIu64 "ms", ns / 1000000);
+	else if (ns < UINT64_C(60000000000))
+		snprintf(buf, cap, "%" PRIu64 ".%" PRIu64 "s", ns / 1000000000, ns / 100000000 % 10);
+	else if (ns < UINT64_C(3600000000000))
+		snprintf(buf, cap, "%" PRIu64 "m%02" PRIu64 "s", ns / UINT64_C(60000000000),
+			 ns / 1000000000 % 60);
+	else
+		snprintf(buf, cap, "%" PRIu64 "h%02" PRIu64 "m", ns / UINT64_C(3600000000000),
+			 ns / UINT64_C(60000000000) % 60);
+}
+
+void mm_fmt_addr(const uint8_t *addr, size_t len, char *buf, size_t cap)
+{
+	if (cap == 0)
+		return;
+	buf[0] = '\0';
+	if (len == 4)
+		inet_ntop(AF_INET, addr, buf, (socklen_t)cap);
+	else if (len == 16)
+		inet_ntop(AF_INET6, addr, buf, (socklen_t)cap);
+}
+
+const char *mm_loss_source_name(unsigned int source)
+{
+	switch (source) {
+	case MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_DATAPATH:
+		return "datapath";
+	case MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RING:
+		return "ring";
+	case MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RATE_LIMIT:
+		return "rate limit";
+	case MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE:
+		return "queue";
+	default:
+		return "unknown";
+	}
+}
+
+void mm_format_hello(const struct mm_fmt *f, const Meshmon__V1__Hello *hello)
+{
+	if (!f->json)
+		mm_text_hello(f, hello);
+}
+
+void mm_format_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
+{
+	if (f->json)
+		mm_json_event(f, ev);
+	else
+		mm_text_event(f, ev);
+}
+
+void mm_format_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *lost)
+{
+	if (f->json)
+		mm_json_lost(f, lost);
+	else
+		mm_text_lost(f, lost);
+}

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * JSON output of `meshmon monitor`: one object per event or lost notice, keys
+ * as documented in docs/cli.md (stable: scripts depend on them). Written with
+ * the shared writer (json.h).
+ */
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissect.h"
+#include "format.h"
+#include "json.h"
+#include "names.h"
+
+#define NO_CPU 0xffffffffu
+
+static void kv_time(struct mm_json *j, const char *key, uint64_t ns)
+{
+	char ts[40];
+
+	mm_fmt_time(ns, ts, sizeof(ts));
+	mm_json__kv_str(j, key, ts);
+}
+
+/* A name from a table, or the number as a string when the table has none. */
+static void kv_name(struct mm_json *j, const char *key, const char *name, unsigned int value)
+{
+	char buf[16];
+
+	if (!name) {
+		snprintf(buf, sizeof(buf), "%u", value);
+		name = buf;
+	}
+	mm_json__kv_str(j, key, name);
+}
+
+static void kv_addr(struct mm_json *j, const char *key, const ProtobufCBinaryData *a)
+{
+	char buf[64];
+
+	mm_fmt_addr(a->data, a->len, buf, sizeof(buf));
+	mm_json__kv_str_or_null(j, key, buf);
+}
+
+static void put_tuple(struct mm_json *j, const Meshmon__V1__Tuple *t)
+{
+	mm_json__key(j, "tuple");
+	if (!t) {
+		mm_json__null(j);
+		return;
+	}
+	mm_json__obj_open(j);
+	kv_addr(j, "src", &t->src);
+	kv_addr(j, "dst", &t->dst);
+	mm_json__kv_u64(j, "sport", t->sport);
+	mm_json__kv_u64(j, "dport", t->dport);
+	if (t->proto || t->src.len)
+		kv_name(j, "proto", mm_ip_proto_name(t->proto), t->proto);
+	else
+		mm_json__kv_str_or_null(j, "proto", NULL);
+	mm_json__kv_u64(j, "proto_num", t->proto);
+	mm_json__kv_u64(j, "ethertype", t->ethertype);
+	mm_json__obj_close(j);
+}
+
+static void put_tcp_flags(struct mm_json *j, uint32_t flags)
+{
+	int i;
+
+	mm_json__key(j, "tcp_flags");
+	mm_json__arr_open(j);
+	for (i = 0; i < 8; i++)
+		if (flags & (1u << i))
+			mm_json__str(j, mm_tcp_flag_names[i]);
+	mm_json__arr_close(j);
+}
+
+static void json_trace(struct mm_json *j, const Meshmon__V1__Event *ev)
+{
+	const Meshmon__V1__Trace *t = ev->trace;
+
+	kv_name(j, "point", mm_trace_point_name(t->point), t->point);
+	kv_name(j, "state", mm_trace_state_name(t->state), t->state);
+	put_tcp_flags(j, t->tcp_flags);
+	if (ev->tuple && (ev->tuple->proto == IPPROTO_ICMP || ev->tuple->proto == IPPROTO_ICMPV6)) {
+		int fam = ev->tuple->proto == IPPROTO_ICMPV6 ? 6 : 4;
+		const char *n = mm_icmp_type_name(fam, t->icmp_type);
+
+		mm_json__kv_u64(j, "icmp_type", t->icmp_type);
+		mm_json__kv_u64(j, "icmp_code", t->icmp_code);
+		mm_json__kv_str_or_null(j, "icmp_name", n);
+	}
+	if (t->parse_error)
+		kv_name(j, "parse_error", mm_parse_error_text(t->parse_error), t->parse_error);
+	mm_json__kv_u64(j, "folded", t->folded);
+}
+
+static void json_drop(struct mm_json *j, const Meshmon__V1__Event *ev)
+{
+	const Meshmon__V1__Drop *d = ev->drop;
+	bool kernel = ev->source == MESHMON__V1__SOURCE__SOURCE_KERNEL;
+
+	mm_json__kv_str_or_null(j, "reason", d->reason);
+	mm_json__kv_u64(j, "reason_code", d->reason_code);
+	mm_json__kv_str_or_null(j, "reason_text", d->reason_text);
+	mm_json__kv_str(j, "source", kernel ? "kernel" : "datapath");
+	mm_json__kv_str_or_null(j, "file", d->file);
+	mm_json__kv_u64(j, "line", d->line);
+	kv_name(j, "point", mm_trace_point_name(d->point), d->point);
+	if (d->reason_code == MESHMON__V1__DROP_REASON__DROP_REASON_POLICY_DENIED && !kernel)
+		mm_json__kv_u64(j, "rule", d->ext_error);
+	mm_json__kv_u64(j, "ext_error", d->ext_error);
+	mm_json__kv_u64(j, "folded", d->folded);
+	if (kernel) {
+		mm_json__kv_u64(j, "netns", d->netns);
+		mm_json__key(j, "location");
+		{
+			char loc[24];
+
+			snprintf(loc, sizeof(loc), "0x%" PRIx64, d->location);
+			mm_json__str(j, loc);
+		}
+	}
+}
+
+static void json_debug(struct mm_json *j, const Meshmon__V1__Event *ev)
+{
+	const Meshmon__V1__Debug *d = ev->debug;
+
+	kv_name(j, "subtype", mm_debug_type_name(d->subtype), d->subtype);
+	mm_json__kv_str(j, "message", d->message);
+	mm_json__key(j, "args");
+	mm_json__arr_open(j);
+	mm_json__u64(j, d->arg1);
+	mm_json__u64(j, d->arg2);
+	mm_json__u64(j, d->arg3);
+	mm_json__arr_close(j);
+}
+
+static void json_tcp_probe(struct mm_json *j, const Meshmon__V1__Event *ev)
+{
+	const Meshmon__V1__TcpProbe *p = ev->tcp_probe;
+
+	kv_name(j, "direction", mm_probe_direction_name(p->direction), p->direction);
+	kv_name(j, "state", mm_probe_state_name(p->state), p->state);
+	mm_json__kv_u64(j, "pid", p->pid);
+	mm_json__kv_str(j, "comm", p->comm);
+	mm_json__kv_u64(j, "bytes_sent", p->bytes_sent);
+	mm_json__kv_u64(j, "bytes_received", p->bytes_received);
+	mm_json__kv_u64(j, "segs_in", p->segs_in);
+	mm_json__kv_u64(j, "segs_out", p->segs_out);
+	mm_json__kv_u64(j, "data_segs_in", p->data_segs_in);
+	mm_json__kv_u64(j, "data_segs_out", p->data_segs_out);
+	mm_json__kv_u64(j, "srtt_us", p->srtt_us);
+	mm_json__kv_u64(j, "min_rtt_us", p->min_rtt_us);
+	mm_json__kv_u64(j, "retrans", p->total_retrans);
+	mm_json__kv_u64(j, "snd_cwnd", p->snd_cwnd);
+	mm_json__kv_u64(j, "lost_out", p->lost_out);
+	mm_json__kv_u64(j, "delivered", p->delivered);
+	mm_json__kv_u64(j, "duration_ns", p->duration_ns);
+	mm_json__kv_bool(j, "conn_success", p->conn_success);
+	mm_json__kv_bool(j, "preexisting", p->preexisting);
+	if (p->start_time_ns)
+		kv_time(j, "start_time", p->start_time_ns);
+	else
+		mm_json__kv_str_or_null(j, "start_time", NULL);
+	mm_json__kv_u64(j, "cgroup_id", p->cgroup_id);
+	mm_json__kv_u64(j, "netns", p->netns);
+	mm_json__kv_u64(j, "tcp_state", p->tcp_state);
+}
+
+static void json_hex(struct mm_json *j, const ProtobufCBinaryData *b)
+{
+	char *hex = malloc(b->len * 2 + 1);
+	size_t i;
+
+	if (!hex)
+		return;
+	for (i = 0; i < b->len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", b->data[i]);
+	hex[b->len * 2] = '\0';
+	mm_json__kv_str(j, "captured_hex", hex);
+	free(hex);
+}
+
+void mm_json_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
+{
+	struct mm_json j;
+
+	mm_json__init(&j, f->out);
+	mm_json__obj_open(&j);
+	kv_time(&j, "time", ev->time_ns);
+	mm_json__kv_u64(&j, "cpu", ev->cpu);
+	kv_name(&j, "type", mm_event_type_name(ev->type), ev->type);
+	kv_name(&j, "hook", mm_source_name(ev->source), ev->source);
+	mm_json__kv_u64(&j, "ifindex", ev->ifindex);
+	mm_json__kv_str_or_null(&j, "ifname", ev->ifname);
+	mm_json__kv_u64(&j, "flow_id", ev->flow_id);
+	put_tuple(&j, ev->tuple);
+	mm_json__kv_u64(&j, "len", ev->len);
+	mm_json__kv_u64(&j, "cap_len", ev->cap_len);
+	switch (ev->detail_case) {
+	case MESHMON__V1__EVENT__DETAIL_TRACE:
+		json_trace(&j, ev);
+		break;
+	case MESHMON__V1__EVENT__DETAIL_DROP:
+		json_drop(&j, ev);
+		break;
+	case MESHMON__V1__EVENT__DETAIL_DEBUG:
+		json_debug(&j, ev);
+		break;
+	case MESHMON__V1__EVENT__DETAIL_CAPTURE:
+		kv_name(&j, "point", mm_trace_point_name(ev->capture->point), ev->capture->point);
+		break;
+	case MESHMON__V1__EVENT__DETAIL_TCP_PROBE:
+		json_tcp_probe(&j, ev);
+		break;
+	default:
+		break;
+	}
+	if (f->hex && ev->captured.len)
+		json_hex(&j, &ev->captured);
+	mm_json__obj_close(&j);
+	mm_json__end_line(&j);
+}
+
+void mm_json_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *l)
+{
+	struct mm_json j;
+
+	mm_json__init(&j, f->out);
+	mm_json__obj_open(&j);
+	kv_time(&j, "time", l->last_time_ns);
+	mm_json__key(&j, "cpu");
+	if (l->cpu == NO_CPU)
+		mm_json__null(&j);
+	else
+		mm_json__u64(&j, l->cpu);
+	mm_json__kv_str(&j, "type", "lost");
+	mm_json__kv_str(&j, "source",
+			 l->source == MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RATE_LIMIT ? "rate_limit"
+									    : mm_loss_source_name(l->source));
+	mm_json__kv_u64(&j, "count", l->count);
+	kv_time(&j, "first_time", l->first_time_ns);
+	kv_time(&j, "last_time", l->last_time_ns);
+	mm_json__obj_close(&j);
+	mm_json__end_line(&j);
+}

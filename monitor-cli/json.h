@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one JSON writer of the CLI, shared by every command (monitor events,
+ * lost notices, status, errors), in bpftool's manner: the caller opens objects
+ * and arrays, the writer places commas and escapes strings. Output is compact,
+ * one value per line when the caller ends it with mm_json__end_line().
+ */
+#ifndef MESHMON_CLI_JSON_H
+#define MESHMON_CLI_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MM_JSON_MAX_DEPTH 16
+
+struct mm_json {
+	FILE *out;
+	int depth;
+	bool need_comma[MM_JSON_MAX_DEPTH];
+};
+
+void mm_json__init(struct mm_json *j, FILE *out);
+void mm_json__obj_open(struct mm_json *j);
+void mm_json__obj_close(struct mm_json *j);
+void mm_json__arr_open(struct mm_json *j);
+void mm_json__arr_close(struct mm_json *j);
+/* Emits "key": and prepares for the value that follows. */
+void mm_json__key(struct mm_json *j, const char *key);
+void mm_json__str(struct mm_json *j, const char *s);
+void mm_json__strn(struct mm_json *j, const char *s, size_t n);
+void mm_json__u64(struct mm_json *j, uint64_t v);
+void mm_json__i64(struct mm_json *j, int64_t v);
+void mm_json__bool(struct mm_json *j, bool v);
+void mm_json__null(struct mm_json *j);
+/* Ends a top-level value with a newline. */
+void mm_json__end_line(struct mm_json *j);
+
+/* Key + value shorthands. */
+void mm_json__kv_str(struct mm_json *j, const char *key, const char *s);
+/* Emits null for NULL or "". */
+void mm_json__kv_str_or_null(struct mm_json *j, const char *key, const char *s);
+void mm_json__kv_u64(struct mm_json *j, const char *key, uint64_t v);
+void mm_json__kv_bool(struct mm_json *j, const char *key, bool v);
+
+/* A one-line error object {"error": msg}; code < 0 leaves the code out. */
+void mm_json__error(FILE *out, const char *msg, long code);
+
+#endif /* MESHMON_CLI_JSON_H */

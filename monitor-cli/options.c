@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Flag parsing for `meshmon monitor` and `meshmon status`, and the Subscribe
+ * built from the monitor flags (see options.h). Every error is one line that
+ * names the flag and says what is accepted.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "names.h"
+#include "options.h"
+
+enum {
+	OPT_SOCKET = 256,
+	OPT_FROM,
+	OPT_TO,
+	OPT_RELATED,
+	OPT_PROTO,
+	OPT_PORT,
+	OPT_HEX,
+	OPT_LAST,
+	OPT_PCAP,
+};
+
+static const struct option monitor_longopts[] = {
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "type", required_argument, NULL, 't' },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "related-to", required_argument, NULL, OPT_RELATED },
+	{ "proto", required_argument, NULL, OPT_PROTO },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "hex", no_argument, NULL, OPT_HEX },
+	{ "json", no_argument, NULL, 'j' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "last", required_argument, NULL, OPT_LAST },
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "numeric", no_argument, NULL, 'n' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option status_longopts[] = {
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return MM_EXIT_USAGE;
+}
+
+/* A decimal number in [min, max] that uses the whole string. */
+static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* "ADDR" or "ADDR/LEN" of one family. */
+static int parse_addr(const char *s, size_t len, int family, struct mm_endpoint *ep)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	char *slash;
+	uint64_t plen;
+	uint32_t max = family == AF_INET ? 32 : 128;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		if (parse_uint(slash + 1, 0, max, &plen))
+			return -EINVAL;
+	} else {
+		plen = max;
+	}
+	if (inet_pton(family, buf, ep->addr) != 1)
+		return -EINVAL;
+	ep->addr_len = family == AF_INET ? 4 : 16;
+	ep->prefix_len = (uint32_t)plen;
+	return 0;
+}
+
+int mm_endpoint_parse(const char *s, struct mm_endpoint *ep)
+{
+	const char *colon, *close;
+	uint64_t port;
+	size_t ncolons = 0;
+	const char *c;
+
+	memset(ep, 0, sizeof(*ep));
+	if (!s || !*s)
+		return -EINVAL;
+	if (s[0] == ':') {
+		if (parse_uint(s + 1, 1, 65535, &port))
+			return -EINVAL;
+		ep->port = (uint32_t)port;
+		return 0;
+	}
+	if (s[0] == '[') {
+		close = strchr(s, ']');
+		if (!close || parse_addr(s + 1, (size_t)(close - s - 1), AF_INET6, ep))
+			return -EINVAL;
+		if (close[1] == '\0')
+			return 0;
+		if (close[1] != ':' || parse_uint(close + 2, 1, 65535, &port))
+			return -EINVAL;
+		ep->port = (uint32_t)port;
+		return 0;
+	}
+	for (c = s; *c; c++)
+		ncolons += *c == ':';
+	if (ncolons >= 2)
+		return parse_addr(s, strlen(s), AF_INET6, ep);
+	if (ncolons == 1) {
+		colon = strchr(s, ':');
+		if (parse_addr(s, (size_t)(colon - s), AF_INET, ep) ||
+		    parse_uint(colon + 1, 1, 65535, &port))
+			return -EINVAL;
+		ep->port = (uint32_t)port;
+		return 0;
+	}
+	return parse_addr(s, strlen(s), AF_INET, ep);
+}
+
+static int parse_proto(const char *s, uint32_t *out)
+{
+	static const struct {
+		const char *name;
+		uint32_t num;
+	} names[] = { { "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 }, { "sctp", 132 } };
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(s, names[i].name) == 0) {
+			*out = names[i].num;
+			return 0;
+		}
+	}
+	if (parse_uint(s, 0, 255, &v))
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int add_u32(uint32_t *arr, size_t *n, size_t cap, uint32_t v)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (arr[i] == v)
+			return 0;
+	if (*n >= cap)
+		return -E2BIG;
+	arr[(*n)++] = v;
+	return 0;
+}
+
+/* One -t value: "drop", "trace", "trace:from-network", or a comma list of them. */
+static int parse_types(struct mm_opts *o, const char *arg, char *err, size_t errlen)
+{
+	char buf[256], *save = NULL, *tok, *colon;
+	int type, point;
+
+	if (strlen(arg) >= sizeof(buf) || !*arg)
+		return fail(err, errlen, "--type: bad value '%s'", arg);
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		colon = strchr(tok, ':');
+		if (colon)
+			*colon = '\0';
+		/* "tcp-probe" is accepted for "tcp_probe". */
+		if (strcmp(tok, "tcp-probe") == 0)
+			tok = "tcp_probe";
+		type = mm_event_type_parse(tok);
+		if (type < 0)
+			return fail(err, errlen,
+				    "--type: unknown event type '%s' (want drop, trace, debug, capture, tcp_probe or trace:POINT)",
+				    tok);
+		if (add_u32(o->types, &o->n_types, 16, (uint32_t)type))
+			return fail(err, errlen, "--type: too many types");
+		if (colon) {
+			if (type != MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TRACE)
+				return fail(err, errlen,
+					    "--type: only trace takes a point ('trace:from-network'), not '%s'",
+					    tok);
+			point = mm_trace_point_parse(colon + 1);
+			if (point < 0)
+				return fail(err, errlen,
+					    "--type: unknown trace point '%s' (want from-network, to-network, from-stack, to-stack, kernel, from-socket or to-socket)",
+					    colon + 1);
+			if (add_u32(o->points, &o->n_points, 16, (uint32_t)point))
+				return fail(err, errlen, "--type: too many trace points");
+		}
+	}
+	o->types_given = true;
+	return 0;
+}
+
+static int add_endpoint(struct mm_endpoint *arr, size_t *n, const char *flag, const char *arg,
+			char *err, size_t errlen)
+{
+	if (*n >= MM_MAX_ENDPOINTS)
+		return fail(err, errlen, "%s: more than %d endpoints", flag, MM_MAX_ENDPOINTS);
+	if (mm_endpoint_parse(arg, &arr[*n]))
+		return fail(err, errlen,
+			    "%s: bad endpoint '%s' (want ADDR, ADDR/LEN, ADDR:PORT, [V6ADDR]:PORT or :PORT)",
+			    flag, arg);
+	(*n)++;
+	return 0;
+}
+
+/* The flag text of the option getopt just rejected. */
+static const char *bad_flag(int argc, char **argv, char *buf, size_t cap)
+{
+	if (optopt && optopt < 256) {
+		snprintf(buf, cap, "-%c", optopt);
+		return buf;
+	}
+	if (optind > 0 && optind <= argc)
+		return argv[optind - 1];
+	return "?";
+}
+
+int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv, char *err,
+		  size_t errlen)
+{
+	bool monitor = strcmp(command, "monitor") == 0;
+	const struct option *longopts = monitor ? monitor_longopts : status_longopts;
+	const char *shortopts = monitor ? ":t:vjc:nh" : ":jh";
+	const char *env = getenv(MM_SOCKET_ENV);
+	char fb[8];
+	uint64_t v;
+	int c, rc;
+
+	memset(o, 0, sizeof(*o));
+	o->command = command;
+	o->socket = env && *env ? env : MM_DEFAULT_SOCKET;
+	err[0] = '\0';
+	optind = 0; /* GNU: full reset, so the parser can run more than once */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		rc = 0;
+		switch (c) {
+		case OPT_SOCKET:
+			if (!*optarg)
+				return fail(err, errlen, "--socket: empty path");
+			o->socket = optarg;
+			break;
+		case 't':
+			rc = parse_types(o, optarg, err, errlen);
+			break;
+		case OPT_FROM:
+			rc = add_endpoint(o->from, &o->n_from, "--from", optarg, err, errlen);
+			break;
+		case OPT_TO:
+			rc = add_endpoint(o->to, &o->n_to, "--to", optarg, err, errlen);
+			break;
+		case OPT_RELATED:
+			rc = add_endpoint(o->related, &o->n_related, "--related-to", optarg, err,
+					  errlen);
+			break;
+		case OPT_PROTO: {
+			uint32_t p;
+
+			if (parse_proto(optarg, &p))
+				return fail(err, errlen,
+					    "--proto: unknown protocol '%s' (want tcp, udp, icmp, icmpv6 or a number 0-255)",
+					    optarg);
+			if (add_u32(o->protos, &o->n_protos, MM_MAX_VALUES, p))
+				return fail(err, errlen, "--proto: too many protocols");
+			break;
+		}
+		case OPT_PORT:
+			if (parse_uint(optarg, 1, 65535, &v))
+				return fail(err, errlen, "--port: bad port '%s' (want 1-65535)",
+					    optarg);
+			if (add_u32(o->ports, &o->n_ports, MM_MAX_VALUES, (uint32_t)v))
+				return fail(err, errlen, "--port: too many ports");
+			break;
+		case 'v':
+			if (o->verbose < 2)
+				o->verbose++;
+			break;
+		case OPT_HEX:
+			o->hex = true;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'c':
+			if (parse_uint(optarg, 1, UINT64_MAX, &v))
+				return fail(err, errlen, "--count: bad count '%s' (want a number >= 1)",
+					    optarg);
+			o->count = v;
+			break;
+		case OPT_LAST:
+			if (parse_uint(optarg, 1, UINT32_MAX, &v))
+				return fail(err, errlen, "--last: bad number '%s' (want a number >= 1)",
+					    optarg);
+			o->last = (uint32_t)v;
+			break;
+		case OPT_PCAP:
+			if (!*optarg)
+				return fail(err, errlen, "--pcap: empty file name");
+			o->pcap = optarg;
+			break;
+		case 'n':
+			o->numeric = true;
+			break;
+		case 'h':
+			o->help = true;
+			break;
+		case ':':
+			return fail(err, errlen, "%s: missing value", bad_flag(argc, argv, fb, sizeof(fb)));
+		default:
+			return fail(err, errlen, "unknown flag '%s' (see 'meshmon %s --help')",
+				    bad_flag(argc, argv, fb, sizeof(fb)), command);
+		}
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s' (see 'meshmon %s --help')",
+			    argv[optind], command);
+	if (o->pcap && strcmp(o->pcap, "-") == 0 && o->json)
+		return fail(err, errlen, "--pcap: '-' writes the pcap to stdout and cannot be combined with --json");
+	return 0;
+}
+
+static void fill_endpoints(const struct mm_endpoint *in, size_t n, Meshmon__V1__Endpoint *eps,
+			   Meshmon__V1__Endpoint **ptrs)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		meshmon__v1__endpoint__init(&eps[i]);
+		eps[i].address.data = (uint8_t *)in[i].addr;
+		eps[i].address.len = in[i].addr_len;
+		eps[i].prefix_len = in[i].addr_len ? in[i].prefix_len : 0;
+		eps[i].port = in[i].port;
+		ptrs[i] = &eps[i];
+	}
+}
+
+void mm_opts_subscribe(const struct mm_opts *o, struct mm_subscribe_buf *sb)
+{
+	Meshmon__V1__FlowFilter *f = &sb->filter;
+	size_t i;
+
+	meshmon__v1__subscribe__init(&sb->sub);
+	meshmon__v1__flow_filter__init(f);
+	if (o->types_given) {
+		for (i = 0; i < o->n_types; i++)
+			sb->types[i] = (Meshmon__V1__EventType)o->types[i];
+		sb->sub.n_types = o->n_types;
+		sb->sub.types = sb->types;
+	} else if (!o->verbose) {
+		/* Debug records are for -v (or -t debug): not even sent to us otherwise. */
+		static const Meshmon__V1__EventType def[] = {
+			MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP,
+			MESHMON__V1__EVENT_TYPE__EVENT_TYPE_CAPTURE,
+			MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TRACE,
+			MESHMON__V1__EVENT_TYPE__EVENT_TYPE_POLICY_VERDICT,
+			MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TRACE_SOCK,
+			MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TCP_PROBE,
+		};
+		memcpy(sb->types, def, sizeof(def));
+		sb->sub.n_types = sizeof(def) / sizeof(def[0]);
+		sb->sub.types = sb->types;
+	}
+	for (i = 0; i < o->n_points; i++)
+		sb->points[i] = (Meshmon__V1__TracePoint)o->points[i];
+	sb->sub.n_points = o->n_points;
+	sb->sub.points = o->n_points ? sb->points : NULL;
+	sb->sub.replay = o->last;
+
+	fill_endpoints(o->from, o->n_from, sb->eps, sb->src);
+	fill_endpoints(o->to, o->n_to, sb->eps + MM_MAX_ENDPOINTS, sb->dst);
+	fill_endpoints(o->related, o->n_related, sb->eps + 2 * MM_MAX_ENDPOINTS, sb->either);
+	f->n_source = o->n_from;
+	f->source = o->n_from ? sb->src : NULL;
+	f->n_destination = o->n_to;
+	f->destination = o->n_to ? sb->dst : NULL;
+	f->n_either = o->n_related;
+	f->either = o->n_related ? sb->either : NULL;
+	f->n_protocols = o->n_protos;
+	f->protocols = o->n_protos ? (uint32_t *)o->protos : NULL;
+	f->n_ports = o->n_ports;
+	f->ports = o->n_ports ? (uint32_t *)o->ports : NULL;
+	if (o->n_from || o->n_to || o->n_related || o->n_protos || o->n_ports) {
+		sb->filters[0] = f;
+		sb->sub.n_filters = 1;
+		sb->sub.filters = sb->filters;
+	}
+}
+
+void mm_opts_usage_monitor(FILE *out)
+{
+	fputs("Usage: meshmon monitor [FLAGS]\n"
+	      "\n"
+	      "Stream the agent's events until Ctrl-C (or --count). Filters are sent to the\n"
+	      "agent in the subscription: different flags are ANDed, repeated flags ORed.\n"
+	      "\n"
+	      "Connection:\n"
+	      "      --socket PATH       agent socket (default " MM_DEFAULT_SOCKET ", or $" MM_SOCKET_ENV ")\n"
+	      "\n"
+	      "Filters:\n"
+	      "  -t, --type TYPE         drop, trace, debug, capture, tcp_probe, or trace:POINT with\n"
+	      "                          POINT from-network, to-network, from-stack, to-stack,\n"
+	      "                          kernel, from-socket, to-socket (repeatable, comma lists)\n"
+	      "      --from EP           source side matches EP (repeatable)\n"
+	      "      --to EP             destination side matches EP (repeatable)\n"
+	      "      --related-to EP     either side matches EP (repeatable)\n"
+	      "                          EP: ADDR, ADDR/LEN, ADDR:PORT, [V6ADDR]:PORT or :PORT\n"
+	      "      --proto PROTO       tcp, udp, icmp, icmpv6 or a number (repeatable)\n"
+	      "      --port N            source or destination port (repeatable)\n"
+	      "      --last N            replay up to N stored events first\n"
+	      "\n"
+	      "Output:\n"
+	      "  -v, --verbose           more fields and debug records; -vv dissects packets\n"
+	      "      --hex               hex dump of the captured bytes\n"
+	      "  -j, --json              one JSON object per line\n"
+	      "  -n, --numeric           interface index only, no names\n"
+	      "  -c, --count N           exit after N events\n"
+	      "      --pcap FILE         write captured Ethernet packets to FILE as pcap\n"
+	      "                          ('-': stdout, and no text output)\n"
+	      "  -h, --help              this help\n"
+	      "\n"
+	      "Exit status: 0 after --count or Ctrl-C, 1 agent or I/O error, 2 bad flag,\n"
+	      "3 agent not running, 4 socket not permitted.\n",
+	      out);
+}
+
+void mm_opts_usage_status(FILE *out)
+{
+	fputs("Usage: meshmon status [FLAGS]\n"
+	      "\n"
+	      "Print the agent's state: versions, rings, uptime, listeners, events read and\n"
+	      "lost per source, interfaces, cgroup, rate limit and aggregation.\n"
+	      "\n"
+	      "      --socket PATH       agent socket (default " MM_DEFAULT_SOCKET ", or $" MM_SOCKET_ENV ")\n"
+	      "  -j, --json              print one JSON object\n"
+	      "  -h, --help              this help\n",
+	      out);
+}

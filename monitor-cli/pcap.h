@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The classic pcap writer of `meshmon monitor --pcap FILE` (magic 0xa1b2c3d4,
+ * microsecond timestamps, version 2.4, LINKTYPE_ETHERNET): the format every
+ * tcpdump, Wireshark and libpcap reads. Only events whose captured bytes start
+ * at the Ethernet header are written; others are skipped and counted.
+ */
+#ifndef MESHMON_CLI_PCAP_H
+#define MESHMON_CLI_PCAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "meshmon.pb-c.h"
+
+#define MM_PCAP_MAGIC 0xa1b2c3d4u
+#define MM_PCAP_LINKTYPE_ETHERNET 1u
+/* Snap length when the agent announces none. */
+#define MM_PCAP_DEFAULT_SNAPLEN 65535u
+
+struct mm_pcap {
+	FILE *f;
+	bool own;          /* fclose on close (not stdout) */
+	uint32_t snaplen;
+	uint64_t written;  /* packets written */
+	uint64_t skipped;  /* events with bytes not starting at Ethernet */
+};
+
+/* Opens path ("-" = stdout) and writes the file header. NULL with errno set. */
+struct mm_pcap *mm_pcap__open(const char *path, uint32_t snaplen);
+/* Writes ev's captured bytes: 1 written, 0 skipped (no bytes / not Ethernet), -errno. */
+int mm_pcap__write(struct mm_pcap *p, const Meshmon__V1__Event *ev);
+/* Flushes and closes; 0 or -errno of the last write. Accepts NULL. */
+int mm_pcap__close(struct mm_pcap *p);
+
+#endif /* MESHMON_CLI_PCAP_H */

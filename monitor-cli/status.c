@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * `meshmon status`: a StatusRequest after the Hello, the agent's Status
+ * printed as text or as one JSON object.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "commands.h"
+#include "format.h"
+#include "json.h"
+#include "names.h"
+#include "options.h"
+
+#define NO_CPU 0xffffffffu
+
+static const char *loss_key(unsigned int source)
+{
+	return source == MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RATE_LIMIT ? "rate_limit"
+									: mm_loss_source_name(source);
+}
+
+void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
+{
+	char up[32], iv[32];
+	const char *agg = st->aggregation_name[0] ? st->aggregation_name
+						  : mm_aggregation_name(st->aggregation);
+	size_t i;
+
+	mm_fmt_duration(st->uptime_ns, up, sizeof(up));
+	fprintf(out, "Agent version:     %s\n", st->agent_version);
+	fprintf(out, "Protocol version:  %u\n", st->protocol_version);
+	fprintf(out, "CPUs:              %u\n", st->num_cpus);
+	fprintf(out, "Ring:              %u pages of %u bytes per CPU\n", st->pages_per_cpu,
+		st->page_size);
+	fprintf(out, "Capture length:    %u bytes\n", st->capture_len);
+	fprintf(out, "Uptime:            %s\n", up);
+	fprintf(out, "Listeners:         %u\n", st->listeners);
+	fprintf(out, "Events read:       %" PRIu64 "\n", st->events_read);
+	for (i = 0; i < st->n_event_counts; i++) {
+		const char *tn = mm_event_type_name(st->event_counts[i]->type);
+
+		if (tn)
+			fprintf(out, "  %-16s %" PRIu64 "\n", tn, st->event_counts[i]->count);
+		else
+			fprintf(out, "  type %-11u %" PRIu64 "\n", st->event_counts[i]->type,
+				st->event_counts[i]->count);
+	}
+	fprintf(out, "Unknown records:   %" PRIu64 "\n", st->events_unknown);
+	fprintf(out, "Short records:     %" PRIu64 "\n", st->events_short);
+	fprintf(out, "Lost:\n");
+	if (!st->n_losses)
+		fprintf(out, "  none\n");
+	for (i = 0; i < st->n_losses; i++) {
+		const Meshmon__V1__LossCounter *l = st->losses[i];
+
+		if (l->cpu == NO_CPU)
+			fprintf(out, "  %-16s %" PRIu64 "\n", mm_loss_source_name(l->source), l->count);
+		else
+			fprintf(out, "  %-10s CPU %02u %" PRIu64 "\n", mm_loss_source_name(l->source),
+				l->cpu, l->count);
+	}
+	fprintf(out, "Interfaces:        ");
+	if (!st->n_interfaces)
+		fputs("none", out);
+	for (i = 0; i < st->n_interfaces; i++)
+		fprintf(out, "%s%s", i ? ", " : "", st->interfaces[i]);
+	fputc('\n', out);
+	fprintf(out, "Cgroup:            %s\n", st->cgroup[0] ? st->cgroup : "none");
+	if (st->rate_limit_per_sec)
+		fprintf(out, "Rate limit:        %u events/s, burst %u\n", st->rate_limit_per_sec,
+			st->rate_limit_burst);
+	else
+		fprintf(out, "Rate limit:        off\n");
+	mm_fmt_duration(st->aggregation_interval_ns, iv, sizeof(iv));
+	if (agg)
+		fprintf(out, "Aggregation:       %s, interval %s\n", agg, iv);
+	else
+		fprintf(out, "Aggregation:       level %u, interval %s\n", st->aggregation, iv);
+}
+
+void mm_status_json(FILE *out, const Meshmon__V1__Status *st)
+{
+	const char *agg = st->aggregation_name[0] ? st->aggregation_name
+						  : mm_aggregation_name(st->aggregation);
+	struct mm_json j;
+	size_t i;
+
+	mm_json__init(&j, out);
+	mm_json__obj_open(&j);
+	mm_json__kv_str(&j, "agent_version", st->agent_version);
+	mm_json__kv_u64(&j, "protocol_version", st->protocol_version);
+	mm_json__kv_u64(&j, "num_cpus", st->num_cpus);
+	mm_json__kv_u64(&j, "pages_per_cpu", st->pages_per_cpu);
+	mm_json__kv_u64(&j, "page_size", st->page_size);
+	mm_json__kv_u64(&j, "capture_len", st->capture_len);
+	mm_json__kv_u64(&j, "uptime_ns", st->uptime_ns);
+	mm_json__kv_u64(&j, "listeners", st->listeners);
+	mm_json__kv_u64(&j, "events_read", st->events_read);
+	mm_json__key(&j, "event_counts");
+	mm_json__obj_open(&j);
+	for (i = 0; i < st->n_event_counts; i++) {
+		const char *tn = mm_event_type_name(st->event_counts[i]->type);
+		char num[16];
+
+		if (!tn) {
+			snprintf(num, sizeof(num), "%u", st->event_counts[i]->type);
+			tn = num;
+		}
+		mm_json__kv_u64(&j, tn, st->event_counts[i]->count);
+	}
+	mm_json__obj_close(&j);
+	mm_json__kv_u64(&j, "events_unknown", st->events_unknown);
+	mm_json__kv_u64(&j, "events_short", st->events_short);
+	mm_json__key(&j, "lost");
+	mm_json__arr_open(&j);
+	for (i = 0; i < st->n_losses; i++) {
+		const Meshmon__V1__LossCounter *l = st->losses[i];
+
+		mm_json__obj_open(&j);
+		mm_json__kv_str(&j, "source", loss_key(l->source));
+		mm_json__key(&j, "cpu");
+		if (l->cpu == NO_CPU)
+			mm_json__null(&j);
+		else
+			mm_json__u64(&j, l->cpu);
+		mm_json__kv_u64(&j, "count", l->count);
+		mm_json__obj_close(&j);
+	}
+	mm_json__arr_close(&j);
+	mm_json__key(&j, "interfaces");
+	mm_json__arr_open(&j);
+	for (i = 0; i < st->n_interfaces; i++)
+		mm_json__str(&j, st->interfaces[i]);
+	mm_json__arr_close(&j);
+	mm_json__kv_str_or_null(&j, "cgroup", st->cgroup);
+	mm_json__kv_u64(&j, "rate_limit_per_sec", st->rate_limit_per_sec);
+	mm_json__kv_u64(&j, "rate_limit_burst", st->rate_limit_burst);
+	mm_json__kv_str_or_null(&j, "aggregation", agg);
+	mm_json__kv_u64(&j, "aggregation_interval_ns", st->aggregation_interval_ns);
+	mm_json__obj_close(&j);
+	mm_json__end_line(&j);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct mm_client c = { .fd = -1 };
+	Meshmon__V1__ServerMessage *hello = NULL, *m = NULL;
+	Meshmon__V1__ClientMessage cm = MESHMON__V1__CLIENT_MESSAGE__INIT;
+	Meshmon__V1__StatusRequest req = MESHMON__V1__STATUS_REQUEST__INIT;
+	struct mm_opts *o = calloc(1, sizeof(*o));
+	char err[512], msg[600];
+	bool json = false;
+	int i, rc;
+
+	if (!o)
+		return MM_EXIT_FAILURE;
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
+			json = true;
+	rc = mm_opts_parse(o, "status", argc, argv, err, sizeof(err));
+	if (rc) {
+		snprintf(msg, sizeof(msg), "meshmon status: %s", err);
+		mm_report_error(json, json ? err : msg);
+		goto out;
+	}
+	if (o->help) {
+		mm_opts_usage_status(stdout);
+		goto out;
+	}
+	rc = mm_client__handshake(&c, o->socket, &hello, err, sizeof(err));
+	if (rc != MM_EXIT_OK || !hello) {
+		if (rc != MM_EXIT_OK)
+			mm_report_error(o->json, err);
+		goto out;
+	}
+	cm.msg_case = MESHMON__V1__CLIENT_MESSAGE__MSG_STATUS_REQUEST;
+	cm.status_request = &req;
+	rc = mm_client__send(&c, &cm);
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "meshmon: sending the status request: %s", strerror(-rc));
+		mm_report_error(o->json, msg);
+		rc = MM_EXIT_FAILURE;
+		goto out;
+	}
+	for (;;) {
+		rc = mm_client__recv(&c, &m);
+		if (rc <= 0) {
+			snprintf(msg, sizeof(msg), "meshmon: no status from the agent: %s",
+				 rc == 0 ? "connection closed" : strerror(-rc));
+			mm_report_error(o->json, msg);
+			rc = MM_EXIT_FAILURE;
+			goto out;
+		}
+		if (m->msg_case == MESHMON__V1__SERVER_MESSAGE__MSG_STATUS) {
+			if (o->json)
+				mm_status_json(stdout, m->status);
+			else
+				mm_status_text(stdout, m->status);
+			rc = MM_EXIT_OK;
+			break;
+		}
+		if (m->msg_case == MESHMON__V1__SERVER_MESSAGE__MSG_ERROR) {
+			snprintf(msg, sizeof(msg), "meshmon: the agent reported an error: %s (code %u)",
+				 m->error->message, m->error->code);
+			mm_report_error(o->json, msg);
+			rc = MM_EXIT_FAILURE;
+			break;
+		}
+		mm_frame__free_server(m);
+		m = NULL;
+	}
+out:
+	if (m)
+		mm_frame__free_server(m);
+	if (hello)
+		mm_frame__free_server(hello);
+	mm_client__close(&c);
+	free(o);
+	fflush(stdout);
+	return rc;
+}

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The fixed protocol messages of the CLI tests (see cli_cases.h). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "cli_cases.h"
+#include "harness.h"
+
+#define MAX_CASES 64
+
+static struct cli_case cases[MAX_CASES];
+static size_t n_cases;
+
+static struct cli_case *new_case(const char *name, uint32_t cpu, uint32_t ifindex,
+				 const char *ifname)
+{
+	struct cli_case *c = &cases[n_cases++];
+
+	memset(c, 0, sizeof(*c));
+	c->name = name;
+	meshmon__v1__server_message__init(&c->msg);
+	meshmon__v1__event__init(&c->ev);
+	c->msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_EVENT;
+	c->msg.event = &c->ev;
+	c->ev.time_ns = CLI_T0 + n_cases * 1000ull;
+	c->ev.ktime_ns = 5000000000ull + n_cases;
+	c->ev.cpu = cpu;
+	c->ev.ifindex = ifindex;
+	c->ev.ifname = (char *)(ifname ? ifname : "");
+	c->ev.source = MESHMON__V1__SOURCE__SOURCE_TC;
+	return c;
+}
+
+/* Builds the frame of spec, the tuple and lengths; extra: bytes not captured. */
+static void set_packet(struct cli_case *c, const struct mm_test_pkt_spec *spec, uint32_t extra)
+{
+	size_t n = mm_test_pkt_build(c->pkt, sizeof(c->pkt), spec);
+	int af = spec->family == 6 ? AF_INET6 : AF_INET;
+	size_t alen = spec->family == 6 ? 16 : 4;
+
+	meshmon__v1__tuple__init(&c->tuple);
+	c->ev.tuple = &c->tuple;
+	c->ev.captured.data = c->pkt;
+	c->ev.captured.len = n;
+	c->ev.cap_len = (uint32_t)n;
+	c->ev.len = (uint32_t)n + extra;
+	c->ev.layer = MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_ETHERNET;
+	if (spec->family == 0) {
+		c->tuple.ethertype = spec->ethertype;
+		return;
+	}
+	inet_pton(af, spec->src, c->src);
+	inet_pton(af, spec->dst, c->dst);
+	c->tuple.src.data = c->src;
+	c->tuple.src.len = alen;
+	c->tuple.dst.data = c->dst;
+	c->tuple.dst.len = alen;
+	c->tuple.proto = spec->proto;
+	c->tuple.ethertype = spec->family == 6 ? 0x86dd : 0x0800;
+	if (spec->proto == IPPROTO_ICMP || spec->proto == IPPROTO_ICMPV6) {
+		c->tuple.sport = spec->icmp_id;
+	} else {
+		c->tuple.sport = spec->sport;
+		c->tuple.dport = spec->dport;
+	}
+}
+
+static struct cli_case *trace(const char *name, uint32_t point, uint32_t state,
+			      const struct mm_test_pkt_spec *spec)
+{
+	struct cli_case *c = new_case(name, 1, 4, "veth0");
+
+	c->ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TRACE;
+	c->ev.flow_id = 0x614e9723u + (uint32_t)n_cases;
+	meshmon__v1__trace__init(&c->trace);
+	c->ev.detail_case = MESHMON__V1__EVENT__DETAIL_TRACE;
+	c->ev.trace = &c->trace;
+	c->trace.point = point;
+	c->trace.state = state;
+	if (spec) {
+		set_packet(c, spec, 0);
+		c->trace.tcp_flags = spec->tcp_flags;
+		c->trace.icmp_type = spec->icmp_type;
+		c->trace.icmp_code = spec->icmp_code;
+	}
+	return c;
+}
+
+static struct cli_case *probe(const char *name, uint32_t state, uint32_t dir)
+{
+	static const struct mm_test_pkt_spec tcp = { .family = 4, .proto = IPPROTO_TCP,
+		.src = "10.199.0.1", .dst = "10.199.0.2", .sport = 41510, .dport = 8080 };
+	struct cli_case *c = new_case(name, 3, 0, NULL);
+	int af = AF_INET;
+
+	c->ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TCP_PROBE;
+	c->ev.source = MESHMON__V1__SOURCE__SOURCE_SOCKOPS;
+	meshmon__v1__tuple__init(&c->tuple);
+	c->ev.tuple = &c->tuple;
+	inet_pton(af, tcp.src, c->src);
+	inet_pton(af, tcp.dst, c->dst);
+	c->tuple.src.data = dir == MESHMON__V1__PROBE_DIRECTION__PROBE_DIRECTION_INBOUND ? c->dst : c->src;
+	c->tuple.dst.data = dir == MESHMON__V1__PROBE_DIRECTION__PROBE_DIRECTION_INBOUND ? c->src : c->dst;
+	c->tuple.src.len = c->tuple.dst.len = 4;
+	c->tuple.sport = dir == MESHMON__V1__PROBE_DIRECTION__PROBE_DIRECTION_INBOUND ? 8080 : 41510;
+	c->tuple.dport = dir == MESHMON__V1__PROBE_DIRECTION__PROBE_DIRECTION_INBOUND ? 41510 : 8080;
+	c->tuple.proto = IPPROTO_TCP;
+	c->tuple.ethertype = 0x0800;
+	meshmon__v1__tcp_probe__init(&c->probe);
+	c->ev.detail_case = MESHMON__V1__EVENT__DETAIL_TCP_PROBE;
+	c->ev.tcp_probe = &c->probe;
+	c->probe.state = state;
+	c->probe.direction = dir;
+	c->probe.conn_success = 1;
+	c->probe.pid = 4242;
+	c->probe.comm = "curl";
+	c->probe.start_time_ns = CLI_T0 - 1200000000ull;
+	c->probe.srtt_us = 350;
+	c->probe.min_rtt_us = 120;
+	c->probe.snd_cwnd = 10;
+	c->probe.cgroup_id = 12345;
+	c->probe.netns = 4026531840u;
+	c->probe.tcp_state = 1;
+	return c;
+}
+
+static void lost(const char *name, uint32_t source, uint32_t cpu, uint64_t count)
+{
+	struct cli_case *c = &cases[n_cases++];
+
+	memset(c, 0, sizeof(*c));
+	c->name = name;
+	meshmon__v1__server_message__init(&c->msg);
+	meshmon__v1__lost_notice__init(&c->lost);
+	c->msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_LOST;
+	c->msg.lost = &c->lost;
+	c->lost.source = source;
+	c->lost.cpu = cpu;
+	c->lost.count = count;
+	c->lost.first_time_ns = CLI_T0 - 2000000000ull;
+	c->lost.last_time_ns = CLI_T0 + n_cases * 1000ull;
+}
+
+size_t cli_cases_build(struct cli_case **out)
+{
+	struct mm_test_pkt_spec s;
+	struct cli_case *c;
+
+	n_cases = 0;
+#define SPEC(...) (s = (struct mm_test_pkt_spec){ __VA_ARGS__ }, &s)
+#define TCP4(fl) SPEC(.family = 4, .proto = IPPROTO_TCP, .src = "10.60.0.182", \
+		      .dst = "104.198.14.52", .sport = 41510, .dport = 80, .tcp_flags = (fl))
+	/* Trace: every point and state, TCP flag combinations. */
+	trace("trace from-network tcp SYN new", 1, 1, TCP4(0x02));
+	c = trace("trace to-network tcp SYN,ACK reply", 2, 3,
+		  SPEC(.family = 4, .proto = IPPROTO_TCP, .src = "104.198.14.52",
+		       .dst = "10.60.0.182", .sport = 80, .dport = 41510, .tcp_flags = 0x12));
+	c->trace.folded = 0;
+	c = trace("trace from-stack tcp PSH,ACK established folded", 3, 2, TCP4(0x18));
+	c->trace.folded = 7;
+	trace("trace to-stack tcp FIN,ACK established", 4, 2, TCP4(0x11));
+	trace("trace from-network tcp RST", 1, 2, TCP4(0x04));
+	trace("trace to-socket tcp all flags related", 7, 4, TCP4(0xff));
+	trace("trace from-socket tcp no flags unknown state", 6, 0, TCP4(0x00));
+	trace("trace kernel point udp", 5, 1,
+	      SPEC(.family = 4, .proto = IPPROTO_UDP, .src = "10.199.0.1", .dst = "10.199.0.2",
+		   .sport = 5353, .dport = 53, .payload_len = 12));
+	/* ICMP and ICMPv6. */
+	trace("trace icmp EchoRequest", 2, 1,
+	      SPEC(.family = 4, .proto = IPPROTO_ICMP, .src = "10.11.13.37", .dst = "10.11.101.61",
+		   .icmp_type = 8, .icmp_id = 1234, .payload_len = 56));
+	trace("trace icmp EchoReply", 1, 3,
+	      SPEC(.family = 4, .proto = IPPROTO_ICMP, .src = "10.11.101.61", .dst = "10.11.13.37",
+		   .icmp_type = 0, .icmp_id = 1234, .payload_len = 56));
+	trace("trace icmp DestinationUnreachable port", 1, 4,
+	      SPEC(.family = 4, .proto = IPPROTO_ICMP, .src = "10.199.0.2", .dst = "10.199.0.1",
+		   .icmp_type = 3, .icmp_code = 3, .payload_len = 28));
+	trace("trace icmp TimeExceeded", 1, 4,
+	      SPEC(.family = 4, .proto = IPPROTO_ICMP, .src = "192.0.2.1", .dst = "10.199.0.1",
+		   .icmp_type = 11, .payload_len = 28));
+	trace("trace icmp unknown type 42", 1, 1,
+	      SPEC(.family = 4, .proto = IPPROTO_ICMP, .src = "10.199.0.2", .dst = "10.199.0.1",
+		   .icmp_type = 42));
+	trace("trace icmpv6 EchoRequest", 2, 1,
+	      SPEC(.family = 6, .proto = IPPROTO_ICMPV6, .src = "fd00:199::1", .dst = "fd00:199::2",
+		   .icmp_type = 128, .icmp_id = 77, .payload_len = 16));
+	trace("trace icmpv6 EchoReply", 1, 3,
+	      SPEC(.family = 6, .proto = IPPROTO_ICMPV6, .src = "fd00:199::2", .dst = "fd00:199::1",
+		   .icmp_type = 129, .icmp_id = 77, .payload_len = 16));
+	trace("trace icmpv6 NeighborSolicitation", 2, 0,
+	      SPEC(.family = 6, .proto = IPPROTO_ICMPV6, .src = "fe80::1", .dst = "ff02::1:ff00:2",
+		   .icmp_type = 135, .payload_len = 16));
+	trace("trace icmpv6 DestinationUnreachable", 1, 4,
+	      SPEC(.family = 6, .proto = IPPROTO_ICMPV6, .src = "fd00:199::2", .dst = "fd00:199::1",
+		   .icmp_type = 1, .icmp_code = 4, .payload_len = 48));
+	/* IPv6 TCP and UDP: brackets and ports. */
+	trace("trace ipv6 tcp SYN", 2, 1,
+	      SPEC(.family = 6, .proto = IPPROTO_TCP, .src = "fd00::1", .dst = "fd00::2",
+		   .sport = 50000, .dport = 80, .tcp_flags = 0x02));
+	trace("trace ipv6 udp", 1, 2,
+	      SPEC(.family = 6, .proto = IPPROTO_UDP, .src = "2001:db8::10", .dst = "2001:db8::20",
+		   .sport = 4789, .dport = 4789, .payload_len = 20));
+	/* Other IP protocol, non-IP, parse error, truncated capture. */
+	trace("trace ipv4 gre", 1, 1,
+	      SPEC(.family = 4, .proto = IPPROTO_GRE, .src = "10.0.0.1", .dst = "10.0.0.2",
+		   .payload_len = 8));
+	c = trace("trace non-IP arp", 1, 0, SPEC(.family = 0, .ethertype = 0x0806, .payload_len = 28));
+	c->trace.parse_error = MESHMON__V1__PARSE_ERROR__PARSE_ERROR_NOT_IP;
+	c = trace("trace parse error truncated l4", 1, 0,
+		  SPEC(.family = 4, .proto = IPPROTO_TCP, .src = "10.0.0.1", .dst = "10.0.0.2",
+		       .sport = 1, .dport = 2, .truncate_to = 14 + 20 + 6));
+	c->trace.parse_error = MESHMON__V1__PARSE_ERROR__PARSE_ERROR_TRUNCATED_L4;
+	c->tuple.sport = c->tuple.dport = 0;
+	c->ev.len = 54;
+	c = trace("trace capture shorter than packet", 2, 2,
+		  SPEC(.family = 4, .proto = IPPROTO_TCP, .src = "10.60.0.182", .dst = "104.198.14.52",
+		       .sport = 41510, .dport = 80, .tcp_flags = 0x18, .payload_len = 1400,
+		       .truncate_to = 128));
+	c->ev.len = 14 + 20 + 20 + 1400;
+	c = trace("trace unknown point and state, no ifname", 99, 9, TCP4(0x10));
+	c->ev.ifname = "";
+	/* Drops: policy (datapath) and kernel. */
+	c = new_case("drop policy denied tcp SYN", 0, 4, "veth0");
+	c->ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP;
+	c->ev.flow_id = 0x614e9723u;
+	set_packet(c, TCP4(0x02), 0);
+	meshmon__v1__drop__init(&c->drop);
+	c->ev.detail_case = MESHMON__V1__EVENT__DETAIL_DROP;
+	c->ev.drop = &c->drop;
+	c->drop.point = 2;
+	c->drop.reason_code = 1;
+	c->drop.reason = "POLICY_DENIED";
+	c->drop.reason_text = "Policy denied";
+	c->drop.ext_error = 1;
+	c->drop.file = "tc_monitor.bpf.c";
+	c->drop.file_id = 1;
+	c->drop.line = 123;
+	c = new_case("drop policy denied icmpv6 from network", 2, 7, "eth-peer");
+	c->ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP;
+	c->ev.flow_id = 0xdeadbeefu;
+	set_packet(c, SPEC(.family = 6, .proto = IPPROTO_ICMPV6, .src = "fd00:199::2",
+			   .dst = "fd00:199::1", .icmp_type = 128, .icmp_id = 9, .payload_len = 8), 0);
+	meshmon__v1__drop__init(&c->drop);
+	c->ev.detail_case = MESHMON__V1__EVENT__DETAIL_DROP;
+	c->ev.drop = &c->drop;
+	c->drop.point = 1;
+	c->drop.reason_code = 1;
+	c->drop.reason = "POLICY_DENIED";
+	c->drop.reason_text = "Policy denied";
+	c->drop.ext_error = 3;
+	c->drop.file = "deny.bpf.h";
+	c->drop.file_id = 2;
+	c->drop.line = 57;
+	c->drop.folded = 2;
+	c = new_case("kernel drop NO_SOCKET udp, transport layer capture", 3, 3, "veth1");
+	c->ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP;
+	c->ev.source = MESHMON__V1__SOURCE__SOURCE_KERNEL;
+	set_packet(c, SPEC(.family = 4, .proto = IPPROTO_UDP, .src = "10.199.0.1",
+			   .dst = "10.199.0.2", .sport = 40000, .dport = 9, .payload_len = 4), 0);
+	/* The kernel drop site captured from the UDP header on. */
+	c->ev.captured.data = c->pkt + 14 + 20;
+	c->ev.captured.len = 8 + 4;
+	c->ev.cap_len = 12;
+	c->ev.len = 12;
+	c->ev.layer = MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_TRANSPORT;
+	meshmon__v1__drop__init(&c->drop);
+	c->ev.detail_case = MESHMON__V1__EVENT__DETAIL_DROP;
+	c->ev.drop = &c->drop;
+	c->drop.point = 5;
+	c->drop.reason_code = 3;
+	c->drop.reason = "NO_SOCKET";
+	c->drop.reason_text = "NO_SOCKET";
+	c->drop.netns = 4026532845u;
+	c->drop.location = 0xffffffff81c2a3b4ull;
+	c = new_case("kernel drop unknown reason, no capture", 0, 2, "");
+	c->ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP;
+	c->ev.source = MESHMON__V1__SOURCE__SOURCE_KERNEL;
+	c->ev.len = 60;
+	meshmon__v1__drop__init(&c->drop);
+	c->ev.detail_case = MESHMON__V1__EVENT__DETAIL_DROP;
+	c->ev.drop = &c->drop;
+	c->drop.point = 5;
+	c->drop.reason_code = 999;
+	/* Debug. */
+	c = new_case("debug flow lookup with agent message", 0, 4, "veth0");
+	c->ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DEBUG;
+	meshmon__v1__debug__init(&c->debug);
+	c->ev.detail_case = MESHMON__V1__EVENT__DETAIL_DEBUG;
+	c->ev.debug = &c->debug;
+	c->debug.subtype = 1;
+	c->debug.arg1 = 1;
+	c->debug.arg2 = 4;
+	c->debug.arg3 = 0x614e9723u;
+	c->debug.message = "Flow lookup: state=1 ifindex=4 flow=0x614e9723";
+	c = new_case("debug rule match formatted locally", 1, 0, NULL);
+	c->ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DEBUG;
+	meshmon__v1__debug__init(&c->debug);
+	c->ev.detail_case = MESHMON__V1__EVENT__DETAIL_DEBUG;
+	c->ev.debug = &c->debug;
+	c->debug.subtype = 3;
+	c->debug.arg1 = 7;
+	c->debug.arg2 = 6;
+	c->debug.arg3 = 8080;
+	/* Capture: no tuple, dissected from the bytes. */
+	c = new_case("capture from-network", 1, 4, "veth0");
+	c->ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_CAPTURE;
+	c->ev.flow_id = 0x1234u;
+	set_packet(c, SPEC(.family = 4, .proto = IPPROTO_UDP, .src = "10.199.0.2",
+			   .dst = "10.199.0.1", .sport = 53, .dport = 5353, .payload_len = 30), 0);
+	c->ev.tuple = NULL;
+	meshmon__v1__capture__init(&c->capture);
+	c->ev.detail_case = MESHMON__V1__EVENT__DETAIL_CAPTURE;
+	c->ev.capture = &c->capture;
+	c->capture.point = 1;
+	/* tcp_probe. */
+	c = probe("tcp_probe open outbound", 1, 1);
+	c->probe.segs_out = 2;
+	c->probe.segs_in = 1;
+	c->probe.duration_ns = 350000;
+	c = probe("tcp_probe periodic inbound", 2, 2);
+	c->probe.bytes_sent = 123456789ull;
+	c->probe.bytes_received = 5000000000ull;
+	c->probe.segs_in = 4000000;
+	c->probe.segs_out = 3900000;
+	c->probe.total_retrans = 12;
+	c->probe.srtt_us = 1250;
+	c->probe.min_rtt_us = 980;
+	c->probe.duration_ns = 65000000000ull;
+	c->probe.comm = "nginx: worker";
+	c = probe("tcp_probe closed outbound", 3, 1);
+	c->probe.bytes_sent = 517;
+	c->probe.bytes_received = 3245;
+	c->probe.segs_in = 12;
+	c->probe.segs_out = 10;
+	c->probe.data_segs_in = 4;
+	c->probe.data_segs_out = 2;
+	c->probe.delivered = 9;
+	c->probe.duration_ns = 1234567890ull;
+	c->probe.tcp_state = 7;
+	c = probe("tcp_probe closed connect failed, odd comm", 3, 1);
+	c->probe.conn_success = 0;
+	c->probe.duration_ns = 3000000000ull;
+	c->probe.comm = "we\"ird\\na\tme\x01";
+	c->probe.srtt_us = 0;
+	c->probe.min_rtt_us = 0;
+	c = probe("tcp_probe preexisting long-lived", 2, 2);
+	c->probe.preexisting = 1;
+	c->probe.pid = 0;
+	c->probe.comm = "";
+	c->probe.start_time_ns = 0;
+	c->probe.duration_ns = 7300000000000ull;
+	c->probe.bytes_sent = 1;
+	/* Lost notices of every source. */
+	lost("lost ring cpu 2", MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RING, 2, 1234);
+	lost("lost queue", MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE, 0xffffffffu, 56);
+	lost("lost datapath cpu 0", MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_DATAPATH, 0, 7);
+	lost("lost rate limit", MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RATE_LIMIT, 0xffffffffu, 1000);
+#undef SPEC
+#undef TCP4
+	*out = cases;
+	return n_cases;
+}

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The `meshmon` binary against a scripted fake agent on a Unix socket: the
+ * handshake, the Subscribe built from the flags (as the agent receives it),
+ * events and lost notices printed, --count, --pcap (file and stdout), status,
+ * agent errors, protocol version mismatch and Ctrl-C. The fake agent sends
+ * the fixed messages of cli_cases.c, so the JSON output must equal the golden
+ * file byte for byte.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli_cases.h"
+#include "framing.h"
+
+#ifndef MESHMON_CLI_PATH
+#define MESHMON_CLI_PATH "/tmp/devb/meshmon"
+#endif
+#define GOLDEN_DIR MM_SOURCE_ROOT "/tests/golden/"
+
+enum script {
+	SCRIPT_EVENTS,      /* Hello, then every case, then close */
+	SCRIPT_EVENTS_HOLD, /* Hello, every case, then keep the connection open */
+	SCRIPT_STATUS,      /* Hello, then a Status for the StatusRequest */
+	SCRIPT_ERROR,       /* Hello, then an Error for the Subscribe */
+	SCRIPT_BAD_VERSION, /* Hello with protocol version 2 */
+};
+
+static struct {
+	char path[64];
+	int lfd;
+	enum script script;
+	pthread_t thread;
+	Meshmon__V1__ClientMessage *received;
+} fake;
+
+static int send_msg(int fd, const Meshmon__V1__ServerMessage *m)
+{
+	uint8_t *buf;
+	size_t len, off = 0;
+	ssize_t n;
+
+	if (mm_frame__encode_server(m, &buf, &len))
+		return -1;
+	while (off < len) {
+		n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(buf);
+	return off == len ? 0 : -1;
+}
+
+static Meshmon__V1__ClientMessage *recv_msg(int fd, struct mm_frame_reader *r)
+{
+	const uint8_t *payload;
+	uint8_t buf[4096];
+	size_t len;
+	ssize_t n;
+
+	for (;;) {
+		if (mm_frame_reader__next(r, &payload, &len) == 1)
+			return mm_frame__unpack_client(payload, len);
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return NULL;
+		mm_frame_reader__feed(r, buf, (size_t)n);
+	}
+}
+
+static void *fake_agent(void *arg)
+{
+	Meshmon__V1__ServerMessage hm = MESHMON__V1__SERVER_MESSAGE__INIT;
+	Meshmon__V1__Hello hello = MESHMON__V1__HELLO__INIT;
+	struct mm_frame_reader r;
+	struct cli_case *cases;
+	size_t n = cli_cases_build(&cases), i;
+	char drain[256];
+	int fd;
+
+	(void)arg;
+	fd = accept(fake.lfd, NULL, NULL);
+	if (fd < 0)
+		return NULL;
+	mm_frame_reader__init(&r);
+	hello.protocol_version = fake.script == SCRIPT_BAD_VERSION ? 2 : 1;
+	hello.agent_version = "0.1.0";
+	hello.num_cpus = 4;
+	hello.pages_per_cpu = 64;
+	hello.page_size = 4096;
+	hello.capture_len = 128;
+	hm.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_HELLO;
+	hm.hello = &hello;
+	send_msg(fd, &hm);
+	if (fake.script != SCRIPT_BAD_VERSION)
+		fake.received = recv_msg(fd, &r);
+	switch (fake.script) {
+	case SCRIPT_EVENTS:
+	case SCRIPT_EVENTS_HOLD:
+		for (i = 0; i < n; i++)
+			if (send_msg(fd, &cases[i].msg))
+				break;
+		if (fake.script == SCRIPT_EVENTS_HOLD)
+			while (read(fd, drain, sizeof(drain)) > 0)
+				;
+		break;
+	case SCRIPT_STATUS: {
+		Meshmon__V1__ServerMessage sm = MESHMON__V1__SERVER_MESSAGE__INIT;
+		Meshmon__V1__Status st = MESHMON__V1__STATUS__INIT;
+
+		st.agent_version = "0.1.0";
+		st.protocol_version = 1;
+		st.num_cpus = 4;
+		st.pages_per_cpu = 64;
+		st.page_size = 4096;
+		st.uptime_ns = 5000000000ull;
+		st.listeners = 1;
+		st.events_read = 42;
+		st.aggregation_name = "none";
+		sm.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_STATUS;
+		sm.status = &st;
+		send_msg(fd, &sm);
+		break;
+	}
+	case SCRIPT_ERROR: {
+		Meshmon__V1__ServerMessage em = MESHMON__V1__SERVER_MESSAGE__INIT;
+		Meshmon__V1__Error e = MESHMON__V1__ERROR__INIT;
+
+		e.code = 4;
+		e.message = "bad prefix length";
+		em.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_ERROR;
+		em.error = &e;
+		send_msg(fd, &em);
+		break;
+	}
+	default:
+		break;
+	}
+	mm_frame_reader__release(&r);
+	close(fd);
+	return NULL;
+}
+
+static void start(enum script s)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(fake.path, sizeof(fake.path), "/tmp/mm-cli-fake-%d.sock", getpid());
+	unlink(fake.path);
+	strcpy(sa.sun_path, fake.path);
+	fake.script = s;
+	fake.lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert(eq(int, bind(fake.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0));
+	cr_assert(eq(int, listen(fake.lfd, 4), 0));
+	cr_assert(eq(int, pthread_create(&fake.thread, NULL, fake_agent, NULL), 0));
+}
+
+static void stop(void)
+{
+	pthread_join(fake.thread, NULL);
+	close(fake.lfd);
+	unlink(fake.path);
+	if (fake.received)
+		mm_frame__free_client(fake.received);
+	fake.received = NULL;
+}
+
+/* Runs meshmon with args (socket added); stdout into out, stderr into err. */
+static int run(const char *args, char *out, size_t cap, char *err, size_t ecap)
+{
+	char cmd[1024], errpath[64];
+	FILE *p, *e;
+	size_t n;
+	int st;
+
+	snprintf(errpath, sizeof(errpath), "/tmp/mm-cli-err-%d", getpid());
+	snprintf(cmd, sizeof(cmd), "%s %s --socket %s 2>%s", MESHMON_CLI_PATH, args, fake.path,
+		 errpath);
+	p = popen(cmd, "r");
+	cr_assert(p != NULL);
+	n = fread(out, 1, cap - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	e = fopen(errpath, "r");
+	n = e ? fread(err, 1, ecap - 1, e) : 0;
+	err[n] = '\0';
+	if (e)
+		fclose(e);
+	unlink(errpath);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static char out[1 << 20], err[8192];
+
+Test(cli_client, json_stream_equals_golden)
+{
+	FILE *g = fopen(GOLDEN_DIR "monitor.json", "r");
+	static char want[1 << 20];
+	size_t n;
+	int rc;
+
+	cr_assert(g != NULL);
+	n = fread(want, 1, sizeof(want) - 1, g);
+	want[n] = '\0';
+	fclose(g);
+	start(SCRIPT_EVENTS);
+	rc = run("monitor --json", out, sizeof(out), err, sizeof(err));
+	stop();
+	/* The fake agent hangs up after the last case: exit 1 with a JSON error line. */
+	cr_assert(eq(int, rc, 1), "%s", err);
+	cr_assert(eq(int, strncmp(out, want, n), 0), "output differs from monitor.json");
+	cr_assert(eq(str, out + n, "{\"error\":\"the agent closed the connection\"}\n"));
+}
+
+Test(cli_client, count_stops_and_subscribe_has_filters)
+{
+	Meshmon__V1__Subscribe *s;
+	int rc;
+
+	start(SCRIPT_EVENTS_HOLD);
+	rc = run("monitor -c 3 --json --proto icmp --from 10.0.0.0/8 --to [fd00::1]:80 "
+		 "--related-to :53 --port 443 -t trace:from-network --last 5",
+		 out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 0), "%s", err);
+	cr_assert(eq(sz, count_lines(out), 3));
+	cr_assert(eq(str, err, ""));
+	cr_assert(fake.received == NULL); /* freed by stop(); check below on a fresh run */
+
+	start(SCRIPT_EVENTS_HOLD);
+	rc = run("monitor -c 1 --proto icmp --from 10.0.0.0/8 --to [fd00::1]:80 --related-to :53 "
+		 "--port 443 -t trace:from-network --last 5",
+		 out, sizeof(out), err, sizeof(err));
+	pthread_join(fake.thread, NULL);
+	cr_assert(eq(int, rc, 0), "%s", err);
+	cr_assert(fake.received != NULL);
+	cr_assert(eq(int, fake.received->msg_case, MESHMON__V1__CLIENT_MESSAGE__MSG_SUBSCRIBE));
+	s = fake.received->subscribe;
+	cr_assert(eq(sz, s->n_types, 1));
+	cr_assert(eq(int, (int)s->types[0], 4));
+	cr_assert(eq(sz, s->n_points, 1));
+	cr_assert(eq(int, (int)s->points[0], 1));
+	cr_assert(eq(u32, s->replay, 5));
+	cr_assert(eq(sz, s->n_filters, 1));
+	cr_assert(eq(sz, s->filters[0]->n_source, 1));
+	cr_assert(eq(u32, s->filters[0]->source[0]->prefix_len, 8));
+	cr_assert(eq(sz, s->filters[0]->n_destination, 1));
+	cr_assert(eq(sz, s->filters[0]->destination[0]->address.len, 16));
+	cr_assert(eq(u32, s->filters[0]->destination[0]->port, 80));
+	cr_assert(eq(sz, s->filters[0]->n_either, 1));
+	cr_assert(eq(u32, s->filters[0]->either[0]->port, 53));
+	cr_assert(eq(sz, s->filters[0]->n_protocols, 1));
+	cr_assert(eq(u32, s->filters[0]->protocols[0], 1));
+	cr_assert(eq(sz, s->filters[0]->n_ports, 1));
+	cr_assert(eq(u32, s->filters[0]->ports[0], 443));
+	/* Text: the Listening line, then one event line. */
+	cr_assert(eq(int, strncmp(out, "Listening for events on 4 CPUs with 64 pages of 4096 bytes per CPU\n<- network flow 0x614e9724 state new ifindex 4 (veth0): 10.60.0.182:41510 -> 104.198.14.52:80 tcp SYN\n", 500), 0), "%s", out);
+	close(fake.lfd);
+	unlink(fake.path);
+	mm_frame__free_client(fake.received);
+	fake.received = NULL;
+}
+
+Test(cli_client, lost_notices_do_not_count)
+{
+	int rc;
+	struct cli_case *cases;
+	size_t n = cli_cases_build(&cases), events = 0, i;
+
+	for (i = 0; i < n; i++)
+		events += cases[i].msg.msg_case == MESHMON__V1__SERVER_MESSAGE__MSG_EVENT;
+	start(SCRIPT_EVENTS_HOLD);
+	/* Ask for exactly all events: the 4 lost notices come after them and are not counted. */
+	snprintf(err, sizeof(err), "monitor -c %zu", events);
+	rc = run(err, out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 0), "%s", err);
+	cr_assert(strstr(out, "Lost") == NULL);
+	cr_assert(strstr(out, "== tcp_probe preexisting") == NULL);
+	cr_assert(strstr(out, "== tcp_probe periodic inbound preexisting") != NULL);
+}
+
+Test(cli_client, pcap_file)
+{
+	char path[64], args[128], errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	pcap_t *rd;
+	int rc, pkts = 0;
+
+	snprintf(path, sizeof(path), "/tmp/mm-cli-client-%d.pcap", getpid());
+	snprintf(args, sizeof(args), "monitor -c 5 --pcap %s", path);
+	start(SCRIPT_EVENTS_HOLD);
+	rc = run(args, out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 0), "%s", err);
+	/* Text output goes on with a file. */
+	cr_assert(eq(sz, count_lines(out), 6));
+	rd = pcap_open_offline(path, errbuf);
+	cr_assert(rd != NULL, "%s", errbuf);
+	cr_assert(eq(int, pcap_snapshot(rd), 128));
+	while (pcap_next_ex(rd, &h, &data) == 1)
+		pkts++;
+	pcap_close(rd);
+	unlink(path);
+	cr_assert(eq(int, pkts, 5));
+}
+
+Test(cli_client, pcap_stdout)
+{
+	int rc;
+	uint32_t magic;
+
+	start(SCRIPT_EVENTS_HOLD);
+	rc = run("monitor -c 2 --pcap -", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 0), "%s", err);
+	memcpy(&magic, out, 4);
+	cr_assert(eq(u32, magic, 0xa1b2c3d4u));
+	/* The Listening note goes to stderr, nothing else is printed. */
+	cr_assert(eq(str, err, "Listening for events on 4 CPUs with 64 pages of 4096 bytes per CPU\n"));
+}
+
+Test(cli_client, status_text_and_json)
+{
+	int rc;
+
+	start(SCRIPT_STATUS);
+	rc = run("status", out, sizeof(out), err, sizeof(err));
+	cr_assert(fake.received != NULL);
+	cr_assert(eq(int, fake.received->msg_case, MESHMON__V1__CLIENT_MESSAGE__MSG_STATUS_REQUEST));
+	stop();
+	cr_assert(eq(int, rc, 0), "%s", err);
+	cr_assert(strstr(out, "Agent version:     0.1.0\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "Events read:       42\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "Uptime:            5.0s\n") != NULL, "%s", out);
+	start(SCRIPT_STATUS);
+	rc = run("status --json", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 0), "%s", err);
+	cr_assert(eq(sz, count_lines(out), 1));
+	cr_assert(strstr(out, "\"events_read\":42,") != NULL, "%s", out);
+}
+
+Test(cli_client, agent_error_is_reported)
+{
+	int rc;
+
+	start(SCRIPT_ERROR);
+	rc = run("monitor", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 1));
+	cr_assert(eq(str, err, "meshmon: the agent reported an error: bad prefix length (code 4)\n"));
+	start(SCRIPT_ERROR);
+	rc = run("monitor --json", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 1));
+	cr_assert(eq(str, out, "{\"error\":\"the agent reported an error: bad prefix length (code 4)\",\"code\":4}\n"));
+}
+
+Test(cli_client, protocol_version_mismatch)
+{
+	int rc;
+
+	start(SCRIPT_BAD_VERSION);
+	rc = run("monitor", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 1));
+	cr_assert(eq(str, err, "meshmon: the agent speaks protocol version 2, this meshmon speaks 1\n"));
+}
+
+Test(cli_client, ctrl_c_exits_zero)
+{
+	int pipefd[2], st;
+	char buf[512];
+	ssize_t n;
+	pid_t pid;
+
+	start(SCRIPT_EVENTS_HOLD);
+	cr_assert(eq(int, pipe(pipefd), 0));
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		execl(MESHMON_CLI_PATH, "meshmon", "monitor", "--socket", fake.path, (char *)NULL);
+		_exit(98);
+	}
+	close(pipefd[1]);
+	n = read(pipefd[0], buf, sizeof(buf) - 1); /* the Listening line: subscribed and streaming */
+	cr_assert(gt(sz, (size_t)n, 0));
+	usleep(100000);
+	kill(pid, SIGINT);
+	while (read(pipefd[0], buf, sizeof(buf)) > 0)
+		;
+	waitpid(pid, &st, 0);
+	stop();
+	{
+		int exited = WIFEXITED(st), code = WEXITSTATUS(st);
+
+		cr_assert(exited);
+		cr_assert(eq(int, code, 0));
+	}
+}

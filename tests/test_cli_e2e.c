@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * `meshmon` against the real meshmon-agent on a private network namespace
+ * pair (tests/harness): filters reach the agent (only ICMP comes back while
+ * TCP and UDP flow too), the JSON lines parse and carry the documented keys,
+ * and the --pcap file read by libpcap holds the same packets as the trace
+ * records printed beside it.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <fcntl.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#ifndef MESHMON_AGENT_PATH
+#error "MESHMON_AGENT_PATH must name the built meshmon-agent"
+#endif
+#ifndef MESHMON_CLI_PATH
+#error "MESHMON_CLI_PATH must name the built meshmon"
+#endif
+
+static struct mm_test_pair pair;
+static char tmpdir[64], sock_path[128], log_path[128];
+static pid_t agent = -1;
+
+static int sock_ready(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0), rc;
+
+	strcpy(sa.sun_path, sock_path);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return rc == 0;
+}
+
+static void setup(void)
+{
+	int i;
+
+	cr_assert(eq(int, mm_test_private_netns(), 0));
+	cr_assert(eq(int, mm_test_pair_create(&pair), 0));
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mm-cli-e2e-%d", getpid());
+	mkdir(tmpdir, 0700);
+	snprintf(sock_path, sizeof(sock_path), "%s/monitor.sock", tmpdir);
+	snprintf(log_path, sizeof(log_path), "%s/agent.log", tmpdir);
+	agent = fork();
+	cr_assert(ge(int, agent, 0));
+	if (agent == 0) {
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(MESHMON_AGENT_PATH, "meshmon-agent", "--iface", pair.local_if, "--socket",
+		      sock_path, "--capture-len", "128", "--history", "0", "--cgroup", "none",
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 300 && !sock_ready(); i++)
+		usleep(50 * 1000);
+	cr_assert(sock_ready(), "the agent's socket did not appear; see %s", log_path);
+}
+
+static void teardown(void)
+{
+	int st;
+
+	if (agent > 0) {
+		kill(agent, SIGTERM);
+		waitpid(agent, &st, 0);
+	}
+	mm_test_pair_destroy(&pair);
+	mm_test_sh("rm -rf %s", tmpdir);
+}
+
+TestSuite(cli_e2e, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Mixed traffic in the background, after the monitor has subscribed. */
+static void traffic(void)
+{
+	cr_assert(eq(int, mm_test_sh("(sleep 0.7; for i in 1 2 3; do nc -z -w1 10.199.0.2 80; "
+				     "echo x | nc -u -w0 10.199.0.2 9; ping -c 2 -i 0.1 -W 1 10.199.0.2; done) "
+				     ">/dev/null 2>&1 &"),
+		     0));
+}
+
+static int run_cli(const char *args, const char *out_path)
+{
+	char cmd[1024];
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "timeout 20 %s %s --socket %s >%s 2>%s/cli.err", MESHMON_CLI_PATH,
+		 args, sock_path, out_path, tmpdir);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int jq(const char *filter, const char *path)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "jq -e -s '%s' %s >/dev/null", filter, path);
+	return system(cmd);
+}
+
+Test(cli_e2e, json_count_and_proto_filter)
+{
+	char out[128];
+
+	snprintf(out, sizeof(out), "%s/out.json", tmpdir);
+	traffic();
+	cr_assert(eq(int, run_cli("monitor --json -c 8 --proto icmp", out), 0), "see %s/cli.err",
+		  tmpdir);
+	/* Exactly 8 lines, every one an ICMP trace of the pair with the documented keys. */
+	cr_assert(eq(int, jq("length == 8", out), 0));
+	cr_assert(eq(int, jq("all(.tuple.proto == \"icmp\")", out), 0));
+	cr_assert(eq(int, jq("all(.type == \"trace\" and has(\"time\") and has(\"cpu\") and has(\"ifindex\") and has(\"ifname\") and has(\"len\") and has(\"cap_len\") and has(\"point\") and has(\"state\") and (.tcp_flags | type == \"array\"))", out), 0));
+	cr_assert(eq(int, jq("all(.tuple.src == \"10.199.0.1\" or .tuple.src == \"10.199.0.2\")", out), 0));
+	cr_assert(eq(int, jq("any(.icmp_name == \"EchoRequest\") and any(.icmp_name == \"EchoReply\")", out), 0));
+}
+
+Test(cli_e2e, tcp_filter_sees_no_icmp)
+{
+	char out[128];
+
+	snprintf(out, sizeof(out), "%s/out.json", tmpdir);
+	traffic();
+	/* Three connection attempts to a closed port: three SYNs towards it. */
+	cr_assert(eq(int, run_cli("monitor --json -c 3 --proto tcp --to 10.199.0.2:80", out), 0),
+		  "see %s/cli.err", tmpdir);
+	cr_assert(eq(int, jq("length == 3 and all(.tuple.proto == \"tcp\" and .tuple.dst == \"10.199.0.2\" and .tuple.dport == 80 and .tcp_flags == [\"SYN\"])", out), 0));
+	/* Either side: the RST replies come too. */
+	traffic();
+	cr_assert(eq(int, run_cli("monitor --json -c 6 --proto tcp --related-to 10.199.0.2:80", out), 0),
+		  "see %s/cli.err", tmpdir);
+	cr_assert(eq(int, jq("length == 6 and all(.tuple.proto == \"tcp\") and any(.tcp_flags == [\"SYN\"]) and any(.tcp_flags | index(\"RST\") != null)", out), 0));
+}
+
+Test(cli_e2e, text_lines)
+{
+	char out[128], cmd[1024];
+
+	snprintf(out, sizeof(out), "%s/out.txt", tmpdir);
+	traffic();
+	cr_assert(eq(int, run_cli("monitor -c 3 -t trace:to-network --proto icmp", out), 0));
+	snprintf(cmd, sizeof(cmd),
+		 "head -1 %s | grep -q '^Listening for events on [0-9]* CPUs with 64 pages of [0-9]* bytes per CPU$' && "
+		 "test $(grep -c '^-> network flow 0x[0-9a-f]* state [a-z]* ifindex [0-9]* (%s): 10.199.0.1 -> 10.199.0.2 EchoRequest$' %s) = 3",
+		 out, pair.local_if, out);
+	cr_assert(eq(int, system(cmd), 0), "unexpected text in %s", out);
+}
+
+Test(cli_e2e, pcap_matches_trace_records)
+{
+	char out[128], pcap_path[128], errbuf[PCAP_ERRBUF_SIZE], args[256], line[4096];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	pcap_t *rd;
+	FILE *f;
+	int n = 0;
+
+	snprintf(out, sizeof(out), "%s/out.json", tmpdir);
+	snprintf(pcap_path, sizeof(pcap_path), "%s/out.pcap", tmpdir);
+	snprintf(args, sizeof(args), "monitor --json -c 6 --proto icmp --pcap %s", pcap_path);
+	traffic();
+	cr_assert(eq(int, run_cli(args, out), 0), "see %s/cli.err", tmpdir);
+	rd = pcap_open_offline(pcap_path, errbuf);
+	cr_assert(rd != NULL, "%s", errbuf);
+	cr_assert(eq(int, pcap_datalink(rd), DLT_EN10MB));
+	cr_assert(eq(int, pcap_snapshot(rd), 128));
+	f = fopen(out, "r");
+	cr_assert(f != NULL);
+	while (pcap_next_ex(rd, &h, &data) == 1) {
+		char want[256], ts[64];
+		struct tm tm;
+		time_t sec = h->ts.tv_sec;
+
+		cr_assert(fgets(line, sizeof(line), f) != NULL, "more packets than trace records");
+		n++;
+		/* Same time (to the microsecond), lengths, and an ICMP packet of the pair. */
+		gmtime_r(&sec, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want, sizeof(want), "{\"time\":\"%s.%06ld", ts, (long)h->ts.tv_usec);
+		cr_assert(eq(int, strncmp(line, want, strlen(want)), 0), "%s vs %s", line, want);
+		snprintf(want, sizeof(want), "\"len\":%u,\"cap_len\":%u,", h->len, h->caplen);
+		cr_assert(strstr(line, want) != NULL, "%s lacks %s", line, want);
+		cr_assert(ge(u32, h->caplen, 14 + 20 + 8));
+		cr_assert(eq(int, data[12], 0x08));
+		cr_assert(eq(int, data[13], 0x00));
+		cr_assert(eq(int, data[14 + 9], 1)); /* IPPROTO_ICMP */
+	}
+	cr_assert(fgets(line, sizeof(line), f) == NULL, "more trace records than packets");
+	fclose(f);
+	pcap_close(rd);
+	cr_assert(eq(int, n, 6));
+}
+
+Test(cli_e2e, status)
+{
+	char out[128], cmd[1024];
+
+	snprintf(out, sizeof(out), "%s/status.json", tmpdir);
+	cr_assert(eq(int, run_cli("status --json", out), 0));
+	cr_assert(eq(int, jq(".[0] | .protocol_version == 1 and .capture_len == 128 and (.interfaces | length == 1) and (.lost | type == \"array\")", out), 0));
+	snprintf(cmd, sizeof(cmd), "grep -q '\"interfaces\":\\[\"%s\"\\]' %s", pair.local_if, out);
+	cr_assert(eq(int, system(cmd), 0));
+}

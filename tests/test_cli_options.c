@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Flag parsing of `meshmon monitor` / `meshmon status`: every flag, the
+ * Subscribe built from them (packed and unpacked as the agent would see it),
+ * bad values (one-line error naming the flag, exit 2), and the binary's help
+ * and exit codes.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "options.h"
+
+#ifndef MESHMON_CLI_PATH
+#define MESHMON_CLI_PATH "/tmp/devb/meshmon"
+#endif
+
+static struct mm_opts o;
+static char err[512];
+
+static int parse_v(const char *cmd, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+
+	argv[argc++] = (char *)cmd;
+	while (*args && argc < 31)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	return mm_opts_parse(&o, cmd, argc, argv, err, sizeof(err));
+}
+
+#define PARSE(...) parse_v("monitor", (const char *const[]){ __VA_ARGS__, NULL })
+#define PARSE0() parse_v("monitor", (const char *const[]){ NULL })
+
+Test(cli_options, defaults)
+{
+	unsetenv("MESHMON_SOCK");
+	cr_assert(eq(int, PARSE0(), 0));
+	cr_assert(eq(str, (char *)o.socket, "/run/meshmon/monitor.sock"));
+	cr_assert(eq(int, o.verbose, 0));
+	cr_assert(not(o.json || o.hex || o.numeric || o.help || o.types_given));
+	cr_assert(eq(u64, o.count, 0));
+	cr_assert(eq(u32, o.last, 0));
+	cr_assert(o.pcap == NULL);
+}
+
+Test(cli_options, socket_flag_and_env)
+{
+	setenv("MESHMON_SOCK", "/tmp/env.sock", 1);
+	cr_assert(eq(int, PARSE0(), 0));
+	cr_assert(eq(str, (char *)o.socket, "/tmp/env.sock"));
+	cr_assert(eq(int, PARSE("--socket", "/tmp/flag.sock"), 0));
+	cr_assert(eq(str, (char *)o.socket, "/tmp/flag.sock"));
+	cr_assert(eq(int, PARSE("--socket=/tmp/eq.sock"), 0));
+	cr_assert(eq(str, (char *)o.socket, "/tmp/eq.sock"));
+	unsetenv("MESHMON_SOCK");
+	cr_assert(eq(int, PARSE("--socket", ""), MM_EXIT_USAGE));
+	cr_assert(strstr(err, "--socket") != NULL);
+}
+
+Test(cli_options, output_flags)
+{
+	cr_assert(eq(int, PARSE("-v"), 0));
+	cr_assert(eq(int, o.verbose, 1));
+	cr_assert(eq(int, PARSE("-vv"), 0));
+	cr_assert(eq(int, o.verbose, 2));
+	cr_assert(eq(int, PARSE("-v", "--verbose", "-v"), 0));
+	cr_assert(eq(int, o.verbose, 2));
+	cr_assert(eq(int, PARSE("--hex", "-j", "-n"), 0));
+	cr_assert(o.hex && o.json && o.numeric);
+	cr_assert(eq(int, PARSE("--json", "--numeric"), 0));
+	cr_assert(o.json && o.numeric);
+	cr_assert(eq(int, PARSE("-c", "5", "--last", "100"), 0));
+	cr_assert(eq(u64, o.count, 5));
+	cr_assert(eq(u32, o.last, 100));
+	cr_assert(eq(int, PARSE("--count=7"), 0));
+	cr_assert(eq(u64, o.count, 7));
+	cr_assert(eq(int, PARSE("--pcap", "/tmp/x.pcap"), 0));
+	cr_assert(eq(str, (char *)o.pcap, "/tmp/x.pcap"));
+	cr_assert(eq(int, PARSE("--pcap", "-"), 0));
+	cr_assert(eq(str, (char *)o.pcap, "-"));
+	cr_assert(eq(int, PARSE("-h"), 0));
+	cr_assert(o.help);
+	cr_assert(eq(int, PARSE("--help"), 0));
+	cr_assert(o.help);
+}
+
+Test(cli_options, types_and_points)
+{
+	cr_assert(eq(int, PARSE("-t", "drop"), 0));
+	cr_assert(o.types_given);
+	cr_assert(eq(sz, o.n_types, 1));
+	cr_assert(eq(u32, o.types[0], 1));
+	cr_assert(eq(int, PARSE("--type", "trace:from-network", "-t", "trace:to-stack"), 0));
+	cr_assert(eq(sz, o.n_types, 1));
+	cr_assert(eq(u32, o.types[0], 4));
+	cr_assert(eq(sz, o.n_points, 2));
+	cr_assert(eq(u32, o.points[0], 1));
+	cr_assert(eq(u32, o.points[1], 4));
+	cr_assert(eq(int, PARSE("-t", "drop,capture,debug", "-t", "tcp_probe"), 0));
+	cr_assert(eq(sz, o.n_types, 4));
+	cr_assert(eq(u32, o.types[0], 1));
+	cr_assert(eq(u32, o.types[1], 3));
+	cr_assert(eq(u32, o.types[2], 2));
+	cr_assert(eq(u32, o.types[3], 8));
+	cr_assert(eq(int, PARSE("-t", "tcp-probe"), 0));
+	cr_assert(eq(u32, o.types[0], 8));
+}
+
+/* Arrays, not pointers: criterion copies parameters into another process. */
+struct ep_case {
+	char text[32];
+	char addr[48]; /* "": any */
+	uint32_t prefix, port;
+};
+
+ParameterizedTestParameters(cli_options, endpoints)
+{
+	static struct ep_case cases[] = {
+		{ "10.0.0.1", "10.0.0.1", 32, 0 },
+		{ "10.0.0.0/8", "10.0.0.0", 8, 0 },
+		{ "10.0.0.1:80", "10.0.0.1", 32, 80 },
+		{ "10.1.0.0/16:443", "10.1.0.0", 16, 443 },
+		{ "fd00::1", "fd00::1", 128, 0 },
+		{ "fd00::/64", "fd00::", 64, 0 },
+		{ "[fd00::1]:8080", "fd00::1", 128, 8080 },
+		{ "[fd00::/48]:53", "fd00::", 48, 53 },
+		{ "[::1]", "::1", 128, 0 },
+		{ ":53", "", 0, 53 },
+		{ ":65535", "", 0, 65535 },
+	};
+	return cr_make_param_array(struct ep_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct ep_case *c, cli_options, endpoints)
+{
+	struct mm_endpoint ep;
+	uint8_t want[16];
+
+	cr_assert(eq(int, mm_endpoint_parse(c->text, &ep), 0), "%s", c->text);
+	if (!c->addr[0]) {
+		cr_assert(eq(sz, ep.addr_len, 0));
+	} else {
+		int af = strchr(c->addr, ':') ? AF_INET6 : AF_INET;
+
+		cr_assert(eq(int, inet_pton(af, c->addr, want), 1));
+		cr_assert(eq(sz, ep.addr_len, af == AF_INET ? 4 : 16));
+		cr_assert(eq(int, memcmp(ep.addr, want, ep.addr_len), 0), "%s", c->text);
+	}
+	cr_assert(eq(u32, ep.prefix_len, c->prefix), "%s", c->text);
+	cr_assert(eq(u32, ep.port, c->port), "%s", c->text);
+}
+
+struct bad_case {
+	char args[3][32];
+	char want[96]; /* substring of the one-line error */
+};
+
+ParameterizedTestParameters(cli_options, bad_values)
+{
+	static struct bad_case cases[] = {
+		{ { "--proto", "foo" }, "--proto: unknown protocol 'foo'" },
+		{ { "--proto", "256" }, "--proto" },
+		{ { "--proto", "-1" }, "--proto" },
+		{ { "--port", "0" }, "--port: bad port '0'" },
+		{ { "--port", "65536" }, "--port" },
+		{ { "--port", "http" }, "--port" },
+		{ { "--port", "80x" }, "--port" },
+		{ { "-t", "nope" }, "--type: unknown event type 'nope'" },
+		{ { "-t", "drop:from-network" }, "--type: only trace takes a point" },
+		{ { "-t", "trace:nowhere" }, "--type: unknown trace point 'nowhere'" },
+		{ { "-t", "<empty>" }, "--type" },
+		{ { "--from", "10.0.0.1/33" }, "--from: bad endpoint '10.0.0.1/33'" },
+		{ { "--from", "300.1.1.1" }, "--from: bad endpoint" },
+		{ { "--from", "<empty>" }, "--from" },
+		{ { "--to", "[fd00::1" }, "--to: bad endpoint" },
+		{ { "--to", "[fd00::1]:" }, "--to: bad endpoint" },
+		{ { "--to", ":0" }, "--to: bad endpoint" },
+		{ { "--to", ":70000" }, "--to" },
+		{ { "--to", "10.0.0.1:" }, "--to" },
+		{ { "--related-to", "fd00::/129" }, "--related-to: bad endpoint" },
+		{ { "--related-to", "host.example" }, "--related-to" },
+		{ { "-c", "0" }, "--count: bad count '0'" },
+		{ { "--count", "many" }, "--count" },
+		{ { "--last", "-5" }, "--last: bad number" },
+		{ { "--pcap", "<empty>" }, "--pcap" },
+		{ { "--pcap", "-", "--json" }, "--pcap" },
+		{ { "--bogus" }, "unknown flag '--bogus'" },
+		{ { "-x" }, "unknown flag '-x'" },
+		{ { "-c" }, "-c: missing value" },
+		{ { "--port" }, "--port: missing value" },
+		{ { "extra" }, "unexpected argument 'extra'" },
+	};
+	return cr_make_param_array(struct bad_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_case *c, cli_options, bad_values)
+{
+	const char *args[4] = { NULL };
+	int i;
+
+	/* "<empty>" stands for an empty value. */
+	for (i = 0; i < 3 && c->args[i][0]; i++)
+		args[i] = strcmp(c->args[i], "<empty>") == 0 ? "" : c->args[i];
+	cr_assert(eq(int, parse_v("monitor", args), MM_EXIT_USAGE), "%s", c->args[0]);
+	cr_assert(strstr(err, c->want) != NULL, "error '%s' lacks '%s'", err, c->want);
+	cr_assert(strchr(err, '\n') == NULL, "one line: '%s'", err);
+}
+
+Test(cli_options, status_flags)
+{
+	cr_assert(eq(int, parse_v("status", (const char *const[]){ "--json", "--socket", "/x", NULL }), 0));
+	cr_assert(o.json);
+	cr_assert(eq(str, (char *)o.socket, "/x"));
+	cr_assert(eq(int, parse_v("status", (const char *const[]){ "--proto", "tcp", NULL }),
+		     MM_EXIT_USAGE));
+	cr_assert(strstr(err, "unknown flag '--proto'") != NULL);
+}
+
+/* The Subscribe as the agent receives it: packed, then unpacked. */
+static Meshmon__V1__Subscribe *roundtrip(void)
+{
+	static struct mm_subscribe_buf sb;
+	uint8_t buf[8192];
+	size_t len;
+
+	mm_opts_subscribe(&o, &sb);
+	len = meshmon__v1__subscribe__get_packed_size(&sb.sub);
+	cr_assert(len <= sizeof(buf));
+	meshmon__v1__subscribe__pack(&sb.sub, buf);
+	return meshmon__v1__subscribe__unpack(NULL, len, buf);
+}
+
+Test(cli_options, subscribe_default_has_no_filter_and_no_debug)
+{
+	Meshmon__V1__Subscribe *s;
+	size_t i;
+
+	cr_assert(eq(int, PARSE0(), 0));
+	s = roundtrip();
+	cr_assert(s != NULL);
+	cr_assert(eq(sz, s->n_filters, 0));
+	cr_assert(eq(sz, s->n_points, 0));
+	cr_assert(eq(u32, s->replay, 0));
+	cr_assert(eq(sz, s->n_types, 6));
+	for (i = 0; i < s->n_types; i++)
+		cr_assert(ne(int, (int)s->types[i], MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DEBUG));
+	meshmon__v1__subscribe__free_unpacked(s, NULL);
+
+	/* -v asks for every type, debug included (empty list). */
+	cr_assert(eq(int, PARSE("-v"), 0));
+	s = roundtrip();
+	cr_assert(eq(sz, s->n_types, 0));
+	meshmon__v1__subscribe__free_unpacked(s, NULL);
+}
+
+Test(cli_options, subscribe_carries_every_filter)
+{
+	Meshmon__V1__Subscribe *s;
+	Meshmon__V1__FlowFilter *f;
+	uint8_t a[16];
+
+	cr_assert(eq(int, PARSE("-t", "trace:from-network", "-t", "drop", "--from", "10.0.0.0/8",
+				"--from", "[fd00::1]:80", "--to", ":53", "--related-to",
+				"192.168.1.1", "--proto", "udp", "--proto", "icmp", "--port", "53",
+				"--last", "10"),
+		     0));
+	s = roundtrip();
+	cr_assert(s != NULL);
+	cr_assert(eq(sz, s->n_types, 2));
+	cr_assert(eq(int, (int)s->types[0], 4));
+	cr_assert(eq(int, (int)s->types[1], 1));
+	cr_assert(eq(sz, s->n_points, 1));
+	cr_assert(eq(int, (int)s->points[0], 1));
+	cr_assert(eq(u32, s->replay, 10));
+	cr_assert(eq(sz, s->n_filters, 1));
+	f = s->filters[0];
+	cr_assert(eq(sz, f->n_source, 2));
+	inet_pton(AF_INET, "10.0.0.0", a);
+	cr_assert(eq(sz, f->source[0]->address.len, 4));
+	cr_assert(eq(int, memcmp(f->source[0]->address.data, a, 4), 0));
+	cr_assert(eq(u32, f->source[0]->prefix_len, 8));
+	cr_assert(eq(u32, f->source[0]->port, 0));
+	inet_pton(AF_INET6, "fd00::1", a);
+	cr_assert(eq(sz, f->source[1]->address.len, 16));
+	cr_assert(eq(int, memcmp(f->source[1]->address.data, a, 16), 0));
+	cr_assert(eq(u32, f->source[1]->prefix_len, 128));
+	cr_assert(eq(u32, f->source[1]->port, 80));
+	cr_assert(eq(sz, f->n_destination, 1));
+	cr_assert(eq(sz, f->destination[0]->address.len, 0));
+	cr_assert(eq(u32, f->destination[0]->port, 53));
+	cr_assert(eq(sz, f->n_either, 1));
+	cr_assert(eq(u32, f->either[0]->prefix_len, 32));
+	cr_assert(eq(sz, f->n_protocols, 2));
+	cr_assert(eq(u32, f->protocols[0], 17));
+	cr_assert(eq(u32, f->protocols[1], 1));
+	cr_assert(eq(sz, f->n_ports, 1));
+	cr_assert(eq(u32, f->ports[0], 53));
+	meshmon__v1__subscribe__free_unpacked(s, NULL);
+}
+
+Test(cli_options, proto_names)
+{
+	cr_assert(eq(int, PARSE("--proto", "tcp", "--proto", "UDP", "--proto", "icmp", "--proto",
+				"icmpv6", "--proto", "47"),
+		     0));
+	cr_assert(eq(sz, o.n_protos, 5));
+	cr_assert(eq(u32, o.protos[0], 6));
+	cr_assert(eq(u32, o.protos[1], 17));
+	cr_assert(eq(u32, o.protos[2], 1));
+	cr_assert(eq(u32, o.protos[3], 58));
+	cr_assert(eq(u32, o.protos[4], 47));
+}
+
+/* ---- the binary: help, errors on stderr or as JSON, exit codes ---- */
+
+static int run_cli(const char *args, char *out, size_t cap)
+{
+	char cmd[1024];
+	FILE *p;
+	size_t n;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", MESHMON_CLI_PATH, args);
+	p = popen(cmd, "r");
+	cr_assert(p != NULL);
+	n = fread(out, 1, cap - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(cli_options, binary_help)
+{
+	static char out[16384];
+	static const char *const monitor_flags[] = {
+		"--socket", "--type", "--from", "--to", "--related-to", "--proto", "--port",
+		"--verbose", "--hex", "--json", "--count", "--last", "--pcap", "--numeric",
+		"MESHMON_SOCK", "trace:POINT",
+	};
+	size_t i;
+
+	cr_assert(eq(int, run_cli("--help", out, sizeof(out)), 0));
+	cr_assert(strstr(out, "monitor") != NULL && strstr(out, "status") != NULL);
+	cr_assert(eq(int, run_cli("monitor --help", out, sizeof(out)), 0));
+	for (i = 0; i < sizeof(monitor_flags) / sizeof(monitor_flags[0]); i++)
+		cr_assert(strstr(out, monitor_flags[i]) != NULL, "monitor --help lacks %s", monitor_flags[i]);
+	cr_assert(eq(int, run_cli("status --help", out, sizeof(out)), 0));
+	cr_assert(strstr(out, "--json") != NULL && strstr(out, "--socket") != NULL);
+	cr_assert(eq(int, run_cli("help monitor", out, sizeof(out)), 0));
+	cr_assert(strstr(out, "--related-to") != NULL);
+	cr_assert(eq(int, run_cli("frobnicate", out, sizeof(out)), MM_EXIT_USAGE));
+	cr_assert(strstr(out, "unknown command 'frobnicate'") != NULL);
+}
+
+Test(cli_options, binary_bad_flag_text_and_json)
+{
+	char out[4096];
+
+	cr_assert(eq(int, run_cli("monitor --proto foo", out, sizeof(out)), MM_EXIT_USAGE));
+	cr_assert(eq(str, out,
+		     "meshmon monitor: --proto: unknown protocol 'foo' (want tcp, udp, icmp, icmpv6 or a number 0-255)\n"));
+	cr_assert(eq(int, run_cli("monitor --port 0 --json", out, sizeof(out)), MM_EXIT_USAGE));
+	cr_assert(eq(str, out, "{\"error\":\"--port: bad port '0' (want 1-65535)\"}\n"));
+	cr_assert(eq(int, run_cli("status -j --bogus", out, sizeof(out)), MM_EXIT_USAGE));
+	cr_assert(eq(str, out, "{\"error\":\"unknown flag '--bogus' (see 'meshmon status --help')\"}\n"));
+}
+
+Test(cli_options, binary_agent_not_running)
+{
+	char out[4096];
+
+	cr_assert(eq(int, run_cli("monitor --socket /nonexistent/meshmon.sock", out, sizeof(out)),
+		     MM_EXIT_UNREACHABLE));
+	cr_assert(eq(str, out,
+		     "meshmon: cannot reach the agent at /nonexistent/meshmon.sock: No such file or directory (is meshmon-agent running?)\n"));
+	setenv("MESHMON_SOCK", "/nonexistent/env.sock", 1);
+	cr_assert(eq(int, run_cli("status --json", out, sizeof(out)), MM_EXIT_UNREACHABLE));
+	unsetenv("MESHMON_SOCK");
+	cr_assert(eq(str, out,
+		     "{\"error\":\"cannot reach the agent at /nonexistent/env.sock: No such file or directory (is meshmon-agent running?)\"}\n"));
+}
+
+/* A socket file nobody listens on: ECONNREFUSED is "not running" too. */
+Test(cli_options, binary_stale_socket)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[64], args[128], out[4096];
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(path, sizeof(path), "/tmp/mm-cli-stale-%d.sock", getpid());
+	unlink(path);
+	strcpy(sa.sun_path, path);
+	cr_assert(eq(int, bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0));
+	close(fd); /* bound, never listened: connect() is refused */
+	snprintf(args, sizeof(args), "monitor --socket %s", path);
+	cr_assert(eq(int, run_cli(args, out, sizeof(out)), MM_EXIT_UNREACHABLE));
+	cr_assert(strstr(out, "Connection refused (is meshmon-agent running?)") != NULL, "%s", out);
+	unlink(path);
+}
+
+/* EACCES: a root-only socket used by an unprivileged user. */
+Test(cli_options, binary_socket_not_permitted)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[64];
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0), pipefd[2], st;
+	char out[1024] = "";
+	ssize_t n;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to drop privileges");
+	snprintf(path, sizeof(path), "/tmp/mm-cli-perm-%d.sock", getpid());
+	unlink(path);
+	strcpy(sa.sun_path, path);
+	cr_assert(eq(int, bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0));
+	cr_assert(eq(int, listen(fd, 1), 0));
+	chmod(path, 0600);
+	cr_assert(eq(int, pipe(pipefd), 0));
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], 2);
+		dup2(pipefd[1], 1);
+		if (setgid(65534) || setuid(65534))
+			_exit(99);
+		execl(MESHMON_CLI_PATH, "meshmon", "monitor", "--socket", path, (char *)NULL);
+		_exit(98);
+	}
+	close(pipefd[1]);
+	n = read(pipefd[0], out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = '\0';
+	waitpid(pid, &st, 0);
+	int exited = WIFEXITED(st);
+
+	cr_assert(exited);
+	int code = WEXITSTATUS(st);
+
+	cr_assert(eq(int, code, MM_EXIT_PERMISSION), "%s", out);
+	cr_assert(strstr(out, "not permitted to use the agent socket") != NULL, "%s", out);
+	close(fd);
+	unlink(path);
+}
