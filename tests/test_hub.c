@@ -38,9 +38,16 @@ struct client {
 static struct event_base *base;
 static struct mm_hub *hub;
 
+/* Every client of the running test, released by the suite's teardown even when
+ * an assertion ends the test early. */
+static struct client *clients[8];
+static size_t n_clients;
+
 static void client_init(struct client *c, int fd)
 {
 	memset(c, 0, sizeof(*c));
+	cr_assert(lt(sz, n_clients, sizeof(clients) / sizeof(clients[0])));
+	clients[n_clients++] = c;
 	c->fd = fd;
 	c->order_ok = 1;
 	fcntl(fd, F_SETFL, O_NONBLOCK);
@@ -175,6 +182,11 @@ static void setup_hub(size_t queue_bytes, size_t history)
 
 static void teardown_hub(void)
 {
+	for (size_t i = 0; i < n_clients; i++) {
+		mm_frame_reader__release(&clients[i]->reader);
+		close(clients[i]->fd);
+	}
+	n_clients = 0;
 	mm_hub__free(hub);
 	event_base_free(base);
 }
@@ -184,7 +196,7 @@ TestSuite(hub, .fini = teardown_hub);
 Test(hub, filters_give_each_listener_exactly_what_it_asked)
 {
 	uint32_t icmp = IPPROTO_ICMP, tcp = IPPROTO_TCP;
-	struct client a, b, all;
+	static struct client a, b, all; /* static: the suite teardown releases them */
 
 	setup_hub(1 << 20, 0);
 	client_init(&a, add_listener(&icmp, 1, 0));
@@ -217,7 +229,7 @@ Test(hub, slow_listener_is_capped_and_told_exactly_what_it_missed)
 {
 	const size_t budget = 8192;
 	const uint64_t emitted = 3000;
-	struct client fast, slow;
+	static struct client fast, slow; /* static: the suite teardown releases them */
 	struct mm_hub_stats st;
 
 	setup_hub(budget, 0);
@@ -274,7 +286,7 @@ Test(hub, slow_listener_is_capped_and_told_exactly_what_it_missed)
 
 Test(hub, upstream_losses_reach_every_listener_coalesced)
 {
-	struct client a, b;
+	static struct client a, b; /* static: the suite teardown releases them */
 
 	setup_hub(1 << 20, 0);
 	client_init(&a, add_listener(NULL, 0, 0));
@@ -295,7 +307,7 @@ Test(hub, upstream_losses_reach_every_listener_coalesced)
 Test(hub, replay_sends_the_newest_matching_history_first)
 {
 	uint32_t tcp = IPPROTO_TCP;
-	struct client c;
+	static struct client c; /* static: the suite teardown releases them */
 
 	setup_hub(1 << 20, 8);
 	for (uint64_t i = 0; i < 20; i++)
