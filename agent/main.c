@@ -60,8 +60,14 @@ struct agent {
 	uint64_t start_mono_ns;
 	uint64_t events_read, events_unknown, events_short;
 	uint64_t events_by_type[256];
-	/* per CPU: ring losses, datapath counters (last read), rate limited (last read) */
-	uint64_t *ring_lost, *dp_failed, *dp_limited, *scratch;
+	/*
+	 * Per CPU. ring_lost: ring loss reported so far, the larger of the
+	 * datapath's ring_full counter (ring_full) and the kernel's
+	 * PERF_RECORD_LOST total (kernel_lost), which count the same failed
+	 * writes. dp_failed, dp_limited: the last read of output_failed and
+	 * rate_limited.
+	 */
+	uint64_t *ring_lost, *ring_full, *kernel_lost, *dp_failed, *dp_limited, *scratch;
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -101,14 +107,35 @@ static void on_sample(void *ctx, int cpu, const void *data, __u32 size)
 	mm_hub__publish(a->hub, &msg, &a->decoded.view, a->decoded.ev.time_ns);
 }
 
+/*
+ * A full ring shows twice: the datapath counts the refused write (ring_full,
+ * read every second) and the kernel counts it in the ring's lost counter
+ * (PERF_RECORD_LOST, delivered with the next successful write). Report each
+ * loss once: whatever the larger of the two has grown by.
+ */
+static void report_ring_loss(struct agent *a, int cpu, uint64_t now)
+{
+	uint64_t seen = a->ring_full[cpu] > a->kernel_lost[cpu] ? a->ring_full[cpu]
+								 : a->kernel_lost[cpu];
+
+	if (seen > a->ring_lost[cpu]) {
+		mm_hub__add_loss(a->hub, MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RING, (uint32_t)cpu,
+				 seen - a->ring_lost[cpu], now);
+		a->ring_lost[cpu] = seen;
+	}
+}
+
 static void on_lost(void *ctx, int cpu, __u64 count)
 {
 	struct agent *a = ctx;
 
-	if (cpu >= 0 && cpu < a->ncpus)
-		a->ring_lost[cpu] += count;
-	mm_hub__add_loss(a->hub, MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RING,
-			 cpu >= 0 ? (uint32_t)cpu : MM_CPU_NONE, count, mm_hub__now_ns());
+	if (cpu >= 0 && cpu < a->ncpus) {
+		a->kernel_lost[cpu] += count;
+		report_ring_loss(a, cpu, mm_hub__now_ns());
+	} else {
+		mm_hub__add_loss(a->hub, MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RING, MM_CPU_NONE,
+				 count, mm_hub__now_ns());
+	}
 }
 
 /* Datapath counters are per CPU and cumulative: report what grew since the last read. */
@@ -135,6 +162,11 @@ static void poll_datapath_losses(struct agent *a)
 						 a->scratch[c] - prev[c], now);
 			prev[c] = a->scratch[c];
 		}
+	}
+	if (!mm_datapath__read_stats_percpu(a->dp, MM_STAT_RING_FULL, (__u64 *)a->ring_full,
+					    a->ncpus)) {
+		for (int c = 0; c < a->ncpus; c++)
+			report_ring_loss(a, c, now);
 	}
 }
 
@@ -320,10 +352,13 @@ static int start(struct agent *a)
 		return MM_EXIT_RUNTIME;
 	}
 	a->ring_lost = calloc((size_t)a->ncpus, sizeof(uint64_t));
+	a->ring_full = calloc((size_t)a->ncpus, sizeof(uint64_t));
+	a->kernel_lost = calloc((size_t)a->ncpus, sizeof(uint64_t));
 	a->dp_failed = calloc((size_t)a->ncpus, sizeof(uint64_t));
 	a->dp_limited = calloc((size_t)a->ncpus, sizeof(uint64_t));
 	a->scratch = calloc((size_t)a->ncpus, sizeof(uint64_t));
-	if (!a->ring_lost || !a->dp_failed || !a->dp_limited || !a->scratch)
+	if (!a->ring_lost || !a->ring_full || !a->kernel_lost || !a->dp_failed || !a->dp_limited ||
+	    !a->scratch)
 		return MM_EXIT_RUNTIME;
 
 	mm_config__defaults(&a->cfg);
@@ -479,6 +514,8 @@ static void stop(struct agent *a)
 	if (a->sig_term)
 		event_free(a->sig_term);
 	free(a->ring_lost);
+	free(a->ring_full);
+	free(a->kernel_lost);
 	free(a->dp_failed);
 	free(a->dp_limited);
 	free(a->scratch);

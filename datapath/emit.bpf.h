@@ -67,6 +67,18 @@ static __always_inline int mm_rate_allow(const struct mm_config *cfg)
 	return 1;
 }
 
+#define MM_ENOSPC 28
+
+/*
+ * Count a failed perf write. A full ring (-ENOSPC) is counted apart from every
+ * other failure: the kernel counts the same writes in the ring's lost counter
+ * (PERF_RECORD_LOST), and the agent must report each loss once, as ring loss.
+ */
+static __always_inline void mm_output_failed(long err)
+{
+	mm_stat_add(err == -MM_ENOSPC ? MM_STAT_RING_FULL : MM_STAT_OUTPUT_FAILED, 1);
+}
+
 /*
  * Write a record, with cap_len packet bytes appended by the kernel (only for
  * program types whose ctx is an skb: tc, cgroup_skb). A failed write is the
@@ -78,7 +90,7 @@ static __always_inline long mm_output(void *ctx, const void *rec, __u64 size, __
 					 (void *)rec, size);
 
 	if (err)
-		mm_stat_add(MM_STAT_OUTPUT_FAILED, 1);
+		mm_output_failed(err);
 	return err;
 }
 

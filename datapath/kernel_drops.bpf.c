@@ -223,9 +223,11 @@ static __always_inline int mm_kdrop(void *ctx, struct sk_buff *skb, void *locati
 	/* file and line stay 0: the site is `location`, in the kernel */
 
 	if (can_capture) {
-		if (bpf_skb_output(skb, &mm_events, ((__u64)cap << 32) | BPF_F_CURRENT_CPU, rec,
-				   sizeof(*rec)))
-			mm_stat_add(MM_STAT_OUTPUT_FAILED, 1);
+		long err = bpf_skb_output(skb, &mm_events, ((__u64)cap << 32) | BPF_F_CURRENT_CPU,
+					  rec, sizeof(*rec));
+
+		if (err)
+			mm_output_failed(err);
 	} else {
 		mm_output(ctx, rec, sizeof(*rec), 0);
 	}

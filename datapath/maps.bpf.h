@@ -6,8 +6,9 @@
  * event ring set, one configuration, one token bucket and one set of counters.
  *
  * Full maps: mm_events is a per-CPU ring; when a CPU's ring is full the write
- * fails and MM_STAT_OUTPUT_FAILED counts it (the kernel's PERF_RECORD_LOST
- * arrives only with the next successful write).
+ * fails and MM_STAT_RING_FULL counts it (the kernel counts the same write in
+ * the ring's PERF_RECORD_LOST, which arrives only with the next successful
+ * write); any other failed write counts in MM_STAT_OUTPUT_FAILED.
  */
 #ifndef MESHMON_MAPS_BPF_H
 #define MESHMON_MAPS_BPF_H

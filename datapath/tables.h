@@ -116,14 +116,15 @@
  * *_FAILED / RATE_LIMITED / *_FOLDED slots.
  */
 #define MM_STATS(X)                                                    \
-	X(OUTPUT_FAILED, 0, "output_failed")  /* bpf_perf_event_output < 0 */ \
+	X(OUTPUT_FAILED, 0, "output_failed")  /* perf output failed, ring not full */ \
 	X(RATE_LIMITED, 1, "rate_limited")    /* refused by the token bucket */ \
 	X(TRACE_FOLDED, 2, "trace_folded")    /* traces folded by aggregation */ \
 	X(DROP_FOLDED, 3, "drop_folded")      /* drops folded by aggregation */ \
 	X(FLOW_INSERT_FAILED, 4, "flow_insert_failed") \
 	X(PARSE_ERRORS, 5, "parse_errors")    \
 	X(PROBE_FOLDED, 6, "probe_folded")    \
-	X(STORAGE_FAILED, 7, "storage_failed")
+	X(STORAGE_FAILED, 7, "storage_failed") \
+	X(RING_FULL, 8, "ring_full")          /* the CPU's ring had no room (-ENOSPC) */
 
 /*
  * Source files of the datapath: X(NAME, id, "file name"). Drop records carry

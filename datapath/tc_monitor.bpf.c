@@ -15,7 +15,7 @@
  * seen as NEW again, an evicted drop key reports its next drop at once); a
  * failed flow insert is counted (MM_STAT_FLOW_INSERT_FAILED) and the packet
  * is traced without aggregation. A full ring fails the write and counts
- * MM_STAT_OUTPUT_FAILED. The arrays never fill.
+ * MM_STAT_RING_FULL. The arrays never fill.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>

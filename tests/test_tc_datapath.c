@@ -868,6 +868,37 @@ Test(tc_rate, burst_then_refused)
 	dp_down();
 }
 
+/*
+ * A full ring: every refused write is counted in ring_full (not in
+ * output_failed), and the kernel's PERF_RECORD_LOST, which arrives with the
+ * next successful write, counts exactly the same writes. The agent relies on
+ * this to report each ring loss once.
+ */
+Test(tc_ring, full_ring_counted_once_per_record)
+{
+	struct mm_test_pkt_spec s = {V4, .proto = IPPROTO_UDP, .sport = 1, .dport = 2};
+	const int sent = 600; /* far more than 8 pages of 200-byte records */
+	__u64 full;
+	size_t received;
+
+	dp_up_default();
+	for (int i = 0; i < sent; i++)
+		cr_assert(eq(int, run(fd_in, &s, NULL, NULL), TC_ACT_UNSPEC));
+	full = stat_of(MM_STAT_RING_FULL);
+	cr_assert(gt(u64, full, 0), "600 records should overflow an unread 8-page ring");
+	cr_expect(eq(u64, stat_of(MM_STAT_OUTPUT_FAILED), 0));
+
+	/* Drain, then one more write: it carries the kernel's lost count. */
+	mm_test_ring_collect(ring, (size_t)sent, RING_WAIT_MS);
+	cr_assert(eq(int, run(fd_in, &s, NULL, NULL), TC_ACT_UNSPEC));
+	received = mm_test_ring_collect(ring, (size_t)(sent - full) + 1, RING_WAIT_MS);
+	cr_expect(eq(u64, ring->lost, full), "PERF_RECORD_LOST %lu, ring_full %lu",
+		  (unsigned long)ring->lost, (unsigned long)full);
+	cr_expect(eq(u64, (__u64)received + full, (__u64)sent + 1));
+	cr_expect(eq(u64, stat_of(MM_STAT_RING_FULL), full));
+	dp_down();
+}
+
 static void debug_on(struct mm_config *c)
 {
 	c->event_mask |= MM_EVENT_BIT(MM_EVENT_DEBUG);
