@@ -5,7 +5,6 @@
  * repeated values of one field ORed; FlowFilters are ORed.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,21 +12,10 @@
 
 #include "filter.h"
 #include "names.h"
+#include "textparse.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
+/* An invalid subscription: the reason in err. */
+#define fail(err, errlen, ...) mm_errorf(err, errlen, -EINVAL, __VA_ARGS__)
 
 static void mask_addr(uint8_t *addr, unsigned int prefix_len, size_t alen)
 {

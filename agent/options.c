@@ -7,13 +7,13 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "names.h"
 #include "options.h"
+#include "textparse.h"
 
 enum {
 	OPT_SOCKET = 256,
@@ -77,40 +77,15 @@ void mm_agent_options__defaults(struct mm_agent_options *o)
 	o->history = MM_OPT_HISTORY_DEFAULT;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return MM_EXIT_USAGE;
-}
-
-/* Strict unsigned parse in [min, max]: 0 or -EINVAL. */
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
+/* A one-line usage error in err. */
+#define fail(err, errlen, ...) mm_errorf(err, errlen, MM_EXIT_USAGE, __VA_ARGS__)
 
 static int parse_uint(const char *name, const char *s, uint64_t min, uint64_t max,
 		      unsigned int *out, char *err, size_t errlen)
 {
 	uint64_t v;
 
-	if (parse_u64(s, min, max, &v))
+	if (mm_parse_u64(s, min, max, &v))
 		return fail(err, errlen, "--%s: '%s' is not a number in %" PRIu64 "..%" PRIu64,
 			    name, s, min, max);
 	*out = (unsigned int)v;
@@ -189,8 +164,8 @@ int mm_agent_options__parse(struct mm_agent_options *o, int argc, char **argv, c
 			colon = strchr(buf, ':');
 			if (colon)
 				*colon = '\0';
-			if (parse_u64(buf, 0, 100000000, &o->rate) ||
-			    (colon && parse_u64(colon + 1, 1, 100000000, &o->burst)))
+			if (mm_parse_u64(buf, 0, 100000000, &o->rate) ||
+			    (colon && mm_parse_u64(colon + 1, 1, 100000000, &o->burst)))
 				return fail(err, errlen,
 					    "--rate-limit: '%s' is not RATE[:BURST] (records/s, 0 = off)",
 					    optarg);
@@ -233,7 +208,7 @@ int mm_agent_options__parse(struct mm_agent_options *o, int argc, char **argv, c
 					errlen);
 			break;
 		case OPT_QUEUE_BYTES:
-			if (parse_u64(optarg, MM_OPT_QUEUE_BYTES_MIN, 1ull << 32, &v))
+			if (mm_parse_u64(optarg, MM_OPT_QUEUE_BYTES_MIN, 1ull << 32, &v))
 				return fail(err, errlen, "--queue-bytes: '%s' is not a number in %u..%llu",
 					    optarg, MM_OPT_QUEUE_BYTES_MIN, 1ull << 32);
 			o->queue_bytes = (size_t)v;
@@ -244,7 +219,7 @@ int mm_agent_options__parse(struct mm_agent_options *o, int argc, char **argv, c
 		case OPT_METRICS: {
 			const char *colon = strrchr(optarg, ':');
 
-			if (!colon || colon == optarg || parse_u64(colon + 1, 1, 65535, &v))
+			if (!colon || colon == optarg || mm_parse_u64(colon + 1, 1, 65535, &v))
 				return fail(err, errlen, "--metrics: '%s' is not ADDR:PORT", optarg);
 			o->metrics = optarg;
 			break;

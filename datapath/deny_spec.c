@@ -10,50 +10,22 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "datapath.h"
+#include "textparse.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
-/* A decimal number in [min, max], nothing else. */
-static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!*s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
+/* An invalid rule: the reason in err. */
+#define fail(err, errlen, ...) mm_errorf(err, errlen, -EINVAL, __VA_ARGS__)
 
 static int parse_cidr(const char *s, __u8 *family, __u8 *addr, __u8 *prefix)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
 	const char *slash = strchr(s, '/');
 	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned long p, max;
+	uint64_t p, max;
 
 	if (alen == 0 || alen >= sizeof(buf))
 		return -1;
@@ -73,7 +45,7 @@ static int parse_cidr(const char *s, __u8 *family, __u8 *addr, __u8 *prefix)
 		*prefix = max;
 		return 0;
 	}
-	if (parse_uint(slash + 1, 0, max, &p))
+	if (mm_parse_u64(slash + 1, 0, max, &p))
 		return -1;
 	*prefix = p;
 	return 0;
@@ -99,7 +71,7 @@ int mm_deny_spec__parse(const char *text, __u32 id, struct mm_deny_spec *out, ch
 
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *val = strchr(tok, '=');
-		unsigned long v;
+		uint64_t v;
 		int k;
 
 		if (!val) {
@@ -131,7 +103,7 @@ int mm_deny_spec__parse(const char *text, __u32 id, struct mm_deny_spec *out, ch
 				spec.proto = IPPROTO_ICMP;
 			else if (!strcmp(val, "icmpv6"))
 				spec.proto = IPPROTO_ICMPV6;
-			else if (!parse_uint(val, 0, 255, &v))
+			else if (!mm_parse_u64(val, 0, 255, &v))
 				spec.proto = v;
 			else
 				ret = fail(
@@ -149,7 +121,7 @@ int mm_deny_spec__parse(const char *text, __u32 id, struct mm_deny_spec *out, ch
 			break;
 		case K_SPORT:
 		case K_DPORT:
-			if (parse_uint(val, 1, 65535, &v))
+			if (mm_parse_u64(val, 1, 65535, &v))
 				ret = fail(err, errlen, "deny rule: bad %s '%s' (1-65535)", keys[k],
 					   val);
 			else if (k == K_SPORT)

@@ -7,13 +7,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "names.h"
 #include "options.h"
+#include "textparse.h"
 
 enum {
 	OPT_SOCKET = 256,
@@ -53,32 +53,8 @@ static const struct option status_longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return MM_EXIT_USAGE;
-}
-
-/* A decimal number in [min, max] that uses the whole string. */
-static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
+/* A one-line usage error in err. */
+#define fail(err, errlen, ...) mm_errorf(err, errlen, MM_EXIT_USAGE, __VA_ARGS__)
 
 /* "ADDR" or "ADDR/LEN" of one family. */
 static int parse_addr(const char *s, size_t len, int family, struct mm_endpoint *ep)
@@ -95,7 +71,7 @@ static int parse_addr(const char *s, size_t len, int family, struct mm_endpoint 
 	slash = strchr(buf, '/');
 	if (slash) {
 		*slash = '\0';
-		if (parse_uint(slash + 1, 0, max, &plen))
+		if (mm_parse_u64(slash + 1, 0, max, &plen))
 			return -EINVAL;
 	} else {
 		plen = max;
@@ -118,7 +94,7 @@ int mm_endpoint_parse(const char *s, struct mm_endpoint *ep)
 	if (!s || !*s)
 		return -EINVAL;
 	if (s[0] == ':') {
-		if (parse_uint(s + 1, 1, 65535, &port))
+		if (mm_parse_u64(s + 1, 1, 65535, &port))
 			return -EINVAL;
 		ep->port = (uint32_t)port;
 		return 0;
@@ -129,7 +105,7 @@ int mm_endpoint_parse(const char *s, struct mm_endpoint *ep)
 			return -EINVAL;
 		if (close[1] == '\0')
 			return 0;
-		if (close[1] != ':' || parse_uint(close + 2, 1, 65535, &port))
+		if (close[1] != ':' || mm_parse_u64(close + 2, 1, 65535, &port))
 			return -EINVAL;
 		ep->port = (uint32_t)port;
 		return 0;
@@ -141,7 +117,7 @@ int mm_endpoint_parse(const char *s, struct mm_endpoint *ep)
 	if (ncolons == 1) {
 		colon = strchr(s, ':');
 		if (parse_addr(s, (size_t)(colon - s), AF_INET, ep) ||
-		    parse_uint(colon + 1, 1, 65535, &port))
+		    mm_parse_u64(colon + 1, 1, 65535, &port))
 			return -EINVAL;
 		ep->port = (uint32_t)port;
 		return 0;
@@ -164,7 +140,7 @@ static int parse_proto(const char *s, uint32_t *out)
 			return 0;
 		}
 	}
-	if (parse_uint(s, 0, 255, &v))
+	if (mm_parse_u64(s, 0, 255, &v))
 		return -EINVAL;
 	*out = (uint32_t)v;
 	return 0;
@@ -299,7 +275,7 @@ int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv,
 			break;
 		}
 		case OPT_PORT:
-			if (parse_uint(optarg, 1, 65535, &v))
+			if (mm_parse_u64(optarg, 1, 65535, &v))
 				return fail(err, errlen, "--port: bad port '%s' (want 1-65535)",
 					    optarg);
 			if (add_u32(o->ports, &o->n_ports, MM_MAX_VALUES, (uint32_t)v))
@@ -316,13 +292,13 @@ int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv,
 			o->json = true;
 			break;
 		case 'c':
-			if (parse_uint(optarg, 1, UINT64_MAX, &v))
+			if (mm_parse_u64(optarg, 1, UINT64_MAX, &v))
 				return fail(err, errlen, "--count: bad count '%s' (want a number >= 1)",
 					    optarg);
 			o->count = v;
 			break;
 		case OPT_LAST:
-			if (parse_uint(optarg, 1, UINT32_MAX, &v))
+			if (mm_parse_u64(optarg, 1, UINT32_MAX, &v))
 				return fail(err, errlen, "--last: bad number '%s' (want a number >= 1)",
 					    optarg);
 			o->last = (uint32_t)v;

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Strict text parsing shared by every userspace parser of user input: the
+ * deny rule parser (deny_spec.c), the agent's flags and filters, the CLI's
+ * flags. One definition, so a number means the same thing everywhere.
+ */
+#ifndef MESHMON_TEXTPARSE_H
+#define MESHMON_TEXTPARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A decimal number in [min, max] that uses the whole string: no sign, no
+ * space, no suffix. 0, or -EINVAL (out is left alone).
+ */
+int mm_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Format a one-line message into err (when err and errlen allow) and return ret. */
+int mm_errorf(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif /* MESHMON_TEXTPARSE_H */
