@@ -88,12 +88,6 @@ ip -n "$ns_b" link set mmdemo1 up
 in_a() { nsenter --net=/run/netns/"$ns_a" "$@"; }
 in_b() { nsenter --net=/run/netns/"$ns_b" "$@"; }
 
-# Servers in namespace B: TCP services on 8080 (short exchanges) and 8081 (the
-# idle connection; nc serves one connection at a time), and one on 9090 that
-# the demo deny rule blocks.
-for port in 8080 8081 9090; do
-  in_b nc -lk -p "$port" >/dev/null &
-done
 
 # Started by nsenter itself (which execs), so $! is the agent.
 nsenter --net=/run/netns/"$ns_a" build/agent/meshmon-agent --socket "$sock" --iface mmdemo0 --cgroup "$cgroup" \
@@ -108,6 +102,14 @@ for _ in $(seq 100); do
     exit 1
   fi
   sleep 0.1
+done
+
+# Servers in namespace B, started once tcp_probe is attached so that
+# accepted connections carry their pid: TCP services on 8080 (short exchanges) and 8081 (the
+# idle connection; nc serves one connection at a time), and one on 9090 that
+# the demo deny rule blocks.
+for port in 8080 8081 9090; do
+  in_b nc -lk -p "$port" >/dev/null &
 done
 
 echo "meshmon demo: $ns_a (10.200.0.1, mmdemo0, monitored) <-> $ns_b (10.200.0.2, mmdemo1)" >&2
