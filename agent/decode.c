@@ -157,44 +157,182 @@ static uint64_t wall(const struct mm_decode_ctx *ctx, uint64_t ktime)
 	return ktime + (uint64_t)ctx->wall_offset_ns;
 }
 
-/* Fixed size and layout version of each record type; 0 for types we cannot decode. */
-static size_t fixed_size(unsigned int type, unsigned int *version)
+/*
+ * One decoder per record type, named decode_<short name> after
+ * MM_RECORD_TYPES. Each gets the record already copied out of the ring and
+ * fills the Event's detail and the filter view.
+ */
+union mm_any_record {
+#define X(type, short_, struct_, version, capture) struct_ short_;
+	MM_RECORD_TYPES(X)
+#undef X
+};
+
+static void decode_trace(const struct mm_decode_ctx *ctx, const union mm_any_record *r,
+			 struct mm_decoded *out)
+{
+	Meshmon__V1__Trace *t = &out->d.trace;
+
+	meshmon__v1__trace__init(t);
+	fill_tuple(out, &r->trace.tuple);
+	fill_ifname(ctx, out, r->trace.ifindex);
+	t->point = (Meshmon__V1__TracePoint)r->trace.hdr.subtype;
+	t->state = (Meshmon__V1__TraceState)r->trace.state;
+	t->tcp_flags = r->trace.tcp_flags;
+	t->icmp_type = r->trace.icmp_type;
+	t->icmp_code = r->trace.icmp_code;
+	t->parse_error = (Meshmon__V1__ParseError)r->trace.parse_error;
+	t->folded = r->trace.folded;
+	out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_TRACE;
+	out->ev.trace = t;
+}
+
+static void decode_drop(const struct mm_decode_ctx *ctx, const union mm_any_record *r,
+			struct mm_decoded *out)
+{
+	const struct mm_drop_record *rec = &r->drop;
+	Meshmon__V1__Drop *d = &out->d.drop;
+	const char *name = NULL, *text = NULL;
+
+	meshmon__v1__drop__init(d);
+	fill_tuple(out, &rec->tuple);
+	fill_ifname(ctx, out, rec->ifindex);
+	d->point = (Meshmon__V1__TracePoint)rec->hdr.subtype;
+	d->reason_code = rec->reason;
+	/* Kernel drops carry the running kernel's enum skb_drop_reason (names from BTF). */
+	if (rec->hdr.source == MM_SOURCE_KERNEL) {
+		if (ctx->kernel_drop_reason_name)
+			name = ctx->kernel_drop_reason_name(rec->reason);
+		text = name;
+	} else {
+		name = mm_drop_reason_name(rec->reason);
+		text = mm_drop_reason_text(rec->reason);
+	}
+	copy_str(out->reason, sizeof(out->reason), name);
+	copy_str(out->reason_text, sizeof(out->reason_text), text);
+	d->reason = out->reason;
+	d->reason_text = out->reason_text;
+	d->ext_error = rec->ext_error;
+	copy_str(out->file, sizeof(out->file), rec->file ? mm_source_file_name(rec->file) : NULL);
+	d->file = out->file;
+	d->file_id = rec->file;
+	d->line = rec->line;
+	d->folded = rec->folded;
+	d->netns = rec->netns;
+	d->location = rec->location;
+	out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_DROP;
+	out->ev.drop = d;
+}
+
+static void decode_capture(const struct mm_decode_ctx *ctx, const union mm_any_record *r,
+			   struct mm_decoded *out)
+{
+	Meshmon__V1__Capture *c = &out->d.capture;
+
+	meshmon__v1__capture__init(c);
+	fill_ifname(ctx, out, r->capture.ifindex);
+	c->point = (Meshmon__V1__TracePoint)r->capture.hdr.subtype;
+	out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_CAPTURE;
+	out->ev.capture = c;
+}
+
+static void decode_debug(const struct mm_decode_ctx *ctx, const union mm_any_record *r,
+			 struct mm_decoded *out)
+{
+	Meshmon__V1__Debug *g = &out->d.debug;
+	const char *fmt = mm_debug_format(r->debug.hdr.subtype);
+	uint32_t args[3] = {r->debug.arg1, r->debug.arg2, r->debug.arg3};
+
+	meshmon__v1__debug__init(g);
+	fill_ifname(ctx, out, r->debug.ifindex);
+	g->subtype = (Meshmon__V1__DebugType)r->debug.hdr.subtype;
+	g->arg1 = args[0];
+	g->arg2 = args[1];
+	g->arg3 = args[2];
+	out->message[0] = '\0';
+	if (fmt && mm_debug_message(out->message, sizeof(out->message), fmt, args) < 0)
+		out->message[0] = '\0';
+	g->message = out->message;
+	out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_DEBUG;
+	out->ev.debug = g;
+}
+
+static void decode_tcp_probe(const struct mm_decode_ctx *ctx, const union mm_any_record *r,
+			     struct mm_decoded *out)
+{
+	const struct mm_tcp_probe_record *rec = &r->tcp_probe;
+	Meshmon__V1__TcpProbe *p = &out->d.probe;
+
+	meshmon__v1__tcp_probe__init(p);
+	fill_tuple(out, &rec->tuple);
+	fill_ifname(ctx, out, rec->ifindex);
+	p->state = (Meshmon__V1__ProbeState)rec->hdr.subtype;
+	p->direction = (Meshmon__V1__ProbeDirection)rec->direction;
+	p->conn_success = !!(rec->flags & MM_PROBE_F_CONN_SUCCESS);
+	p->preexisting = !!(rec->flags & MM_PROBE_F_PREEXISTING);
+	p->pid = rec->pid;
+	memcpy(out->comm, rec->comm, sizeof(rec->comm));
+	out->comm[sizeof(rec->comm)] = '\0';
+	p->comm = out->comm;
+	p->start_time_ns = rec->start_ns ? wall(ctx, rec->start_ns) : 0;
+	p->duration_ns = rec->duration_ns;
+	p->bytes_sent = rec->bytes_sent;
+	p->bytes_received = rec->bytes_received;
+	p->segs_in = rec->segs_in;
+	p->segs_out = rec->segs_out;
+	p->data_segs_in = rec->data_segs_in;
+	p->data_segs_out = rec->data_segs_out;
+	p->srtt_us = rec->srtt_us;
+	/* The kernel's "no sample yet" is ~0U (TCP_INFO shows the same); the protocol says 0. */
+	p->min_rtt_us = rec->min_rtt_us == UINT32_MAX ? 0 : rec->min_rtt_us;
+	p->snd_cwnd = rec->snd_cwnd;
+	p->total_retrans = rec->total_retrans;
+	p->lost_out = rec->lost_out;
+	p->delivered = rec->delivered;
+	p->cgroup_id = rec->cgroup_id;
+	p->netns = rec->netns;
+	p->tcp_state = rec->tcp_state;
+	out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_TCP_PROBE;
+	out->ev.tcp_probe = p;
+}
+
+typedef void (*decode_fn)(const struct mm_decode_ctx *ctx, const union mm_any_record *r,
+			  struct mm_decoded *out);
+
+static decode_fn decoder_of(unsigned int type)
 {
 	switch (type) {
-	case MM_EVENT_TRACE:
-		*version = MM_TRACE_VERSION;
-		return sizeof(struct mm_trace_record);
-	case MM_EVENT_DROP:
-		*version = MM_DROP_VERSION;
-		return sizeof(struct mm_drop_record);
-	case MM_EVENT_CAPTURE:
-		*version = MM_CAPTURE_VERSION;
-		return sizeof(struct mm_capture_record);
-	case MM_EVENT_DEBUG:
-		*version = MM_DEBUG_VERSION;
-		return sizeof(struct mm_debug_record);
-	case MM_EVENT_TCP_PROBE:
-		*version = MM_TCP_PROBE_VERSION;
-		return sizeof(struct mm_tcp_probe_record);
+#define X(type_, short_, struct_, version, capture) \
+	case MM_EVENT_##type_:                      \
+		return decode_##short_;
+		MM_RECORD_TYPES(X)
+#undef X
 	default:
-		return 0;
+		return NULL;
 	}
+}
+
+static void decode_header(const struct mm_decode_ctx *ctx, const struct mm_notify_hdr *hdr,
+			  int cpu, struct mm_decoded *out)
+{
+	out->ev.time_ns = wall(ctx, hdr->ktime_ns);
+	out->ev.ktime_ns = hdr->ktime_ns;
+	out->ev.cpu = (uint32_t)cpu;
+	out->ev.type = (Meshmon__V1__EventType)hdr->type;
+	out->ev.source = (Meshmon__V1__Source)hdr->source;
+	out->ev.flow_id = hdr->flow_id;
+	out->view.type = hdr->type;
+	out->ev.ifname = out->ifname;
 }
 
 int mm_decode(const struct mm_decode_ctx *ctx, const void *data, size_t size, int cpu,
 	      struct mm_decoded *out)
 {
+	const struct mm_record_layout *layout;
 	const uint8_t *bytes = data;
 	struct mm_notify_hdr hdr;
-	unsigned int version = 0;
-	size_t fixed;
-	union {
-		struct mm_trace_record trace;
-		struct mm_drop_record drop;
-		struct mm_capture_record capture;
-		struct mm_debug_record debug;
-		struct mm_tcp_probe_record probe;
-	} r;
+	union mm_any_record r;
+	decode_fn decode;
 
 	mm_decoded__release(out);
 	memset(&out->view, 0, sizeof(out->view));
@@ -204,150 +342,23 @@ int mm_decode(const struct mm_decode_ctx *ctx, const void *data, size_t size, in
 	if (size < sizeof(hdr))
 		return MM_DECODE_SHORT;
 	memcpy(&hdr, data, sizeof(hdr));
-	fixed = fixed_size(hdr.type, &version);
-	if (!fixed || hdr.version != version)
+	layout = mm_record_layout(hdr.type);
+	decode = decoder_of(hdr.type);
+	if (!layout || !decode || hdr.version != layout->version)
 		return MM_DECODE_UNKNOWN;
-	if (size < fixed)
+	if (size < layout->size)
 		return MM_DECODE_SHORT;
-	memcpy(&r, data, fixed);
+	memcpy(&r, data, layout->size);
 
-	if (hdr.type == MM_EVENT_TRACE || hdr.type == MM_EVENT_DROP ||
-	    hdr.type == MM_EVENT_CAPTURE) {
-		/* trace, drop and capture all start with hdr + mm_capture_hdr */
-		if (size - fixed < r.trace.cap.cap_len)
+	if (layout->has_capture) {
+		/* every record with packet bytes starts with hdr + mm_capture_hdr */
+		if (size - layout->size < r.trace.cap.cap_len)
 			return MM_DECODE_SHORT;
-		if (fill_capture(out, &r.trace.cap, bytes + fixed))
+		if (fill_capture(out, &r.trace.cap, bytes + layout->size))
 			return -ENOMEM;
 		out->view.point = hdr.subtype;
 	}
-
-	out->ev.time_ns = wall(ctx, hdr.ktime_ns);
-	out->ev.ktime_ns = hdr.ktime_ns;
-	out->ev.cpu = (uint32_t)cpu;
-	out->ev.type = (Meshmon__V1__EventType)hdr.type;
-	out->ev.source = (Meshmon__V1__Source)hdr.source;
-	out->ev.flow_id = hdr.flow_id;
-	out->view.type = hdr.type;
-	out->ev.ifname = out->ifname;
-
-	switch (hdr.type) {
-	case MM_EVENT_TRACE: {
-		Meshmon__V1__Trace *t = &out->d.trace;
-
-		meshmon__v1__trace__init(t);
-		fill_tuple(out, &r.trace.tuple);
-		fill_ifname(ctx, out, r.trace.ifindex);
-		t->point = (Meshmon__V1__TracePoint)hdr.subtype;
-		t->state = (Meshmon__V1__TraceState)r.trace.state;
-		t->tcp_flags = r.trace.tcp_flags;
-		t->icmp_type = r.trace.icmp_type;
-		t->icmp_code = r.trace.icmp_code;
-		t->parse_error = (Meshmon__V1__ParseError)r.trace.parse_error;
-		t->folded = r.trace.folded;
-		out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_TRACE;
-		out->ev.trace = t;
-		break;
-	}
-	case MM_EVENT_DROP: {
-		Meshmon__V1__Drop *d = &out->d.drop;
-		const char *name = NULL, *text = NULL;
-
-		meshmon__v1__drop__init(d);
-		fill_tuple(out, &r.drop.tuple);
-		fill_ifname(ctx, out, r.drop.ifindex);
-		d->point = (Meshmon__V1__TracePoint)hdr.subtype;
-		d->reason_code = r.drop.reason;
-		if (hdr.source == MM_SOURCE_KERNEL) {
-			if (ctx->kernel_drop_reason_name)
-				name = ctx->kernel_drop_reason_name(r.drop.reason);
-			text = name;
-		} else {
-			name = mm_drop_reason_name(r.drop.reason);
-			text = mm_drop_reason_text(r.drop.reason);
-		}
-		copy_str(out->reason, sizeof(out->reason), name);
-		copy_str(out->reason_text, sizeof(out->reason_text), text);
-		d->reason = out->reason;
-		d->reason_text = out->reason_text;
-		d->ext_error = r.drop.ext_error;
-		copy_str(out->file, sizeof(out->file),
-			 r.drop.file ? mm_source_file_name(r.drop.file) : NULL);
-		d->file = out->file;
-		d->file_id = r.drop.file;
-		d->line = r.drop.line;
-		d->folded = r.drop.folded;
-		d->netns = r.drop.netns;
-		d->location = r.drop.location;
-		out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_DROP;
-		out->ev.drop = d;
-		break;
-	}
-	case MM_EVENT_CAPTURE: {
-		Meshmon__V1__Capture *c = &out->d.capture;
-
-		meshmon__v1__capture__init(c);
-		fill_ifname(ctx, out, r.capture.ifindex);
-		c->point = (Meshmon__V1__TracePoint)hdr.subtype;
-		out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_CAPTURE;
-		out->ev.capture = c;
-		break;
-	}
-	case MM_EVENT_DEBUG: {
-		Meshmon__V1__Debug *g = &out->d.debug;
-		const char *fmt = mm_debug_format(hdr.subtype);
-		uint32_t args[3] = {r.debug.arg1, r.debug.arg2, r.debug.arg3};
-
-		meshmon__v1__debug__init(g);
-		fill_ifname(ctx, out, r.debug.ifindex);
-		g->subtype = (Meshmon__V1__DebugType)hdr.subtype;
-		g->arg1 = args[0];
-		g->arg2 = args[1];
-		g->arg3 = args[2];
-		out->message[0] = '\0';
-		if (fmt && mm_debug_message(out->message, sizeof(out->message), fmt, args) < 0)
-			out->message[0] = '\0';
-		g->message = out->message;
-		out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_DEBUG;
-		out->ev.debug = g;
-		break;
-	}
-	case MM_EVENT_TCP_PROBE: {
-		Meshmon__V1__TcpProbe *p = &out->d.probe;
-
-		meshmon__v1__tcp_probe__init(p);
-		fill_tuple(out, &r.probe.tuple);
-		fill_ifname(ctx, out, r.probe.ifindex);
-		p->state = (Meshmon__V1__ProbeState)hdr.subtype;
-		p->direction = (Meshmon__V1__ProbeDirection)r.probe.direction;
-		p->conn_success = !!(r.probe.flags & MM_PROBE_F_CONN_SUCCESS);
-		p->preexisting = !!(r.probe.flags & MM_PROBE_F_PREEXISTING);
-		p->pid = r.probe.pid;
-		memcpy(out->comm, r.probe.comm, sizeof(r.probe.comm));
-		out->comm[sizeof(r.probe.comm)] = '\0';
-		p->comm = out->comm;
-		p->start_time_ns = r.probe.start_ns ? wall(ctx, r.probe.start_ns) : 0;
-		p->duration_ns = r.probe.duration_ns;
-		p->bytes_sent = r.probe.bytes_sent;
-		p->bytes_received = r.probe.bytes_received;
-		p->segs_in = r.probe.segs_in;
-		p->segs_out = r.probe.segs_out;
-		p->data_segs_in = r.probe.data_segs_in;
-		p->data_segs_out = r.probe.data_segs_out;
-		p->srtt_us = r.probe.srtt_us;
-		/* The kernel's "no sample yet" is ~0U (TCP_INFO shows the same); the
-		 * protocol says 0. */
-		p->min_rtt_us = r.probe.min_rtt_us == UINT32_MAX ? 0 : r.probe.min_rtt_us;
-		p->snd_cwnd = r.probe.snd_cwnd;
-		p->total_retrans = r.probe.total_retrans;
-		p->lost_out = r.probe.lost_out;
-		p->delivered = r.probe.delivered;
-		p->cgroup_id = r.probe.cgroup_id;
-		p->netns = r.probe.netns;
-		p->tcp_state = r.probe.tcp_state;
-		out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_TCP_PROBE;
-		out->ev.tcp_probe = p;
-		break;
-	}
-	}
+	decode_header(ctx, &hdr, cpu, out);
+	decode(ctx, &r, out);
 	return 0;
 }

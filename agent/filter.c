@@ -10,23 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cidr.h"
 #include "filter.h"
 #include "names.h"
 #include "textparse.h"
 
 /* An invalid subscription: the reason in err. */
 #define fail(err, errlen, ...) mm_errorf(err, errlen, -EINVAL, __VA_ARGS__)
-
-static void mask_addr(uint8_t *addr, unsigned int prefix_len, size_t alen)
-{
-	for (size_t i = 0; i < alen; i++) {
-		unsigned int bits = prefix_len > i * 8 ? prefix_len - i * 8 : 0;
-
-		if (bits >= 8)
-			continue;
-		addr[i] &= (uint8_t)(0xff00u >> bits);
-	}
-}
 
 static int compile_endpoints(struct mm_filter_endpoint **out, size_t *n_out,
 			     Meshmon__V1__Endpoint *const *eps, size_t n, const char *what,
@@ -73,7 +63,7 @@ static int compile_endpoints(struct mm_filter_endpoint **out, size_t *n_out,
 			v[i].family = alen == 4 ? MM_FAMILY_IPV4 : MM_FAMILY_IPV6;
 			v[i].prefix_len = (uint8_t)ep->prefix_len;
 			memcpy(v[i].addr, ep->address.data, alen);
-			mask_addr(v[i].addr, ep->prefix_len, alen);
+			mm_prefix_mask(v[i].addr, alen, ep->prefix_len);
 		}
 	}
 	*out = v;
@@ -185,15 +175,7 @@ int mm_filter__compile(struct mm_filter *f, const Meshmon__V1__Subscribe *sub, c
 
 static bool addr_in(const struct mm_filter_endpoint *ep, uint8_t family, const uint8_t *addr)
 {
-	unsigned int full = ep->prefix_len / 8, rem = ep->prefix_len % 8;
-
-	if (ep->family != family)
-		return false;
-	if (memcmp(ep->addr, addr, full))
-		return false;
-	if (rem && (addr[full] & (uint8_t)(0xff00u >> rem)) != ep->addr[full])
-		return false;
-	return true;
+	return ep->family == family && mm_prefix_match(ep->addr, ep->prefix_len, addr);
 }
 
 /* One endpoint against one side of the tuple. */

@@ -19,15 +19,12 @@
 
 #include "filter.h"
 #include "meshmon.pb-c.h"
+#include "protocol.h"
 
 struct event_base;
 struct bufferevent;
 struct mm_hub;
 
-/* LostNotice.cpu / LossCounter.cpu when a loss is not per CPU. */
-#define MM_CPU_NONE 0xffffffffu
-/* Loss sources are Meshmon__V1__LossSource values 1..4. */
-#define MM_LOSS_SOURCES 5
 
 struct mm_hub_opts {
 	size_t queue_bytes;     /* per listener output budget */

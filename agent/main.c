@@ -24,7 +24,7 @@
 #include "conn.h"
 #include "datapath.h"
 #include "decode.h"
-#include "drop_reasons.h"
+#include "kernel_drop_reasons.h"
 #include "framing.h"
 #include "hub.h"
 #include "kernel_drops.h"
@@ -343,13 +343,13 @@ static int start(struct agent *a)
 		a->ifindex[i] = (int)if_nametoindex(a->opts.ifaces[i]);
 		if (!a->ifindex[i]) {
 			mm_log("--iface %s: no such interface (see `ip link`)", a->opts.ifaces[i]);
-			return MM_EXIT_RUNTIME;
+			return MM_EXIT_FAILURE;
 		}
 	}
 	a->ncpus = libbpf_num_possible_cpus();
 	if (a->ncpus < 1) {
 		mm_log("cannot count possible CPUs: %s", strerror(-a->ncpus));
-		return MM_EXIT_RUNTIME;
+		return MM_EXIT_FAILURE;
 	}
 	a->ring_lost = calloc((size_t)a->ncpus, sizeof(uint64_t));
 	a->ring_full = calloc((size_t)a->ncpus, sizeof(uint64_t));
@@ -359,7 +359,7 @@ static int start(struct agent *a)
 	a->scratch = calloc((size_t)a->ncpus, sizeof(uint64_t));
 	if (!a->ring_lost || !a->ring_full || !a->kernel_lost || !a->dp_failed || !a->dp_limited ||
 	    !a->scratch)
-		return MM_EXIT_RUNTIME;
+		return MM_EXIT_FAILURE;
 
 	mm_config__defaults(&a->cfg);
 	mm_agent_options__to_config(&a->opts, a->ncpus, &a->cfg);
@@ -367,7 +367,7 @@ static int start(struct agent *a)
 	if (!a->dp) {
 		mm_log("load the tc datapath: %s (root and a kernel with BPF are needed)",
 		       strerror(errno));
-		return MM_EXIT_RUNTIME;
+		return MM_EXIT_FAILURE;
 	}
 	mm_log("datapath loaded: capture %u bytes, aggregation %s, rate limit %" PRIu64
 	       "/s per CPU (burst %" PRIu64 ")",
@@ -377,7 +377,7 @@ static int start(struct agent *a)
 		rc = mm_datapath__set_deny_rules(a->dp, a->opts.deny, a->opts.n_deny);
 		if (rc) {
 			mm_log("install %zu deny rules: %s", a->opts.n_deny, strerror(-rc));
-			return MM_EXIT_RUNTIME;
+			return MM_EXIT_FAILURE;
 		}
 		mm_log("%zu deny rules installed", a->opts.n_deny);
 	}
@@ -386,7 +386,7 @@ static int start(struct agent *a)
 		if (rc) {
 			mm_log("attach tc ingress/egress on %s: %s", a->opts.ifaces[i],
 			       strerror(-rc));
-			return MM_EXIT_RUNTIME;
+			return MM_EXIT_FAILURE;
 		}
 		mm_log("attached tc ingress and egress on %s (ifindex %d)", a->opts.ifaces[i],
 		       a->ifindex[i]);
@@ -401,13 +401,13 @@ static int start(struct agent *a)
 		if (rc) {
 			mm_log("tcp_probe: no cgroup v2 hierarchy mounted (%s); use --cgroup PATH or "
 			       "--cgroup none", strerror(-rc));
-			return MM_EXIT_RUNTIME;
+			return MM_EXIT_FAILURE;
 		}
 		a->probe = mm_probe__open(a->dp, a->cgroup_path);
 		if (!a->probe) {
 			mm_log("tcp_probe on cgroup %s: %s", a->cgroup_path, strerror(errno));
 			a->cgroup_path[0] = '\0';
-			return MM_EXIT_RUNTIME;
+			return MM_EXIT_FAILURE;
 		}
 		mm_log("tcp_probe attached to cgroup %s, connections reported every %u s",
 		       a->cgroup_path, a->opts.probe_interval_s);
@@ -418,7 +418,7 @@ static int start(struct agent *a)
 		a->kdrops = mm_kdrops__open(a->dp, a->opts.kernel_drops == 2);
 		if (!a->kdrops) {
 			mm_log("kernel drops (tp_btf/kfree_skb): %s", strerror(errno));
-			return MM_EXIT_RUNTIME;
+			return MM_EXIT_FAILURE;
 		}
 		if (!netns_inode(&ino))
 			mm_kdrops__watch_netns(a->kdrops, ino);
@@ -436,7 +436,7 @@ static int start(struct agent *a)
 	a->hub = mm_hub__new(a->base, &ho);
 	if (!a->hub) {
 		mm_log("listener hub: %s", strerror(errno));
-		return MM_EXIT_RUNTIME;
+		return MM_EXIT_FAILURE;
 	}
 	a->dctx.wall_offset_ns = mm_clock_offset_ns();
 	a->dctx.kernel_drop_reason_name = mm_kernel_drop_reason_name;
@@ -452,23 +452,23 @@ static int start(struct agent *a)
 	a->rings = mm_rings__new(a->base, &ro);
 	if (!a->rings) {
 		mm_log("perf rings (%u pages per CPU): %s", a->opts.pages, strerror(errno));
-		return MM_EXIT_RUNTIME;
+		return MM_EXIT_FAILURE;
 	}
 	a->stats_timer = event_new(a->base, -1, EV_PERSIST, on_stats_timer, a);
 	if (!a->stats_timer || event_add(a->stats_timer, &tv))
-		return MM_EXIT_RUNTIME;
+		return MM_EXIT_FAILURE;
 	if (a->probe) {
 		struct timeval ptv = {(time_t)a->opts.probe_interval_s, 0};
 
 		a->probe_timer = event_new(a->base, -1, EV_PERSIST, on_probe_timer, a);
 		if (!a->probe_timer || event_add(a->probe_timer, &ptv))
-			return MM_EXIT_RUNTIME;
+			return MM_EXIT_FAILURE;
 	}
 	if (a->opts.metrics) {
 		a->metrics = mm_metrics__new(a->base, a->opts.metrics, metrics_snapshot, a);
 		if (!a->metrics) {
 			mm_log("--metrics %s: cannot listen: %s", a->opts.metrics, strerror(errno));
-			return MM_EXIT_RUNTIME;
+			return MM_EXIT_FAILURE;
 		}
 		mm_log("metrics on http://%s/metrics", a->opts.metrics);
 	}
@@ -488,7 +488,7 @@ static int start(struct agent *a)
 	a->server = mm_server__new(a->base, a->hub, &so, err, sizeof(err));
 	if (!a->server) {
 		mm_log("%s", err);
-		return MM_EXIT_RUNTIME;
+		return MM_EXIT_FAILURE;
 	}
 	mm_log("ready: %u rings of %u pages, listening on %s", mm_rings__count(a->rings),
 	       a->opts.pages, a->opts.socket_path);
@@ -548,19 +548,19 @@ int main(int argc, char **argv)
 	a->base = event_base_new();
 	if (!a->base) {
 		mm_log("event_base_new failed");
-		return MM_EXIT_RUNTIME;
+		return MM_EXIT_FAILURE;
 	}
 	a->sig_int = evsignal_new(a->base, SIGINT, on_signal, a);
 	a->sig_term = evsignal_new(a->base, SIGTERM, on_signal, a);
 	if (!a->sig_int || !a->sig_term || event_add(a->sig_int, NULL) ||
 	    event_add(a->sig_term, NULL)) {
 		stop(a);
-		return MM_EXIT_RUNTIME;
+		return MM_EXIT_FAILURE;
 	}
 	rc = start(a);
 	if (rc == MM_EXIT_OK && event_base_dispatch(a->base) < 0) {
 		mm_log("event loop failed");
-		rc = MM_EXIT_RUNTIME;
+		rc = MM_EXIT_FAILURE;
 	}
 	stop(a);
 	if (rc == MM_EXIT_OK)

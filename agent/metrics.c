@@ -37,8 +37,6 @@ static void put(struct out *o, const char *fmt, ...)
 		o->pos += (size_t)n;
 }
 
-static const char *loss_names[MM_LOSS_SOURCES] = {"", "datapath", "ring", "rate_limit", "queue"};
-
 size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t len)
 {
 	struct out o = {buf, len, 0};
@@ -82,9 +80,11 @@ size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t
 	put(&o, "meshmon_events_total{type=\"short\"} %" PRIu64 "\n", s->events_short);
 	put(&o, "# HELP meshmon_lost_events_total Events lost, by where they were lost.\n"
 		"# TYPE meshmon_lost_events_total counter\n");
-	for (unsigned int i = 1; i < MM_LOSS_SOURCES; i++)
-		put(&o, "meshmon_lost_events_total{source=\"%s\"} %" PRIu64 "\n", loss_names[i],
-		    s->lost_by_source[i]);
+#define X(name, value, display, key)                                                             \
+	put(&o, "meshmon_lost_events_total{source=\"%s\"} %" PRIu64 "\n", key,                  \
+	    s->lost_by_source[value]);
+	MM_LOSS_SOURCE_TABLE(X)
+#undef X
 	put(&o,
 	    "# HELP meshmon_listeners Subscribed clients.\n"
 	    "# TYPE meshmon_listeners gauge\n"

@@ -63,7 +63,7 @@ static const struct option long_opts[] = {
 void mm_agent_options__defaults(struct mm_agent_options *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->socket_path = MM_OPT_SOCKET_DEFAULT;
+	o->socket_path = MM_SOCKET_DEFAULT;
 	o->pages = MM_OPT_PAGES_DEFAULT;
 	o->wakeup_events = MM_OPT_WAKEUP_DEFAULT;
 	o->drain_ms = MM_OPT_DRAIN_MS_DEFAULT;
@@ -92,151 +92,187 @@ static int parse_uint(const char *name, const char *s, uint64_t min, uint64_t ma
 	return 0;
 }
 
+static int parse_iface(struct mm_agent_options *o, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg || strlen(arg) >= 16)
+		return fail(err, errlen, "--iface: '%s' is not an interface name", arg);
+	if (o->n_ifaces == MM_OPT_MAX_IFACES)
+		return fail(err, errlen, "--iface: at most %d interfaces", MM_OPT_MAX_IFACES);
+	o->ifaces[o->n_ifaces++] = arg;
+	return 0;
+}
+
+static int parse_pages(struct mm_agent_options *o, const char *arg, char *err, size_t errlen)
+{
+	int rc = parse_uint("pages", arg, 1, 1u << 16, &o->pages, err, errlen);
+
+	if (!rc && (o->pages & (o->pages - 1)))
+		return fail(err, errlen, "--pages: %s is not a power of two", arg);
+	return rc;
+}
+
+static int parse_aggregation(struct mm_agent_options *o, const char *arg, char *err,
+			     size_t errlen)
+{
+	int level = mm_aggregation_parse(arg);
+
+	if (level < 0)
+		return fail(err, errlen, "--aggregation: '%s' is not none, low, medium or maximum",
+			    arg);
+	o->aggregation = (unsigned int)level;
+	return 0;
+}
+
+/* RATE[:BURST]; the burst defaults to one second of the rate. */
+static int parse_rate(struct mm_agent_options *o, const char *arg, char *err, size_t errlen)
+{
+	char buf[64], *colon;
+
+	if (strlen(arg) >= sizeof(buf))
+		return fail(err, errlen, "--rate-limit: '%s' is not RATE[:BURST]", arg);
+	strcpy(buf, arg);
+	colon = strchr(buf, ':');
+	if (colon)
+		*colon = '\0';
+	if (mm_parse_u64(buf, 0, 100000000, &o->rate) ||
+	    (colon && mm_parse_u64(colon + 1, 1, 100000000, &o->burst)))
+		return fail(err, errlen, "--rate-limit: '%s' is not RATE[:BURST] (records/s, 0 = off)",
+			    arg);
+	if (!colon)
+		o->burst = o->rate;
+	return 0;
+}
+
+static int parse_deny(struct mm_agent_options *o, const char *arg, char *err, size_t errlen)
+{
+	char derr[128] = "";
+
+	if (o->n_deny == MM_DENY_MAX)
+		return fail(err, errlen, "--deny: at most %d rules", MM_DENY_MAX);
+	if (mm_deny_spec__parse(arg, (__u32)(o->n_deny + 1), &o->deny[o->n_deny], derr,
+				sizeof(derr)))
+		return fail(err, errlen, "--deny '%s': %s", arg, derr[0] ? derr : "invalid rule");
+	o->n_deny++;
+	return 0;
+}
+
+static int parse_kernel_drops(struct mm_agent_options *o, const char *arg, char *err,
+			      size_t errlen)
+{
+	if (!strcmp(arg, "on"))
+		o->kernel_drops = 1;
+	else if (!strcmp(arg, "off"))
+		o->kernel_drops = 0;
+	else if (!strcmp(arg, "all"))
+		o->kernel_drops = 2;
+	else
+		return fail(err, errlen, "--kernel-drops: '%s' is not on, off or all", arg);
+	return 0;
+}
+
+static int parse_queue_bytes(struct mm_agent_options *o, const char *arg, char *err,
+			     size_t errlen)
+{
+	uint64_t v;
+
+	if (mm_parse_u64(arg, MM_OPT_QUEUE_BYTES_MIN, 1ull << 32, &v))
+		return fail(err, errlen, "--queue-bytes: '%s' is not a number in %u..%llu", arg,
+			    MM_OPT_QUEUE_BYTES_MIN, 1ull << 32);
+	o->queue_bytes = (size_t)v;
+	return 0;
+}
+
+static int parse_metrics(struct mm_agent_options *o, const char *arg, char *err, size_t errlen)
+{
+	const char *colon = strrchr(arg, ':');
+	uint64_t v;
+
+	if (!colon || colon == arg || mm_parse_u64(colon + 1, 1, 65535, &v))
+		return fail(err, errlen, "--metrics: '%s' is not ADDR:PORT", arg);
+	o->metrics = arg;
+	return 0;
+}
+
+/* What getopt rejected, as one line. */
+static int bad_option(char **argv, char *err, size_t errlen)
+{
+	if (optopt && optopt < 256)
+		return fail(err, errlen, "unknown option -%c (see --help)", optopt);
+	if (optopt)
+		return fail(err, errlen, "option %s needs a value (see --help)", argv[optind - 1]);
+	return fail(err, errlen, "unknown option %s (see --help)", argv[optind - 1]);
+}
+
+/* One option c with its value arg: 0 or MM_EXIT_USAGE. */
+static int parse_option(struct mm_agent_options *o, int c, char *arg, char **argv, char *err,
+			size_t errlen)
+{
+	switch (c) {
+	case OPT_SOCKET:
+		if (!*arg || strlen(arg) >= 108)
+			return fail(err, errlen, "--socket: path empty or longer than 107 bytes");
+		o->socket_path = arg;
+		return 0;
+	case OPT_IFACE:
+		return parse_iface(o, arg, err, errlen);
+	case OPT_CGROUP:
+		if (!*arg)
+			return fail(err, errlen, "--cgroup: empty path");
+		o->tcp_probe = strcmp(arg, "none") != 0;
+		o->cgroup = o->tcp_probe ? arg : NULL;
+		return 0;
+	case OPT_PAGES:
+		return parse_pages(o, arg, err, errlen);
+	case OPT_WAKEUP:
+		return parse_uint("wakeup-events", arg, 1, 1u << 20, &o->wakeup_events, err, errlen);
+	case OPT_DRAIN:
+		return parse_uint("drain-ms", arg, 0, 60000, &o->drain_ms, err, errlen);
+	case OPT_CAPTURE:
+		return parse_uint("capture-len", arg, 0, MM_CAPTURE_MAX, &o->capture_len, err,
+				  errlen);
+	case OPT_AGG:
+		return parse_aggregation(o, arg, err, errlen);
+	case OPT_AGG_INTERVAL:
+		return parse_uint("aggregation-interval", arg, 1, 3600, &o->aggregation_interval_s,
+				  err, errlen);
+	case OPT_RATE:
+		return parse_rate(o, arg, err, errlen);
+	case OPT_DENY:
+		return parse_deny(o, arg, err, errlen);
+	case OPT_DEBUG:
+		o->debug = 1;
+		return 0;
+	case OPT_KDROPS:
+		return parse_kernel_drops(o, arg, err, errlen);
+	case OPT_PROBE_INTERVAL:
+		return parse_uint("probe-interval", arg, 1, 3600, &o->probe_interval_s, err, errlen);
+	case OPT_MAX_LISTENERS:
+		return parse_uint("max-listeners", arg, 1, 65536, &o->max_listeners, err, errlen);
+	case OPT_QUEUE_BYTES:
+		return parse_queue_bytes(o, arg, err, errlen);
+	case OPT_HISTORY:
+		return parse_uint("history", arg, 0, 1u << 20, &o->history, err, errlen);
+	case OPT_METRICS:
+		return parse_metrics(o, arg, err, errlen);
+	case OPT_HELP:
+	case 'h':
+		o->help = 1;
+		return 0;
+	default:
+		return bad_option(argv, err, errlen);
+	}
+}
+
 int mm_agent_options__parse(struct mm_agent_options *o, int argc, char **argv, char *err,
 			    size_t errlen)
 {
-	uint64_t v;
 	int c, rc;
 
 	mm_agent_options__defaults(o);
 	optind = 0; /* glibc: full reinitialisation */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-		rc = 0;
-		switch (c) {
-		case OPT_SOCKET:
-			if (!*optarg || strlen(optarg) >= 108)
-				return fail(err, errlen, "--socket: path empty or longer than 107 bytes");
-			o->socket_path = optarg;
-			break;
-		case OPT_IFACE:
-			if (!*optarg || strlen(optarg) >= 16)
-				return fail(err, errlen, "--iface: '%s' is not an interface name",
-					    optarg);
-			if (o->n_ifaces == MM_OPT_MAX_IFACES)
-				return fail(err, errlen, "--iface: at most %d interfaces",
-					    MM_OPT_MAX_IFACES);
-			o->ifaces[o->n_ifaces++] = optarg;
-			break;
-		case OPT_CGROUP:
-			if (!*optarg)
-				return fail(err, errlen, "--cgroup: empty path");
-			o->tcp_probe = strcmp(optarg, "none") != 0;
-			o->cgroup = o->tcp_probe ? optarg : NULL;
-			break;
-		case OPT_PAGES:
-			rc = parse_uint("pages", optarg, 1, 1u << 16, &o->pages, err, errlen);
-			if (!rc && (o->pages & (o->pages - 1)))
-				return fail(err, errlen, "--pages: %s is not a power of two", optarg);
-			break;
-		case OPT_WAKEUP:
-			rc = parse_uint("wakeup-events", optarg, 1, 1u << 20, &o->wakeup_events,
-					err, errlen);
-			break;
-		case OPT_DRAIN:
-			rc = parse_uint("drain-ms", optarg, 0, 60000, &o->drain_ms, err, errlen);
-			break;
-		case OPT_CAPTURE:
-			rc = parse_uint("capture-len", optarg, 0, MM_CAPTURE_MAX, &o->capture_len,
-					err, errlen);
-			break;
-		case OPT_AGG: {
-			int level = mm_aggregation_parse(optarg);
-
-			if (level < 0)
-				return fail(err, errlen,
-					    "--aggregation: '%s' is not none, low, medium or maximum",
-					    optarg);
-			o->aggregation = (unsigned int)level;
-			break;
-		}
-		case OPT_AGG_INTERVAL:
-			rc = parse_uint("aggregation-interval", optarg, 1, 3600,
-					&o->aggregation_interval_s, err, errlen);
-			break;
-		case OPT_RATE: {
-			char buf[64], *colon;
-
-			if (strlen(optarg) >= sizeof(buf))
-				return fail(err, errlen, "--rate-limit: '%s' is not RATE[:BURST]",
-					    optarg);
-			strcpy(buf, optarg);
-			colon = strchr(buf, ':');
-			if (colon)
-				*colon = '\0';
-			if (mm_parse_u64(buf, 0, 100000000, &o->rate) ||
-			    (colon && mm_parse_u64(colon + 1, 1, 100000000, &o->burst)))
-				return fail(err, errlen,
-					    "--rate-limit: '%s' is not RATE[:BURST] (records/s, 0 = off)",
-					    optarg);
-			if (!colon)
-				o->burst = o->rate;
-			break;
-		}
-		case OPT_DENY: {
-			char derr[128] = "";
-
-			if (o->n_deny == MM_DENY_MAX)
-				return fail(err, errlen, "--deny: at most %d rules", MM_DENY_MAX);
-			if (mm_deny_spec__parse(optarg, (__u32)(o->n_deny + 1), &o->deny[o->n_deny],
-						derr, sizeof(derr)))
-				return fail(err, errlen, "--deny '%s': %s", optarg,
-					    derr[0] ? derr : "invalid rule");
-			o->n_deny++;
-			break;
-		}
-		case OPT_DEBUG:
-			o->debug = 1;
-			break;
-		case OPT_KDROPS:
-			if (!strcmp(optarg, "on"))
-				o->kernel_drops = 1;
-			else if (!strcmp(optarg, "off"))
-				o->kernel_drops = 0;
-			else if (!strcmp(optarg, "all"))
-				o->kernel_drops = 2;
-			else
-				return fail(err, errlen,
-					    "--kernel-drops: '%s' is not on, off or all", optarg);
-			break;
-		case OPT_PROBE_INTERVAL:
-			rc = parse_uint("probe-interval", optarg, 1, 3600, &o->probe_interval_s, err,
-					errlen);
-			break;
-		case OPT_MAX_LISTENERS:
-			rc = parse_uint("max-listeners", optarg, 1, 65536, &o->max_listeners, err,
-					errlen);
-			break;
-		case OPT_QUEUE_BYTES:
-			if (mm_parse_u64(optarg, MM_OPT_QUEUE_BYTES_MIN, 1ull << 32, &v))
-				return fail(err, errlen, "--queue-bytes: '%s' is not a number in %u..%llu",
-					    optarg, MM_OPT_QUEUE_BYTES_MIN, 1ull << 32);
-			o->queue_bytes = (size_t)v;
-			break;
-		case OPT_HISTORY:
-			rc = parse_uint("history", optarg, 0, 1u << 20, &o->history, err, errlen);
-			break;
-		case OPT_METRICS: {
-			const char *colon = strrchr(optarg, ':');
-
-			if (!colon || colon == optarg || mm_parse_u64(colon + 1, 1, 65535, &v))
-				return fail(err, errlen, "--metrics: '%s' is not ADDR:PORT", optarg);
-			o->metrics = optarg;
-			break;
-		}
-		case OPT_HELP:
-		case 'h':
-			o->help = 1;
-			break;
-		case '?':
-		default:
-			if (optopt && optopt < 256)
-				return fail(err, errlen, "unknown option -%c (see --help)", optopt);
-			if (optopt)
-				return fail(err, errlen, "option %s needs a value (see --help)",
-					    argv[optind - 1]);
-			return fail(err, errlen, "unknown option %s (see --help)", argv[optind - 1]);
-		}
+		rc = parse_option(o, c, optarg, argv, err, errlen);
 		if (rc)
 			return rc;
 	}
@@ -274,7 +310,7 @@ int mm_agent_options__usage(char *buf, size_t len, const char *argv0)
 		"  --metrics ADDR:PORT        serve Prometheus /metrics (default: off)\n"
 		"  -h, --help                 this text\n\n"
 		"Exit codes: 0 ok, 1 runtime error, 2 usage error.\n",
-		argv0, MM_OPT_SOCKET_DEFAULT, MM_OPT_PAGES_DEFAULT, MM_OPT_WAKEUP_DEFAULT,
+		argv0, MM_SOCKET_DEFAULT, MM_OPT_PAGES_DEFAULT, MM_OPT_WAKEUP_DEFAULT,
 		MM_OPT_DRAIN_MS_DEFAULT, MM_CAPTURE_MAX, MM_CAPTURE_DEFAULT,
 		MM_AGG_INTERVAL_DEFAULT_NS / 1000000000ull, MM_DENY_MAX,
 		MM_OPT_PROBE_INTERVAL_DEFAULT, MM_OPT_MAX_LISTENERS_DEFAULT, MM_OPT_QUEUE_BYTES_MIN,

@@ -2,7 +2,7 @@
 /*
  * meshmon-agent's command line: every flag, its default and its validation.
  * Parsing never prints; a bad flag yields a one-line message and a named exit
- * code that main() reports.
+ * code (proto/protocol.h) that main() reports.
  */
 #ifndef MESHMON_AGENT_OPTIONS_H
 #define MESHMON_AGENT_OPTIONS_H
@@ -11,13 +11,8 @@
 #include <stdint.h>
 
 #include "datapath.h"
+#include "protocol.h"
 
-/* Exit codes of meshmon-agent. */
-#define MM_EXIT_OK 0
-#define MM_EXIT_RUNTIME 1 /* a resource is missing or an attach/bind failed */
-#define MM_EXIT_USAGE 2   /* a bad flag or value */
-
-#define MM_OPT_SOCKET_DEFAULT "/run/meshmon/monitor.sock"
 #define MM_OPT_PAGES_DEFAULT 64u
 #define MM_OPT_WAKEUP_DEFAULT 64u
 #define MM_OPT_DRAIN_MS_DEFAULT 10u

@@ -2,7 +2,7 @@
 /*
  * The userspace side of the tc datapath: loads the tc_monitor skeleton (which
  * creates the shared maps), writes the configuration, attaches and detaches
- * the tc filters, compiles deny rules into their maps and reads the counters.
+ * the tc filters, installs deny rules (compiled by deny.c) and reads the counters.
  *
  * tc attachments use one fixed handle and priority (MM_TC_HANDLE,
  * MM_TC_PRIORITY) on every interface and direction, so that a meshmon that
@@ -293,169 +293,13 @@ int mm_datapath__detach_tc(struct mm_datapath *dp, int ifindex)
 	return err;
 }
 
-/* --- deny rules ---------------------------------------------------------- */
-
-struct lpm_prefix {
-	struct mm_lpm_key key;
-	__u64 bits;
-};
-
-static void lpm_mask(struct mm_lpm_key *k)
-{
-	unsigned int i;
-
-	for (i = 0; i < 16; i++) {
-		unsigned int lo = i * 8;
-
-		if (k->prefixlen <= lo)
-			k->addr[i] = 0;
-		else if (k->prefixlen < lo + 8)
-			k->addr[i] &= (__u8)(0xff << (lo + 8 - k->prefixlen));
-	}
-}
-
-/* The rule's prefix as a 128-bit LPM key; ::/0 when unconstrained. */
-static void lpm_of_rule(struct mm_lpm_key *k, __u8 family, const __u8 *addr, __u8 prefix)
-{
-	memset(k, 0, sizeof(*k));
-	if (family == MM_FAMILY_IPV4) {
-		k->addr[10] = 0xff;
-		k->addr[11] = 0xff;
-		memcpy(&k->addr[12], addr, 4);
-		k->prefixlen = 96u + prefix;
-	} else if (family == MM_FAMILY_IPV6) {
-		memcpy(k->addr, addr, 16);
-		k->prefixlen = prefix;
-	}
-	lpm_mask(k);
-}
-
-/* Whether prefix outer contains prefix inner. */
-static bool lpm_contains(const struct mm_lpm_key *outer, const struct mm_lpm_key *inner)
-{
-	struct mm_lpm_key m = *inner;
-
-	if (outer->prefixlen > inner->prefixlen)
-		return false;
-	m.prefixlen = outer->prefixlen;
-	lpm_mask(&m);
-	return memcmp(m.addr, outer->addr, 16) == 0;
-}
-
-static int lpm_clear(int fd)
-{
-	struct mm_lpm_key key, next;
-
-	/* Deleting the first key each time: a trie's key order shifts under deletion. */
-	while (!bpf_map_get_next_key(fd, NULL, &next)) {
-		key = next;
-		if (bpf_map_delete_elem(fd, &key))
-			return -errno;
-	}
-	return 0;
-}
-
-/* Write the trie for one side (src or dst) of every rule. */
-static int lpm_build(int fd, const struct mm_lpm_key *keys, const bool *constrained, size_t n)
-{
-	struct lpm_prefix all[MM_DENY_MAX + 1];
-	size_t n_all = 0, i, j;
-	int err;
-
-	err = lpm_clear(fd);
-	if (err)
-		return err;
-	memset(all, 0, sizeof(all));
-	/* ::/0 always, so that unconstrained rules match every address. */
-	n_all = 1;
-	for (i = 0; i < n; i++) {
-		if (!constrained[i])
-			continue;
-		for (j = 0; j < n_all; j++)
-			if (!memcmp(&all[j].key, &keys[i], sizeof(keys[i])))
-				break;
-		if (j == n_all)
-			all[n_all++].key = keys[i];
-	}
-	for (j = 0; j < n_all; j++) {
-		for (i = 0; i < n; i++)
-			if (!constrained[i] || lpm_contains(&keys[i], &all[j].key))
-				all[j].bits |= 1ull << i;
-		if (bpf_map_update_elem(fd, &all[j].key, &all[j].bits, BPF_ANY))
-			return -errno;
-	}
-	return 0;
-}
-
-static int deny_spec_check(const struct mm_deny_spec *r)
-{
-	if (!r->id || r->direction > MM_DIR_EGRESS)
-		return -EINVAL;
-	if (r->src_family && r->src_family != MM_FAMILY_IPV4 && r->src_family != MM_FAMILY_IPV6)
-		return -EINVAL;
-	if (r->dst_family && r->dst_family != MM_FAMILY_IPV4 && r->dst_family != MM_FAMILY_IPV6)
-		return -EINVAL;
-	if (r->src_family && r->dst_family && r->src_family != r->dst_family)
-		return -EINVAL;
-	if (r->src_family && r->src_prefix > (r->src_family == MM_FAMILY_IPV4 ? 32 : 128))
-		return -EINVAL;
-	if (r->dst_family && r->dst_prefix > (r->dst_family == MM_FAMILY_IPV4 ? 32 : 128))
-		return -EINVAL;
-	return 0;
-}
-
 int mm_datapath__set_deny_rules(struct mm_datapath *dp, const struct mm_deny_spec *rules, size_t n)
 {
-	struct mm_lpm_key src[MM_DENY_MAX], dst[MM_DENY_MAX];
-	bool src_c[MM_DENY_MAX], dst_c[MM_DENY_MAX];
-	int rules_fd, err;
-	__u32 i;
-
-	if (!dp || (n && !rules))
+	if (!dp)
 		return -EINVAL;
-	if (n > MM_DENY_MAX)
-		return -E2BIG;
-	for (i = 0; i < n; i++) {
-		err = deny_spec_check(&rules[i]);
-		if (err)
-			return err;
-		lpm_of_rule(&src[i], rules[i].src_family, rules[i].src_addr, rules[i].src_prefix);
-		lpm_of_rule(&dst[i], rules[i].dst_family, rules[i].dst_addr, rules[i].dst_prefix);
-		src_c[i] = rules[i].src_family != 0;
-		dst_c[i] = rules[i].dst_family != 0;
-	}
-
-	/*
-	 * Clear the rule slots first: while the tries are rewritten a packet
-	 * may see a stale bitmap, and an empty slot (id 0) never matches.
-	 */
-	rules_fd = bpf_map__fd(dp->skel->maps.mm_deny_rules);
-	for (i = 0; i < MM_DENY_MAX; i++) {
-		struct mm_deny_rule empty = {};
-
-		if (bpf_map_update_elem(rules_fd, &i, &empty, BPF_ANY))
-			return -errno;
-	}
-	err = lpm_build(bpf_map__fd(dp->skel->maps.mm_deny_src), src, src_c, n);
-	if (err)
-		return err;
-	err = lpm_build(bpf_map__fd(dp->skel->maps.mm_deny_dst), dst, dst_c, n);
-	if (err)
-		return err;
-	for (i = 0; i < n; i++) {
-		struct mm_deny_rule r = {
-		    .id = rules[i].id,
-		    .proto = rules[i].proto,
-		    .direction = rules[i].direction,
-		    .sport = rules[i].sport,
-		    .dport = rules[i].dport,
-		    .family = rules[i].src_family ? rules[i].src_family : rules[i].dst_family,
-		};
-
-		if (bpf_map_update_elem(rules_fd, &i, &r, BPF_ANY))
-			return -errno;
-	}
-	return 0;
+	return mm_deny__write_maps(bpf_map__fd(dp->skel->maps.mm_deny_rules),
+				   bpf_map__fd(dp->skel->maps.mm_deny_src),
+				   bpf_map__fd(dp->skel->maps.mm_deny_dst), rules, n);
 }
 
 /* --- counters ------------------------------------------------------------ */

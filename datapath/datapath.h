@@ -17,23 +17,9 @@
 #include <bpf/libbpf.h>
 
 #include "config.h"
+#include "deny.h"
 
 struct mm_datapath;
-
-/* A deny rule as the user gives it; ids are 1-based and user-visible. */
-struct mm_deny_spec {
-	__u32 id;
-	__u8 proto;          /* 0 = any */
-	__u8 direction;      /* enum mm_direction */
-	__u8 src_family;     /* 0 = any source, else MM_FAMILY_IPV4 / MM_FAMILY_IPV6 */
-	__u8 dst_family;
-	__u8 src_addr[16];   /* IPv4 in the first 4 bytes, network byte order */
-	__u8 dst_addr[16];
-	__u8 src_prefix;     /* bits */
-	__u8 dst_prefix;
-	__u16 sport;         /* 0 = any */
-	__u16 dport;
-};
 
 /* Fill cfg with the defaults documented in docs/records.md. */
 void mm_config__defaults(struct mm_config *cfg);
@@ -59,7 +45,7 @@ int mm_datapath__reuse_shared_maps(const struct mm_datapath *dp, struct bpf_obje
 int mm_datapath__attach_tc(struct mm_datapath *dp, int ifindex);
 int mm_datapath__detach_tc(struct mm_datapath *dp, int ifindex);
 
-/* Replace the whole deny rule set (at most MM_DENY_MAX rules). */
+/* Replace the whole deny rule set (at most MM_DENY_MAX rules): mm_deny__write_maps(). */
 int mm_datapath__set_deny_rules(struct mm_datapath *dp, const struct mm_deny_spec *rules,
 				size_t n);
 
@@ -72,10 +58,5 @@ int mm_datapath__read_traffic(const struct mm_datapath *dp, struct mm_traffic_co
 /* Program fds, for BPF_PROG_TEST_RUN in tests. */
 int mm_datapath__tc_ingress_fd(const struct mm_datapath *dp);
 int mm_datapath__tc_egress_fd(const struct mm_datapath *dp);
-
-/* Parse "proto=tcp,src=10.0.0.0/8,dst=10.1.0.2/32,sport=1,dport=8080,dir=ingress".
- * Every key is optional; returns 0 or -EINVAL with a message in err. */
-int mm_deny_spec__parse(const char *text, __u32 id, struct mm_deny_spec *out, char *err,
-			size_t errlen);
 
 #endif /* MESHMON_DATAPATH_H */

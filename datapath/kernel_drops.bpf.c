@@ -3,7 +3,7 @@
  * Kernel drops: every skb the kernel frees with a drop reason becomes a drop
  * record (source KERNEL, subtype MM_POINT_KERNEL) carrying the running
  * kernel's enum skb_drop_reason value (named in userspace from its BTF,
- * drop_reasons.c), the dropping function's address, the interface, the netns,
+ * kernel_drop_reasons.c), the dropping function's address, the interface, the netns,
  * the tuple and captured bytes starting at skb->data.
  *
  * Hooks:

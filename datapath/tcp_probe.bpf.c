@@ -260,11 +260,112 @@ static __always_inline void mm_sockops_report(struct bpf_sock_ops *skops,
 	mm_probe_emit(skops, cfg, &rec);
 }
 
-SEC("sockops")
-int mm_probe_sockops(struct bpf_sock_ops *skops)
+/* listen(2) (__inet_listen_sk), in the listening process: remember who listens. */
+static __always_inline void mm_on_listen(struct bpf_sock *sk)
+{
+	struct mm_probe_listen_state *ls;
+
+	ls = bpf_sk_storage_get(&mm_probe_listen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!ls) {
+		mm_stat_add(MM_STAT_STORAGE_FAILED, 1);
+		return;
+	}
+	ls->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(ls->comm, sizeof(ls->comm));
+	ls->cgroup_id = bpf_get_current_cgroup_id();
+	ls->origin = MM_PLS_ORIGIN_LISTEN;
+}
+
+/* Before the SYN: ask for state changes so a refused connect is seen. */
+static __always_inline void mm_on_tcp_connect(struct bpf_sock_ops *skops, struct bpf_sock *sk,
+					      __u64 now)
+{
+	struct mm_probe_sk_state *st;
+
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	st = bpf_sk_storage_get(&mm_probe_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st) {
+		mm_stat_add(MM_STAT_STORAGE_FAILED, 1);
+		return;
+	}
+	if (!(st->state_flags & MM_PSK_KNOWN)) {
+		/* connect hook not attached on this path: no process data */
+		st->start_ns = now;
+		st->state_flags = MM_PSK_KNOWN;
+	}
+	st->direction = MM_PROBE_DIR_OUTBOUND;
+}
+
+/* Accepted: the listener's owner, cloned with the socket, becomes the connection's. */
+static __always_inline void mm_adopt_listener(struct bpf_sock *sk, struct mm_probe_sk_state *st)
+{
+	struct mm_probe_listen_state *ls = bpf_sk_storage_get(&mm_probe_listen, sk, 0, 0);
+
+	if (ls && ls->origin == MM_PLS_ORIGIN_LISTEN) {
+		st->pid = ls->pid;
+		__builtin_memcpy(st->comm, ls->comm, sizeof(st->comm));
+		st->cgroup_id = ls->cgroup_id;
+	}
+	if (ls) /* copied: free the child's clone */
+		bpf_sk_storage_delete(&mm_probe_listen, sk);
+}
+
+/* ESTABLISHED, actively (connect) or passively (accept): report the connection open. */
+static __always_inline void mm_on_established(struct bpf_sock_ops *skops, struct bpf_sock *sk,
+					      __u32 op, __u64 now)
 {
 	const struct mm_config *cfg;
 	struct mm_probe_sk_state *st;
+
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	st = bpf_sk_storage_get(&mm_probe_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st) {
+		mm_stat_add(MM_STAT_STORAGE_FAILED, 1);
+	} else {
+		if (!(st->state_flags & MM_PSK_KNOWN) || op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB) {
+			/* Softirq context: the process is not known here. */
+			st->start_ns = now;
+			st->pid = 0;
+			st->comm[0] = 0;
+			st->cgroup_id = 0;
+		}
+		if (op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
+			mm_adopt_listener(sk, st);
+		st->direction = op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB ? MM_PROBE_DIR_OUTBOUND
+									 : MM_PROBE_DIR_INBOUND;
+		st->state_flags |= MM_PSK_KNOWN | MM_PSK_ESTABLISHED;
+		st->flags |= MM_PROBE_F_CONN_SUCCESS;
+	}
+	cfg = mm_config_get();
+	if (!cfg || !mm_type_enabled(cfg, MM_EVENT_TCP_PROBE))
+		return;
+	mm_sockops_report(skops, cfg, st, MM_PROBE_OPEN, now);
+}
+
+/* A state change: report the connection once, when it reaches CLOSE. */
+static __always_inline void mm_on_state(struct bpf_sock_ops *skops, struct bpf_sock *sk,
+					__u64 now)
+{
+	const struct mm_config *cfg;
+	struct mm_probe_sk_state *st;
+
+	if (skops->args[1] != MM_TCP_CLOSE)
+		return;
+	st = bpf_sk_storage_get(&mm_probe_sk, sk, 0, 0);
+	if (st) {
+		if (st->state_flags & MM_PSK_CLOSED)
+			return;
+		st->state_flags |= MM_PSK_CLOSED;
+	}
+	cfg = mm_config_get();
+	if (!cfg || !mm_type_enabled(cfg, MM_EVENT_TCP_PROBE))
+		return;
+	mm_sockops_report(skops, cfg, st, MM_PROBE_CLOSED, now);
+}
+
+SEC("sockops")
+int mm_probe_sockops(struct bpf_sock_ops *skops)
+{
 	struct bpf_sock *sk;
 	__u32 op = skops->op;
 	__u64 now;
@@ -281,91 +382,19 @@ int mm_probe_sockops(struct bpf_sock_ops *skops)
 	now = bpf_ktime_get_ns();
 
 	switch (op) {
-	case BPF_SOCK_OPS_TCP_LISTEN_CB: {
-		/* Called from listen(2) (__inet_listen_sk) in the listening process. */
-		struct mm_probe_listen_state *ls;
-
-		ls = bpf_sk_storage_get(&mm_probe_listen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (!ls) {
-			mm_stat_add(MM_STAT_STORAGE_FAILED, 1);
-			return 1;
-		}
-		ls->pid = bpf_get_current_pid_tgid() >> 32;
-		bpf_get_current_comm(ls->comm, sizeof(ls->comm));
-		ls->cgroup_id = bpf_get_current_cgroup_id();
-		ls->origin = MM_PLS_ORIGIN_LISTEN;
-		return 1;
-	}
+	case BPF_SOCK_OPS_TCP_LISTEN_CB:
+		mm_on_listen(sk);
+		break;
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
-		/* Before the SYN: ask for state changes so a refused connect is seen. */
-		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
-						     BPF_SOCK_OPS_STATE_CB_FLAG);
-		st = bpf_sk_storage_get(&mm_probe_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (!st) {
-			mm_stat_add(MM_STAT_STORAGE_FAILED, 1);
-			return 1;
-		}
-		if (!(st->state_flags & MM_PSK_KNOWN)) {
-			/* connect hook not attached on this path: no process data */
-			st->start_ns = now;
-			st->state_flags = MM_PSK_KNOWN;
-		}
-		st->direction = MM_PROBE_DIR_OUTBOUND;
-		return 1;
+		mm_on_tcp_connect(skops, sk, now);
+		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
-		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
-						     BPF_SOCK_OPS_STATE_CB_FLAG);
-		st = bpf_sk_storage_get(&mm_probe_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (!st) {
-			mm_stat_add(MM_STAT_STORAGE_FAILED, 1);
-		} else {
-			if (!(st->state_flags & MM_PSK_KNOWN) ||
-			    op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB) {
-				/* Softirq context: the process is not known here. */
-				st->start_ns = now;
-				st->pid = 0;
-				st->comm[0] = 0;
-				st->cgroup_id = 0;
-			}
-			if (op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB) {
-				/* Accepted: the listener's owner, cloned with the socket. */
-				struct mm_probe_listen_state *ls =
-				    bpf_sk_storage_get(&mm_probe_listen, sk, 0, 0);
-
-				if (ls && ls->origin == MM_PLS_ORIGIN_LISTEN) {
-					st->pid = ls->pid;
-					__builtin_memcpy(st->comm, ls->comm, sizeof(st->comm));
-					st->cgroup_id = ls->cgroup_id;
-				}
-				if (ls) /* copied: free the child's clone */
-					bpf_sk_storage_delete(&mm_probe_listen, sk);
-			}
-			st->direction = op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB
-					    ? MM_PROBE_DIR_OUTBOUND
-					    : MM_PROBE_DIR_INBOUND;
-			st->state_flags |= MM_PSK_KNOWN | MM_PSK_ESTABLISHED;
-			st->flags |= MM_PROBE_F_CONN_SUCCESS;
-		}
-		cfg = mm_config_get();
-		if (!cfg || !mm_type_enabled(cfg, MM_EVENT_TCP_PROBE))
-			return 1;
-		mm_sockops_report(skops, cfg, st, MM_PROBE_OPEN, now);
-		return 1;
+		mm_on_established(skops, sk, op, now);
+		break;
 	case BPF_SOCK_OPS_STATE_CB:
-		if (skops->args[1] != MM_TCP_CLOSE)
-			return 1;
-		st = bpf_sk_storage_get(&mm_probe_sk, sk, 0, 0);
-		if (st) {
-			if (st->state_flags & MM_PSK_CLOSED)
-				return 1;
-			st->state_flags |= MM_PSK_CLOSED;
-		}
-		cfg = mm_config_get();
-		if (!cfg || !mm_type_enabled(cfg, MM_EVENT_TCP_PROBE))
-			return 1;
-		mm_sockops_report(skops, cfg, st, MM_PROBE_CLOSED, now);
-		return 1;
+		mm_on_state(skops, sk, now);
+		break;
 	}
 	return 1;
 }
@@ -389,6 +418,73 @@ static __always_inline int mm_sk_in_target(struct sock *sk)
 	return BPF_CORE_READ(anc, kn, id) == mm_target_cgroup_id;
 }
 
+/*
+ * The socket's storage if its connection is due a periodic report now, else
+ * NULL. A connection without storage opened before meshmon: it gets storage
+ * (and is due) when it belongs to the target cgroup.
+ */
+static __always_inline struct mm_probe_sk_state *
+mm_iter_due(struct sock *sk, const struct mm_config *cfg, __u64 now)
+{
+	struct mm_probe_sk_state *st = bpf_sk_storage_get(&mm_probe_sk, sk, 0, 0);
+	__u64 interval;
+
+	if (!st) {
+		if (!mm_sk_in_target(sk))
+			return NULL;
+		st = bpf_sk_storage_get(&mm_probe_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!st) {
+			mm_stat_add(MM_STAT_STORAGE_FAILED, 1);
+			return NULL;
+		}
+		/* Opened before meshmon: direction, pid and start are unknown. */
+		st->state_flags = MM_PSK_KNOWN | MM_PSK_ESTABLISHED;
+		st->flags = MM_PROBE_F_PREEXISTING | MM_PROBE_F_CONN_SUCCESS;
+		return st;
+	}
+	if (st->state_flags & MM_PSK_CLOSED)
+		return NULL;
+	if (!(st->state_flags & MM_PSK_ESTABLISHED))
+		return NULL; /* still connecting: reported on open or close */
+	interval = cfg->probe_interval_ns ? cfg->probe_interval_ns : MM_PROBE_INTERVAL_DEFAULT_NS;
+	/*
+	 * The agent runs the iterator once per interval; a tick that comes a
+	 * little early must not skip a whole interval, so a connection is due
+	 * once 7/8 of the interval has passed.
+	 */
+	if (now - st->last_report_ns < interval - interval / 8)
+		return NULL;
+	return st;
+}
+
+/* Tuple and counters of a full TCP socket, read with CO-RE (equal to TCP_INFO). */
+static __always_inline void mm_rec_from_tcp_sock(struct mm_tcp_probe_record *rec,
+						 struct sock_common *skc, struct tcp_sock *tp)
+{
+	__u32 l6[4] = {}, r6[4] = {};
+	__u16 family = BPF_CORE_READ(skc, skc_family);
+
+	if (family == MM_AF_INET6) {
+		BPF_CORE_READ_INTO(&l6, skc, skc_v6_rcv_saddr.in6_u.u6_addr32);
+		BPF_CORE_READ_INTO(&r6, skc, skc_v6_daddr.in6_u.u6_addr32);
+	}
+	mm_tuple_set(&rec->tuple, family, l6, r6, BPF_CORE_READ(skc, skc_rcv_saddr),
+		     BPF_CORE_READ(skc, skc_daddr), BPF_CORE_READ(skc, skc_num),
+		     bpf_ntohs(BPF_CORE_READ(skc, skc_dport)));
+	rec->bytes_sent = BPF_CORE_READ(tp, bytes_acked);
+	rec->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	rec->segs_in = BPF_CORE_READ(tp, segs_in);
+	rec->segs_out = BPF_CORE_READ(tp, segs_out);
+	rec->data_segs_in = BPF_CORE_READ(tp, data_segs_in);
+	rec->data_segs_out = BPF_CORE_READ(tp, data_segs_out);
+	rec->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	rec->min_rtt_us = BPF_CORE_READ(tp, rtt_min.s[0].v);
+	rec->snd_cwnd = BPF_CORE_READ(tp, snd_cwnd);
+	rec->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	rec->lost_out = BPF_CORE_READ(tp, lost_out);
+	rec->delivered = BPF_CORE_READ(tp, delivered);
+}
+
 SEC("iter/tcp")
 int mm_probe_iter(struct bpf_iter__tcp *ctx)
 {
@@ -398,7 +494,7 @@ int mm_probe_iter(struct bpf_iter__tcp *ctx)
 	struct mm_probe_sk_state *st;
 	struct tcp_sock *tp;
 	struct sock *sk;
-	__u64 now, interval;
+	__u64 now;
 	__u8 state;
 
 	if (!skc)
@@ -414,63 +510,15 @@ int mm_probe_iter(struct bpf_iter__tcp *ctx)
 	if (!cfg || !mm_type_enabled(cfg, MM_EVENT_TCP_PROBE))
 		return 0;
 	now = bpf_ktime_get_ns();
-
-	st = bpf_sk_storage_get(&mm_probe_sk, sk, 0, 0);
-	if (!st) {
-		if (!mm_sk_in_target(sk))
-			return 0;
-		st = bpf_sk_storage_get(&mm_probe_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (!st) {
-			mm_stat_add(MM_STAT_STORAGE_FAILED, 1);
-			return 0;
-		}
-		/* Opened before meshmon: direction, pid and start are unknown. */
-		st->state_flags = MM_PSK_KNOWN | MM_PSK_ESTABLISHED;
-		st->flags = MM_PROBE_F_PREEXISTING | MM_PROBE_F_CONN_SUCCESS;
-	} else {
-		if (st->state_flags & MM_PSK_CLOSED)
-			return 0;
-		if (!(st->state_flags & MM_PSK_ESTABLISHED))
-			return 0; /* still connecting: reported on open or close */
-		interval =
-		    cfg->probe_interval_ns ? cfg->probe_interval_ns : MM_PROBE_INTERVAL_DEFAULT_NS;
-		/*
-		 * The agent runs the iterator once per interval; a tick that comes
-		 * a little early must not skip a whole interval, so a connection is
-		 * due once 7/8 of the interval has passed.
-		 */
-		if (now - st->last_report_ns < interval - interval / 8)
-			return 0;
-	}
+	st = mm_iter_due(sk, cfg, now);
+	if (!st)
+		return 0;
 	st->last_report_ns = now;
 
 	mm_hdr_init(&rec.hdr, MM_EVENT_TCP_PROBE, MM_PROBE_PERIODIC, MM_SOURCE_TCP_ITER,
 		    MM_TCP_PROBE_VERSION, 0);
-	{
-		__u32 l6[4] = {}, r6[4] = {};
-		__u16 family = BPF_CORE_READ(skc, skc_family);
-
-		if (family == MM_AF_INET6) {
-			BPF_CORE_READ_INTO(&l6, skc, skc_v6_rcv_saddr.in6_u.u6_addr32);
-			BPF_CORE_READ_INTO(&r6, skc, skc_v6_daddr.in6_u.u6_addr32);
-		}
-		mm_tuple_set(&rec.tuple, family, l6, r6, BPF_CORE_READ(skc, skc_rcv_saddr),
-			     BPF_CORE_READ(skc, skc_daddr), BPF_CORE_READ(skc, skc_num),
-			     bpf_ntohs(BPF_CORE_READ(skc, skc_dport)));
-	}
+	mm_rec_from_tcp_sock(&rec, skc, tp);
 	rec.tcp_state = state;
-	rec.bytes_sent = BPF_CORE_READ(tp, bytes_acked);
-	rec.bytes_received = BPF_CORE_READ(tp, bytes_received);
-	rec.segs_in = BPF_CORE_READ(tp, segs_in);
-	rec.segs_out = BPF_CORE_READ(tp, segs_out);
-	rec.data_segs_in = BPF_CORE_READ(tp, data_segs_in);
-	rec.data_segs_out = BPF_CORE_READ(tp, data_segs_out);
-	rec.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	rec.min_rtt_us = BPF_CORE_READ(tp, rtt_min.s[0].v);
-	rec.snd_cwnd = BPF_CORE_READ(tp, snd_cwnd);
-	rec.total_retrans = BPF_CORE_READ(tp, total_retrans);
-	rec.lost_out = BPF_CORE_READ(tp, lost_out);
-	rec.delivered = BPF_CORE_READ(tp, delivered);
 	mm_rec_from_sock(&rec, sk);
 	mm_rec_from_state(&rec, st, now);
 	mm_probe_emit(ctx, cfg, &rec);

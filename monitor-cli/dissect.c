@@ -31,30 +31,6 @@ void mm_tcp_flags_str(unsigned int flags, char *buf, size_t cap)
 	}
 }
 
-const char *mm_ip_proto_name(unsigned int proto)
-{
-	switch (proto) {
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_IGMP:
-		return "igmp";
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_GRE:
-		return "gre";
-	case IPPROTO_ESP:
-		return "esp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	case IPPROTO_SCTP:
-		return "sctp";
-	default:
-		return NULL;
-	}
-}
-
 const char *mm_icmp_type_name(int family, unsigned int type)
 {
 	if (family == 6) {

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ipproto.h" /* mm_ip_proto_name() */
+
 /* Where the bytes start (the protocol's CaptureLayer values). */
 enum mm_dissect_layer {
 	MM_DISSECT_NONE = 0,
@@ -45,7 +47,6 @@ void mm_dissect(const uint8_t *data, size_t len, int layer, uint8_t proto, int f
 void mm_hexdump(FILE *out, const uint8_t *data, size_t len, const char *indent);
 
 /* Names. Return NULL when unknown. */
-const char *mm_ip_proto_name(unsigned int proto);            /* "tcp", "udp", ... */
 const char *mm_icmp_type_name(int family, unsigned int type); /* "EchoRequest", ... */
 const char *mm_ethertype_name(unsigned int ethertype);        /* "IPv4", "ARP", ... */
 /* TCP flag names in bit order (FIN SYN RST PSH ACK URG ECE CWR), index = bit. */

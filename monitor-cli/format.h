@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "meshmon.pb-c.h"
+#include "protocol.h"
 
 struct mm_fmt {
 	FILE *out;
@@ -43,7 +44,5 @@ void mm_fmt_time(uint64_t ns, char *buf, size_t cap);
 void mm_fmt_duration(uint64_t ns, char *buf, size_t cap);
 /* "10.0.0.1" / "fd00::1" from 4 or 16 bytes; "" for other lengths. */
 void mm_fmt_addr(const uint8_t *addr, size_t len, char *buf, size_t cap);
-/* Name of a loss source: "datapath", "ring", "rate limit", "queue". */
-const char *mm_loss_source_name(unsigned int source);
 
 #endif /* MESHMON_CLI_FORMAT_H */

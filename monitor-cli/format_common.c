@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * What the text and JSON formatters share: time, duration and address
- * rendering, loss source names, and the text/JSON dispatch.
+ * rendering, and the text/JSON dispatch (loss source names are proto/protocol.h's).
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -50,22 +50,6 @@ void mm_fmt_addr(const uint8_t *addr, size_t len, char *buf, size_t cap)
 		inet_ntop(AF_INET, addr, buf, (socklen_t)cap);
 	else if (len == 16)
 		inet_ntop(AF_INET6, addr, buf, (socklen_t)cap);
-}
-
-const char *mm_loss_source_name(unsigned int source)
-{
-	switch (source) {
-	case MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_DATAPATH:
-		return "datapath";
-	case MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RING:
-		return "ring";
-	case MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RATE_LIMIT:
-		return "rate limit";
-	case MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE:
-		return "queue";
-	default:
-		return "unknown";
-	}
 }
 
 void mm_format_hello(const struct mm_fmt *f, const Meshmon__V1__Hello *hello)

@@ -14,8 +14,6 @@
 #include "json.h"
 #include "names.h"
 
-#define NO_CPU 0xffffffffu
-
 static void kv_time(struct mm_json *j, const char *key, uint64_t ns)
 {
 	char ts[40];
@@ -234,14 +232,12 @@ void mm_json_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *l)
 	mm_json__obj_open(&j);
 	kv_time(&j, "time", l->last_time_ns);
 	mm_json__key(&j, "cpu");
-	if (l->cpu == NO_CPU)
+	if (l->cpu == MM_CPU_NONE)
 		mm_json__null(&j);
 	else
 		mm_json__u64(&j, l->cpu);
 	mm_json__kv_str(&j, "type", "lost");
-	mm_json__kv_str(&j, "source",
-			 l->source == MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RATE_LIMIT ? "rate_limit"
-									    : mm_loss_source_name(l->source));
+	mm_json__kv_str(&j, "source", mm_loss_source_key(l->source));
 	mm_json__kv_u64(&j, "count", l->count);
 	kv_time(&j, "first_time", l->first_time_ns);
 	kv_time(&j, "last_time", l->last_time_ns);

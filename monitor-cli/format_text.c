@@ -3,7 +3,7 @@
  * Text output of `meshmon monitor`: one line per event in the shapes users of
  * `cilium-dbg monitor` and tcpdump know, more fields with -v, a dissection of
  * the captured bytes with -vv, a hex dump with --hex. Names of trace points,
- * states, parse errors and debug formats come from datapath/names.h (the one
+ * states, parse errors and debug formats come from abi/names.h (the one
  * definition of the datapath tables).
  */
 #include <inttypes.h>
@@ -17,8 +17,6 @@
 #define COLOR_RED "\033[31m"
 #define COLOR_YELLOW "\033[33m"
 #define COLOR_RESET "\033[0m"
-
-#define NO_CPU 0xffffffffu
 
 void mm_text_hello(const struct mm_fmt *f, const Meshmon__V1__Hello *h)
 {
@@ -229,7 +227,7 @@ static void put_prefix(const struct mm_fmt *f, uint64_t time_ns, uint32_t cpu)
 		return;
 	mm_fmt_time(time_ns, ts, sizeof(ts));
 	fprintf(f->out, "%s ", ts);
-	if (cpu != NO_CPU)
+	if (cpu != MM_CPU_NONE)
 		fprintf(f->out, "CPU %02u: ", cpu);
 }
 
@@ -486,7 +484,7 @@ void mm_text_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *l)
 		mm_fmt_time(l->last_time_ns, a, sizeof(a));
 		fprintf(f->out, "%s ", a);
 	}
-	if (l->cpu != NO_CPU)
+	if (l->cpu != MM_CPU_NONE)
 		fprintf(f->out, "CPU %02u: ", l->cpu);
 	fprintf(f->out, "Lost %" PRIu64 " events (%s)", l->count, mm_loss_source_name(l->source));
 	if (f->verbose && l->first_time_ns) {

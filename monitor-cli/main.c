@@ -32,7 +32,7 @@ static void usage(FILE *out)
 	for (i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nRun 'meshmon COMMAND --help' for a command's flags.\n"
-	      "Socket: --socket PATH, or $" MM_SOCKET_ENV ", default " MM_DEFAULT_SOCKET ".\n",
+	      "Socket: --socket PATH, or $" MM_SOCKET_ENV ", default " MM_SOCKET_DEFAULT ".\n",
 	      out);
 }
 

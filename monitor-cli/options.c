@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ipproto.h"
 #include "names.h"
 #include "options.h"
 #include "textparse.h"
@@ -55,96 +56,6 @@ static const struct option status_longopts[] = {
 
 /* A one-line usage error in err. */
 #define fail(err, errlen, ...) mm_errorf(err, errlen, MM_EXIT_USAGE, __VA_ARGS__)
-
-/* "ADDR" or "ADDR/LEN" of one family. */
-static int parse_addr(const char *s, size_t len, int family, struct mm_endpoint *ep)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	char *slash;
-	uint64_t plen;
-	uint32_t max = family == AF_INET ? 32 : 128;
-
-	if (len == 0 || len >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	slash = strchr(buf, '/');
-	if (slash) {
-		*slash = '\0';
-		if (mm_parse_u64(slash + 1, 0, max, &plen))
-			return -EINVAL;
-	} else {
-		plen = max;
-	}
-	if (inet_pton(family, buf, ep->addr) != 1)
-		return -EINVAL;
-	ep->addr_len = family == AF_INET ? 4 : 16;
-	ep->prefix_len = (uint32_t)plen;
-	return 0;
-}
-
-int mm_endpoint_parse(const char *s, struct mm_endpoint *ep)
-{
-	const char *colon, *close;
-	uint64_t port;
-	size_t ncolons = 0;
-	const char *c;
-
-	memset(ep, 0, sizeof(*ep));
-	if (!s || !*s)
-		return -EINVAL;
-	if (s[0] == ':') {
-		if (mm_parse_u64(s + 1, 1, 65535, &port))
-			return -EINVAL;
-		ep->port = (uint32_t)port;
-		return 0;
-	}
-	if (s[0] == '[') {
-		close = strchr(s, ']');
-		if (!close || parse_addr(s + 1, (size_t)(close - s - 1), AF_INET6, ep))
-			return -EINVAL;
-		if (close[1] == '\0')
-			return 0;
-		if (close[1] != ':' || mm_parse_u64(close + 2, 1, 65535, &port))
-			return -EINVAL;
-		ep->port = (uint32_t)port;
-		return 0;
-	}
-	for (c = s; *c; c++)
-		ncolons += *c == ':';
-	if (ncolons >= 2)
-		return parse_addr(s, strlen(s), AF_INET6, ep);
-	if (ncolons == 1) {
-		colon = strchr(s, ':');
-		if (parse_addr(s, (size_t)(colon - s), AF_INET, ep) ||
-		    mm_parse_u64(colon + 1, 1, 65535, &port))
-			return -EINVAL;
-		ep->port = (uint32_t)port;
-		return 0;
-	}
-	return parse_addr(s, strlen(s), AF_INET, ep);
-}
-
-static int parse_proto(const char *s, uint32_t *out)
-{
-	static const struct {
-		const char *name;
-		uint32_t num;
-	} names[] = { { "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 }, { "sctp", 132 } };
-	uint64_t v;
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcasecmp(s, names[i].name) == 0) {
-			*out = names[i].num;
-			return 0;
-		}
-	}
-	if (mm_parse_u64(s, 0, 255, &v))
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
 
 static int add_u32(uint32_t *arr, size_t *n, size_t cap, uint32_t v)
 {
@@ -238,7 +149,7 @@ int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv,
 
 	memset(o, 0, sizeof(*o));
 	o->command = command;
-	o->socket = env && *env ? env : MM_DEFAULT_SOCKET;
+	o->socket = env && *env ? env : MM_SOCKET_DEFAULT;
 	err[0] = '\0';
 	optind = 0; /* GNU: full reset, so the parser can run more than once */
 	opterr = 0;
@@ -264,9 +175,9 @@ int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv,
 					  errlen);
 			break;
 		case OPT_PROTO: {
-			uint32_t p;
+			uint8_t p;
 
-			if (parse_proto(optarg, &p))
+			if (mm_ip_proto_parse(optarg, &p))
 				return fail(err, errlen,
 					    "--proto: unknown protocol '%s' (want tcp, udp, icmp, icmpv6 or a number 0-255)",
 					    optarg);
@@ -406,7 +317,7 @@ void mm_opts_usage_monitor(FILE *out)
 	      "agent in the subscription: different flags are ANDed, repeated flags ORed.\n"
 	      "\n"
 	      "Connection:\n"
-	      "      --socket PATH       agent socket (default " MM_DEFAULT_SOCKET ", or $" MM_SOCKET_ENV ")\n"
+	      "      --socket PATH       agent socket (default " MM_SOCKET_DEFAULT ", or $" MM_SOCKET_ENV ")\n"
 	      "\n"
 	      "Filters:\n"
 	      "  -t, --type TYPE         drop, trace, debug, capture, tcp_probe, or trace:POINT with\n"
@@ -442,7 +353,7 @@ void mm_opts_usage_status(FILE *out)
 	      "Print the agent's state: versions, rings, uptime, listeners, events read and\n"
 	      "lost per source, interfaces, cgroup, rate limit and aggregation.\n"
 	      "\n"
-	      "      --socket PATH       agent socket (default " MM_DEFAULT_SOCKET ", or $" MM_SOCKET_ENV ")\n"
+	      "      --socket PATH       agent socket (default " MM_SOCKET_DEFAULT ", or $" MM_SOCKET_ENV ")\n"
 	      "  -j, --json              print one JSON object\n"
 	      "  -h, --help              this help\n",
 	      out);

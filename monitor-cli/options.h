@@ -12,29 +12,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "endpoint.h"
 #include "meshmon.pb-c.h"
-
-#define MM_DEFAULT_SOCKET "/run/meshmon/monitor.sock"
-#define MM_SOCKET_ENV "MESHMON_SOCK"
-
-/* Exit codes (docs/cli.md). */
-enum mm_exit {
-	MM_EXIT_OK = 0,          /* --count reached, Ctrl-C, or help */
-	MM_EXIT_FAILURE = 1,     /* the agent refused or broke the protocol, I/O error */
-	MM_EXIT_USAGE = 2,       /* a bad flag or value */
-	MM_EXIT_UNREACHABLE = 3, /* no agent at the socket (ENOENT, ECONNREFUSED) */
-	MM_EXIT_PERMISSION = 4,  /* the socket is not permitted (EACCES, EPERM) */
-};
+#include "protocol.h"
 
 #define MM_MAX_ENDPOINTS 64
 #define MM_MAX_VALUES 64
-
-struct mm_endpoint {
-	uint8_t addr[16];
-	size_t addr_len;  /* 0 (any), 4 or 16 */
-	uint32_t prefix_len;
-	uint32_t port;    /* 0: any */
-};
 
 struct mm_opts {
 	const char *command;  /* "monitor" or "status" */
@@ -64,8 +47,6 @@ struct mm_opts {
  */
 int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv, char *err,
 		  size_t errlen);
-/* Parses one endpoint ("10.0.0.0/8", "10.0.0.1:80", "[fd00::1]:80", ":80"): 0 or -EINVAL. */
-int mm_endpoint_parse(const char *s, struct mm_endpoint *ep);
 
 /*
  * The Subscribe of o. The message and everything it points to live in *sb,

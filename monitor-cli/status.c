@@ -15,14 +15,6 @@
 #include "names.h"
 #include "options.h"
 
-#define NO_CPU 0xffffffffu
-
-static const char *loss_key(unsigned int source)
-{
-	return source == MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RATE_LIMIT ? "rate_limit"
-									: mm_loss_source_name(source);
-}
-
 void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
 {
 	char up[32], iv[32];
@@ -57,7 +49,7 @@ void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
 	for (i = 0; i < st->n_losses; i++) {
 		const Meshmon__V1__LossCounter *l = st->losses[i];
 
-		if (l->cpu == NO_CPU)
+		if (l->cpu == MM_CPU_NONE)
 			fprintf(out, "  %-16s %" PRIu64 "\n", mm_loss_source_name(l->source), l->count);
 		else
 			fprintf(out, "  %-10s CPU %02u %" PRIu64 "\n", mm_loss_source_name(l->source),
@@ -121,9 +113,9 @@ void mm_status_json(FILE *out, const Meshmon__V1__Status *st)
 		const Meshmon__V1__LossCounter *l = st->losses[i];
 
 		mm_json__obj_open(&j);
-		mm_json__kv_str(&j, "source", loss_key(l->source));
+		mm_json__kv_str(&j, "source", mm_loss_source_key(l->source));
 		mm_json__key(&j, "cpu");
-		if (l->cpu == NO_CPU)
+		if (l->cpu == MM_CPU_NONE)
 			mm_json__null(&j);
 		else
 			mm_json__u64(&j, l->cpu);

@@ -14,9 +14,7 @@
 #include <stdint.h>
 
 #include "meshmon.pb-c.h"
-
-/* Protocol version carried in Hello.protocol_version. */
-#define MM_PROTOCOL_VERSION 1
+#include "protocol.h"
 
 /* Bytes of the length prefix. */
 #define MM_FRAME_HDR 4

@@ -526,6 +526,45 @@ Test(decode, unknown_types_and_versions)
 	cr_expect(eq(int, mm_decode(&ctx, &r, sizeof(r), 0, &out), MM_DECODE_UNKNOWN));
 }
 
+/* Every row of MM_RECORD_TYPES decodes at its size and version, and only then. */
+Test(decode, every_record_type_of_the_table)
+{
+	static const struct {
+		unsigned int type, version;
+		size_t size;
+		const char *name;
+	} rows[] = {
+#define X(type_, short_, struct_, version_, capture_) \
+	{MM_EVENT_##type_, version_, sizeof(struct_), #short_},
+		MM_RECORD_TYPES(X)
+#undef X
+	};
+	uint8_t buf[512] = { 0 };
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct mm_record_layout *l = mm_record_layout(rows[i].type);
+		struct mm_notify_hdr *h = (struct mm_notify_hdr *)buf;
+
+		cr_assert(not(eq(ptr, (void *)l, NULL)), "%s", rows[i].name);
+		cr_expect(eq(sz, l->size, rows[i].size), "%s", rows[i].name);
+		cr_expect(eq(str, (char *)l->name, (char *)mm_event_type_name(rows[i].type)));
+		memset(buf, 0, sizeof(buf));
+		hdr(h, (uint8_t)rows[i].type, 1, MM_SOURCE_TC, (uint8_t)rows[i].version);
+		cr_expect(eq(int, mm_decode(&ctx, buf, rows[i].size, 0, &out), 0), "%s",
+			  rows[i].name);
+		cr_expect(eq(u32, out.ev.type, rows[i].type), "%s", rows[i].name);
+		cr_expect(not(eq(int, out.ev.detail_case, MESHMON__V1__EVENT__DETAIL__NOT_SET)),
+			  "%s", rows[i].name);
+		cr_expect(eq(int, mm_decode(&ctx, buf, rows[i].size - 1, 0, &out), MM_DECODE_SHORT),
+			  "%s", rows[i].name);
+		h->version = (uint8_t)(rows[i].version + 1);
+		cr_expect(eq(int, mm_decode(&ctx, buf, rows[i].size, 0, &out), MM_DECODE_UNKNOWN),
+			  "%s", rows[i].name);
+	}
+	cr_expect(eq(ptr, (void *)mm_record_layout(MM_EVENT_POLICY_VERDICT), NULL));
+	cr_expect(eq(ptr, (void *)mm_record_layout(0), NULL));
+}
+
 Test(decode, garbage_never_crashes)
 {
 	uint8_t buf[512];

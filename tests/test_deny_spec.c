@@ -83,6 +83,8 @@ Test(deny_spec, protocols_by_name_and_number)
 		{ "proto=icmp", IPPROTO_ICMP }, { "proto=icmpv6", IPPROTO_ICMPV6 },
 		{ "proto=6", 6 },               { "proto=17", 17 },
 		{ "proto=47", 47 },             { "proto=255", 255 },
+		{ "proto=sctp", IPPROTO_SCTP }, { "proto=TCP", IPPROTO_TCP },
+		{ "proto=gre", IPPROTO_GRE },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The protocol's enums (proto/meshmon.proto) against the datapath's X-macro
- * tables (datapath/tables.h): every table entry has a proto value of the same
+ * tables (abi/tables.h): every table entry has a proto value of the same
  * number and name, and the proto has no value the table lacks except
  * *_UNSPECIFIED = 0.
  */
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "meshmon.pb-c.h"
+#include "protocol.h"
 #include "records.h"
 
 struct entry {
@@ -66,6 +67,7 @@ AGREE(debug_types, MM_DEBUG_TYPES, meshmon__v1__debug_type__descriptor, "DEBUG_T
 AGREE(probe_states, MM_PROBE_STATES, meshmon__v1__probe_state__descriptor, "PROBE_STATE_")
 AGREE(probe_directions, MM_PROBE_DIRECTIONS, meshmon__v1__probe_direction__descriptor,
       "PROBE_DIRECTION_")
+AGREE(loss_sources, MM_LOSS_SOURCE_TABLE, meshmon__v1__loss_source__descriptor, "LOSS_SOURCE_")
 AGREE(aggregation_levels, MM_AGGREGATION_LEVELS, meshmon__v1__aggregation_level__descriptor,
       "AGGREGATION_LEVEL_")
 

@@ -21,7 +21,7 @@
 #include <criterion/new/assert.h>
 
 #include "datapath.h"
-#include "drop_reasons.h"
+#include "kernel_drop_reasons.h"
 #include "harness.h"
 #include "kernel_drops.h"
 #include "records.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The userspace name tables (datapath/names.c) against the X-macro lists in
- * datapath/tables.h: every value has its name, nothing else has one, names
+ * The userspace name tables (abi/names.c) against the X-macro lists in
+ * abi/tables.h: every value has its name, nothing else has one, names
  * parse back to their values, and the source-file table matches the files
  * that hold drop sites.
  */

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <bpf/btf.h>
 
-#include "drop_reasons.h"
+#include "kernel_drop_reasons.h"
 
 #define MM_DROP_REASON_PREFIX "SKB_DROP_REASON_"
 #define MM_DROP_REASON_MAX    4096 /* values beyond are ignored: subsystem-encoded reasons */

@@ -110,6 +110,20 @@ enum mm_source_file {
 #define MM_DEBUG_VERSION 1
 #define MM_TCP_PROBE_VERSION 1
 
+/*
+ * The record types userspace decodes: X(TYPE, short name, struct, layout
+ * version, packet bytes appended). A record of type MM_EVENT_<TYPE> is at
+ * least sizeof(struct) bytes; records with packet bytes start with the notify
+ * and capture headers and carry cap_len bytes after the struct. The decoder,
+ * the layout table (names.c) and the tests are all expanded from this list.
+ */
+#define MM_RECORD_TYPES(X)                                                          \
+	X(TRACE, trace, struct mm_trace_record, MM_TRACE_VERSION, 1)                \
+	X(DROP, drop, struct mm_drop_record, MM_DROP_VERSION, 1)                    \
+	X(CAPTURE, capture, struct mm_capture_record, MM_CAPTURE_VERSION, 1)        \
+	X(DEBUG, debug, struct mm_debug_record, MM_DEBUG_VERSION, 0)                \
+	X(TCP_PROBE, tcp_probe, struct mm_tcp_probe_record, MM_TCP_PROBE_VERSION, 0)
+
 /* Where the captured bytes start (mm_capture_hdr.layer). */
 #define MM_LAYER_ETHERNET 1 /* tc: the frame from its Ethernet header */
 #define MM_LAYER_NETWORK 2  /* starts at the IPv4/IPv6 header */
@@ -250,6 +264,10 @@ _Static_assert(sizeof(struct mm_notify_hdr) == 16, "mm_notify_hdr is ABI");
 _Static_assert(sizeof(struct mm_capture_hdr) == 8, "mm_capture_hdr is ABI");
 _Static_assert(sizeof(struct mm_tuple) == 40, "mm_tuple is ABI");
 _Static_assert(sizeof(struct mm_trace_record) == 80, "mm_trace_record is ABI");
+/* Records with packet bytes share the first 24 bytes (the decoder relies on it). */
+_Static_assert(__builtin_offsetof(struct mm_trace_record, cap) == 16, "trace cap offset");
+_Static_assert(__builtin_offsetof(struct mm_drop_record, cap) == 16, "drop cap offset");
+_Static_assert(__builtin_offsetof(struct mm_capture_record, cap) == 16, "capture cap offset");
 _Static_assert(__builtin_offsetof(struct mm_trace_record, tuple) == 24, "trace tuple offset");
 _Static_assert(__builtin_offsetof(struct mm_trace_record, ifindex) == 64, "trace ifindex offset");
 _Static_assert(sizeof(struct mm_drop_record) == 96, "mm_drop_record is ABI");

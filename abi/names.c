@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Name tables expanded from the X-macro lists in tables.h: the single
- * definition of every value's name on the userspace side.
+ * Name tables expanded from the X-macro lists in tables.h, and the record
+ * layout table from MM_RECORD_TYPES: the single definition of every value's
+ * name and every record's size on the userspace side.
  */
 #include <string.h>
 
@@ -63,3 +64,18 @@ MM_NAME_PARSE(mm_event_type_parse, MM_EVENT_TYPES)
 MM_NAME_PARSE(mm_trace_point_parse, MM_TRACE_POINTS)
 MM_NAME_PARSE(mm_aggregation_parse, MM_AGGREGATION_LEVELS)
 MM_NAME_PARSE(mm_direction_parse, MM_DIRECTIONS)
+
+const struct mm_record_layout *mm_record_layout(unsigned int type)
+{
+	static const struct mm_record_layout layouts[] = {
+#define X(type_, short_, struct_, version_, capture_) \
+	{MM_EVENT_##type_, #short_, sizeof(struct_), version_, capture_},
+		MM_RECORD_TYPES(X)
+#undef X
+	};
+
+	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
+		if (layouts[i].type == type)
+			return &layouts[i];
+	return NULL;
+}

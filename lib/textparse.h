@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Strict text parsing shared by every userspace parser of user input: the
- * deny rule parser (deny_spec.c), the agent's flags and filters, the CLI's
- * flags. One definition, so a number means the same thing everywhere.
+ * deny rule parser (datapath/deny.c), the CIDR, endpoint and protocol parsers
+ * beside it, the agent's flags and filters, the CLI's flags. One definition,
+ * so a number means the same thing everywhere.
  */
 #ifndef MESHMON_TEXTPARSE_H
 #define MESHMON_TEXTPARSE_H

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Userspace names for the values of the datapath tables (tables.h). Every
- * lookup returns NULL for a value that is not in its table, so callers can
- * tell an unknown value from a known one and print it numerically.
+ * Userspace names for the values of the datapath tables (tables.h), and the
+ * layout of each record type (records.h, MM_RECORD_TYPES). Every lookup
+ * returns NULL for a value that is not in its table, so callers can tell an
+ * unknown value from a known one and print it numerically.
  */
 #ifndef MESHMON_NAMES_H
 #define MESHMON_NAMES_H
+
+#include <stddef.h>
 
 #include "records.h"
 
@@ -26,6 +29,18 @@ const char *mm_aggregation_name(unsigned int level);
 const char *mm_direction_name(unsigned int dir);
 const char *mm_stat_name(unsigned int stat);
 const char *mm_source_file_name(unsigned int file);
+
+/* One row of MM_RECORD_TYPES. */
+struct mm_record_layout {
+	unsigned int type;     /* enum mm_event_type */
+	const char *name;      /* "trace", "tcp_probe", ... */
+	size_t size;           /* the fixed record: the minimum length of a valid one */
+	unsigned int version;  /* the layout version this build decodes */
+	int has_capture;       /* packet bytes follow the fixed record (cap.cap_len of them) */
+};
+
+/* The layout of a record type, or NULL for a type userspace cannot decode. */
+const struct mm_record_layout *mm_record_layout(unsigned int type);
 
 /* Reverse lookups by name: the value, or -1 when the name is unknown. */
 int mm_event_type_parse(const char *name);
