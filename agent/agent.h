@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * meshmon-agent's state, private to the daemon: main.c owns it, startup.c
+ * starts and stops each subsystem, report.c reads it for Status and
+ * /metrics. Everything runs on the one event loop, so nothing here is locked.
+ */
+#ifndef MESHMON_AGENT_AGENT_H
+#define MESHMON_AGENT_AGENT_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "datapath.h"
+#include "decode.h"
+#include "losses.h"
+#include "meshmon.pb-c.h"
+#include "options.h"
+
+struct event;
+struct event_base;
+struct mm_hub;
+struct mm_kdrops;
+struct mm_metrics;
+struct mm_probe;
+struct mm_rings;
+struct mm_server;
+
+struct mm_agent {
+	struct mm_agent_options opts;
+	struct mm_config cfg;
+	struct event_base *base;
+	struct mm_datapath *dp;
+	struct mm_probe *probe;
+	struct mm_kdrops *kdrops;
+	struct mm_rings *rings;
+	struct mm_hub *hub;
+	struct mm_server *server;
+	struct mm_metrics *metrics;
+	struct mm_losses *losses;
+	struct event *sig_int, *sig_term, *stats_timer, *probe_timer;
+	int ncpus;
+	int ifindex[MM_OPT_MAX_IFACES];
+	char cgroup_path[4096]; /* where tcp_probe is attached; empty when it is not */
+	struct mm_decode_ctx dctx;
+	struct mm_ifname_cache ifcache;
+	struct mm_decoded decoded;
+	Meshmon__V1__Hello hello;
+	uint64_t start_mono_ns;
+	uint64_t events_read, events_unknown, events_short;
+	uint64_t events_by_type[256];
+};
+
+static inline uint64_t mm_agent__mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The subsystems in the order main() starts them. Each start function logs
+ * its own failure (running out of memory and timer errors are not logged)
+ * and returns 0 or a negative errno; each stop function
+ * releases what its start acquired, even partly, and is safe to call when
+ * its start never ran.
+ */
+int mm_agent__resolve_ifaces(struct mm_agent *a);
+int mm_agent__start_losses(struct mm_agent *a);
+void mm_agent__stop_losses(struct mm_agent *a);
+int mm_agent__start_datapath(struct mm_agent *a);
+void mm_agent__stop_datapath(struct mm_agent *a);
+int mm_agent__start_tc(struct mm_agent *a);
+int mm_agent__start_probe(struct mm_agent *a);
+void mm_agent__stop_probe(struct mm_agent *a);
+int mm_agent__start_kdrops(struct mm_agent *a);
+void mm_agent__stop_kdrops(struct mm_agent *a);
+int mm_agent__start_hub(struct mm_agent *a);
+void mm_agent__stop_hub(struct mm_agent *a);
+int mm_agent__start_rings(struct mm_agent *a);
+void mm_agent__stop_rings(struct mm_agent *a);
+int mm_agent__start_timers(struct mm_agent *a);
+void mm_agent__stop_timers(struct mm_agent *a);
+int mm_agent__start_metrics(struct mm_agent *a);
+void mm_agent__stop_metrics(struct mm_agent *a);
+int mm_agent__start_server(struct mm_agent *a);
+void mm_agent__stop_server(struct mm_agent *a);
+
+#endif /* MESHMON_AGENT_AGENT_H */

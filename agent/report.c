@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Status and /metrics assembly (report.h) from the agent's state. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "conn.h"
+#include "framing.h"
+#include "hub.h"
+#include "names.h"
+#include "report.h"
+
+/* Room for every MM_EVENT_TYPES entry; Status lists each, with a zero count too. */
+#define MAX_EVENT_TYPES	     16
+#define X(name, value, text) +1
+_Static_assert(0 MM_EVENT_TYPES(X) <= MAX_EVENT_TYPES,
+	       "Status event counts: raise MAX_EVENT_TYPES");
+#undef X
+
+/*
+ * One LossCounter per (CPU, upstream source) and one for the hub's queue
+ * losses, which are not per CPU: lc has room for 3 * ncpus + 1.
+ */
+static size_t fill_losses(const struct mm_agent *a, uint64_t queue_lost,
+			  Meshmon__V1__LossCounter *lc, Meshmon__V1__LossCounter **lcp)
+{
+	static const unsigned int src[3] = {MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_DATAPATH,
+					    MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RING,
+					    MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RATE_LIMIT};
+	size_t i = 0;
+
+	for (int c = 0; c < a->ncpus; c++) {
+		for (int k = 0; k < 3; k++) {
+			meshmon__v1__loss_counter__init(&lc[i]);
+			lc[i].source = (Meshmon__V1__LossSource)src[k];
+			lc[i].cpu = (uint32_t)c;
+			lc[i].count = mm_losses__per_cpu(a->losses, src[k])[c];
+			lcp[i] = &lc[i];
+			i++;
+		}
+	}
+	meshmon__v1__loss_counter__init(&lc[i]);
+	lc[i].source = MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE;
+	lc[i].cpu = MM_CPU_NONE;
+	lc[i].count = queue_lost;
+	lcp[i] = &lc[i];
+	return i + 1;
+}
+
+static size_t fill_event_counts(const struct mm_agent *a, Meshmon__V1__EventTypeCount *tc,
+				Meshmon__V1__EventTypeCount **tcp)
+{
+	size_t n = 0;
+
+#define X(name, value, text)                                                                       \
+	meshmon__v1__event_type_count__init(&tc[n]);                                               \
+	tc[n].type = (Meshmon__V1__EventType)value;                                                \
+	tc[n].count = a->events_by_type[value];                                                    \
+	tcp[n] = &tc[n];                                                                           \
+	n++;
+	MM_EVENT_TYPES(X)
+#undef X
+	return n;
+}
+
+/* What the agent runs with: versions, rings, interfaces, cgroup, datapath config. */
+static void fill_setup(const struct mm_agent *a, Meshmon__V1__Status *st)
+{
+	st->agent_version = (char *)MESHMON_VERSION;
+	st->protocol_version = MM_PROTOCOL_VERSION;
+	st->num_cpus = (uint32_t)a->ncpus;
+	st->pages_per_cpu = a->opts.pages;
+	st->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	st->n_interfaces = a->opts.n_ifaces;
+	st->interfaces = (char **)a->opts.ifaces;
+	st->cgroup = (char *)a->cgroup_path;
+	st->rate_limit_per_sec = (uint32_t)a->opts.rate;
+	st->rate_limit_burst = (uint32_t)(a->opts.rate ? a->opts.burst : 0);
+	st->aggregation = (Meshmon__V1__AggregationLevel)a->opts.aggregation;
+	st->aggregation_name = (char *)mm_aggregation_name(a->opts.aggregation);
+	st->aggregation_interval_ns = a->cfg.agg_interval_ns;
+	st->capture_len = a->cfg.capture_len;
+}
+
+int mm_report__send_status(void *ctx, struct bufferevent *bev)
+{
+	struct mm_agent *a = ctx;
+	Meshmon__V1__ServerMessage msg = MESHMON__V1__SERVER_MESSAGE__INIT;
+	Meshmon__V1__Status st = MESHMON__V1__STATUS__INIT;
+	size_t n_loss = 3 * (size_t)a->ncpus + 1;
+	Meshmon__V1__LossCounter *lc = calloc(n_loss, sizeof(*lc));
+	Meshmon__V1__LossCounter **lcp = calloc(n_loss, sizeof(*lcp));
+	Meshmon__V1__EventTypeCount tc[MAX_EVENT_TYPES], *tcp[MAX_EVENT_TYPES];
+	struct mm_hub_stats hs;
+	int rc = -ENOMEM;
+
+	if (!lc || !lcp)
+		goto out;
+	mm_losses__poll(a->losses, a->dp, a->hub);
+	mm_hub__stats(a->hub, &hs);
+	fill_setup(a, &st);
+	st.uptime_ns = mm_agent__mono_ns() - a->start_mono_ns;
+	st.listeners = mm_hub__listeners(a->hub);
+	st.events_read = a->events_read;
+	st.n_losses = fill_losses(a, hs.queue_lost, lc, lcp);
+	st.losses = lcp;
+	st.n_event_counts = fill_event_counts(a, tc, tcp);
+	st.event_counts = tcp;
+	st.events_unknown = a->events_unknown;
+	st.events_short = a->events_short;
+	msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_STATUS;
+	msg.status = &st;
+	rc = mm_conn__send(bev, &msg);
+out:
+	free(lc);
+	free(lcp);
+	return rc;
+}
+
+void mm_report__metrics_snapshot(void *ctx, struct mm_metrics_snapshot *s)
+{
+	struct mm_agent *a = ctx;
+
+	mm_losses__poll(a->losses, a->dp, a->hub);
+	s->have_traffic = !mm_datapath__read_traffic(a->dp, s->traffic);
+	memcpy(s->events_by_type, a->events_by_type, sizeof(s->events_by_type));
+	s->events_unknown = a->events_unknown;
+	s->events_short = a->events_short;
+	mm_losses__totals(a->losses, a->hub, s->lost_by_source);
+	s->listeners = mm_hub__listeners(a->hub);
+}

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Start and stop of each subsystem of meshmon-agent (agent.h), and the small
+ * callbacks they register on the loop: a ring record is decoded and published
+ * to the hub, PERF_RECORD_LOST goes to the loss ledger, a 1 s timer reads the
+ * datapath's loss counters, a timer runs tcp_probe's iterator. main() calls
+ * the start functions in order and the stop functions in reverse.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <event2/event.h>
+
+#include "agent.h"
+#include "kernel_drop_reasons.h"
+#include "framing.h"
+#include "hub.h"
+#include "kernel_drops.h"
+#include "log.h"
+#include "metrics.h"
+#include "names.h"
+#include "report.h"
+#include "rings.h"
+#include "server.h"
+#include "tcp_probe.h"
+
+#define STATS_PERIOD_MS 1000
+
+/* -err of a call that set errno; never 0, which main() would read as success. */
+static int fail(int err)
+{
+	return err > 0 ? -err : -EIO;
+}
+
+/* Every interface must exist before anything is attached. */
+int mm_agent__resolve_ifaces(struct mm_agent *a)
+{
+	for (size_t i = 0; i < a->opts.n_ifaces; i++) {
+		a->ifindex[i] = (int)if_nametoindex(a->opts.ifaces[i]);
+		if (!a->ifindex[i]) {
+			mm_log("--iface %s: no such interface (see `ip link`)", a->opts.ifaces[i]);
+			return -ENODEV;
+		}
+	}
+	return 0;
+}
+
+int mm_agent__start_losses(struct mm_agent *a)
+{
+	a->ncpus = libbpf_num_possible_cpus();
+	if (a->ncpus < 1) {
+		mm_log("cannot count possible CPUs: %s", strerror(-a->ncpus));
+		return a->ncpus < 0 ? a->ncpus : -EINVAL;
+	}
+	a->losses = mm_losses__new(a->ncpus);
+	if (!a->losses)
+		return fail(errno); /* ENOMEM only; the agent has never logged it */
+	return 0;
+}
+
+void mm_agent__stop_losses(struct mm_agent *a)
+{
+	mm_losses__free(a->losses);
+	a->losses = NULL;
+}
+
+/* The tc datapath: its configuration from the options, then the deny rules. */
+int mm_agent__start_datapath(struct mm_agent *a)
+{
+	int rc;
+
+	mm_config__defaults(&a->cfg);
+	mm_agent_options__to_config(&a->opts, a->ncpus, &a->cfg);
+	a->dp = mm_datapath__open(&a->cfg);
+	if (!a->dp) {
+		rc = errno;
+		mm_log("load the tc datapath: %s (root and a kernel with BPF are needed)",
+		       strerror(rc));
+		return fail(rc);
+	}
+	mm_log("datapath loaded: capture %u bytes, aggregation %s, rate limit %" PRIu64
+	       "/s per CPU (burst %" PRIu64 ")",
+	       a->cfg.capture_len, mm_aggregation_name(a->cfg.aggregation),
+	       (uint64_t)a->cfg.rate_per_cpu, (uint64_t)a->cfg.burst_per_cpu);
+	if (a->opts.n_deny) {
+		rc = mm_datapath__set_deny_rules(a->dp, a->opts.deny, a->opts.n_deny);
+		if (rc) {
+			mm_log("install %zu deny rules: %s", a->opts.n_deny, strerror(-rc));
+			return rc;
+		}
+		mm_log("%zu deny rules installed", a->opts.n_deny);
+	}
+	return 0;
+}
+
+void mm_agent__stop_datapath(struct mm_agent *a)
+{
+	mm_datapath__free(a->dp); /* detaches every tc filter it attached */
+	a->dp = NULL;
+}
+
+/* No stop of its own: the datapath handle detaches what it attached. */
+int mm_agent__start_tc(struct mm_agent *a)
+{
+	int rc;
+
+	for (size_t i = 0; i < a->opts.n_ifaces; i++) {
+		rc = mm_datapath__attach_tc(a->dp, a->ifindex[i]);
+		if (rc) {
+			mm_log("attach tc ingress/egress on %s: %s", a->opts.ifaces[i],
+			       strerror(-rc));
+			return rc;
+		}
+		mm_log("attached tc ingress and egress on %s (ifindex %d)", a->opts.ifaces[i],
+		       a->ifindex[i]);
+	}
+	return 0;
+}
+
+int mm_agent__start_probe(struct mm_agent *a)
+{
+	int rc = 0;
+
+	if (!a->opts.tcp_probe)
+		return 0;
+	if (a->opts.cgroup)
+		snprintf(a->cgroup_path, sizeof(a->cgroup_path), "%s", a->opts.cgroup);
+	else
+		rc = mm_cgroup2_root(a->cgroup_path, sizeof(a->cgroup_path));
+	if (rc) {
+		mm_log("tcp_probe: no cgroup v2 hierarchy mounted (%s); use --cgroup PATH or "
+		       "--cgroup none",
+		       strerror(-rc));
+		return rc;
+	}
+	a->probe = mm_probe__open(a->dp, a->cgroup_path);
+	if (!a->probe) {
+		rc = errno;
+		mm_log("tcp_probe on cgroup %s: %s", a->cgroup_path, strerror(rc));
+		a->cgroup_path[0] = '\0';
+		return fail(rc);
+	}
+	mm_log("tcp_probe attached to cgroup %s, connections reported every %u s", a->cgroup_path,
+	       a->opts.probe_interval_s);
+	return 0;
+}
+
+void mm_agent__stop_probe(struct mm_agent *a)
+{
+	mm_probe__free(a->probe);
+	a->probe = NULL;
+}
+
+static int netns_inode(__u32 *ino)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st))
+		return -errno;
+	*ino = (__u32)st.st_ino;
+	return 0;
+}
+
+/* --kernel-drops: the agent's own network namespace (1) or every one (2). */
+int mm_agent__start_kdrops(struct mm_agent *a)
+{
+	int all = a->opts.kernel_drops == 2, rc;
+	__u32 ino = 0;
+
+	if (!a->opts.kernel_drops)
+		return 0;
+	a->kdrops = mm_kdrops__open(a->dp, all);
+	if (!a->kdrops) {
+		rc = errno;
+		mm_log("kernel drops (tp_btf/kfree_skb): %s", strerror(rc));
+		return fail(rc);
+	}
+	if (!netns_inode(&ino))
+		mm_kdrops__watch_netns(a->kdrops, ino);
+	if (all)
+		mm_log("kernel drops attached%s, every network namespace",
+		       mm_kdrops__is_fallback(a->kdrops) ? " (raw_tp fallback)" : "");
+	else
+		mm_log("kernel drops attached%s, watching netns %u",
+		       mm_kdrops__is_fallback(a->kdrops) ? " (raw_tp fallback)" : "", ino);
+	return 0;
+}
+
+void mm_agent__stop_kdrops(struct mm_agent *a)
+{
+	mm_kdrops__free(a->kdrops);
+	a->kdrops = NULL;
+}
+
+int mm_agent__start_hub(struct mm_agent *a)
+{
+	struct mm_hub_opts ho = {0};
+	int rc;
+
+	ho.queue_bytes = a->opts.queue_bytes;
+	ho.history = a->opts.history;
+	ho.ncpus = (unsigned int)a->ncpus;
+	a->hub = mm_hub__new(a->base, &ho);
+	if (!a->hub) {
+		rc = errno;
+		mm_log("listener hub: %s", strerror(rc));
+		return fail(rc);
+	}
+	return 0;
+}
+
+void mm_agent__stop_hub(struct mm_agent *a)
+{
+	mm_hub__free(a->hub); /* closes every listener's connection */
+	a->hub = NULL;
+}
+
+static void on_sample(void *ctx, int cpu, const void *data, __u32 size)
+{
+	struct mm_agent *a = ctx;
+	Meshmon__V1__ServerMessage msg = MESHMON__V1__SERVER_MESSAGE__INIT;
+	int rc;
+
+	rc = mm_decode(&a->dctx, data, size, cpu, &a->decoded);
+	if (rc == MM_DECODE_SHORT) {
+		a->events_short++;
+		return;
+	}
+	if (rc) {
+		a->events_unknown++;
+		return;
+	}
+	a->events_read++;
+	a->events_by_type[a->decoded.ev.type & 0xff]++;
+	msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_EVENT;
+	msg.event = &a->decoded.ev;
+	mm_hub__publish(a->hub, &msg, &a->decoded.view, a->decoded.ev.time_ns);
+}
+
+static void on_lost(void *ctx, int cpu, __u64 count)
+{
+	struct mm_agent *a = ctx;
+
+	mm_losses__add_perf_lost(a->losses, a->hub, cpu, count);
+}
+
+static const char *ifname_lookup(void *arg, unsigned int ifindex)
+{
+	return mm_ifname_cache__lookup(arg, ifindex);
+}
+
+/* The per-CPU rings, each record decoded once into a->decoded and published. */
+int mm_agent__start_rings(struct mm_agent *a)
+{
+	struct mm_rings_opts ro = {0};
+	int rc;
+
+	a->dctx.wall_offset_ns = mm_clock_offset_ns();
+	a->dctx.kernel_drop_reason_name = mm_kernel_drop_reason_name;
+	a->dctx.ifname = ifname_lookup;
+	a->dctx.ifname_arg = &a->ifcache;
+	ro.events_fd = mm_datapath__events_fd(a->dp);
+	ro.pages = a->opts.pages;
+	ro.wakeup_events = a->opts.wakeup_events;
+	ro.drain_ms = a->opts.drain_ms;
+	ro.on_sample = on_sample;
+	ro.on_lost = on_lost;
+	ro.ctx = a;
+	a->rings = mm_rings__new(a->base, &ro);
+	if (!a->rings) {
+		rc = errno;
+		mm_log("perf rings (%u pages per CPU): %s", a->opts.pages, strerror(rc));
+		return fail(rc);
+	}
+	return 0;
+}
+
+void mm_agent__stop_rings(struct mm_agent *a)
+{
+	mm_rings__free(a->rings);
+	a->rings = NULL;
+	mm_decoded__release(&a->decoded);
+}
+
+static void on_stats_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct mm_agent *a = arg;
+
+	(void)fd;
+	(void)what;
+	mm_losses__poll(a->losses, a->dp, a->hub);
+	/* Follow clock steps (NTP) and interface renames within a second. */
+	a->dctx.wall_offset_ns = mm_clock_offset_ns();
+	mm_ifname_cache__flush(&a->ifcache);
+}
+
+/* tcp_probe's iterator reports every open connection, idle ones included. */
+static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct mm_agent *a = arg;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	rc = mm_probe__run_iter(a->probe);
+	if (rc)
+		mm_log("tcp_probe: periodic iterator run failed: %s", strerror(-rc));
+}
+
+/* A persistent timer in *ev (left there on failure, for the stop function to free). */
+static int add_timer(struct mm_agent *a, struct event **ev, const struct timeval *tv,
+		     event_callback_fn fn)
+{
+	*ev = event_new(a->base, -1, EV_PERSIST, fn, a);
+	if (!*ev)
+		return -ENOMEM;
+	if (event_add(*ev, tv))
+		return -EINVAL; /* libevent sets no errno */
+	return 0;
+}
+
+/* Loss counters every STATS_PERIOD_MS; tcp_probe's iterator every --probe-interval. */
+int mm_agent__start_timers(struct mm_agent *a)
+{
+	struct timeval tv = {STATS_PERIOD_MS / 1000, (STATS_PERIOD_MS % 1000) * 1000};
+	struct timeval ptv = {(time_t)a->opts.probe_interval_s, 0};
+	int rc;
+
+	rc = add_timer(a, &a->stats_timer, &tv, on_stats_timer);
+	if (rc || !a->probe)
+		return rc;
+	return add_timer(a, &a->probe_timer, &ptv, on_probe_timer);
+}
+
+void mm_agent__stop_timers(struct mm_agent *a)
+{
+	if (a->stats_timer)
+		event_free(a->stats_timer);
+	if (a->probe_timer)
+		event_free(a->probe_timer);
+	a->stats_timer = a->probe_timer = NULL;
+}
+
+int mm_agent__start_metrics(struct mm_agent *a)
+{
+	int rc;
+
+	if (!a->opts.metrics)
+		return 0;
+	a->metrics = mm_metrics__new(a->base, a->opts.metrics, mm_report__metrics_snapshot, a);
+	if (!a->metrics) {
+		rc = errno;
+		mm_log("--metrics %s: cannot listen: %s", a->opts.metrics, strerror(rc));
+		return fail(rc);
+	}
+	mm_log("metrics on http://%s/metrics", a->opts.metrics);
+	return 0;
+}
+
+void mm_agent__stop_metrics(struct mm_agent *a)
+{
+	mm_metrics__free(a->metrics);
+	a->metrics = NULL;
+}
+
+/* The socket last: once it exists, everything else is attached. */
+int mm_agent__start_server(struct mm_agent *a)
+{
+	struct mm_server_opts so = {0};
+	char err[256];
+	int rc;
+
+	meshmon__v1__hello__init(&a->hello);
+	a->hello.protocol_version = MM_PROTOCOL_VERSION;
+	a->hello.agent_version = (char *)MESHMON_VERSION;
+	a->hello.num_cpus = (uint32_t)a->ncpus;
+	a->hello.pages_per_cpu = a->opts.pages;
+	a->hello.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	a->hello.capture_len = a->cfg.capture_len;
+	so.path = a->opts.socket_path;
+	so.max_listeners = a->opts.max_listeners;
+	so.hello = &a->hello;
+	so.send_status = mm_report__send_status;
+	so.ctx = a;
+	a->server = mm_server__new(a->base, a->hub, &so, err, sizeof(err));
+	if (!a->server) {
+		rc = errno;
+		mm_log("%s", err);
+		return fail(rc);
+	}
+	mm_log("ready: %u rings of %u pages, listening on %s", mm_rings__count(a->rings),
+	       a->opts.pages, a->opts.socket_path);
+	return 0;
+}
+
+void mm_agent__stop_server(struct mm_agent *a)
+{
+	mm_server__free(a->server);
+	a->server = NULL;
+}
