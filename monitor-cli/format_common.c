@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * What the text and JSON formatters share: time, duration and address
- * rendering, and the text/JSON dispatch (loss source names are proto/protocol.h's).
+ * What the text and JSON formatters and `meshmon status` share: time,
+ * duration and address rendering, loss source names (format_common.h).
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <sys/socket.h>
 #include <time.h>
 
-#include "format.h"
+#include "format_common.h"
+#include "meshmon.pb-c.h"
 
 void mm_fmt_time(uint64_t ns, char *buf, size_t cap)
 {
@@ -52,24 +53,3 @@ void mm_fmt_addr(const uint8_t *addr, size_t len, char *buf, size_t cap)
 		inet_ntop(AF_INET6, addr, buf, (socklen_t)cap);
 }
 
-void mm_format_hello(const struct mm_fmt *f, const Meshmon__V1__Hello *hello)
-{
-	if (!f->json)
-		mm_text_hello(f, hello);
-}
-
-void mm_format_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
-{
-	if (f->json)
-		mm_json_event(f, ev);
-	else
-		mm_text_event(f, ev);
-}
-
-void mm_format_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *lost)
-{
-	if (f->json)
-		mm_json_lost(f, lost);
-	else
-		mm_text_lost(f, lost);
-}

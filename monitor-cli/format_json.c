@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "dissect.h"
-#include "format.h"
+#include "format_common.h"
+#include "format_json.h"
 #include "json.h"
 #include "names.h"
 

@@ -11,7 +11,8 @@
 #include <string.h>
 
 #include "dissect.h"
-#include "format.h"
+#include "format_common.h"
+#include "format_text.h"
 #include "names.h"
 
 #define COLOR_RED "\033[31m"

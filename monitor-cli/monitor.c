@@ -13,9 +13,11 @@
 #include "client.h"
 #include "commands.h"
 #include "format.h"
+#include "format_text.h"
 #include "json.h"
 #include "options.h"
 #include "pcap.h"
+#include "textparse.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -37,180 +39,204 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-void mm_report_error(bool json, const char *msg)
-{
-	if (json) {
-		/* The JSON error object carries the message without the "meshmon: " prefix. */
-		if (strncmp(msg, "meshmon: ", 9) == 0)
-			msg += 9;
-		mm_json__error(stdout, msg, -1);
-	} else {
-		fprintf(stderr, "%s\n", msg);
-	}
-}
+/* One monitor run: the connection, the output and what has been seen so far. */
+struct session {
+	const struct mm_opts *o;
+	bool json;
+	struct mm_client c;
+	struct mm_fmt f;
+	struct mm_pcap *pcap;
+	bool text; /* stdout carries text or JSON; false when it carries the pcap */
+	uint64_t seen;
+};
 
-static int run(const struct mm_opts *o)
+/* Opens the pcap file, prints the Hello and sends one Subscribe built from the flags. */
+static int start(struct session *s, const Meshmon__V1__Hello *hello)
 {
-	struct mm_client c = { .fd = -1 };
-	Meshmon__V1__ServerMessage *hello = NULL, *m = NULL;
 	Meshmon__V1__ClientMessage cm = MESHMON__V1__CLIENT_MESSAGE__INIT;
-	struct mm_subscribe_buf *sb = NULL;
-	struct mm_pcap *pcap = NULL;
-	struct mm_fmt f = {
-		.out = stdout,
-		.verbose = o->verbose,
-		.hex = o->hex,
-		.json = o->json,
-		.numeric = o->numeric,
-		.color = isatty(STDOUT_FILENO) && !o->json,
-	};
-	bool text = true;
-	uint64_t seen = 0;
-	char err[512], msg[600];
+	struct mm_subscribe_buf *sb;
+	char msg[600];
 	int rc;
 
-	if (o->pcap && strcmp(o->pcap, "-") == 0) {
-		/* stdout carries the pcap: text output is off, notes go to stderr. */
-		text = false;
-		f.out = stderr;
-		f.color = false;
-	}
-	rc = mm_client__handshake(&c, o->socket, &hello, err, sizeof(err));
-	if (rc != MM_EXIT_OK) {
-		mm_report_error(o->json, err);
-		goto out;
-	}
-	if (!hello) /* interrupted */
-		goto out;
-	if (o->pcap) {
-		pcap = mm_pcap__open(o->pcap, hello->hello->capture_len);
-		if (!pcap) {
-			snprintf(msg, sizeof(msg), "meshmon: --pcap: cannot write %s: %s", o->pcap,
-				 strerror(errno));
-			mm_report_error(o->json, msg);
-			rc = MM_EXIT_FAILURE;
-			goto out;
+	if (s->o->pcap) {
+		s->pcap = mm_pcap__open(s->o->pcap, hello->capture_len);
+		if (!s->pcap) {
+			snprintf(msg, sizeof(msg), "meshmon: --pcap: cannot write %s: %s",
+				 s->o->pcap, strerror(errno));
+			mm_report_error(s->json, msg);
+			return MM_EXIT_FAILURE;
 		}
 	}
-	if (text)
-		mm_format_hello(&f, hello->hello);
+	if (s->text)
+		mm_format_hello(&s->f, hello);
 	else
-		mm_text_hello(&f, hello->hello);
+		mm_text_hello(&s->f, hello); /* a note on stderr, like tcpdump -w - */
 
 	sb = calloc(1, sizeof(*sb));
 	if (!sb) {
-		mm_report_error(o->json, "meshmon: out of memory");
-		rc = MM_EXIT_FAILURE;
-		goto out;
+		mm_report_error(s->json, "meshmon: out of memory");
+		return MM_EXIT_FAILURE;
 	}
-	mm_opts_subscribe(o, sb);
+	mm_opts_subscribe(s->o, sb);
 	cm.msg_case = MESHMON__V1__CLIENT_MESSAGE__MSG_SUBSCRIBE;
 	cm.subscribe = &sb->sub;
-	rc = mm_client__send(&c, &cm);
+	rc = mm_client__send(&s->c, &cm);
+	free(sb);
 	if (rc < 0) {
-		snprintf(msg, sizeof(msg), "meshmon: sending the subscription to %s: %s", o->socket,
-			 strerror(-rc));
-		mm_report_error(o->json, msg);
-		rc = MM_EXIT_FAILURE;
-		goto out;
+		snprintf(msg, sizeof(msg), "meshmon: sending the subscription to %s: %s",
+			 s->o->socket, strerror(-rc));
+		mm_report_error(s->json, msg);
+		return MM_EXIT_FAILURE;
 	}
-	rc = MM_EXIT_OK;
-	while (!stop_requested && (!o->count || seen < o->count)) {
-		int r = mm_client__recv(&c, &m);
+	return MM_EXIT_OK;
+}
 
+static int write_pcap(struct session *s, const Meshmon__V1__Event *ev)
+{
+	char msg[600];
+	int r = mm_pcap__write(s->pcap, ev);
+
+	if (r == -EPIPE && !s->text) {
+		/* `--pcap - | head -c N`: the reader is done, so are we. */
+		stop_requested = 1;
+	} else if (r < 0) {
+		snprintf(msg, sizeof(msg), "meshmon: --pcap: writing %s: %s", s->o->pcap,
+			 strerror(-r));
+		mm_report_error(s->json, msg);
+		stop_requested = 1;
+		return MM_EXIT_FAILURE;
+	}
+	return MM_EXIT_OK;
+}
+
+/* One message of the stream: MM_EXIT_OK, or MM_EXIT_FAILURE (reported, stop requested). */
+static int on_message(struct session *s, const Meshmon__V1__ServerMessage *m)
+{
+	char msg[600];
+	int rc = MM_EXIT_OK;
+
+	switch (m->msg_case) {
+	case MESHMON__V1__SERVER_MESSAGE__MSG_EVENT:
+		s->seen++;
+		if (s->pcap)
+			rc = write_pcap(s, m->event);
+		if (s->text)
+			mm_format_event(&s->f, m->event);
+		break;
+	case MESHMON__V1__SERVER_MESSAGE__MSG_LOST:
+		if (s->text)
+			mm_format_lost(&s->f, m->lost);
+		else
+			mm_text_lost(&s->f, m->lost);
+		break;
+	case MESHMON__V1__SERVER_MESSAGE__MSG_ERROR:
+		snprintf(msg, sizeof(msg), "meshmon: the agent reported an error: %s (code %u)",
+			 m->error->message, m->error->code);
+		if (s->json)
+			mm_json__error(stdout, msg + 9, m->error->code);
+		else
+			mm_report_error(false, msg);
+		rc = MM_EXIT_FAILURE;
+		stop_requested = 1;
+		break;
+	default:
+		/* Hello or Status out of order: ignored, as the protocol allows new messages. */
+		break;
+	}
+	return rc;
+}
+
+/* Messages until --count events, Ctrl-C, an error, or the reader of stdout leaving. */
+static int stream(struct session *s)
+{
+	Meshmon__V1__ServerMessage *m = NULL;
+	char msg[600];
+	int rc = MM_EXIT_OK, r;
+
+	while (!stop_requested && (!s->o->count || s->seen < s->o->count)) {
+		r = mm_client__recv(&s->c, &m);
 		if (r == -EINTR)
 			continue;
 		if (r == 0) {
-			mm_report_error(o->json, "meshmon: the agent closed the connection");
-			rc = MM_EXIT_FAILURE;
-			break;
+			mm_report_error(s->json, "meshmon: the agent closed the connection");
+			return MM_EXIT_FAILURE;
 		}
 		if (r < 0) {
 			snprintf(msg, sizeof(msg), "meshmon: reading from the agent: %s",
 				 strerror(-r));
-			mm_report_error(o->json, msg);
-			rc = MM_EXIT_FAILURE;
-			break;
+			mm_report_error(s->json, msg);
+			return MM_EXIT_FAILURE;
 		}
-		switch (m->msg_case) {
-		case MESHMON__V1__SERVER_MESSAGE__MSG_EVENT:
-			seen++;
-			if (pcap) {
-				r = mm_pcap__write(pcap, m->event);
-				if (r == -EPIPE && !text) {
-					/* `--pcap - | head -c N`: the reader is done, so are we. */
-					stop_requested = 1;
-				} else if (r < 0) {
-					snprintf(msg, sizeof(msg), "meshmon: --pcap: writing %s: %s",
-						 o->pcap, strerror(-r));
-					mm_report_error(o->json, msg);
-					rc = MM_EXIT_FAILURE;
-					stop_requested = 1;
-				}
-			}
-			if (text)
-				mm_format_event(&f, m->event);
-			break;
-		case MESHMON__V1__SERVER_MESSAGE__MSG_LOST:
-			if (text)
-				mm_format_lost(&f, m->lost);
-			else
-				mm_text_lost(&f, m->lost);
-			break;
-		case MESHMON__V1__SERVER_MESSAGE__MSG_ERROR:
-			snprintf(msg, sizeof(msg), "meshmon: the agent reported an error: %s (code %u)",
-				 m->error->message, m->error->code);
-			if (o->json)
-				mm_json__error(stdout, msg + 9, m->error->code);
-			else
-				mm_report_error(false, msg);
+		if (on_message(s, m) != MM_EXIT_OK)
 			rc = MM_EXIT_FAILURE;
-			stop_requested = 1;
-			break;
-		default:
-			/* Hello or Status out of order: ignored, as the protocol allows new messages. */
-			break;
-		}
 		mm_frame__free_server(m);
 		m = NULL;
-		if (text && ferror(stdout)) /* reader went away (| head): a normal end */
+		if (s->text && ferror(stdout)) /* reader went away (| head): a normal end */
 			break;
 	}
-out:
+	return rc;
+}
+
+static int run(const struct mm_opts *o, bool json)
+{
+	struct session s = {
+		.o = o,
+		.json = json,
+		.c = { .fd = -1 },
+		.f = {
+			.out = stdout,
+			.verbose = o->verbose,
+			.hex = o->hex,
+			.json = json,
+			.numeric = o->numeric,
+			.color = isatty(STDOUT_FILENO) && !json,
+		},
+		.text = true,
+	};
+	Meshmon__V1__ServerMessage *hello = NULL;
+	char err[512];
+	int rc;
+
+	if (o->pcap && strcmp(o->pcap, "-") == 0) {
+		/* stdout carries the pcap: text output is off, notes go to stderr. */
+		s.text = false;
+		s.f.out = stderr;
+		s.f.color = false;
+	}
+	rc = mm_client__handshake(&s.c, o->socket, &hello, err, sizeof(err));
+	if (rc != MM_EXIT_OK)
+		mm_report_error(json, err);
+	else if (hello) /* NULL: interrupted */
+		rc = start(&s, hello->hello);
+	if (rc == MM_EXIT_OK && hello)
+		rc = stream(&s);
 	fflush(stdout);
-	if (pcap) {
-		int cr = mm_pcap__close(pcap);
+	if (s.pcap) {
+		int cr = mm_pcap__close(s.pcap);
 
 		if (cr < 0 && cr != -EPIPE && rc == MM_EXIT_OK)
 			rc = MM_EXIT_FAILURE;
 	}
-	free(sb);
 	if (hello)
 		mm_frame__free_server(hello);
-	mm_client__close(&c);
+	mm_client__close(&s.c);
 	return rc;
 }
 
-int cmd_monitor(int argc, char **argv)
+int cmd_monitor(const struct mm_cmd_ctx *ctx, int argc, char **argv)
 {
 	struct mm_opts *o = calloc(1, sizeof(*o));
-	char err[512], msg[600];
-	bool json = false;
-	int i, rc;
+	char err[512];
+	int rc;
 
 	if (!o)
 		return MM_EXIT_FAILURE;
-	/* Known before parsing, so a bad flag's error is JSON too under --json. */
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
-			json = true;
 	rc = mm_opts_parse(o, "monitor", argc, argv, err, sizeof(err));
+	if (!rc && o->pcap && strcmp(o->pcap, "-") == 0 && ctx->json)
+		rc = mm_errorf(err, sizeof(err), MM_EXIT_USAGE,
+			       "--pcap: '-' writes the pcap to stdout and cannot be combined with --json");
 	if (rc) {
-		snprintf(msg, sizeof(msg), "meshmon monitor: %s", err);
-		if (json)
-			mm_json__error(stdout, err, -1);
-		else
-			fprintf(stderr, "%s\n", msg);
+		mm_report_usage(ctx->json, "monitor", err);
 		free(o);
 		return rc;
 	}
@@ -221,7 +247,7 @@ int cmd_monitor(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, o->pcap && strcmp(o->pcap, "-") == 0 ? _IOFBF : _IOLBF, 0);
 	install_signals();
-	rc = run(o);
+	rc = run(o, ctx->json);
 	free(o);
 	return rc;
 }

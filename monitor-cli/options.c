@@ -136,109 +136,167 @@ static const char *bad_flag(int argc, char **argv, char *buf, size_t cap)
 	return "?";
 }
 
+/* The flags of each command that has any (`help` has none). */
+static const struct flag_table {
+	const char *command;
+	const char *shortopts; /* ':' first: a missing value is ':', not '?' */
+	const struct option *longopts;
+} flag_tables[] = {
+	{ "monitor", ":t:vjc:nh", monitor_longopts },
+	{ "status", ":jh", status_longopts },
+};
+
+static const struct flag_table *flag_table_of(const char *command)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(flag_tables) / sizeof(flag_tables[0]); i++)
+		if (strcmp(command, flag_tables[i].command) == 0)
+			return &flag_tables[i];
+	return NULL;
+}
+
+bool mm_opts_json(const char *command, int argc, char **argv)
+{
+	const struct flag_table *t = flag_table_of(command);
+	char shortopts[32];
+	bool json = false;
+	int c;
+
+	if (!t)
+		return false;
+	/*
+	 * A leading '-' makes GNU getopt return non-flags in place (as 1) instead
+	 * of permuting argv, so mm_opts_parse later sees argv as the user wrote
+	 * it. Bad flags and values are skipped: the answer is needed precisely
+	 * when the parse will fail, to print that failure as JSON.
+	 */
+	snprintf(shortopts, sizeof(shortopts), "-%s", t->shortopts);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, t->longopts, NULL)) != -1)
+		json |= c == 'j';
+	optind = 0;
+	return json;
+}
+
+static int add_proto(struct mm_opts *o, const char *arg, char *err, size_t errlen)
+{
+	uint8_t p;
+
+	if (mm_ip_proto_parse(arg, &p))
+		return fail(err, errlen,
+			    "--proto: unknown protocol '%s' (want tcp, udp, icmp, icmpv6 or a number 0-255)",
+			    arg);
+	if (add_u32(o->protos, &o->n_protos, MM_MAX_VALUES, p))
+		return fail(err, errlen, "--proto: too many protocols");
+	return 0;
+}
+
+static int add_port(struct mm_opts *o, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (mm_parse_u64(arg, 1, 65535, &v))
+		return fail(err, errlen, "--port: bad port '%s' (want 1-65535)", arg);
+	if (add_u32(o->ports, &o->n_ports, MM_MAX_VALUES, (uint32_t)v))
+		return fail(err, errlen, "--port: too many ports");
+	return 0;
+}
+
+/*
+ * One flag getopt returned, with its value in arg (NULL for a switch).
+ * Returns 0, MM_EXIT_USAGE with the message in err, or -1 for a flag that is
+ * not in the tables (the caller reports it as unknown).
+ */
+static int parse_flag(struct mm_opts *o, int c, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	switch (c) {
+	case OPT_SOCKET:
+		if (!*arg)
+			return fail(err, errlen, "--socket: empty path");
+		o->socket = arg;
+		return 0;
+	case 't':
+		return parse_types(o, arg, err, errlen);
+	case OPT_FROM:
+		return add_endpoint(o->from, &o->n_from, "--from", arg, err, errlen);
+	case OPT_TO:
+		return add_endpoint(o->to, &o->n_to, "--to", arg, err, errlen);
+	case OPT_RELATED:
+		return add_endpoint(o->related, &o->n_related, "--related-to", arg, err, errlen);
+	case OPT_PROTO:
+		return add_proto(o, arg, err, errlen);
+	case OPT_PORT:
+		return add_port(o, arg, err, errlen);
+	case 'c':
+		if (mm_parse_u64(arg, 1, UINT64_MAX, &v))
+			return fail(err, errlen, "--count: bad count '%s' (want a number >= 1)", arg);
+		o->count = v;
+		return 0;
+	case OPT_LAST:
+		if (mm_parse_u64(arg, 1, UINT32_MAX, &v))
+			return fail(err, errlen, "--last: bad number '%s' (want a number >= 1)", arg);
+		o->last = (uint32_t)v;
+		return 0;
+	case OPT_PCAP:
+		if (!*arg)
+			return fail(err, errlen, "--pcap: empty file name");
+		o->pcap = arg;
+		return 0;
+	case 'v':
+		if (o->verbose < 2)
+			o->verbose++;
+		return 0;
+	case OPT_HEX:
+		o->hex = true;
+		return 0;
+	case 'j':
+		/* Accepted where users write it; the dispatcher decided JSON (mm_opts_json). */
+		return 0;
+	case 'n':
+		o->numeric = true;
+		return 0;
+	case 'h':
+		o->help = true;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv, char *err,
 		  size_t errlen)
 {
-	bool monitor = strcmp(command, "monitor") == 0;
-	const struct option *longopts = monitor ? monitor_longopts : status_longopts;
-	const char *shortopts = monitor ? ":t:vjc:nh" : ":jh";
+	const struct flag_table *t = flag_table_of(command);
 	const char *env = getenv(MM_SOCKET_ENV);
 	char fb[8];
-	uint64_t v;
 	int c, rc;
 
 	memset(o, 0, sizeof(*o));
 	o->command = command;
 	o->socket = env && *env ? env : MM_SOCKET_DEFAULT;
 	err[0] = '\0';
+	if (!t)
+		return fail(err, errlen, "'%s' takes no flags", command);
 	optind = 0; /* GNU: full reset, so the parser can run more than once */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		rc = 0;
-		switch (c) {
-		case OPT_SOCKET:
-			if (!*optarg)
-				return fail(err, errlen, "--socket: empty path");
-			o->socket = optarg;
-			break;
-		case 't':
-			rc = parse_types(o, optarg, err, errlen);
-			break;
-		case OPT_FROM:
-			rc = add_endpoint(o->from, &o->n_from, "--from", optarg, err, errlen);
-			break;
-		case OPT_TO:
-			rc = add_endpoint(o->to, &o->n_to, "--to", optarg, err, errlen);
-			break;
-		case OPT_RELATED:
-			rc = add_endpoint(o->related, &o->n_related, "--related-to", optarg, err,
-					  errlen);
-			break;
-		case OPT_PROTO: {
-			uint8_t p;
-
-			if (mm_ip_proto_parse(optarg, &p))
-				return fail(err, errlen,
-					    "--proto: unknown protocol '%s' (want tcp, udp, icmp, icmpv6 or a number 0-255)",
-					    optarg);
-			if (add_u32(o->protos, &o->n_protos, MM_MAX_VALUES, p))
-				return fail(err, errlen, "--proto: too many protocols");
-			break;
-		}
-		case OPT_PORT:
-			if (mm_parse_u64(optarg, 1, 65535, &v))
-				return fail(err, errlen, "--port: bad port '%s' (want 1-65535)",
-					    optarg);
-			if (add_u32(o->ports, &o->n_ports, MM_MAX_VALUES, (uint32_t)v))
-				return fail(err, errlen, "--port: too many ports");
-			break;
-		case 'v':
-			if (o->verbose < 2)
-				o->verbose++;
-			break;
-		case OPT_HEX:
-			o->hex = true;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'c':
-			if (mm_parse_u64(optarg, 1, UINT64_MAX, &v))
-				return fail(err, errlen, "--count: bad count '%s' (want a number >= 1)",
-					    optarg);
-			o->count = v;
-			break;
-		case OPT_LAST:
-			if (mm_parse_u64(optarg, 1, UINT32_MAX, &v))
-				return fail(err, errlen, "--last: bad number '%s' (want a number >= 1)",
-					    optarg);
-			o->last = (uint32_t)v;
-			break;
-		case OPT_PCAP:
-			if (!*optarg)
-				return fail(err, errlen, "--pcap: empty file name");
-			o->pcap = optarg;
-			break;
-		case 'n':
-			o->numeric = true;
-			break;
-		case 'h':
-			o->help = true;
-			break;
-		case ':':
-			return fail(err, errlen, "%s: missing value", bad_flag(argc, argv, fb, sizeof(fb)));
-		default:
+	while ((c = getopt_long(argc, argv, t->shortopts, t->longopts, NULL)) != -1) {
+		if (c == ':')
+			return fail(err, errlen, "%s: missing value",
+				    bad_flag(argc, argv, fb, sizeof(fb)));
+		rc = parse_flag(o, c, optarg, err, errlen);
+		if (rc < 0)
 			return fail(err, errlen, "unknown flag '%s' (see 'meshmon %s --help')",
 				    bad_flag(argc, argv, fb, sizeof(fb)), command);
-		}
 		if (rc)
 			return rc;
 	}
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s' (see 'meshmon %s --help')",
 			    argv[optind], command);
-	if (o->pcap && strcmp(o->pcap, "-") == 0 && o->json)
-		return fail(err, errlen, "--pcap: '-' writes the pcap to stdout and cannot be combined with --json");
 	return 0;
 }
 

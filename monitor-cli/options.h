@@ -24,7 +24,7 @@ struct mm_opts {
 	const char *socket;
 	bool help;
 	int verbose;
-	bool hex, json, numeric;
+	bool hex, numeric;    /* JSON is not here: see mm_opts_json */
 	uint64_t count;       /* 0: unlimited */
 	uint32_t last;        /* --last N */
 	const char *pcap;     /* --pcap FILE or "-" */
@@ -44,9 +44,19 @@ struct mm_opts {
 /*
  * Parses argv (argv[0] is the command name, e.g. "monitor") into *o. Returns
  * 0, or MM_EXIT_USAGE with a one-line message (naming the flag) in err.
+ * -j/--json is accepted and ignored: whether output is JSON is decided once,
+ * by the dispatcher, from mm_opts_json() and the flags before the command.
  */
 int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv, char *err,
 		  size_t errlen);
+/*
+ * Whether the flags of command (argv as for mm_opts_parse) include -j/--json,
+ * read with that command's own flag table, exactly as mm_opts_parse reads
+ * them: a flag's value is not a flag (`--socket -j` is a socket named "-j"),
+ * nothing after "--" is a flag. Leaves argv unchanged. false for a command
+ * without flags.
+ */
+bool mm_opts_json(const char *command, int argc, char **argv);
 
 /*
  * The Subscribe of o. The message and everything it points to live in *sb,

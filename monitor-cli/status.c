@@ -10,7 +10,7 @@
 
 #include "client.h"
 #include "commands.h"
-#include "format.h"
+#include "format_common.h"
 #include "json.h"
 #include "names.h"
 #include "options.h"
@@ -137,26 +137,22 @@ void mm_status_json(FILE *out, const Meshmon__V1__Status *st)
 	mm_json__end_line(&j);
 }
 
-int cmd_status(int argc, char **argv)
+int cmd_status(const struct mm_cmd_ctx *ctx, int argc, char **argv)
 {
 	struct mm_client c = { .fd = -1 };
 	Meshmon__V1__ServerMessage *hello = NULL, *m = NULL;
 	Meshmon__V1__ClientMessage cm = MESHMON__V1__CLIENT_MESSAGE__INIT;
 	Meshmon__V1__StatusRequest req = MESHMON__V1__STATUS_REQUEST__INIT;
 	struct mm_opts *o = calloc(1, sizeof(*o));
+	bool json = ctx->json;
 	char err[512], msg[600];
-	bool json = false;
-	int i, rc;
+	int rc;
 
 	if (!o)
 		return MM_EXIT_FAILURE;
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
-			json = true;
 	rc = mm_opts_parse(o, "status", argc, argv, err, sizeof(err));
 	if (rc) {
-		snprintf(msg, sizeof(msg), "meshmon status: %s", err);
-		mm_report_error(json, json ? err : msg);
+		mm_report_usage(json, "status", err);
 		goto out;
 	}
 	if (o->help) {
@@ -166,7 +162,7 @@ int cmd_status(int argc, char **argv)
 	rc = mm_client__handshake(&c, o->socket, &hello, err, sizeof(err));
 	if (rc != MM_EXIT_OK || !hello) {
 		if (rc != MM_EXIT_OK)
-			mm_report_error(o->json, err);
+			mm_report_error(json, err);
 		goto out;
 	}
 	cm.msg_case = MESHMON__V1__CLIENT_MESSAGE__MSG_STATUS_REQUEST;
@@ -174,7 +170,7 @@ int cmd_status(int argc, char **argv)
 	rc = mm_client__send(&c, &cm);
 	if (rc < 0) {
 		snprintf(msg, sizeof(msg), "meshmon: sending the status request: %s", strerror(-rc));
-		mm_report_error(o->json, msg);
+		mm_report_error(json, msg);
 		rc = MM_EXIT_FAILURE;
 		goto out;
 	}
@@ -183,12 +179,12 @@ int cmd_status(int argc, char **argv)
 		if (rc <= 0) {
 			snprintf(msg, sizeof(msg), "meshmon: no status from the agent: %s",
 				 rc == 0 ? "connection closed" : strerror(-rc));
-			mm_report_error(o->json, msg);
+			mm_report_error(json, msg);
 			rc = MM_EXIT_FAILURE;
 			goto out;
 		}
 		if (m->msg_case == MESHMON__V1__SERVER_MESSAGE__MSG_STATUS) {
-			if (o->json)
+			if (json)
 				mm_status_json(stdout, m->status);
 			else
 				mm_status_text(stdout, m->status);
@@ -198,7 +194,7 @@ int cmd_status(int argc, char **argv)
 		if (m->msg_case == MESHMON__V1__SERVER_MESSAGE__MSG_ERROR) {
 			snprintf(msg, sizeof(msg), "meshmon: the agent reported an error: %s (code %u)",
 				 m->error->message, m->error->code);
-			mm_report_error(o->json, msg);
+			mm_report_error(json, msg);
 			rc = MM_EXIT_FAILURE;
 			break;
 		}

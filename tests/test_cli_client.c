@@ -234,6 +234,32 @@ Test(cli_client, json_stream_equals_golden)
 	cr_assert(eq(str, out + n, "{\"error\":\"the agent closed the connection\"}\n"));
 }
 
+/* --json before the command reaches the formatters: the same stream, the same status. */
+Test(cli_client, json_before_the_command)
+{
+	FILE *g = fopen(GOLDEN_DIR "monitor.json", "r");
+	static char want[1 << 20];
+	size_t n;
+	int rc;
+
+	cr_assert(g != NULL);
+	n = fread(want, 1, sizeof(want) - 1, g);
+	want[n] = '\0';
+	fclose(g);
+	start(SCRIPT_EVENTS);
+	rc = run("-j monitor", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 1), "%s", err);
+	cr_assert(eq(int, strncmp(out, want, n), 0), "output differs from monitor.json");
+	cr_assert(eq(str, out + n, "{\"error\":\"the agent closed the connection\"}\n"));
+	start(SCRIPT_STATUS);
+	rc = run("--json status", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 0), "%s", err);
+	cr_assert(eq(sz, count_lines(out), 1));
+	cr_assert(strstr(out, "\"events_read\":42,") != NULL, "%s", out);
+}
+
 Test(cli_client, count_stops_and_subscribe_has_filters)
 {
 	Meshmon__V1__Subscribe *s;

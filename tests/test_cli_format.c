@@ -17,6 +17,8 @@
 #include "commands.h"
 #include "dissect.h"
 #include "format.h"
+#include "format_json.h"
+#include "format_text.h"
 #include "json.h"
 
 #define GOLDEN_DIR MM_SOURCE_ROOT "/tests/golden/"

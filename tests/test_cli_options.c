@@ -2,8 +2,9 @@
 /*
  * Flag parsing of `meshmon monitor` / `meshmon status`: every flag, the
  * Subscribe built from them (packed and unpacked as the agent would see it),
- * bad values (one-line error naming the flag, exit 2), and the binary's help
- * and exit codes.
+ * bad values (one-line error naming the flag, exit 2), the binary's help and
+ * exit codes, and the dispatcher: --json before or after the command (decided
+ * once, errors as JSON) and `help CMD` from the command table.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -48,7 +49,7 @@ Test(cli_options, defaults)
 	cr_assert(eq(int, PARSE0(), 0));
 	cr_assert(eq(str, (char *)o.socket, "/run/meshmon/monitor.sock"));
 	cr_assert(eq(int, o.verbose, 0));
-	cr_assert(not(o.json || o.hex || o.numeric || o.help || o.types_given));
+	cr_assert(not(o.hex || o.numeric || o.help || o.types_given));
 	cr_assert(eq(u64, o.count, 0));
 	cr_assert(eq(u32, o.last, 0));
 	cr_assert(o.pcap == NULL);
@@ -76,10 +77,11 @@ Test(cli_options, output_flags)
 	cr_assert(eq(int, o.verbose, 2));
 	cr_assert(eq(int, PARSE("-v", "--verbose", "-v"), 0));
 	cr_assert(eq(int, o.verbose, 2));
+	/* -j/--json is accepted (the dispatcher decides JSON, see json_scan below). */
 	cr_assert(eq(int, PARSE("--hex", "-j", "-n"), 0));
-	cr_assert(o.hex && o.json && o.numeric);
+	cr_assert(o.hex && o.numeric);
 	cr_assert(eq(int, PARSE("--json", "--numeric"), 0));
-	cr_assert(o.json && o.numeric);
+	cr_assert(o.numeric);
 	cr_assert(eq(int, PARSE("-c", "5", "--last", "100"), 0));
 	cr_assert(eq(u64, o.count, 5));
 	cr_assert(eq(u32, o.last, 100));
@@ -194,7 +196,6 @@ ParameterizedTestParameters(cli_options, bad_values)
 		{ { "--count", "many" }, "--count" },
 		{ { "--last", "-5" }, "--last: bad number" },
 		{ { "--pcap", "<empty>" }, "--pcap" },
-		{ { "--pcap", "-", "--json" }, "--pcap" },
 		{ { "--bogus" }, "unknown flag '--bogus'" },
 		{ { "-x" }, "unknown flag '-x'" },
 		{ { "-c" }, "-c: missing value" },
@@ -220,11 +221,63 @@ ParameterizedTest(struct bad_case *c, cli_options, bad_values)
 Test(cli_options, status_flags)
 {
 	cr_assert(eq(int, parse_v("status", (const char *const[]){ "--json", "--socket", "/x", NULL }), 0));
-	cr_assert(o.json);
 	cr_assert(eq(str, (char *)o.socket, "/x"));
 	cr_assert(eq(int, parse_v("status", (const char *const[]){ "--proto", "tcp", NULL }),
 		     MM_EXIT_USAGE));
 	cr_assert(strstr(err, "unknown flag '--proto'") != NULL);
+}
+
+/* The dispatcher's question: are -j/--json among the command's flags? */
+static bool json_v(const char *cmd, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+
+	argv[argc++] = (char *)cmd;
+	while (*args && argc < 31)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	return mm_opts_json(cmd, argc, argv);
+}
+
+#define JSON(...) json_v("monitor", (const char *const[]){ __VA_ARGS__, NULL })
+
+Test(cli_options, json_scan)
+{
+	cr_assert(JSON("-j"));
+	cr_assert(JSON("--json"));
+	cr_assert(JSON("-vj"));
+	cr_assert(JSON("--js")); /* getopt_long's unique prefix, as the parser takes it */
+	/* Before the flags fail to parse: the failure is reported as JSON. */
+	cr_assert(JSON("--port", "0", "--json"));
+	cr_assert(JSON("--bogus", "-j"));
+	cr_assert(JSON("-c5", "extra", "-j"));
+	cr_assert(not(json_v("monitor", (const char *const[]){ NULL })));
+	/* A flag's value is not a flag; nothing after "--" is a flag. */
+	cr_assert(not(JSON("--socket", "-j")));
+	cr_assert(not(JSON("--socket=-j")));
+	cr_assert(not(JSON("--pcap", "--json")));
+	cr_assert(not(JSON("-cj")));
+	cr_assert(not(JSON("--", "--json")));
+	cr_assert(not(JSON("--json=yes")));
+	cr_assert(json_v("status", (const char *const[]){ "--socket", "/x", "-j", NULL }));
+	cr_assert(not(json_v("status", (const char *const[]){ "--socket", "--json", NULL })));
+	cr_assert(not(json_v("help", (const char *const[]){ "-j", NULL })));
+}
+
+/* The scan and the parser read argv the same way; the scan leaves argv alone. */
+Test(cli_options, json_scan_agrees_with_parse)
+{
+	char *argv[] = { "monitor", "extra", "--socket", "-j", "-v", "--", "--json", NULL };
+	char *copy[8];
+
+	memcpy(copy, argv, sizeof(argv));
+	cr_assert(not(mm_opts_json("monitor", 7, argv)));
+	cr_assert(eq(int, memcmp(copy, argv, sizeof(argv)), 0), "argv was reordered");
+	cr_assert(eq(int, PARSE("--socket", "-j"), 0));
+	cr_assert(eq(str, (char *)o.socket, "-j"));
+	cr_assert(eq(int, PARSE("--", "--json"), MM_EXIT_USAGE));
+	cr_assert(strstr(err, "unexpected argument '--json'") != NULL, "%s", err);
 }
 
 /* The Subscribe as the agent receives it: packed, then unpacked. */
@@ -450,4 +503,91 @@ Test(cli_options, binary_socket_not_permitted)
 	cr_assert(strstr(out, "not permitted to use the agent socket") != NULL, "%s", out);
 	close(fd);
 	unlink(path);
+}
+
+/* ---- the dispatcher: --json before or after the command, help from the table ---- */
+
+Test(cli_options, binary_json_before_the_command)
+{
+	char out[4096];
+
+	setenv("MESHMON_SOCK", "/nonexistent/env.sock", 1);
+	cr_assert(eq(int, run_cli("--json status", out, sizeof(out)), MM_EXIT_UNREACHABLE));
+	cr_assert(eq(str, out,
+		     "{\"error\":\"cannot reach the agent at /nonexistent/env.sock: No such file or directory (is meshmon-agent running?)\"}\n"));
+	cr_assert(eq(int, run_cli("-j monitor", out, sizeof(out)), MM_EXIT_UNREACHABLE));
+	cr_assert(eq(str, out,
+		     "{\"error\":\"cannot reach the agent at /nonexistent/env.sock: No such file or directory (is meshmon-agent running?)\"}\n"));
+	unsetenv("MESHMON_SOCK");
+	cr_assert(eq(int, run_cli("--json monitor --bogus", out, sizeof(out)), MM_EXIT_USAGE));
+	cr_assert(eq(str, out, "{\"error\":\"unknown flag '--bogus' (see 'meshmon monitor --help')\"}\n"));
+	cr_assert(eq(int, run_cli("-j monitor --port 0", out, sizeof(out)), MM_EXIT_USAGE));
+	cr_assert(eq(str, out, "{\"error\":\"--port: bad port '0' (want 1-65535)\"}\n"));
+	cr_assert(eq(int, run_cli("--json frobnicate", out, sizeof(out)), MM_EXIT_USAGE));
+	cr_assert(eq(str, out, "{\"error\":\"unknown command 'frobnicate' (try 'meshmon --help')\"}\n"));
+	cr_assert(eq(int, run_cli("--json", out, sizeof(out)), MM_EXIT_USAGE));
+	cr_assert(eq(str, out, "{\"error\":\"missing command (try 'meshmon --help')\"}\n"));
+}
+
+Test(cli_options, binary_pcap_stdout_refuses_json_either_place)
+{
+	static const char *const forms[] = { "monitor --pcap - --json", "--json monitor --pcap -" };
+	char out[4096];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		cr_assert(eq(int, run_cli(forms[i], out, sizeof(out)), MM_EXIT_USAGE), "%s", forms[i]);
+		cr_assert(eq(str, out,
+			     "{\"error\":\"--pcap: '-' writes the pcap to stdout and cannot be combined with --json\"}\n"),
+			  "%s", forms[i]);
+	}
+}
+
+/* `--socket -j` names a socket "-j"; after "--" nothing is a flag: both stay text. */
+Test(cli_options, binary_flag_values_and_dashdash_are_not_json)
+{
+	char out[4096];
+
+	cr_assert(eq(int, run_cli("monitor --socket -j", out, sizeof(out)), MM_EXIT_UNREACHABLE));
+	cr_assert(eq(str, out,
+		     "meshmon: cannot reach the agent at -j: No such file or directory (is meshmon-agent running?)\n"));
+	cr_assert(eq(int, run_cli("status -- --json", out, sizeof(out)), MM_EXIT_USAGE));
+	cr_assert(eq(str, out,
+		     "meshmon status: unexpected argument '--json' (see 'meshmon status --help')\n"));
+}
+
+Test(cli_options, binary_help_cmd_equals_cmd_help)
+{
+	static const char *const cmds[] = { "monitor", "status" };
+	static char a[16384], b[16384];
+	char args[64];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(args, sizeof(args), "help %s", cmds[i]);
+		cr_assert(eq(int, run_cli(args, a, sizeof(a)), 0));
+		snprintf(args, sizeof(args), "%s --help", cmds[i]);
+		cr_assert(eq(int, run_cli(args, b, sizeof(b)), 0));
+		cr_assert(eq(str, a, b), "help %s", cmds[i]);
+		cr_assert(strstr(a, cmds[i]) != NULL);
+	}
+	/* `help`, `help help` and `--help` are the command list, every table entry in it. */
+	cr_assert(eq(int, run_cli("--help", a, sizeof(a)), 0));
+	cr_assert(eq(int, run_cli("help", b, sizeof(b)), 0));
+	cr_assert(eq(str, a, b));
+	cr_assert(eq(int, run_cli("help help", b, sizeof(b)), 0));
+	cr_assert(eq(str, a, b));
+	cr_assert(strstr(a, "\n  monitor ") && strstr(a, "\n  status ") && strstr(a, "\n  help "),
+		  "%s", a);
+}
+
+Test(cli_options, binary_help_unknown_command)
+{
+	char out[4096];
+
+	cr_assert(eq(int, run_cli("help nosuch", out, sizeof(out)), MM_EXIT_USAGE));
+	cr_assert(eq(str, out,
+		     "meshmon help: unknown command 'nosuch' (known: monitor, status, help)\n"));
+	cr_assert(eq(int, run_cli("--json help nosuch", out, sizeof(out)), MM_EXIT_USAGE));
+	cr_assert(eq(str, out, "{\"error\":\"unknown command 'nosuch' (known: monitor, status, help)\"}\n"));
 }

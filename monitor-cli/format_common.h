@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What every formatter shares: the output settings (struct mm_fmt) and the
+ * helpers that render times, durations, addresses and loss sources the same
+ * way in text, JSON and `meshmon status`. Nothing here knows text from JSON.
+ */
+#ifndef MESHMON_CLI_FORMAT_COMMON_H
+#define MESHMON_CLI_FORMAT_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "protocol.h" /* MM_CPU_NONE, loss source names */
+
+struct mm_fmt {
+	FILE *out;
+	int verbose;  /* 0, 1 (-v) or 2 (-vv) */
+	bool hex;     /* --hex: dump the captured bytes */
+	bool json;    /* JSON lines (the dispatcher's --json decision) */
+	bool numeric; /* -n: ifindex only, no interface names */
+	bool color;   /* only on a terminal */
+};
+
+/* RFC 3339 UTC with nanoseconds: 2026-11-22T05:40:20.123456789Z (buf >= 32). */
+void mm_fmt_time(uint64_t ns, char *buf, size_t cap);
+/* 350ns, 12us, 1.2ms, 350ms, 1.2s, 2m05s, 1h02m. */
+void mm_fmt_duration(uint64_t ns, char *buf, size_t cap);
+/* "10.0.0.1" / "fd00::1" from 4 or 16 bytes; "" for other lengths. */
+void mm_fmt_addr(const uint8_t *addr, size_t len, char *buf, size_t cap);
+
+#endif /* MESHMON_CLI_FORMAT_COMMON_H */
