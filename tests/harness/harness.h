@@ -7,7 +7,8 @@
  * (0 or -errno, or NULL with errno set) and never print or assert: the test
  * asserts and says what failed.
  *
- * Canned packets (no libbpf) are in harness_packet.h, included here.
+ * The agent under test has its own header, harness_agent.h; canned packets
+ * (no libbpf) are in harness_packet.h, included here.
  */
 #ifndef MESHMON_TEST_HARNESS_H
 #define MESHMON_TEST_HARNESS_H
@@ -47,6 +48,46 @@ int mm_test_pair_sh(const struct mm_test_pair *pair, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Run a shell command in the caller's namespace; returns its exit status. */
 int mm_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --- sockets in the peer namespace ----------------------------------------- */
+
+/*
+ * socket(family, type | SOCK_CLOEXEC, 0) created inside the pair's peer
+ * namespace by a short-lived thread that setns()es there, so the caller's
+ * namespace never changes. A socket keeps the namespace it was created in.
+ * Returns the fd or -errno.
+ */
+int mm_test_pair_socket(const struct mm_test_pair *pair, int family, int type);
+/*
+ * A TCP socket listening in the peer namespace (created, bound and put to
+ * listen by such a thread): on the peer's address of family, AF_INET
+ * 10.199.0.2 or AF_INET6 fd00:199::2, and port (0: an ephemeral one), with
+ * SO_REUSEADDR. Returns the fd or -errno.
+ */
+int mm_test_pair_listen(const struct mm_test_pair *pair, int family, uint16_t port, int backlog);
+
+/* --- a private cgroup -------------------------------------------------------- */
+
+/*
+ * A cgroup v2 directory of the test's own, <root>/mmtest-<tag>-<pid>. The
+ * caller passes the cgroup v2 root (the datapath's mm_cgroup2_root() finds
+ * it; the harness does not link the datapath).
+ */
+struct mm_test_cgroup {
+	char root[256];
+	char path[512];  /* empty until created, and again once destroyed */
+	int self_inside; /* the calling process moved itself in */
+};
+/* Create the directory (it must not exist yet); 0 or -errno. */
+int mm_test_cgroup_create(struct mm_test_cgroup *cg, const char *root, const char *tag);
+/* Move process pid into the cgroup (cgroup.procs); 0 or -errno. */
+int mm_test_cgroup_enter(struct mm_test_cgroup *cg, pid_t pid);
+/*
+ * Move the calling process back to the root if it entered, then remove the
+ * directory, retrying for a second while it is busy (processes that were
+ * inside are still leaving). Safe on a zeroed or destroyed cgroup.
+ */
+void mm_test_cgroup_destroy(struct mm_test_cgroup *cg);
 
 /* --- reading the event rings ---------------------------------------------- */
 
