@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli_cases.h"
-#include "harness.h"
+#include "harness_packet.h"
 
 #define MAX_CASES 64
 

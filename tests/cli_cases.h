@@ -2,7 +2,7 @@
 /*
  * A fixed set of protocol messages of every event type and flag combination,
  * shared by the CLI's golden-file and pcap tests. Packets are built by the
- * harness (harness/packet.c), so the bytes are the same on every run.
+ * harness (harness_packet.h), so the bytes are the same on every run.
  */
 #ifndef MESHMON_TEST_CLI_CASES_H
 #define MESHMON_TEST_CLI_CASES_H

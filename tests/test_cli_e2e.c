@@ -8,21 +8,16 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
-#include <fcntl.h>
 #include <pcap/pcap.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "harness_agent.h"
 
 #ifndef MESHMON_AGENT_PATH
 #error "MESHMON_AGENT_PATH must name the built meshmon-agent"
@@ -32,60 +27,33 @@
 #endif
 
 static struct mm_test_pair pair;
-static char tmpdir[64], sock_path[128], log_path[128];
-static pid_t agent = -1;
+static struct mm_test_agent agent;
 
-static int sock_ready(void)
+static void start_agent(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0), rc;
+	const char *argv[] = {"meshmon-agent", "--iface", pair.local_if, "--socket",
+			      agent.sock_path, "--capture-len", "128", "--history", "0",
+			      "--cgroup", "none", NULL};
 
-	strcpy(sa.sun_path, sock_path);
-	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
-	return rc == 0;
+	cr_assert(eq(int, mm_test_agent_spawn(&agent, argv), 0));
+	cr_assert(eq(int, mm_test_agent_wait_ready(&agent, 15000, NULL), 0),
+		  "the agent's socket did not appear; see %s", agent.log_path);
 }
 
 static void setup(void)
 {
-	int i;
-
 	cr_assert(eq(int, mm_test_private_netns(), 0));
 	cr_assert(eq(int, mm_test_pair_create(&pair), 0));
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mm-cli-e2e-%d", getpid());
-	mkdir(tmpdir, 0700);
-	snprintf(sock_path, sizeof(sock_path), "%s/monitor.sock", tmpdir);
-	snprintf(log_path, sizeof(log_path), "%s/agent.log", tmpdir);
-	agent = fork();
-	cr_assert(ge(int, agent, 0));
-	if (agent == 0) {
-		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execl(MESHMON_AGENT_PATH, "meshmon-agent", "--iface", pair.local_if, "--socket",
-		      sock_path, "--capture-len", "128", "--history", "0", "--cgroup", "none",
-		      (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 300 && !sock_ready(); i++)
-		usleep(50 * 1000);
-	cr_assert(sock_ready(), "the agent's socket did not appear; see %s", log_path);
+	cr_assert(eq(int, mm_test_agent_init(&agent, MESHMON_AGENT_PATH, "cli-e2e", "monitor.sock"),
+		     0));
+	start_agent();
 }
 
 static void teardown(void)
 {
-	int st;
-
-	if (agent > 0) {
-		kill(agent, SIGTERM);
-		waitpid(agent, &st, 0);
-	}
+	mm_test_agent_stop(&agent, 5000);
 	mm_test_pair_destroy(&pair);
-	mm_test_sh("rm -rf %s", tmpdir);
+	mm_test_agent_cleanup(&agent);
 }
 
 TestSuite(cli_e2e, .init = setup, .fini = teardown, .timeout = 120);
@@ -105,7 +73,7 @@ static int run_cli(const char *args, const char *out_path)
 	int st;
 
 	snprintf(cmd, sizeof(cmd), "timeout 20 %s %s --socket %s >%s 2>%s/cli.err", MESHMON_CLI_PATH,
-		 args, sock_path, out_path, tmpdir);
+		 args, agent.sock_path, out_path, agent.dir);
 	st = system(cmd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -122,10 +90,10 @@ Test(cli_e2e, json_count_and_proto_filter)
 {
 	char out[128];
 
-	snprintf(out, sizeof(out), "%s/out.json", tmpdir);
+	snprintf(out, sizeof(out), "%s/out.json", agent.dir);
 	traffic();
 	cr_assert(eq(int, run_cli("monitor --json -c 8 --proto icmp", out), 0), "see %s/cli.err",
-		  tmpdir);
+		  agent.dir);
 	/* Exactly 8 lines, every one an ICMP trace of the pair with the documented keys. */
 	cr_assert(eq(int, jq("length == 8", out), 0));
 	cr_assert(eq(int, jq("all(.tuple.proto == \"icmp\")", out), 0));
@@ -138,16 +106,16 @@ Test(cli_e2e, tcp_filter_sees_no_icmp)
 {
 	char out[128];
 
-	snprintf(out, sizeof(out), "%s/out.json", tmpdir);
+	snprintf(out, sizeof(out), "%s/out.json", agent.dir);
 	traffic();
 	/* Three connection attempts to a closed port: three SYNs towards it. */
 	cr_assert(eq(int, run_cli("monitor --json -c 3 --proto tcp --to 10.199.0.2:80", out), 0),
-		  "see %s/cli.err", tmpdir);
+		  "see %s/cli.err", agent.dir);
 	cr_assert(eq(int, jq("length == 3 and all(.tuple.proto == \"tcp\" and .tuple.dst == \"10.199.0.2\" and .tuple.dport == 80 and .tcp_flags == [\"SYN\"])", out), 0));
 	/* Either side: the RST replies come too. */
 	traffic();
 	cr_assert(eq(int, run_cli("monitor --json -c 6 --proto tcp --related-to 10.199.0.2:80", out), 0),
-		  "see %s/cli.err", tmpdir);
+		  "see %s/cli.err", agent.dir);
 	cr_assert(eq(int, jq("length == 6 and all(.tuple.proto == \"tcp\") and any(.tcp_flags == [\"SYN\"]) and any(.tcp_flags | index(\"RST\") != null)", out), 0));
 }
 
@@ -155,7 +123,7 @@ Test(cli_e2e, text_lines)
 {
 	char out[128], cmd[1024];
 
-	snprintf(out, sizeof(out), "%s/out.txt", tmpdir);
+	snprintf(out, sizeof(out), "%s/out.txt", agent.dir);
 	traffic();
 	cr_assert(eq(int, run_cli("monitor -c 3 -t trace:to-network --proto icmp", out), 0));
 	snprintf(cmd, sizeof(cmd),
@@ -174,11 +142,11 @@ Test(cli_e2e, pcap_matches_trace_records)
 	FILE *f;
 	int n = 0;
 
-	snprintf(out, sizeof(out), "%s/out.json", tmpdir);
-	snprintf(pcap_path, sizeof(pcap_path), "%s/out.pcap", tmpdir);
+	snprintf(out, sizeof(out), "%s/out.json", agent.dir);
+	snprintf(pcap_path, sizeof(pcap_path), "%s/out.pcap", agent.dir);
 	snprintf(args, sizeof(args), "monitor --json -c 6 --proto icmp --pcap %s", pcap_path);
 	traffic();
-	cr_assert(eq(int, run_cli(args, out), 0), "see %s/cli.err", tmpdir);
+	cr_assert(eq(int, run_cli(args, out), 0), "see %s/cli.err", agent.dir);
 	rd = pcap_open_offline(pcap_path, errbuf);
 	cr_assert(rd != NULL, "%s", errbuf);
 	cr_assert(eq(int, pcap_datalink(rd), DLT_EN10MB));
@@ -214,7 +182,7 @@ Test(cli_e2e, status)
 {
 	char out[128], cmd[1024];
 
-	snprintf(out, sizeof(out), "%s/status.json", tmpdir);
+	snprintf(out, sizeof(out), "%s/status.json", agent.dir);
 	cr_assert(eq(int, run_cli("status --json", out), 0));
 	cr_assert(eq(int, jq(".[0] | .protocol_version == 1 and .capture_len == 128 and (.interfaces | length == 1) and (.lost | type == \"array\")", out), 0));
 	snprintf(cmd, sizeof(cmd), "grep -q '\"interfaces\":\\[\"%s\"\\]' %s", pair.local_if, out);

@@ -2,14 +2,12 @@
 /*
  * Kernel drops on the real kernel: tp_btf/kfree_skb reports drops in the
  * monitored netns with the kernel's own reason, named from its BTF.
- * Each test runs in a private netns with a veth pair to a peer netns.
+ * Each test runs in a private netns with a veth pair to a peer netns; the
+ * senders are sockets the harness creates inside the peer netns.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +27,6 @@
 static struct mm_test_pair pair;
 static struct mm_kdrops *kd;
 static struct mm_test_ring *ring;
-static int peer_ns_fd = -1;
 
 static __u32 netns_inum(const char *path)
 {
@@ -53,8 +50,6 @@ static void setup(void)
 {
 	cr_assert(eq(int, mm_test_private_netns(), 0));
 	cr_assert(eq(int, mm_test_pair_create(&pair), 0));
-	peer_ns_fd = open(pair.peer_ns_path, O_RDONLY | O_CLOEXEC);
-	cr_assert(peer_ns_fd >= 0);
 	kd = mm_kdrops__open(NULL, 0);
 	cr_assert(kd != NULL, "mm_kdrops__open: %s", strerror(errno));
 	cr_assert(eq(int, mm_kdrops__is_fallback(kd), 0), "tp_btf works on this kernel");
@@ -70,34 +65,10 @@ static void teardown(void)
 	ring = NULL;
 	mm_kdrops__free(kd);
 	kd = NULL;
-	if (peer_ns_fd >= 0)
-		close(peer_ns_fd);
-	peer_ns_fd = -1;
 	mm_test_pair_destroy(&pair);
 }
 
 TestSuite(kernel_drops, .init = setup, .fini = teardown, .timeout = 60);
-
-/* A UDP socket created inside the peer netns (by a thread that entered it). */
-static void *peer_socket_thread(void *arg)
-{
-	int *fd = arg;
-
-	*fd = -1;
-	if (setns(peer_ns_fd, CLONE_NEWNET) == 0)
-		*fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	return NULL;
-}
-
-static int peer_udp_socket(void)
-{
-	pthread_t th;
-	int fd;
-
-	pthread_create(&th, NULL, peer_socket_thread, &fd);
-	pthread_join(th, NULL);
-	return fd;
-}
 
 static struct sockaddr_in sin_of(const char *addr, int port)
 {
@@ -159,7 +130,7 @@ Test(kernel_drops, udp_to_closed_port_is_no_socket)
 	struct sockaddr_in dst = sin_of("10.199.0.1", 7777); /* nothing listens here */
 	const struct mm_test_record *raw = NULL;
 	struct mm_drop_record rec;
-	int fd = peer_udp_socket(), sport;
+	int fd = mm_test_pair_socket(&pair, AF_INET, SOCK_DGRAM), sport;
 	__u32 a;
 
 	cr_assert(fd >= 0);
@@ -202,7 +173,8 @@ Test(kernel_drops, udp_receive_buffer_overflow_counts_match)
 {
 	int reason = mm_kernel_drop_reason_value("SOCKET_RCVBUFF");
 	struct sockaddr_in any = sin_of("10.199.0.1", 0), dst;
-	int rfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), sfd = peer_udp_socket();
+	int rfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int sfd = mm_test_pair_socket(&pair, AF_INET, SOCK_DGRAM);
 	int small = 1, sent = 0, received = 0, port;
 	char buf[256];
 	size_t n;
@@ -238,7 +210,7 @@ Test(kernel_drops, unwatched_netns_reports_nothing)
 {
 	int reason = mm_kernel_drop_reason_value("NO_SOCKET");
 	struct sockaddr_in dst = sin_of("10.199.0.2", 7778); /* the peer's own address */
-	int fd = peer_udp_socket();
+	int fd = mm_test_pair_socket(&pair, AF_INET, SOCK_DGRAM);
 	__u32 peer_ns = netns_inum(pair.peer_ns_path);
 
 	cr_assert(fd >= 0 && peer_ns != 0);
@@ -266,7 +238,7 @@ Test(kernel_drops, aggregation_folds_per_flow_and_reason)
 	int reason = mm_kernel_drop_reason_value("NO_SOCKET");
 	struct sockaddr_in dst = sin_of("10.199.0.1", 7779);
 	struct mm_drop_record rec;
-	int fd = peer_udp_socket();
+	int fd = mm_test_pair_socket(&pair, AF_INET, SOCK_DGRAM);
 
 	set_config(0, 1); /* agg_interval 5 s by default */
 	cr_assert(fd >= 0);
@@ -280,16 +252,6 @@ Test(kernel_drops, aggregation_folds_per_flow_and_reason)
 	close(fd);
 }
 
-static void *peer_socket6_thread(void *arg)
-{
-	int *fd = arg;
-
-	*fd = -1;
-	if (setns(peer_ns_fd, CLONE_NEWNET) == 0)
-		*fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	return NULL;
-}
-
 Test(kernel_drops, udp6_to_closed_port_is_no_socket)
 {
 	int reason = mm_kernel_drop_reason_value("NO_SOCKET");
@@ -298,11 +260,8 @@ Test(kernel_drops, udp6_to_closed_port_is_no_socket)
 	socklen_t slen = sizeof(src);
 	struct mm_drop_record rec;
 	struct in6_addr want;
-	pthread_t th;
-	int fd;
+	int fd = mm_test_pair_socket(&pair, AF_INET6, SOCK_DGRAM);
 
-	pthread_create(&th, NULL, peer_socket6_thread, &fd);
-	pthread_join(th, NULL);
 	cr_assert(fd >= 0);
 	inet_pton(AF_INET6, "fd00:199::1", &dst.sin6_addr);
 	cr_assert(eq(long, sendto(fd, "v6", 2, 0, (struct sockaddr *)&dst, sizeof(dst)), 2L),
@@ -328,7 +287,7 @@ Test(kernel_drops, raw_tp_fallback_reports_without_capture)
 	int reason = mm_kernel_drop_reason_value("NO_SOCKET");
 	struct sockaddr_in dst = sin_of("10.199.0.1", 7781);
 	struct mm_drop_record rec;
-	int fd = peer_udp_socket(), sport;
+	int fd = mm_test_pair_socket(&pair, AF_INET, SOCK_DGRAM), sport;
 
 	/* replace the tp_btf loader of .init by the fallback */
 	mm_test_ring_free(ring);

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Test harness for tests that use the real kernel. criterion runs every test
- * in its own forked process, so each test can unshare its own network
- * namespace: everything created inside it (veths, tc filters) goes away with
- * the process, even when the test crashes.
+ * Test harness for tests that use the real kernel (harness_dep). criterion
+ * runs every test in its own forked process, so each test can unshare its own
+ * network namespace: everything created inside it (veths, tc filters) goes
+ * away with the process, even when the test crashes. Helpers hand errors back
+ * (0 or -errno, or NULL with errno set) and never print or assert: the test
+ * asserts and says what failed.
+ *
+ * The agent under test has its own header, harness_agent.h; canned packets
+ * (no libbpf) are in harness_packet.h, included here.
  */
 #ifndef MESHMON_TEST_HARNESS_H
 #define MESHMON_TEST_HARNESS_H
@@ -12,6 +17,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <net/if.h>
+
+#include "harness_packet.h"
 
 /* --- network namespaces --------------------------------------------------- */
 
@@ -42,6 +49,46 @@ int mm_test_pair_sh(const struct mm_test_pair *pair, const char *fmt, ...)
 /* Run a shell command in the caller's namespace; returns its exit status. */
 int mm_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* --- sockets in the peer namespace ----------------------------------------- */
+
+/*
+ * socket(family, type | SOCK_CLOEXEC, 0) created inside the pair's peer
+ * namespace by a short-lived thread that setns()es there, so the caller's
+ * namespace never changes. A socket keeps the namespace it was created in.
+ * Returns the fd or -errno.
+ */
+int mm_test_pair_socket(const struct mm_test_pair *pair, int family, int type);
+/*
+ * A TCP socket listening in the peer namespace (created, bound and put to
+ * listen by such a thread): on the peer's address of family, AF_INET
+ * 10.199.0.2 or AF_INET6 fd00:199::2, and port (0: an ephemeral one), with
+ * SO_REUSEADDR. Returns the fd or -errno.
+ */
+int mm_test_pair_listen(const struct mm_test_pair *pair, int family, uint16_t port, int backlog);
+
+/* --- a private cgroup -------------------------------------------------------- */
+
+/*
+ * A cgroup v2 directory of the test's own, <root>/mmtest-<tag>-<pid>. The
+ * caller passes the cgroup v2 root (the datapath's mm_cgroup2_root() finds
+ * it; the harness does not link the datapath).
+ */
+struct mm_test_cgroup {
+	char root[256];
+	char path[512];  /* empty until created, and again once destroyed */
+	int self_inside; /* the calling process moved itself in */
+};
+/* Create the directory (it must not exist yet); 0 or -errno. */
+int mm_test_cgroup_create(struct mm_test_cgroup *cg, const char *root, const char *tag);
+/* Move process pid into the cgroup (cgroup.procs); 0 or -errno. */
+int mm_test_cgroup_enter(struct mm_test_cgroup *cg, pid_t pid);
+/*
+ * Move the calling process back to the root if it entered, then remove the
+ * directory, retrying for a second while it is busy (processes that were
+ * inside are still leaving). Safe on a zeroed or destroyed cgroup.
+ */
+void mm_test_cgroup_destroy(struct mm_test_cgroup *cg);
+
 /* --- reading the event rings ---------------------------------------------- */
 
 struct mm_test_record {
@@ -70,32 +117,7 @@ const struct mm_test_record *mm_test_ring_nth(const struct mm_test_ring *ring, u
 size_t mm_test_ring_count(const struct mm_test_ring *ring, uint8_t type);
 void mm_test_ring_free(struct mm_test_ring *ring);
 
-/* --- canned packets ------------------------------------------------------- */
-
-struct mm_test_pkt_spec {
-	int family;          /* 4 or 6; 0 with ethertype set builds a non-IP frame */
-	uint16_t ethertype;  /* only used when family == 0 */
-	uint8_t proto;       /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, or another number */
-	const char *src;     /* address text */
-	const char *dst;
-	uint16_t sport, dport;
-	uint8_t tcp_flags;   /* MM_TCP_* */
-	uint8_t icmp_type, icmp_code;
-	uint16_t icmp_id;
-	size_t payload_len;  /* bytes of pattern payload after the L4 header */
-	size_t truncate_to;  /* when non-zero, cut the frame to this many bytes */
-};
-/*
- * Build an Ethernet frame into buf; returns its length, or 0 if it does not
- * fit or an address does not parse. MACs 02:00:00:00:00:01 -> :02; src/dst
- * NULL mean 10.199.0.1 -> 10.199.0.2 (fd00:199::1 -> ::2). IPv4: IHL 5, TTL
- * 64, header checksum; IPv6: hop limit 64. TCP (doff 5, seq 1, ack 1 when ACK
- * is set), UDP, ICMP/ICMPv6 echo layout (sequence 1): checksums valid. Any
- * other proto (or ICMP under the wrong family): no L4 header. Payload byte i
- * is i & 0xff. family 0: Ethernet + payload_len (46 if 0) pattern bytes.
- * truncate_to cuts the finished frame; the headers keep the full lengths.
- */
-size_t mm_test_pkt_build(uint8_t *buf, size_t cap, const struct mm_test_pkt_spec *spec);
+/* --- BPF_PROG_TEST_RUN ---------------------------------------------------- */
 
 /* BPF_PROG_TEST_RUN a tc program on a frame; returns the program's return code
  * in *retval and 0, or -errno when the run itself failed. The kernel looks

@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Canned packets and BPF_PROG_TEST_RUN. Frames are built byte by byte with
- * consistent lengths and correct checksums, so the same frames could be
- * injected into a real stack and be accepted.
+ * Canned packets. Frames are built byte by byte with consistent lengths and
+ * correct checksums, so the same frames could be injected into a real stack
+ * and be accepted. Plain C: the CLI tests link this without libbpf.
  */
-#include <errno.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <netinet/in.h>
-#include <bpf/bpf.h>
-#include <linux/bpf.h>
 
-#include "harness.h"
+#include "harness_packet.h"
 
 static const uint8_t mac_dst[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 static const uint8_t mac_src[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
@@ -171,24 +168,4 @@ truncate:
 	if (spec->truncate_to && spec->truncate_to < total)
 		total = spec->truncate_to;
 	return total;
-}
-
-int mm_test_tc_run(int prog_fd, const uint8_t *frame, size_t len, int ifindex, int *retval)
-{
-	struct __sk_buff skb;
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
-
-	memset(&skb, 0, sizeof(skb));
-	if (ifindex > 0)
-		skb.ifindex = (__u32)ifindex;
-	opts.data_in = frame;
-	opts.data_size_in = (__u32)len;
-	opts.ctx_in = &skb;
-	opts.ctx_size_in = sizeof(skb);
-	opts.repeat = 1;
-	if (bpf_prog_test_run_opts(prog_fd, &opts) < 0)
-		return -errno;
-	if (retval)
-		*retval = (int)opts.retval;
-	return 0;
 }

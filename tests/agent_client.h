@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A minimal client of meshmon-agent, written from proto/framing alone so the
+ * agent's tests do not trust the agent's own code: connect to the socket of
+ * the fixture's agent (agent_fixture.h), subscribe, and count what arrives by
+ * kind (events by protocol, lost notices by source, Status, Error). Shared
+ * by the test_agent_* programs. The helpers assert.
+ */
+#ifndef MESHMON_TEST_AGENT_CLIENT_H
+#define MESHMON_TEST_AGENT_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "framing.h"
+
+/* The fields of one event that the tcp_probe and kernel drop tests look at. */
+struct ev_rec {
+	uint32_t type, source, proto, sport, dport;
+	uint8_t src[16], dst[16];
+	size_t src_len, dst_len;
+	uint32_t probe_state, probe_dir, pid;
+	char reason[48];
+};
+
+struct client {
+	int fd;
+	struct mm_frame_reader r;
+	int eof;
+	uint64_t events, icmp, tcp, tcp8080, other;
+	uint64_t lost_queue, lost_other, notices;
+	uint32_t error_code;
+	int got_hello, got_status;
+	uint32_t status_listeners, status_cpus;
+	uint64_t status_events;
+	int keep; /* set: record every event in log[] */
+	struct ev_rec *log;
+	size_t n_log, cap_log;
+};
+
+/* Subscribe.replay and Subscribe.types of the next client_subscribe() (none: every type). */
+extern uint32_t next_replay;
+extern Meshmon__V1__EventType *next_types;
+extern size_t next_n_types;
+
+uint64_t now_ms(void);
+
+/* Connect to the agent's socket: 0 or -errno. */
+int client_connect(struct client *c);
+void client_close(struct client *c);
+/* Read and count whatever arrives within ms (returns early on EOF). */
+void client_poll(struct client *c, int ms);
+void client_send(struct client *c, const Meshmon__V1__ClientMessage *m);
+/* Connect, take the Hello, subscribe to protocols (and ports) of one flow filter. */
+void client_subscribe(struct client *c, uint32_t proto, uint32_t port);
+/* Poll n clients in turn for ms. */
+void settle(struct client **cs, size_t n, int ms);
+
+#endif /* MESHMON_TEST_AGENT_CLIENT_H */
