@@ -35,6 +35,7 @@
 #include "datapath.h"
 #include "harness.h"
 #include "rings.h"
+#include "textparse.h"
 
 #define PRODUCER_CPU 0
 #define READER_CPU 1
@@ -391,7 +392,14 @@ static void usage(FILE *out, const char *argv0)
 		argv0, PRODUCER_CPU, READER_CPU);
 }
 
-int main(int argc, char **argv)
+struct bench_opts {
+	unsigned long long records;
+	unsigned int caps[8];
+	size_t n_caps;
+};
+
+/* 0, or an exit code (usage printed or an error said). */
+static int parse_args(struct bench_opts *o, int argc, char **argv, int *done)
 {
 	static const struct option longopts[] = {
 		{"records", required_argument, NULL, 'n'},
@@ -399,56 +407,59 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	unsigned long long records = 1000000;
-	unsigned int caps[8] = {0, 128};
-	size_t n_caps = 0, n_default = 2;
-	struct mm_test_pkt_spec spec = {
-		.family = 4, .proto = IPPROTO_UDP, .sport = 40000, .dport = 9000,
-		.payload_len = 200,
-	};
-	uint8_t frame[512];
-	size_t len;
-	int opt, err;
+	uint64_t v;
+	int opt;
 
+	*done = 0;
+	o->records = 1000000;
+	o->n_caps = 0;
 	while ((opt = getopt_long(argc, argv, "n:c:h", longopts, NULL)) != -1) {
-		char *end;
-
 		switch (opt) {
 		case 'n':
-			errno = 0;
-			records = strtoull(optarg, &end, 10);
-			if (errno || *end || !records) {
+			if (mm_parse_u64(optarg, 1, UINT64_MAX, &v)) {
 				fprintf(stderr, "--records: bad number %s\n", optarg);
 				return 2;
 			}
+			o->records = v;
 			break;
-		case 'c': {
-			unsigned long v;
-
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || v > MM_CAPTURE_MAX || n_caps == 8) {
+		case 'c':
+			if (mm_parse_u64(optarg, 0, MM_CAPTURE_MAX, &v) || o->n_caps == 8) {
 				fprintf(stderr, "--capture-len: bad value %s (0..%d, at most 8)\n",
 					optarg, MM_CAPTURE_MAX);
 				return 2;
 			}
-			caps[n_caps++] = (unsigned int)v;
+			o->caps[o->n_caps++] = (unsigned int)v;
 			break;
-		}
 		case 'h':
 			usage(stdout, argv[0]);
+			*done = 1;
 			return 0;
 		default:
 			usage(stderr, argv[0]);
 			return 2;
 		}
 	}
-	if (!n_caps)
-		n_caps = n_default;
 	if (optind != argc) {
 		usage(stderr, argv[0]);
 		return 2;
 	}
+	if (!o->n_caps) { /* default: without and with packet bytes */
+		o->caps[0] = 0;
+		o->caps[1] = 128;
+		o->n_caps = 2;
+	}
+	return 0;
+}
+
+/* A private netns, the reader pinned, the frame built: 0 or 1 (said why). */
+static int setup(uint8_t *frame, size_t cap, size_t *len)
+{
+	struct mm_test_pkt_spec spec = {
+		.family = 4, .proto = IPPROTO_UDP, .sport = 40000, .dport = 9000,
+		.payload_len = 200,
+	};
+	int err;
+
 	if (sysconf(_SC_NPROCESSORS_ONLN) <= READER_CPU) {
 		fprintf(stderr, "need at least %d CPUs\n", READER_CPU + 1);
 		return 1;
@@ -462,51 +473,75 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot pin the reader to CPU %d\n", READER_CPU);
 		return 1;
 	}
-	len = mm_test_pkt_build(frame, sizeof(frame), &spec);
-	if (!len) {
+	*len = mm_test_pkt_build(frame, cap, &spec);
+	if (!*len) {
 		fprintf(stderr, "cannot build the test frame\n");
 		return 1;
 	}
+	return 0;
+}
 
+/* Every reader, one after the other, on one datapath with capture length cap_len. */
+static int run_capture_len(unsigned int cap_len, const uint8_t *frame, size_t len,
+			   unsigned long long records)
+{
+	struct result res[N_READERS];
+	struct mm_datapath *dp;
+	struct mm_config cfg;
+	int err;
+
+	mm_config__defaults(&cfg);
+	cfg.aggregation = MM_AGG_NONE;
+	cfg.event_mask = MM_EVENT_BIT(MM_EVENT_TRACE);
+	cfg.capture_len = cap_len;
+	cfg.rate_per_cpu = 0;
+	dp = mm_datapath__open(&cfg);
+	if (!dp) {
+		fprintf(stderr, "mm_datapath__open: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("\ncapture_len %u (record %u bytes + perf headers)\n", cap_len,
+	       (unsigned int)(sizeof(struct mm_trace_record) + (cap_len < len ? cap_len : len)));
+	print_header();
+	for (size_t i = 0; i < N_READERS; i++) {
+		memset(&res[i], 0, sizeof(res[i]));
+		err = run_one(dp, frame, len, records, &readers[i], &res[i]);
+		if (err) {
+			fprintf(stderr, "%s: %s\n", readers[i].name, strerror(-err));
+			mm_datapath__free(dp);
+			return 1;
+		}
+		print_row(readers[i].name, &res[i], &res[0]);
+		fflush(stdout);
+	}
+	mm_datapath__free(dp);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts o;
+	uint8_t frame[512];
+	size_t len;
+	int rc, done;
+
+	rc = parse_args(&o, argc, argv, &done);
+	if (rc || done)
+		return rc;
+	rc = setup(frame, sizeof(frame), &len);
+	if (rc)
+		return rc;
 	print_machine();
 	printf("records per reader: %llu, frame %zu bytes (IPv4/UDP), ring %u pages per CPU, "
 	       "BPF_PROG_TEST_RUN repeat %u, drain %u ms\n",
-	       records, len, RING_PAGES, BATCH, DRAIN_MS);
+	       o.records, len, RING_PAGES, BATCH, DRAIN_MS);
 	printf("producer: CPU %d, reader: CPU %d. Ratios (x) are to the libbpf/poll row of the same "
 	       "capture length.\n",
 	       PRODUCER_CPU, READER_CPU);
-
-	for (size_t c = 0; c < n_caps; c++) {
-		struct mm_config cfg;
-		struct mm_datapath *dp;
-		struct result res[N_READERS];
-
-		mm_config__defaults(&cfg);
-		cfg.aggregation = MM_AGG_NONE;
-		cfg.event_mask = MM_EVENT_BIT(MM_EVENT_TRACE);
-		cfg.capture_len = caps[c];
-		cfg.rate_per_cpu = 0;
-		dp = mm_datapath__open(&cfg);
-		if (!dp) {
-			fprintf(stderr, "mm_datapath__open: %s\n", strerror(errno));
-			return 1;
-		}
-		printf("\ncapture_len %u (record %u bytes + perf headers)\n", caps[c],
-		       (unsigned int)(sizeof(struct mm_trace_record) +
-				      (caps[c] < len ? caps[c] : len)));
-		print_header();
-		for (size_t i = 0; i < N_READERS; i++) {
-			memset(&res[i], 0, sizeof(res[i]));
-			err = run_one(dp, frame, len, records, &readers[i], &res[i]);
-			if (err) {
-				fprintf(stderr, "%s: %s\n", readers[i].name, strerror(-err));
-				mm_datapath__free(dp);
-				return 1;
-			}
-			print_row(readers[i].name, &res[i], &res[0]);
-			fflush(stdout);
-		}
-		mm_datapath__free(dp);
+	for (size_t c = 0; c < o.n_caps; c++) {
+		rc = run_capture_len(o.caps[c], frame, len, o.records);
+		if (rc)
+			return rc;
 	}
 	printf("\nlost (failed) = MM_STAT_RING_FULL + OUTPUT_FAILED delta (writes refused); ring lost =\n"
 	       "PERF_RECORD_LOST counts, which the kernel raises for the same refused writes (do not\n"

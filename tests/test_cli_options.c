@@ -28,15 +28,23 @@
 static struct mm_opts o;
 static char err[512];
 
-static int parse_v(const char *cmd, const char *const *args)
+/* argv of cmd and a NULL-terminated list of arguments (at most 30): its argc. */
+static int build_argv(char **argv, const char *cmd, const char *const *args)
 {
-	char *argv[32];
 	int argc = 0;
 
 	argv[argc++] = (char *)cmd;
 	while (*args && argc < 31)
 		argv[argc++] = (char *)*args++;
 	argv[argc] = NULL;
+	return argc;
+}
+
+static int parse_v(const char *cmd, const char *const *args)
+{
+	char *argv[32];
+	int argc = build_argv(argv, cmd, args);
+
 	return mm_opts_parse(&o, cmd, argc, argv, err, sizeof(err));
 }
 
@@ -231,12 +239,8 @@ Test(cli_options, status_flags)
 static bool json_v(const char *cmd, const char *const *args)
 {
 	char *argv[32];
-	int argc = 0;
+	int argc = build_argv(argv, cmd, args);
 
-	argv[argc++] = (char *)cmd;
-	while (*args && argc < 31)
-		argv[argc++] = (char *)*args++;
-	argv[argc] = NULL;
 	return mm_opts_json(cmd, argc, argv);
 }
 

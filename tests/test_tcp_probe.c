@@ -87,6 +87,11 @@ static void *server_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Long on purpose: one connection's story step by step (connect, transfer,
+ * close, then every report checked against TCP_INFO of the same socket), so
+ * the assertions read in the order the kernel produced the records.
+ */
 static void transfer_test(int family)
 {
 	const char *local = family == AF_INET ? "10.199.0.1" : "fd00:199::1";
