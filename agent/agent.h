@@ -25,6 +25,9 @@ struct mm_probe;
 struct mm_rings;
 struct mm_server;
 
+/* SIGINT, SIGTERM, SIGQUIT, SIGHUP (main.c). */
+#define MM_AGENT_STOP_SIGNALS 4
+
 struct mm_agent {
 	struct mm_agent_options opts;
 	struct mm_config cfg;
@@ -37,8 +40,9 @@ struct mm_agent {
 	struct mm_server *server;
 	struct mm_metrics *metrics;
 	struct mm_losses *losses;
-	struct event *sig_int, *sig_term, *stats_timer, *probe_timer;
+	struct event *sigs[MM_AGENT_STOP_SIGNALS], *stats_timer, *probe_timer;
 	int ncpus;
+	int watchdog; /* systemd asked for WATCHDOG=1 keep-alives */
 	int ifindex[MM_OPT_MAX_IFACES];
 	char cgroup_path[4096]; /* where tcp_probe is attached; empty when it is not */
 	struct mm_decode_ctx dctx;
@@ -65,7 +69,12 @@ static inline uint64_t mm_agent__mono_ns(void)
  * releases what its start acquired, even partly, and is safe to call when
  * its start never ran.
  */
-int mm_agent__resolve_ifaces(struct mm_agent *a);
+/*
+ * Before anything is loaded or attached (preflight.c): every --iface exists,
+ * nobody serves the socket path, the tcp_probe cgroup is a cgroup v2
+ * directory (resolved into a->cgroup_path). Nothing is changed.
+ */
+int mm_agent__preflight(struct mm_agent *a);
 int mm_agent__start_losses(struct mm_agent *a);
 void mm_agent__stop_losses(struct mm_agent *a);
 int mm_agent__start_datapath(struct mm_agent *a);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/queue.h>
 #include <time.h>
 #include <event2/buffer.h>
@@ -267,6 +268,23 @@ fail:
 	return NULL;
 }
 
+/*
+ * A clean end of stream when the agent stops: what is queued goes out as far
+ * as the socket takes it without waiting (at most the queue budget), then a
+ * FIN, so that a client reads its last events and then EOF.
+ */
+static void listener_finish(struct bufferevent *bev)
+{
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	struct evbuffer *out = bufferevent_get_output(bev);
+
+	if (fd < 0)
+		return;
+	while (evbuffer_get_length(out) && evbuffer_write(out, fd) > 0)
+		;
+	shutdown(fd, SHUT_WR);
+}
+
 void mm_hub__free(struct mm_hub *hub)
 {
 	struct mm_listener *l;
@@ -277,6 +295,7 @@ void mm_hub__free(struct mm_hub *hub)
 		struct bufferevent *bev = l->bev;
 
 		listener_free(l);
+		listener_finish(bev);
 		bufferevent_free(bev);
 	}
 	if (hub->flush_timer)

@@ -2,7 +2,11 @@
 /* Owns the agent's stderr log line format (log.h). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "log.h"
 
@@ -13,20 +17,48 @@ void mm_log__enable(int on)
 	log_on = on;
 }
 
-void mm_log(const char *fmt, ...)
+/* Whether stderr is the stream systemd connected to the journal ("DEV:INO"). */
+static int stderr_is_journal(void)
 {
-	char line[1024], stamp[32];
+	static int known = -1;
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (known >= 0)
+		return known;
+	known = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && !fstat(STDERR_FILENO, &st) &&
+		(unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+	return known;
+}
+
+void mm_log_va(const char *prefix, const char *fmt, va_list ap)
+{
+	char line[1024], stamp[40] = "";
 	struct timespec ts;
 	struct tm tm;
-	va_list ap;
+	size_t n;
 
 	if (!log_on)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
+	if (!stderr_is_journal()) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		n = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(stamp + n, sizeof(stamp) - n, ".%03ldZ ", ts.tv_nsec / 1000000);
+	}
+	fprintf(stderr, "%smeshmon-agent: %s%s\n", stamp, prefix ? prefix : "", line);
+}
+
+void mm_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	mm_log_va(NULL, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s.%03ldZ meshmon-agent: %s\n", stamp, ts.tv_nsec / 1000000, line);
 }

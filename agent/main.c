@@ -4,9 +4,10 @@
  * start: options, the interfaces (each --iface must exist), the loss ledger,
  * datapath (config, deny rules), tc on every --iface, optional tcp_probe and
  * kernel drops, hub, rings, timers, metrics, and last the socket, so that its
- * appearance means everything is attached. SIGINT and SIGTERM stop the loop;
- * everything is released in reverse order (the datapath handle detaches its
- * tc filters) and the agent exits 0. A bad flag exits MM_EXIT_USAGE. A step
+ * appearance means everything is attached. SIGINT, SIGTERM, SIGQUIT and
+ * SIGHUP stop the loop; everything is released in reverse order (the datapath
+ * handle detaches its tc programs, clients get a clean end of stream) and the
+ * agent exits 0. SIGPIPE is ignored. A bad flag exits MM_EXIT_USAGE. A step
  * that fails has logged why (out of memory and libevent timer errors aside);
  * what started is released and the agent exits MM_EXIT_FAILURE. The steps are
  * in startup.c, the loss ledger in losses.c, Status and /metrics in report.c.
@@ -14,11 +15,14 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <bpf/libbpf.h>
 #include <event2/event.h>
 
 #include "agent.h"
 #include "log.h"
+#include "meshmon_version.h"
+#include "notify.h"
 #include "options.h"
 
 #define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
@@ -28,7 +32,7 @@ static const struct {
 	int (*start)(struct mm_agent *a);
 	void (*stop)(struct mm_agent *a);
 } steps[] = {
-    {mm_agent__resolve_ifaces, NULL}, /* every --iface exists before anything loads */
+    {mm_agent__preflight, NULL}, /* everything checked before anything is attached */
     {mm_agent__start_losses, mm_agent__stop_losses},
     {mm_agent__start_datapath, mm_agent__stop_datapath},
     {mm_agent__start_tc, NULL}, /* the datapath handle detaches its tc filters */
@@ -41,11 +45,20 @@ static const struct {
     {mm_agent__start_server, mm_agent__stop_server},
 };
 
+/* Each of these ends the agent cleanly: detach, close the clients' streams, exit 0. */
+static const int stop_signals[MM_AGENT_STOP_SIGNALS] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP};
+
+/*
+ * libbpf's warnings and errors go to the agent's log, its info and debug
+ * messages nowhere; probes whose failure is expected silence libbpf
+ * themselves (tc_attach.c).
+ */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level > LIBBPF_WARN)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	mm_log_va("libbpf: ", fmt, ap);
+	return 0;
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -53,8 +66,19 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	struct mm_agent *a = arg;
 
 	(void)what;
-	mm_log("signal %d: detaching and exiting", (int)sig);
+	mm_log("signal %d (%s): detaching and exiting", (int)sig, strsignal((int)sig));
+	mm_notify__stopping();
 	event_base_loopbreak(a->base);
+}
+
+static int add_signals(struct mm_agent *a)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++) {
+		a->sigs[i] = evsignal_new(a->base, stop_signals[i], on_signal, a);
+		if (!a->sigs[i] || event_add(a->sigs[i], NULL))
+			return -1;
+	}
+	return 0;
 }
 
 /* The steps that ran release in reverse, a failed one included (it may hold a part). */
@@ -64,10 +88,9 @@ static void stop(struct mm_agent *a, size_t started)
 		if (steps[started].stop)
 			steps[started].stop(a);
 	}
-	if (a->sig_int)
-		event_free(a->sig_int);
-	if (a->sig_term)
-		event_free(a->sig_term);
+	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++)
+		if (a->sigs[i])
+			event_free(a->sigs[i]);
 	if (a->base)
 		event_base_free(a->base);
 }
@@ -92,6 +115,10 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return MM_EXIT_OK;
 	}
+	if (a->opts.version) {
+		printf("meshmon-agent %s\n", mm_version_string());
+		return MM_EXIT_OK;
+	}
 	libbpf_set_print(libbpf_print);
 	signal(SIGPIPE, SIG_IGN);
 	a->start_mono_ns = mm_agent__mono_ns();
@@ -100,10 +127,7 @@ int main(int argc, char **argv)
 		mm_log("event_base_new failed");
 		return MM_EXIT_FAILURE;
 	}
-	a->sig_int = evsignal_new(a->base, SIGINT, on_signal, a);
-	a->sig_term = evsignal_new(a->base, SIGTERM, on_signal, a);
-	if (!a->sig_int || !a->sig_term || event_add(a->sig_int, NULL) ||
-	    event_add(a->sig_term, NULL)) {
+	if (add_signals(a)) {
 		stop(a, 0);
 		return MM_EXIT_FAILURE;
 	}

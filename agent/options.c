@@ -34,6 +34,8 @@ enum {
 	OPT_QUEUE_BYTES,
 	OPT_HISTORY,
 	OPT_METRICS,
+	OPT_TC_ATTACH,
+	OPT_VERSION,
 	OPT_HELP,
 };
 
@@ -56,6 +58,8 @@ static const struct option long_opts[] = {
 	{"queue-bytes", required_argument, NULL, OPT_QUEUE_BYTES},
 	{"history", required_argument, NULL, OPT_HISTORY},
 	{"metrics", required_argument, NULL, OPT_METRICS},
+	{"tc-attach", required_argument, NULL, OPT_TC_ATTACH},
+	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -193,6 +197,17 @@ static int parse_metrics(struct mm_agent_options *o, const char *arg, char *err,
 	return 0;
 }
 
+static int parse_tc_attach(struct mm_agent_options *o, const char *arg, char *err,
+			   size_t errlen)
+{
+	int mode = mm_tc_mode_parse(arg);
+
+	if (mode < 0)
+		return fail(err, errlen, "--tc-attach: '%s' is not auto, tcx or clsact", arg);
+	o->tc_attach = (unsigned int)mode;
+	return 0;
+}
+
 /* What getopt rejected, as one line. */
 static int bad_option(char **argv, char *err, size_t errlen)
 {
@@ -254,6 +269,11 @@ static int parse_option(struct mm_agent_options *o, int c, char *arg, char **arg
 		return parse_uint("history", arg, 0, 1u << 20, &o->history, err, errlen);
 	case OPT_METRICS:
 		return parse_metrics(o, arg, err, errlen);
+	case OPT_TC_ATTACH:
+		return parse_tc_attach(o, arg, err, errlen);
+	case OPT_VERSION:
+		o->version = 1;
+		return 0;
 	case OPT_HELP:
 	case 'h':
 		o->help = 1;
@@ -308,6 +328,10 @@ int mm_agent_options__usage(char *buf, size_t len, const char *argv0)
 		"  --queue-bytes N            output queue per client in bytes, >= %u (default %u)\n"
 		"  --history N                events kept for replay (default %u)\n"
 		"  --metrics ADDR:PORT        serve Prometheus /metrics (default: off)\n"
+		"  --tc-attach auto|tcx|clsact  how tc programs attach: TCX links, owned by the\n"
+		"                             process (kernel 6.6+), or clsact filters (default auto:\n"
+		"                             TCX where the kernel has it)\n"
+		"  --version                  print the version and exit\n"
 		"  -h, --help                 this text\n\n"
 		"Exit codes: 0 ok, 1 runtime error, 2 usage error.\n",
 		argv0, MM_SOCKET_DEFAULT, MM_OPT_PAGES_DEFAULT, MM_OPT_WAKEUP_DEFAULT,

@@ -46,6 +46,8 @@ struct mm_agent_options {
 	size_t queue_bytes;
 	unsigned int history;
 	const char *metrics;         /* "ADDR:PORT" or NULL */
+	unsigned int tc_attach;      /* enum mm_tc_mode */
+	int version;
 	int help;
 };
 

@@ -76,6 +76,9 @@ static void fill_setup(const struct mm_agent *a, Meshmon__V1__Status *st)
 	st->n_interfaces = a->opts.n_ifaces;
 	st->interfaces = (char **)a->opts.ifaces;
 	st->cgroup = (char *)a->cgroup_path;
+	st->tc_attach = (char *)(a->opts.n_ifaces
+				     ? mm_tc_mode_name(mm_datapath__tc_mode(a->dp))
+				     : "");
 	st->rate_limit_per_sec = (uint32_t)a->opts.rate;
 	st->rate_limit_burst = (uint32_t)(a->opts.rate ? a->opts.burst : 0);
 	st->aggregation = (Meshmon__V1__AggregationLevel)a->opts.aggregation;

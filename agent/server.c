@@ -311,8 +311,12 @@ static int mkdir_parents(char *path)
 	return 0;
 }
 
-/* Remove path if it is a socket nobody listens on; -EADDRINUSE if one does. */
-static int remove_stale(const struct sockaddr_un *addr)
+/*
+ * What is at the socket path: 0 nothing, 1 a socket nobody listens on (an
+ * agent that died), -EADDRINUSE a live listener, -EEXIST something that is
+ * not a socket.
+ */
+static int socket_probe(const struct sockaddr_un *addr)
 {
 	struct stat st;
 	int fd, rc;
@@ -326,25 +330,58 @@ static int remove_stale(const struct sockaddr_un *addr)
 		return -errno;
 	rc = connect(fd, (const struct sockaddr *)addr, sizeof(*addr));
 	close(fd);
-	if (!rc)
-		return -EADDRINUSE;
-	if (unlink(addr->sun_path) && errno != ENOENT)
+	return rc ? 1 : -EADDRINUSE;
+}
+
+/* Remove path if it is a socket nobody listens on; -EADDRINUSE if one does. */
+static int remove_stale(const struct sockaddr_un *addr)
+{
+	int rc = socket_probe(addr);
+
+	if (rc == 1 && unlink(addr->sun_path) && errno != ENOENT)
 		return -errno;
+	return rc < 0 ? rc : 0;
+}
+
+static int socket_address(const char *path, struct sockaddr_un *addr, char *err, size_t errlen)
+{
+	memset(addr, 0, sizeof(*addr));
+	addr->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(addr->sun_path))
+		return fail(err, errlen, ENAMETOOLONG, "socket path %s: longer than %zu bytes", path,
+			    sizeof(addr->sun_path) - 1);
+	strcpy(addr->sun_path, path);
+	return 0;
+}
+
+int mm_server__check_path(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un addr;
+	int rc = socket_address(path, &addr, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = socket_probe(&addr);
+	if (rc == -EADDRINUSE)
+		return fail(err, errlen, EADDRINUSE,
+			    "socket %s: another agent is listening on it; stop it first", path);
+	if (rc < 0)
+		return fail(err, errlen, -rc, "socket %s: exists and cannot be replaced: %s", path,
+			    strerror(-rc));
 	return 0;
 }
 
 static int open_socket(struct mm_server *s, char *err, size_t errlen)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct sockaddr_un addr;
 	char dir[sizeof(addr.sun_path)];
 	struct group *gr;
 	mode_t old;
 	int fd, rc;
 
-	if (strlen(s->opts.path) >= sizeof(addr.sun_path))
-		return fail(err, errlen, ENAMETOOLONG, "socket path %s: longer than %zu bytes",
-			    s->opts.path, sizeof(addr.sun_path) - 1);
-	strcpy(addr.sun_path, s->opts.path);
+	rc = socket_address(s->opts.path, &addr, err, errlen);
+	if (rc)
+		return rc;
 	strcpy(s->path, s->opts.path);
 	strcpy(dir, s->opts.path);
 	rc = mkdir_parents(dir);

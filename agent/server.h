@@ -35,6 +35,13 @@ struct mm_server_opts {
 /* NULL with errno set and a one-line reason in err. */
 struct mm_server *mm_server__new(struct event_base *base, struct mm_hub *hub,
 				 const struct mm_server_opts *opts, char *err, size_t errlen);
+/*
+ * Whether path can be served: 0 when nothing or a dead agent's socket is
+ * there; a negative errno with a one-line reason in err when a live agent
+ * listens on it (-EADDRINUSE), it is not a socket, or it is too long.
+ * Nothing is changed: the agent checks before it attaches anything.
+ */
+int mm_server__check_path(const char *path, char *err, size_t errlen);
 /* Closes every handshaking client and the socket, and unlinks its path. Accepts NULL. */
 void mm_server__free(struct mm_server *s);
 /* Clients still in the handshake. */

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "names.h"
+#include "notify.h"
 #include "report.h"
 #include "rings.h"
 #include "server.h"
@@ -35,19 +36,6 @@
 static int fail(int err)
 {
 	return err > 0 ? -err : -EIO;
-}
-
-/* Every interface must exist before anything is attached. */
-int mm_agent__resolve_ifaces(struct mm_agent *a)
-{
-	for (size_t i = 0; i < a->opts.n_ifaces; i++) {
-		a->ifindex[i] = (int)if_nametoindex(a->opts.ifaces[i]);
-		if (!a->ifindex[i]) {
-			mm_log("--iface %s: no such interface (see `ip link`)", a->opts.ifaces[i]);
-			return -ENODEV;
-		}
-	}
-	return 0;
 }
 
 int mm_agent__start_losses(struct mm_agent *a)
@@ -83,6 +71,11 @@ int mm_agent__start_datapath(struct mm_agent *a)
 		       strerror(rc));
 		return fail(rc);
 	}
+	rc = mm_datapath__set_tc_mode(a->dp, (enum mm_tc_mode)a->opts.tc_attach, NULL);
+	if (rc) {
+		mm_log("tc attach mode %s: %s", mm_tc_mode_name(a->opts.tc_attach), strerror(-rc));
+		return rc;
+	}
 	mm_log("datapath loaded: capture %u bytes, aggregation %s, rate limit %" PRIu64
 	       "/s per CPU (burst %" PRIu64 ")",
 	       a->cfg.capture_len, mm_aggregation_name(a->cfg.aggregation),
@@ -104,6 +97,24 @@ void mm_agent__stop_datapath(struct mm_agent *a)
 	a->dp = NULL;
 }
 
+static void log_tc_refused(const struct mm_agent *a, size_t i, int rc)
+{
+	pid_t owner = mm_datapath__tc_owner_pid(a->dp, a->ifindex[i]);
+
+	if (rc != -EBUSY) {
+		mm_log("attach tc ingress/egress on %s: %s", a->opts.ifaces[i], strerror(-rc));
+		return;
+	}
+	if (owner > 0)
+		mm_log("--iface %s: already monitored by a running meshmon-agent (pid %ld) through "
+		       "clsact filters, which do not stack; stop it first",
+		       a->opts.ifaces[i], (long)owner);
+	else
+		mm_log("--iface %s: already monitored by a running meshmon-agent through clsact "
+		       "filters, which do not stack; stop it first",
+		       a->opts.ifaces[i]);
+}
+
 /* No stop of its own: the datapath handle detaches what it attached. */
 int mm_agent__start_tc(struct mm_agent *a)
 {
@@ -112,32 +123,27 @@ int mm_agent__start_tc(struct mm_agent *a)
 	for (size_t i = 0; i < a->opts.n_ifaces; i++) {
 		rc = mm_datapath__attach_tc(a->dp, a->ifindex[i]);
 		if (rc) {
-			mm_log("attach tc ingress/egress on %s: %s", a->opts.ifaces[i],
-			       strerror(-rc));
+			log_tc_refused(a, i, rc);
 			return rc;
 		}
-		mm_log("attached tc ingress and egress on %s (ifindex %d)", a->opts.ifaces[i],
-		       a->ifindex[i]);
+		mm_log("attached tc ingress and egress on %s (ifindex %d) as %s",
+		       a->opts.ifaces[i], a->ifindex[i],
+		       mm_datapath__tc_mode(a->dp) == MM_TC_MODE_TCX
+			   ? "TCX links (detached by the kernel when the agent exits)"
+			   : a->opts.tc_attach == MM_TC_MODE_CLSACT
+				 ? "clsact filters (--tc-attach clsact)"
+				 : "clsact filters (TCX not available)");
 	}
 	return 0;
 }
 
 int mm_agent__start_probe(struct mm_agent *a)
 {
-	int rc = 0;
+	int rc;
 
 	if (!a->opts.tcp_probe)
 		return 0;
-	if (a->opts.cgroup)
-		snprintf(a->cgroup_path, sizeof(a->cgroup_path), "%s", a->opts.cgroup);
-	else
-		rc = mm_cgroup2_root(a->cgroup_path, sizeof(a->cgroup_path));
-	if (rc) {
-		mm_log("tcp_probe: no cgroup v2 hierarchy mounted (%s); use --cgroup PATH or "
-		       "--cgroup none",
-		       strerror(-rc));
-		return rc;
-	}
+	/* a->cgroup_path was resolved and checked by the preflight */
 	a->probe = mm_probe__open(a->dp, a->cgroup_path);
 	if (!a->probe) {
 		rc = errno;
@@ -294,6 +300,8 @@ static void on_stats_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	mm_losses__poll(a->losses, a->dp, a->hub);
+	if (a->watchdog)
+		mm_notify__watchdog();
 	/* Follow clock steps (NTP) and interface renames within a second. */
 	a->dctx.wall_offset_ns = mm_clock_offset_ns();
 	mm_ifname_cache__flush(&a->ifcache);
@@ -331,6 +339,8 @@ int mm_agent__start_timers(struct mm_agent *a)
 	struct timeval ptv = {(time_t)a->opts.probe_interval_s, 0};
 	int rc;
 
+	/* The stats timer doubles as systemd's watchdog keep-alive (WatchdogSec= of 2 s or more). */
+	a->watchdog = mm_notify__watchdog_usec() != 0;
 	rc = add_timer(a, &a->stats_timer, &tv, on_stats_timer);
 	if (rc || !a->probe)
 		return rc;
@@ -395,6 +405,7 @@ int mm_agent__start_server(struct mm_agent *a)
 	}
 	mm_log("ready: %u rings of %u pages, listening on %s", mm_rings__count(a->rings),
 	       a->opts.pages, a->opts.socket_path);
+	mm_notify__ready("listening");
 	return 0;
 }
 

@@ -2,12 +2,8 @@
 /*
  * The userspace side of the tc datapath: loads the tc_monitor skeleton (which
  * creates the shared maps), writes the configuration, attaches and detaches
- * the tc filters, installs deny rules (compiled by deny.c) and reads the counters.
- *
- * tc attachments use one fixed handle and priority (MM_TC_HANDLE,
- * MM_TC_PRIORITY) on every interface and direction, so that a meshmon that
- * died without detaching is found and replaced by the next one rather than
- * stacked behind it.
+ * the tc programs (TCX links or clsact filters: tc_attach.c), installs deny
+ * rules (compiled by deny.c) and reads the counters.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -20,19 +16,10 @@
 #include "datapath.h"
 #include "tc_monitor.skel.h"
 
-/* "MM"; the priority sits high so meshmon runs after most other filters. */
-#define MM_TC_HANDLE   0x4d4d
-#define MM_TC_PRIORITY 0xc000
-
-struct mm_tc_attachment {
-	int ifindex;
-	bool created_hook; /* clsact created by this handle: destroy it on detach */
-};
-
 struct mm_datapath {
 	struct mm_tc_monitor *skel;
-	struct mm_tc_attachment *att;
-	size_t n_att, cap_att;
+	struct mm_tc_attach *tc; /* the interfaces attached (tc_attach.c) */
+	size_t n_attached;
 };
 
 void mm_config__defaults(struct mm_config *cfg)
@@ -58,6 +45,11 @@ struct mm_datapath *mm_datapath__open(const struct mm_config *cfg)
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return NULL;
+	dp->tc = mm_tc_attach__new(MM_TC_MODE_AUTO, NULL);
+	if (!dp->tc) {
+		err = -errno;
+		goto fail;
+	}
 	dp->skel = mm_tc_monitor__open();
 	if (!dp->skel) {
 		err = -errno;
@@ -78,6 +70,7 @@ struct mm_datapath *mm_datapath__open(const struct mm_config *cfg)
 		goto fail;
 	return dp;
 fail:
+	mm_tc_attach__free(dp->tc);
 	mm_tc_monitor__destroy(dp->skel);
 	free(dp);
 	errno = err < 0 ? -err : EINVAL;
@@ -88,9 +81,7 @@ void mm_datapath__free(struct mm_datapath *dp)
 {
 	if (!dp)
 		return;
-	while (dp->n_att)
-		mm_datapath__detach_tc(dp, dp->att[dp->n_att - 1].ifindex);
-	free(dp->att);
+	mm_tc_attach__free(dp->tc); /* detaches every interface */
 	mm_tc_monitor__destroy(dp->skel);
 	free(dp);
 }
@@ -157,139 +148,56 @@ int mm_datapath__reuse_shared_maps(const struct mm_datapath *dp, struct bpf_obje
 	return 0;
 }
 
-/* --- tc attach ----------------------------------------------------------- */
+/* --- tc attach: tc_attach.c ------------------------------------------------ */
 
-static struct mm_tc_attachment *attachment_find(struct mm_datapath *dp, int ifindex)
+int mm_datapath__set_tc_mode(struct mm_datapath *dp, enum mm_tc_mode mode, const char *owner_dir)
 {
-	size_t i;
+	struct mm_tc_attach *t;
 
-	for (i = 0; i < dp->n_att; i++)
-		if (dp->att[i].ifindex == ifindex)
-			return &dp->att[i];
-	return NULL;
+	if (!dp)
+		return -EINVAL;
+	if (dp->n_attached)
+		return -EBUSY;
+	t = mm_tc_attach__new(mode, owner_dir);
+	if (!t)
+		return -errno;
+	mm_tc_attach__free(dp->tc);
+	dp->tc = t;
+	return 0;
 }
 
-/* Remove a filter at meshmon's handle and priority, if one is there. */
-static int tc_remove_stale(struct bpf_tc_hook *hook)
+enum mm_tc_mode mm_datapath__tc_mode(const struct mm_datapath *dp)
 {
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = MM_TC_HANDLE, .priority = MM_TC_PRIORITY);
-	int err = bpf_tc_query(hook, &opts);
-
-	/* -EINVAL: the kernel's "Cannot find specified filter chain" when the
-	 * hook has no filter at this priority at all. */
-	if (err == -ENOENT || err == -EINVAL)
-		return 0;
-	if (err)
-		return err;
-	opts.prog_id = 0;
-	opts.prog_fd = 0;
-	opts.flags = 0;
-	err = bpf_tc_detach(hook, &opts);
-	return err == -ENOENT ? 0 : err;
+	return dp ? mm_tc_attach__mode(dp->tc) : MM_TC_MODE_AUTO;
 }
 
-/*
- * A hook this call just created holds no filters, so the query (whose miss
- * libbpf logs as a kernel error message) is skipped there. BPF_TC_F_REPLACE
- * also covers a filter that appears between the query and the attach.
- */
-static int tc_attach_one(int ifindex, enum bpf_tc_attach_point point, int prog_fd, bool fresh)
+pid_t mm_datapath__tc_owner_pid(const struct mm_datapath *dp, int ifindex)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = MM_TC_HANDLE, .priority = MM_TC_PRIORITY,
-		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
-	int err = fresh ? 0 : tc_remove_stale(&hook);
-
-	if (err)
-		return err;
-	return bpf_tc_attach(&hook, &opts);
-}
-
-static int tc_detach_one(int ifindex, enum bpf_tc_attach_point point)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = MM_TC_HANDLE, .priority = MM_TC_PRIORITY);
-	int err = bpf_tc_detach(&hook, &opts);
-
-	/* Already gone (interface deleted, or someone removed the filter): fine. */
-	return err == -ENOENT || err == -ENODEV || err == -EINVAL ? 0 : err;
+	return dp ? mm_tc_attach__owner_pid(dp->tc, ifindex) : 0;
 }
 
 int mm_datapath__attach_tc(struct mm_datapath *dp, int ifindex)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-	struct mm_tc_attachment *a;
-	bool created = false;
 	int err;
 
 	if (!dp || ifindex <= 0)
 		return -EINVAL;
-	a = attachment_find(dp, ifindex);
-	if (!a) {
-		err = bpf_tc_hook_create(&hook);
-		if (err && err != -EEXIST)
-			return err;
-		created = !err;
-		if (dp->n_att == dp->cap_att) {
-			size_t cap = dp->cap_att ? dp->cap_att * 2 : 4;
-			struct mm_tc_attachment *n = realloc(dp->att, cap * sizeof(*n));
-
-			if (!n) {
-				err = -ENOMEM;
-				goto fail_hook;
-			}
-			dp->att = n;
-			dp->cap_att = cap;
-		}
-	}
-	err = tc_attach_one(ifindex, BPF_TC_INGRESS, mm_datapath__tc_ingress_fd(dp), created);
-	if (err)
-		goto fail_hook;
-	err = tc_attach_one(ifindex, BPF_TC_EGRESS, mm_datapath__tc_egress_fd(dp), created);
-	if (err) {
-		tc_detach_one(ifindex, BPF_TC_INGRESS);
-		goto fail_hook;
-	}
-	if (!a) {
-		a = &dp->att[dp->n_att++];
-		a->ifindex = ifindex;
-		a->created_hook = created;
-	}
-	return 0;
-fail_hook:
-	if (a) {
-		/* A re-attach failed: what was attached before is gone too. */
-		mm_datapath__detach_tc(dp, ifindex);
-	} else if (created) {
-		bpf_tc_hook_destroy(&hook);
-	}
+	err = mm_tc_attach__add(dp->tc, ifindex, mm_datapath__tc_ingress_fd(dp),
+				mm_datapath__tc_egress_fd(dp));
+	if (!err)
+		dp->n_attached++;
 	return err;
 }
 
 int mm_datapath__detach_tc(struct mm_datapath *dp, int ifindex)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-	struct mm_tc_attachment *a;
-	int err, err2;
+	int err;
 
 	if (!dp)
 		return -EINVAL;
-	a = attachment_find(dp, ifindex);
-	if (!a)
-		return -ENOENT;
-	err = tc_detach_one(ifindex, BPF_TC_INGRESS);
-	err2 = tc_detach_one(ifindex, BPF_TC_EGRESS);
-	if (!err)
-		err = err2;
-	/* Never destroy a clsact hook someone else created: it holds their filters. */
-	if (a->created_hook) {
-		err2 = bpf_tc_hook_destroy(&hook);
-		if (!err && err2 != -ENOENT && err2 != -ENODEV && err2 != -EINVAL)
-			err = err2;
-	}
-	*a = dp->att[--dp->n_att];
+	err = mm_tc_attach__remove(dp->tc, ifindex);
+	if (err != -ENOENT)
+		dp->n_attached--;
 	return err;
 }
 

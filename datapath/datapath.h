@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "deny.h"
+#include "tc_attach.h"
 
 struct mm_datapath;
 
@@ -38,12 +39,24 @@ int mm_datapath__events_fd(const struct mm_datapath *dp);
 int mm_datapath__reuse_shared_maps(const struct mm_datapath *dp, struct bpf_object *obj);
 
 /*
- * Attach tc ingress and egress on ifindex (clsact created if missing, and
- * then destroyed again on detach). Filters left by an earlier meshmon that
- * died are replaced, not stacked.
+ * How tc programs are attached (tc_attach.h): AUTO (TCX links where the
+ * kernel has them, else clsact filters), or one of them forced. owner_dir:
+ * where clsact owner records live (NULL: MM_TC_OWNER_DIR_DEFAULT). Only
+ * before the first attach (-EBUSY after).
+ */
+int mm_datapath__set_tc_mode(struct mm_datapath *dp, enum mm_tc_mode mode, const char *owner_dir);
+/* The mode in use; AUTO until the first attach decided it. */
+enum mm_tc_mode mm_datapath__tc_mode(const struct mm_datapath *dp);
+
+/*
+ * Attach tc ingress and egress on ifindex. TCX: two links owned by this
+ * process. clsact: the hook is created if missing (and destroyed again on
+ * detach); the filters of a dead owner are replaced; -EBUSY while a live
+ * process owns the interface (mm_datapath__tc_owner_pid() names it).
  */
 int mm_datapath__attach_tc(struct mm_datapath *dp, int ifindex);
 int mm_datapath__detach_tc(struct mm_datapath *dp, int ifindex);
+pid_t mm_datapath__tc_owner_pid(const struct mm_datapath *dp, int ifindex);
 
 /* Replace the whole deny rule set (at most MM_DENY_MAX rules): mm_deny__write_maps(). */
 int mm_datapath__set_deny_rules(struct mm_datapath *dp, const struct mm_deny_spec *rules,

@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -56,6 +58,23 @@ int mm_cgroup2_root(char *buf, size_t len)
 	}
 	fclose(f);
 	return err;
+}
+
+int mm_cgroup2_check(const char *path)
+{
+	struct statfs fs;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstatfs(fd, &fs)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	close(fd);
+	return fs.f_type == CGROUP2_SUPER_MAGIC ? 0 : -EMEDIUMTYPE;
 }
 
 /* Depth of path below root: 0 for the root itself, -EINVAL when outside. */

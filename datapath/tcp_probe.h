@@ -38,5 +38,7 @@ int mm_probe__set_config(struct mm_probe *p, const struct mm_config *cfg);
 
 /* Find the cgroup v2 mount point; returns 0 or -errno. */
 int mm_cgroup2_root(char *buf, size_t len);
+/* Whether path is a cgroup v2 directory: 0, -ENOENT, -ENOTDIR, or -EMEDIUMTYPE (not cgroup2). */
+int mm_cgroup2_check(const char *path);
 
 #endif /* MESHMON_TCP_PROBE_H */

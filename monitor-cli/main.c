@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "meshmon_version.h"
 #include "options.h"
 
 struct command {
@@ -105,7 +106,7 @@ static int dispatch(int argc, char **argv)
 	if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)
 		return cmd_help(&ctx, 1, argv);
 	if (strcmp(argv[0], "--version") == 0 || strcmp(argv[0], "-V") == 0) {
-		printf("meshmon %s\n", MESHMON_VERSION);
+		printf("meshmon %s\n", mm_version_string());
 		return MM_EXIT_OK;
 	}
 	cmd = find_command(argv[0]);

@@ -62,6 +62,8 @@ void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
 		fprintf(out, "%s%s", i ? ", " : "", st->interfaces[i]);
 	fputc('\n', out);
 	fprintf(out, "Cgroup:            %s\n", st->cgroup[0] ? st->cgroup : "none");
+	if (st->tc_attach[0])
+		fprintf(out, "TC attach:         %s\n", st->tc_attach);
 	if (st->rate_limit_per_sec)
 		fprintf(out, "Rate limit:        %u events/s, burst %u\n", st->rate_limit_per_sec,
 			st->rate_limit_burst);
@@ -129,6 +131,7 @@ void mm_status_json(FILE *out, const Meshmon__V1__Status *st)
 		mm_json__str(&j, st->interfaces[i]);
 	mm_json__arr_close(&j);
 	mm_json__kv_str_or_null(&j, "cgroup", st->cgroup);
+	mm_json__kv_str_or_null(&j, "tc_attach", st->tc_attach);
 	mm_json__kv_u64(&j, "rate_limit_per_sec", st->rate_limit_per_sec);
 	mm_json__kv_u64(&j, "rate_limit_burst", st->rate_limit_burst);
 	mm_json__kv_str_or_null(&j, "aggregation", agg);

@@ -7,6 +7,7 @@ packages=(
   # build
   meson ninja-build pkg-config gcc clang llvm bpftool
   libbpf-dev libelf-dev zlib1g-dev libevent-dev libprotobuf-c-dev protobuf-c-compiler
+  libsystemd-dev
   # tests and the demo
   libcriterion-dev iproute2 iputils-ping netcat-openbsd jq tcpdump libpcap-dev util-linux
 )

@@ -31,15 +31,20 @@ uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int client_connect(struct client *c)
+int client_connect_at(struct client *c, const struct mm_test_agent *a)
 {
 	int fd;
 
 	memset(c, 0, sizeof(*c));
 	mm_frame_reader__init(&c->r);
-	fd = mm_test_agent_connect(&agent);
+	fd = mm_test_agent_connect(a);
 	c->fd = fd < 0 ? -1 : fd;
 	return fd < 0 ? fd : 0;
+}
+
+int client_connect(struct client *c)
+{
+	return client_connect_at(c, &agent);
 }
 
 void client_close(struct client *c)
@@ -175,11 +180,17 @@ void client_send(struct client *c, const Meshmon__V1__ClientMessage *m)
 
 void client_subscribe(struct client *c, uint32_t proto, uint32_t port)
 {
+	client_subscribe_at(c, &agent, proto, port);
+}
+
+void client_subscribe_at(struct client *c, const struct mm_test_agent *a, uint32_t proto,
+			 uint32_t port)
+{
 	Meshmon__V1__ClientMessage m = MESHMON__V1__CLIENT_MESSAGE__INIT;
 	Meshmon__V1__Subscribe sub = MESHMON__V1__SUBSCRIBE__INIT;
 	Meshmon__V1__FlowFilter ff = MESHMON__V1__FLOW_FILTER__INIT, *ffp = &ff;
 
-	cr_assert(eq(int, client_connect(c), 0));
+	cr_assert(eq(int, client_connect_at(c, a), 0));
 	for (int i = 0; i < 100 && !c->got_hello; i++)
 		client_poll(c, 20);
 	cr_assert(c->got_hello, "the agent speaks first");

@@ -45,14 +45,19 @@ extern size_t next_n_types;
 
 uint64_t now_ms(void);
 
-/* Connect to the agent's socket: 0 or -errno. */
+struct mm_test_agent;
+
+/* Connect to the agent's socket (the fixture's, or a's): 0 or -errno. */
 int client_connect(struct client *c);
+int client_connect_at(struct client *c, const struct mm_test_agent *a);
 void client_close(struct client *c);
 /* Read and count whatever arrives within ms (returns early on EOF). */
 void client_poll(struct client *c, int ms);
 void client_send(struct client *c, const Meshmon__V1__ClientMessage *m);
 /* Connect, take the Hello, subscribe to protocols (and ports) of one flow filter. */
 void client_subscribe(struct client *c, uint32_t proto, uint32_t port);
+void client_subscribe_at(struct client *c, const struct mm_test_agent *a, uint32_t proto,
+			 uint32_t port);
 /* Poll n clients in turn for ms. */
 void settle(struct client **cs, size_t n, int ms);
 

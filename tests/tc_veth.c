@@ -8,10 +8,13 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/bpf.h>
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
@@ -20,6 +23,7 @@
 #include "tc_veth.h"
 
 struct mm_test_pair pair;
+char owner_dir[64]; /* clsact owner records of this test */
 
 #define MAX_OPEN 4
 static struct mm_datapath *open_dps[MAX_OPEN];
@@ -37,6 +41,8 @@ void tc_veth_setup(void)
 	libbpf_set_print(quiet_print);
 	cr_assert(eq(int, mm_test_private_netns(), 0));
 	cr_assert(eq(int, mm_test_pair_create(&pair), 0));
+	snprintf(owner_dir, sizeof(owner_dir), "/tmp/mm-tcowner-XXXXXX");
+	cr_assert(ne(ptr, mkdtemp(owner_dir), NULL));
 }
 
 void tc_veth_teardown(void)
@@ -48,9 +54,16 @@ void tc_veth_teardown(void)
 		open_dps[i] = NULL;
 	}
 	mm_test_pair_destroy(&pair);
+	if (owner_dir[0])
+		mm_test_sh("rm -rf '%s'", owner_dir);
 }
 
 struct mm_datapath *open_datapath(void)
+{
+	return open_datapath_mode(MM_TC_MODE_AUTO);
+}
+
+struct mm_datapath *open_datapath_mode(enum mm_tc_mode mode)
 {
 	struct mm_config cfg;
 	struct mm_datapath *dp;
@@ -59,6 +72,7 @@ struct mm_datapath *open_datapath(void)
 	cfg.aggregation = MM_AGG_NONE; /* every packet traced */
 	dp = mm_datapath__open(&cfg);
 	cr_assert(ne(ptr, dp, NULL), "mm_datapath__open: %s", strerror(errno));
+	cr_assert(eq(int, mm_datapath__set_tc_mode(dp, mode, owner_dir), 0));
 	for (int i = 0; i < MAX_OPEN; i++) {
 		if (!open_dps[i]) {
 			open_dps[i] = dp;
@@ -184,4 +198,53 @@ void match(const struct mm_test_ring *ring, __u8 point, int family, __u8 proto, 
 			    (family == 4 ? 0x0800 : 0x86dd))
 			m->cap_ok++;
 	}
+}
+
+/* --- another tool's clsact filter ------------------------------------------- */
+
+#define INSN(c, d, s_, o, i) \
+	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s_), .off = (o), .imm = (i) })
+
+/*
+ * Another tool's tc filter: counts packets in an array map and returns
+ * TC_ACT_UNSPEC. Attached at a lower priority than meshmon's (runs after it).
+ */
+int foreign_filter(int ifindex, int *map_fd)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 0xf000);
+	int mfd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mmt_count", 4, 8, 1, NULL);
+	const struct bpf_insn prog[] = {
+		INSN(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0),
+		INSN(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, mfd),
+		INSN(0, 0, 0, 0, 0),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),
+		INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4),
+		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
+		INSN(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2, 0),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, 1),
+		INSN(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 0, BPF_ADD),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, -1), /* TC_ACT_UNSPEC */
+		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+	int pfd;
+
+	cr_assert(ge(int, mfd, 0), "map: %s", strerror(errno));
+	pfd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "mmt_foreign", "GPL", prog,
+			    sizeof(prog) / sizeof(prog[0]), NULL);
+	cr_assert(ge(int, pfd, 0), "foreign prog: %s", strerror(errno));
+	cr_assert(eq(int, bpf_tc_hook_create(&hook), 0));
+	opts.prog_fd = pfd;
+	cr_assert(eq(int, bpf_tc_attach(&hook, &opts), 0));
+	*map_fd = mfd;
+	return pfd;
+}
+
+__u64 foreign_count(int map_fd)
+{
+	__u32 key = 0;
+	__u64 v = 0;
+
+	cr_assert(eq(int, bpf_map_lookup_elem(map_fd, &key, &v), 0));
+	return v;
 }

@@ -21,8 +21,16 @@ extern struct mm_test_pair pair;
 void tc_veth_setup(void);
 void tc_veth_teardown(void);
 
-/* A datapath with every packet traced (no aggregation), freed by teardown at the latest. */
+/* The clsact owner records of the current test (a temp dir, removed by teardown). */
+extern char owner_dir[64];
+
+/*
+ * A datapath with every packet traced (no aggregation), freed by teardown at
+ * the latest; tc attach mode AUTO (TCX here), or the one given, with its
+ * owner records in owner_dir.
+ */
 struct mm_datapath *open_datapath(void);
+struct mm_datapath *open_datapath_mode(enum mm_tc_mode mode);
 void close_datapath(struct mm_datapath *dp);
 /* A ring reader on the datapath's events, freed by teardown at the latest. */
 struct mm_test_ring *open_ring(struct mm_datapath *dp);
@@ -43,5 +51,13 @@ struct matched {
 /* Traces at `point` of family/proto from src to dst; icmp_type < 0: any. */
 void match(const struct mm_test_ring *ring, __u8 point, int family, __u8 proto, const char *src,
 	   const char *dst, int icmp_type, struct matched *m);
+
+/*
+ * Another tool's clsact filter on ifindex's ingress: counts packets in an
+ * array map (*map_fd) and returns TC_ACT_UNSPEC, at a lower priority than
+ * meshmon's clsact filter (runs after it). Returns the program fd.
+ */
+int foreign_filter(int ifindex, int *map_fd);
+__u64 foreign_count(int map_fd);
 
 #endif /* MESHMON_TEST_TC_VETH_H */

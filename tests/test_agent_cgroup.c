@@ -372,3 +372,36 @@ Test(agent_cgroup, sigterm_leaves_no_cgroup_program_or_kernel_program_behind)
 	free(during);
 	free(after);
 }
+
+/* SIGKILL: every link the agent held (tc, cgroup, kfree_skb) goes with the process. */
+Test(agent_cgroup, sigkill_leaves_no_link_behind)
+{
+	struct mm_test_link links[32];
+	size_t n_tcx = 0, n_cgroup = 0, n_tp = 0;
+	char text[4096];
+	int n;
+
+	enter_private_cgroup();
+	start_agent_argv("1048576", "128",
+			 (const char *[]){"--cgroup", cg.path, "--kernel-drops", "on", NULL});
+	n = mm_test_proc_links(agent.pid, links, 32);
+	cr_assert(gt(int, n, 0), "fdinfo: %d", n);
+	for (int i = 0; i < n; i++) {
+		n_tcx += !strcmp(links[i].type, "tcx");
+		n_cgroup += !strcmp(links[i].type, "cgroup");
+		n_tp += !strcmp(links[i].type, "tracing") || !strcmp(links[i].type, "raw_tracepoint");
+	}
+	cr_assert(eq(sz, n_tcx, 2), "tc ingress and egress are TCX links");
+	cr_assert(ge(sz, n_cgroup, 3), "sockops, connect4 and connect6 are cgroup links");
+	cr_assert(eq(sz, n_tp, 1), "kfree_skb is a link");
+
+	mm_test_agent_kill(&agent);
+	for (int i = 0; i < n; i++) {
+		cr_assert(ne(int, mm_test_sh("bpftool link show id %u >/dev/null 2>&1", links[i].id),
+			     0), "%s link %u outlived the agent", links[i].type, links[i].id);
+		cr_assert(eq(int, mm_test_prog_exists(links[i].prog_id), 0), "program %u remains",
+			  links[i].prog_id);
+	}
+	cr_assert(eq(sz, cgroup_prog_ids(cg.path, (uint32_t[64]){0}, 64, text, sizeof(text)), 0),
+		  "left on the cgroup:\n%s", text);
+}

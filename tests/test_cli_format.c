@@ -186,7 +186,7 @@ Test(cli_format, json_lines_parse_and_have_keys)
 		jq_check("monitor-hex.json", checks[i], true);
 	}
 	jq_check("monitor-hex.json", "map(select(.type == \"trace\"))[0].captured_hex | test(\"^[0-9a-f]+$\")", true);
-	jq_check("status.json", "has(\"agent_version\") and has(\"protocol_version\") and has(\"num_cpus\") and has(\"pages_per_cpu\") and has(\"page_size\") and has(\"uptime_ns\") and has(\"listeners\") and has(\"events_read\") and (.lost | length == 5) and has(\"interfaces\") and has(\"cgroup\") and has(\"rate_limit_per_sec\") and has(\"aggregation\")", false);
+	jq_check("status.json", "has(\"agent_version\") and has(\"protocol_version\") and has(\"num_cpus\") and has(\"pages_per_cpu\") and has(\"page_size\") and has(\"uptime_ns\") and has(\"listeners\") and has(\"events_read\") and (.lost | length == 5) and has(\"interfaces\") and has(\"cgroup\") and (.tc_attach == \"tcx\") and has(\"rate_limit_per_sec\") and has(\"aggregation\")", false);
 }
 
 /* JSON lines count equals the number of cases: nothing dropped or merged. */
@@ -248,6 +248,7 @@ static void status_msg(Meshmon__V1__Status *st, Meshmon__V1__LossCounter *lc,
 	st->n_interfaces = 2;
 	st->interfaces = ifs;
 	st->cgroup = "/sys/fs/cgroup/unified/meshmon-demo";
+	st->tc_attach = "tcx";
 	st->rate_limit_per_sec = 10000;
 	st->rate_limit_burst = 1000;
 	st->aggregation = 2;

@@ -595,3 +595,16 @@ Test(cli_options, binary_help_unknown_command)
 	cr_assert(eq(int, run_cli("--json help nosuch", out, sizeof(out)), MM_EXIT_USAGE));
 	cr_assert(eq(str, out, "{\"error\":\"unknown command 'nosuch' (known: monitor, status, help)\"}\n"));
 }
+
+/* Both spellings; the version is meson's, and git describe's when built from git. */
+Test(cli_options, binary_version)
+{
+	char out[4096], want[64];
+
+	snprintf(want, sizeof(want), "meshmon %s", MESHMON_VERSION);
+	cr_assert(eq(int, run_cli("--version", out, sizeof(out)), MM_EXIT_OK));
+	cr_assert(eq(int, strncmp(out, want, strlen(want)), 0), "%s", out);
+	cr_assert(eq(int, (int)(strchr(out, '\n') - out), (int)strlen(out) - 1), "one line: %s", out);
+	cr_assert(eq(int, run_cli("-V", out, sizeof(out)), MM_EXIT_OK));
+	cr_assert(eq(int, strncmp(out, want, strlen(want)), 0), "%s", out);
+}

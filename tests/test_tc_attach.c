@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The tc state the datapath leaves on a veth pair in a private network
- * namespace (tc_veth.h): filters and clsact after attach, detach and free,
- * another tool's clsact and filters, two handles on one interface, and a
- * restart after a crash replacing the stale filters.
+ * The clsact fallback (--tc-attach clsact, or a kernel without TCX): the tc
+ * state the datapath leaves on a veth pair in a private network namespace
+ * (tc_veth.h): filters and clsact after attach, detach and free, another
+ * tool's clsact and filters, a second owner refused while the first lives,
+ * and a restart after a crash replacing the dead owner's filters. The TCX
+ * path is test_tc_tcx.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -31,7 +33,7 @@ Test(tc_attach, free_removes_filters_and_own_clsact)
 	struct mm_datapath *dp;
 
 	cr_assert(eq(int, has_clsact(pair.local_if), 0), "no clsact before");
-	dp = open_datapath();
+	dp = open_datapath_mode(MM_TC_MODE_CLSACT);
 	cr_assert(eq(int, mm_datapath__attach_tc(dp, pair.local_ifindex), 0));
 	cr_assert(eq(int, meshmon_filters(pair.local_if, "ingress"), 1));
 	cr_assert(eq(int, meshmon_filters(pair.local_if, "egress"), 1));
@@ -52,7 +54,7 @@ Test(tc_attach, free_removes_filters_and_own_clsact)
 
 Test(tc_attach, detach_then_free)
 {
-	struct mm_datapath *dp = open_datapath();
+	struct mm_datapath *dp = open_datapath_mode(MM_TC_MODE_CLSACT);
 
 	cr_assert(eq(int, mm_datapath__attach_tc(dp, pair.local_ifindex), 0));
 	cr_assert(eq(int, mm_datapath__detach_tc(dp, pair.local_ifindex), 0));
@@ -67,57 +69,10 @@ Test(tc_attach, detach_then_free)
 
 Test(tc_attach, attach_to_missing_interface_fails)
 {
-	struct mm_datapath *dp = open_datapath();
+	struct mm_datapath *dp = open_datapath_mode(MM_TC_MODE_CLSACT);
 
 	cr_assert(lt(int, mm_datapath__attach_tc(dp, 999999), 0));
 	close_datapath(dp);
-}
-
-#define INSN(c, d, s_, o, i) \
-	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s_), .off = (o), .imm = (i) })
-
-/*
- * Another tool's tc filter: counts packets in an array map and returns
- * TC_ACT_UNSPEC. Attached at a lower priority than meshmon's (runs after it).
- */
-static int foreign_filter(int ifindex, int *map_fd)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 0xf000);
-	int mfd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mmt_count", 4, 8, 1, NULL);
-	const struct bpf_insn prog[] = {
-		INSN(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0),
-		INSN(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, mfd),
-		INSN(0, 0, 0, 0, 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),
-		INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4),
-		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
-		INSN(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2, 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, 1),
-		INSN(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 0, BPF_ADD),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, -1), /* TC_ACT_UNSPEC */
-		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
-	};
-	int pfd;
-
-	cr_assert(ge(int, mfd, 0), "map: %s", strerror(errno));
-	pfd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "mmt_foreign", "GPL", prog,
-			    sizeof(prog) / sizeof(prog[0]), NULL);
-	cr_assert(ge(int, pfd, 0), "foreign prog: %s", strerror(errno));
-	cr_assert(eq(int, bpf_tc_hook_create(&hook), 0));
-	opts.prog_fd = pfd;
-	cr_assert(eq(int, bpf_tc_attach(&hook, &opts), 0));
-	*map_fd = mfd;
-	return pfd;
-}
-
-static __u64 foreign_count(int map_fd)
-{
-	__u32 key = 0;
-	__u64 v = 0;
-
-	cr_assert(eq(int, bpf_map_lookup_elem(map_fd, &key, &v), 0));
-	return v;
 }
 
 Test(tc_attach, foreign_clsact_and_filters_survive)
@@ -129,7 +84,7 @@ Test(tc_attach, foreign_clsact_and_filters_survive)
 	int map_fd, prog_fd = foreign_filter(pair.local_ifindex, &map_fd);
 	__u64 before, after;
 
-	dp = open_datapath();
+	dp = open_datapath_mode(MM_TC_MODE_CLSACT);
 	cr_assert(eq(int, mm_datapath__attach_tc(dp, pair.local_ifindex), 0));
 	cr_assert(eq(int, meshmon_filters(pair.local_if, "ingress"), 1));
 	before = foreign_count(map_fd);
@@ -164,7 +119,8 @@ static void attach_and_die(void)
 
 		mm_config__defaults(&cfg);
 		dp = mm_datapath__open(&cfg);
-		if (!dp || mm_datapath__attach_tc(dp, pair.local_ifindex) != 0)
+		if (!dp || mm_datapath__set_tc_mode(dp, MM_TC_MODE_CLSACT, owner_dir) ||
+		    mm_datapath__attach_tc(dp, pair.local_ifindex) != 0)
 			_exit(1);
 		raise(SIGKILL);
 		_exit(2);
@@ -188,7 +144,7 @@ Test(tc_attach, restart_after_crash_replaces_stale_filters)
 	cr_assert(eq(int, meshmon_filters(pair.local_if, "ingress"), 1));
 	cr_assert(eq(int, meshmon_filters(pair.local_if, "egress"), 1));
 
-	dp = open_datapath();
+	dp = open_datapath_mode(MM_TC_MODE_CLSACT);
 	cr_assert(eq(int, mm_datapath__attach_tc(dp, pair.local_ifindex), 0));
 	cr_assert(eq(int, meshmon_filters(pair.local_if, "ingress"), 1), "replaced, not stacked");
 	cr_assert(eq(int, meshmon_filters(pair.local_if, "egress"), 1));
@@ -206,16 +162,37 @@ Test(tc_attach, restart_after_crash_replaces_stale_filters)
 	cr_assert(eq(int, meshmon_filters(pair.local_if, "egress"), 0));
 }
 
-Test(tc_attach, two_handles_on_one_interface_do_not_stack)
+/* clsact filters do not stack: a second owner is refused while the first lives. */
+Test(tc_attach, second_owner_is_refused_while_the_first_lives)
 {
-	struct mm_datapath *a = open_datapath(), *b = open_datapath();
+	struct mm_datapath *a = open_datapath_mode(MM_TC_MODE_CLSACT);
+	struct mm_datapath *b = open_datapath_mode(MM_TC_MODE_CLSACT);
+	struct mm_test_ring *ring;
+	struct matched req;
 
 	cr_assert(eq(int, mm_datapath__attach_tc(a, pair.local_ifindex), 0));
-	cr_assert(eq(int, mm_datapath__attach_tc(b, pair.local_ifindex), 0));
+	cr_assert(eq(int, mm_datapath__tc_mode(a), MM_TC_MODE_CLSACT));
+	cr_assert(eq(int, mm_datapath__attach_tc(b, pair.local_ifindex), -EBUSY));
+	cr_assert(eq(int, mm_datapath__tc_owner_pid(b, pair.local_ifindex), getpid()),
+		  "the owner record names the live owner");
 	cr_assert(eq(int, meshmon_filters(pair.local_if, "ingress"), 1));
 	cr_assert(eq(int, meshmon_filters(pair.local_if, "egress"), 1));
-	close_datapath(b);
+
+	/* The refusal changed nothing: the first owner's filter still traces. */
+	ring = open_ring(a);
+	cr_assert(eq(int, mm_test_sh("ping -c 2 -i 0.2 -W 2 10.199.0.2 >/dev/null"), 0));
+	mm_test_ring_collect(ring, (size_t)-1, 300);
+	match(ring, MM_POINT_TO_NETWORK, 4, IPPROTO_ICMP, "10.199.0.1", "10.199.0.2", 8, &req);
+	cr_assert(eq(sz, req.n, 2), "the first owner still sees every request");
+	close_ring(ring);
+
+	/* Once the first owner is gone, the interface is free; its record with it. */
 	close_datapath(a);
+	cr_assert(eq(int, mm_test_sh("test -z \"$(ls -A '%s')\"", owner_dir), 0),
+		  "the owner record is removed on detach");
+	cr_assert(eq(int, mm_datapath__attach_tc(b, pair.local_ifindex), 0));
+	cr_assert(eq(int, meshmon_filters(pair.local_if, "ingress"), 1));
+	close_datapath(b);
 	cr_assert(eq(int, meshmon_filters(pair.local_if, "ingress"), 0));
 	cr_assert(eq(int, meshmon_filters(pair.local_if, "egress"), 0));
 	cr_assert(eq(int, mm_test_sh("ping -c 1 -W 2 10.199.0.2 >/dev/null"), 0));

@@ -125,4 +125,23 @@ void mm_test_ring_free(struct mm_test_ring *ring);
  * Frames shorter than an Ethernet header are refused (-EINVAL). */
 int mm_test_tc_run(int prog_fd, const uint8_t *frame, size_t len, int ifindex, int *retval);
 
+/* --- BPF links a process holds -------------------------------------------- */
+
+struct mm_test_link {
+	uint32_t id;
+	uint32_t prog_id;
+	char type[24];   /* fdinfo's link_type: "tcx", "cgroup", "raw_tracepoint", "tracing", ... */
+	int ifindex;     /* tcx: the interface; -1 when the link has none */
+	int attach_type; /* tcx: 46 ingress, 47 egress; -1 when not shown */
+};
+
+/*
+ * The links process pid holds open, from /proc/PID/fdinfo: how many (at most
+ * cap of them stored in out), or -errno.
+ */
+int mm_test_proc_links(pid_t pid, struct mm_test_link *out, size_t cap);
+/* 1 while a link (a program) with this id exists in the kernel, else 0. */
+int mm_test_link_exists(uint32_t id);
+int mm_test_prog_exists(uint32_t id);
+
 #endif /* MESHMON_TEST_HARNESS_H */
