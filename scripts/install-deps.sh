@@ -8,6 +8,14 @@ packages=(
   meson ninja-build pkg-config gcc clang llvm bpftool
   libbpf-dev libelf-dev zlib1g-dev libevent-dev libprotobuf-c-dev protobuf-c-compiler
   libsystemd-dev
+  # man pages: scdoc turns docs/man/*.scd into roff at build time; man-db
+  # renders them (tests/install)
+  scdoc man-db
+  # the Debian package (debian/) and its test: dpkg-buildpackage with
+  # debhelper (no fakeroot: Rules-Requires-Root: no); systemd for systemd.pc
+  # (the unit and sysusers.d directories), systemd-analyze verify and
+  # systemd-sysusers --dry-run
+  debhelper dpkg-dev systemd
   # tests and the demo
   libcriterion-dev iproute2 iputils-ping netcat-openbsd jq tcpdump libpcap-dev util-linux
 )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install dependencies, build meshmon twice (plain, and userspace under ASan +
-# UBSan) and run every test in both builds against the real kernel. Ends with
+# UBSan) and run every test in both builds against the real kernel, then the
+# install and package checks (tests/install) on the plain build. Ends with
 # one line "N passed, M failed"; exits non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -62,8 +63,36 @@ run_build() {
   count_results "$dir/meson-logs/testlog.json"
 }
 
+# tests/install/test_install.sh: meson install, the unit, the man pages and
+# the Debian package. One count per check, from its closing line
+# "test_install: N passed, M failed"; no such line, or a non-zero exit with
+# no failed check, is one failure more.
+run_install_tests() {
+  local log line p f rc
+  log=$(mktemp)
+  echo "== install and package tests"
+  bash tests/install/test_install.sh build | tee "$log"
+  rc=${PIPESTATUS[0]}
+  line=$(grep -E '^test_install: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+  rm -f "$log"
+  if [ -z "$line" ]; then
+    echo "test_install.sh: exit $rc without a summary" >&2
+    failed=$((failed + 1))
+    return
+  fi
+  p=$(sed -E 's/^test_install: ([0-9]+) passed.*/\1/' <<<"$line")
+  f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")
+  passed=$((passed + p))
+  failed=$((failed + f))
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    echo "test_install.sh: exit $rc although every check passed" >&2
+    failed=$((failed + 1))
+  fi
+}
+
 status=0
 run_build build || { echo "build failed" >&2; failed=$((failed + 1)); status=1; }
+run_install_tests
 run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false ||
   { echo "sanitizer build failed" >&2; failed=$((failed + 1)); status=1; }
 finish "$status"
