@@ -107,6 +107,16 @@ check "installed meshmon --help" run_help "$dest$cli" --help
 check "installed meshmon monitor --help" run_help "$dest$cli" monitor --help
 check "installed meshmon status --help" run_help "$dest$cli" status --help
 
+# run_version BINARY NAME: exits 0 and prints "NAME X.Y.Z", meson's version.
+run_version() {
+	local out want
+	want=$(sed -n "s/^ *version: '\(.*\)',$/\1/p" "$src/meson.build")
+	out=$("$1" --version) || die "$1 --version exited $?"
+	grep -q "^$2 $want" <<<"$out" || die "$1 --version: '$out', want '$2 $want...'"
+}
+check "installed meshmon-agent --version" run_version "$dest$agent" meshmon-agent
+check "installed meshmon --version" run_version "$dest$cli" meshmon
+
 # The unit runs the installed binary with the installed environment file.
 unit_paths() {
 	grep -qx "ExecStart=$agent \$MESHMON_AGENT_OPTS" "$dest$unit" ||
@@ -263,6 +273,7 @@ x=$tmp/pkg/root
 dpkg-deb -x "$deb" "$x" >/dev/null 2>&1 || mkdir -p "$x"
 check "unpacked /usr/sbin/meshmon-agent --help" run_help "$x/usr/sbin/meshmon-agent" --help
 check "unpacked /usr/bin/meshmon --help" run_help "$x/usr/bin/meshmon" --help
+check "unpacked /usr/sbin/meshmon-agent --version" run_version "$x/usr/sbin/meshmon-agent" meshmon-agent
 check "systemd-analyze verify the package's unit" verify_unit "$x" \
 	"$debunitdir/meshmon-agent.service" "$x/usr/share/man"
 
