@@ -3,6 +3,7 @@
  * Decoding raw datapath records into protocol events (decode.h).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,9 +86,28 @@ void mm_decoded__release(struct mm_decoded *out)
 	out->heap_cap = NULL;
 }
 
+/* Names from tables or the kernel's BTF: valid UTF-8 in practice, made sure of here. */
 static void copy_str(char *dst, size_t size, const char *src)
 {
-	snprintf(dst, size, "%s", src ? src : "");
+	mm_utf8_sanitize(dst, size, src ? src : "", SIZE_MAX);
+}
+
+/*
+ * Bytes from outside (a comm any process sets, an interface name) into dst
+ * as valid UTF-8. Only when they were not valid, the raw bytes (up to the
+ * first NUL, at most raw_size) go to raw and the *_raw field points at them,
+ * so a normal event carries nothing extra.
+ */
+static void copy_outside(char *dst, size_t size, const char *src, uint8_t *raw, size_t raw_size,
+			 ProtobufCBinaryData *raw_field)
+{
+	size_t len = src ? strnlen(src, raw_size) : 0;
+
+	if (!mm_utf8_sanitize(dst, size, src ? src : "", len))
+		return;
+	memcpy(raw, src, len);
+	raw_field->data = raw;
+	raw_field->len = len;
 }
 
 static int fill_capture(struct mm_decoded *out, const struct mm_capture_hdr *cap,
@@ -147,7 +167,8 @@ static void fill_ifname(const struct mm_decode_ctx *ctx, struct mm_decoded *out,
 	out->ev.ifindex = ifindex;
 	if (ifindex && ctx->ifname)
 		name = ctx->ifname(ctx->ifname_arg, ifindex);
-	copy_str(out->ifname, sizeof(out->ifname), name);
+	copy_outside(out->ifname, sizeof(out->ifname), name, out->ifname_raw,
+		     sizeof(out->ifname_raw), &out->ev.ifname_raw);
 	out->ev.ifname = out->ifname;
 }
 
@@ -271,8 +292,9 @@ static void decode_tcp_probe(const struct mm_decode_ctx *ctx, const union mm_any
 	p->conn_success = !!(rec->flags & MM_PROBE_F_CONN_SUCCESS);
 	p->preexisting = !!(rec->flags & MM_PROBE_F_PREEXISTING);
 	p->pid = rec->pid;
-	memcpy(out->comm, rec->comm, sizeof(rec->comm));
-	out->comm[sizeof(rec->comm)] = '\0';
+	/* rec->comm need not end in a NUL: copy_outside reads at most its 16 bytes. */
+	copy_outside(out->comm, sizeof(out->comm), rec->comm, out->comm_raw, sizeof(out->comm_raw),
+		     &p->comm_raw);
 	p->comm = out->comm;
 	p->start_time_ns = rec->start_ns ? wall(ctx, rec->start_ns) : 0;
 	p->duration_ns = rec->duration_ns;

@@ -7,6 +7,10 @@
  * The record is copied out before any field is read (perf ring data is not
  * aligned) and its length is checked against its type's fixed size and the
  * appended capture first.
+ *
+ * Every string it sets is valid UTF-8 (utf8.h): comm and the interface name
+ * are bytes from outside, so invalid sequences become U+FFFD and the raw
+ * bytes go in comm_raw / ifname_raw, set only then.
  */
 #ifndef MESHMON_AGENT_DECODE_H
 #define MESHMON_AGENT_DECODE_H
@@ -19,6 +23,7 @@
 #include "filter.h"
 #include "meshmon.pb-c.h"
 #include "records.h"
+#include "utf8.h"
 
 /* Errors of mm_decode(); the caller counts them in Status. */
 #define MM_DECODE_SHORT	  (-EBADMSG) /* shorter than the fixed record or its capture */
@@ -34,6 +39,9 @@ struct mm_decode_ctx {
 	void *ifname_arg;
 };
 
+/* The record's comm: the kernel's TASK_COMM_LEN, NUL-terminated unless a record lies. */
+#define MM_DECODE_COMM_LEN sizeof(((struct mm_tcp_probe_record *)0)->comm)
+
 /* Storage of one decoded event: the Event and everything it points to. */
 struct mm_decoded {
 	Meshmon__V1__Event ev;
@@ -47,8 +55,11 @@ struct mm_decoded {
 	} d;
 	struct mm_event_view view;
 	uint8_t src[16], dst[16];
-	char ifname[IF_NAMESIZE];
-	char comm[17];
+	/* Sanitized strings: room for a U+FFFD (3 bytes) per source byte. */
+	char ifname[MM_UTF8_SANITIZED_SIZE(IF_NAMESIZE)];
+	char comm[MM_UTF8_SANITIZED_SIZE(MM_DECODE_COMM_LEN)];
+	uint8_t ifname_raw[IF_NAMESIZE];
+	uint8_t comm_raw[MM_DECODE_COMM_LEN];
 	char file[32];
 	char reason[64];
 	char reason_text[64];

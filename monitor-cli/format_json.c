@@ -43,6 +43,21 @@ static void kv_addr(struct mm_json *j, const char *key, const ProtobufCBinaryDat
 	mm_json__kv_str_or_null(j, key, buf);
 }
 
+/* "key":"<hex>" of bytes (captured packets, the raw bytes of a name). */
+static void kv_hex(struct mm_json *j, const char *key, const ProtobufCBinaryData *b)
+{
+	char *hex = malloc(b->len * 2 + 1);
+	size_t i;
+
+	if (!hex)
+		return;
+	for (i = 0; i < b->len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", b->data[i]);
+	hex[b->len * 2] = '\0';
+	mm_json__kv_str(j, key, hex);
+	free(hex);
+}
+
 static void put_tuple(struct mm_json *j, const Meshmon__V1__Tuple *t)
 {
 	mm_json__key(j, "tuple");
@@ -146,6 +161,9 @@ static void json_tcp_probe(struct mm_json *j, const Meshmon__V1__Event *ev)
 	kv_name(j, "state", mm_probe_state_name(p->state), p->state);
 	mm_json__kv_u64(j, "pid", p->pid);
 	mm_json__kv_str(j, "comm", p->comm);
+	/* Only when the agent had to replace bytes of the name with U+FFFD. */
+	if (p->comm_raw.len)
+		kv_hex(j, "comm_raw", &p->comm_raw);
 	mm_json__kv_u64(j, "bytes_sent", p->bytes_sent);
 	mm_json__kv_u64(j, "bytes_received", p->bytes_received);
 	mm_json__kv_u64(j, "segs_in", p->segs_in);
@@ -170,20 +188,6 @@ static void json_tcp_probe(struct mm_json *j, const Meshmon__V1__Event *ev)
 	mm_json__kv_u64(j, "tcp_state", p->tcp_state);
 }
 
-static void json_hex(struct mm_json *j, const ProtobufCBinaryData *b)
-{
-	char *hex = malloc(b->len * 2 + 1);
-	size_t i;
-
-	if (!hex)
-		return;
-	for (i = 0; i < b->len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", b->data[i]);
-	hex[b->len * 2] = '\0';
-	mm_json__kv_str(j, "captured_hex", hex);
-	free(hex);
-}
-
 void mm_json_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 {
 	struct mm_json j;
@@ -196,6 +200,8 @@ void mm_json_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 	kv_name(&j, "hook", mm_source_name(ev->source), ev->source);
 	mm_json__kv_u64(&j, "ifindex", ev->ifindex);
 	mm_json__kv_str_or_null(&j, "ifname", ev->ifname);
+	if (ev->ifname_raw.len)
+		kv_hex(&j, "ifname_raw", &ev->ifname_raw);
 	mm_json__kv_u64(&j, "flow_id", ev->flow_id);
 	put_tuple(&j, ev->tuple);
 	mm_json__kv_u64(&j, "len", ev->len);
@@ -220,7 +226,7 @@ void mm_json_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 		break;
 	}
 	if (f->hex && ev->captured.len)
-		json_hex(&j, &ev->captured);
+		kv_hex(&j, "captured_hex", &ev->captured);
 	mm_json__obj_close(&j);
 	mm_json__end_line(&j);
 }

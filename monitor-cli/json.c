@@ -2,12 +2,15 @@
 /*
  * The shared JSON writer (see json.h). Strings are escaped per RFC 8259:
  * quote, backslash and control characters; bytes >= 0x80 that are not valid
- * UTF-8 are written as \u00XX of the byte so every line stays valid JSON.
+ * UTF-8 (lib/utf8.h decides) are written as \u00XX of the byte so every line
+ * stays valid JSON and valid UTF-8 whatever an agent sends. The agent sends
+ * only valid UTF-8 strings (docs/protocol.md), so this is a second fence.
  */
 #include <inttypes.h>
 #include <string.h>
 
 #include "json.h"
+#include "utf8.h"
 
 void mm_json__init(struct mm_json *j, FILE *out)
 {
@@ -69,40 +72,6 @@ void mm_json__arr_close(struct mm_json *j)
 	close_(j, ']');
 }
 
-/* Length of the valid UTF-8 sequence at s (max n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 void mm_json__strn(struct mm_json *j, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -133,7 +102,7 @@ void mm_json__strn(struct mm_json *j, const char *str, size_t n)
 			if (c < 0x20 || c == 0x7f) {
 				fprintf(j->out, "\\u%04x", c);
 			} else if (c >= 0x80) {
-				l = utf8_len(s + i, n - i);
+				l = mm_utf8_seq_len(s + i, n - i);
 				if (l == 0) {
 					fprintf(j->out, "\\u%04x", c);
 				} else {

@@ -18,6 +18,9 @@ packages=(
   debhelper dpkg-dev systemd
   # tests and the demo
   libcriterion-dev iproute2 iputils-ping netcat-openbsd jq tcpdump libpcap-dev util-linux
+  # an independent client that enforces UTF-8 in string fields, as Go and Java
+  # clients do (tests/utf8_client.py, run with /usr/bin/python3)
+  python3-protobuf
 )
 
 missing=()

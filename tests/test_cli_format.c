@@ -5,10 +5,12 @@
  * text and JSON), compared byte for byte with tests/golden/. Time zone is
  * UTC and colour is off. MESHMON_UPDATE_GOLDEN=1 rewrites the goldens (review
  * the diff before committing). Every JSON line must parse (jq) and carry the
- * documented keys.
+ * documented keys; the JSON writer's output is valid UTF-8 whatever bytes it
+ * is given, and names the agent sanitized carry their raw bytes as hex.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include "json.h"
 
 #define GOLDEN_DIR MM_SOURCE_ROOT "/tests/golden/"
+#define FFFD	   "\xef\xbf\xbd" /* U+FFFD */
 
 static const Meshmon__V1__Hello hello = {
 	PROTOBUF_C_MESSAGE_INIT(&meshmon__v1__hello__descriptor),
@@ -302,6 +305,105 @@ Test(cli_format, json_writer_escapes)
 	fclose(f);
 	cr_assert(eq(str, buf,
 		     "{\"s\":\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u007f\xc3\xa9\\u00ff\",\"a\":[1,null,true],\"n\":null}\n"));
+	free(buf);
+}
+
+/*
+ * Invalid UTF-8 an agent should never send still comes out as valid JSON and
+ * valid UTF-8 (checked by glibc's iconv, not by the writer's own validator):
+ * every 2-byte string and the forms that look valid but are not.
+ */
+Test(cli_format, json_writer_output_is_utf8_for_any_bytes)
+{
+	static const struct {
+		const char *in, *want;
+	} t[] = {
+		{ "\xed\xa0\x80", "\"\\u00ed\\u00a0\\u0080\"" },         /* a surrogate */
+		{ "\xc0\xaf", "\"\\u00c0\\u00af\"" },                      /* overlong '/' */
+		{ "\xf4\x90\x80\x80", "\"\\u00f4\\u0090\\u0080\\u0080\"" }, /* U+110000 */
+		{ "ab\xe2\x82", "\"ab\\u00e2\\u0082\"" },                   /* cut at the end */
+		{ "\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"" },              /* U+1F600 kept */
+	};
+	iconv_t cd = iconv_open("UTF-32LE", "UTF-8");
+	char *buf, *in, *o, conv[4096];
+	size_t len, il, ol;
+	struct mm_json j;
+	FILE *f;
+
+	cr_assert(cd != (iconv_t)-1);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		f = open_memstream(&buf, &len);
+		mm_json__init(&j, f);
+		mm_json__str(&j, t[i].in);
+		fclose(f);
+		cr_assert(eq(str, buf, (char *)t[i].want), "case %zu", i);
+		free(buf);
+	}
+	for (unsigned int v = 0; v < 0x10000; v++) {
+		char two[2] = { (char)(v >> 8), (char)v };
+
+		f = open_memstream(&buf, &len);
+		mm_json__init(&j, f);
+		mm_json__strn(&j, two, 2);
+		fclose(f);
+		in = buf;
+		il = len;
+		o = conv;
+		ol = sizeof(conv);
+		iconv(cd, NULL, NULL, NULL, NULL);
+		cr_assert(iconv(cd, &in, &il, &o, &ol) != (size_t)-1 && il == 0,
+			  "%02x %02x gave invalid UTF-8: %s", v >> 8, v & 0xff, buf);
+		free(buf);
+	}
+	iconv_close(cd);
+}
+
+/* The name the agent sanitized: text shows the U+FFFD string, JSON adds the raw bytes as hex. */
+Test(cli_format, raw_name_bytes_only_when_the_agent_sent_them)
+{
+	struct cli_case *cases;
+	size_t n = cli_cases_build(&cases), i, len;
+	Meshmon__V1__Event ev;
+	Meshmon__V1__TcpProbe p;
+	struct mm_fmt f = { 0 };
+	char *buf;
+
+	for (i = 0; i < n && cases[i].ev.detail_case != MESHMON__V1__EVENT__DETAIL_TCP_PROBE; i++)
+		;
+	cr_assert(lt(sz, i, n));
+	ev = cases[i].ev;
+	p = cases[i].probe;
+	ev.tcp_probe = &p;
+	p.comm = FFFD FFFD "x";
+	p.comm_raw.data = (uint8_t *)"\xff\xfex";
+	p.comm_raw.len = 3;
+	ev.ifindex = 5;
+	ev.ifname = FFFD "eth";
+	ev.ifname_raw.data = (uint8_t *)"\xff" "eth";
+	ev.ifname_raw.len = 4;
+
+	f.out = open_memstream(&buf, &len);
+	mm_json_event(&f, &ev);
+	fclose(f.out);
+	cr_assert(strstr(buf, "\"comm\":\"" FFFD FFFD "x\",\"comm_raw\":\"fffe78\",") != NULL, "%s",
+		  buf);
+	cr_assert(strstr(buf, "\"ifname\":\"" FFFD "eth\",\"ifname_raw\":\"ff657468\",") != NULL,
+		  "%s", buf);
+	free(buf);
+
+	f.out = open_memstream(&buf, &len);
+	f.verbose = 1;
+	mm_text_event(&f, &ev);
+	fclose(f.out);
+	cr_assert(strstr(buf, "pid 4242 (" FFFD FFFD "x)") != NULL, "%s", buf);
+	free(buf);
+
+	/* a name that needed nothing: no raw keys */
+	f.out = open_memstream(&buf, &len);
+	mm_json_event(&f, &cases[i].ev);
+	fclose(f.out);
+	cr_assert(strstr(buf, "\"comm\":\"curl\"") != NULL, "%s", buf);
+	cr_assert(strstr(buf, "_raw") == NULL, "%s", buf);
 	free(buf);
 }
 

@@ -10,6 +10,8 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,11 +468,45 @@ Test(cli_options, binary_stale_socket)
 	unlink(path);
 }
 
+/*
+ * A copy of the CLI that uid 65534 can exec wherever the checkout lives (a
+ * clone under /root or in a 0700 mktemp -d is out of its reach): a fresh
+ * 0755 directory under /tmp holding a 0755 copy. Returns the binary's path
+ * in bin; remove_cli_copy() undoes it.
+ */
+static void copy_cli_for_nobody(char *dir, size_t dir_len, char *bin, size_t bin_len)
+{
+	char buf[65536];
+	ssize_t n;
+	int in, out;
+
+	in = open(MESHMON_CLI_PATH, O_RDONLY | O_CLOEXEC);
+	cr_assert(ge(int, in, 0), "%s: %s", MESHMON_CLI_PATH, strerror(errno));
+	snprintf(dir, dir_len, "/tmp/mm-cli-nobody-XXXXXX");
+	cr_assert(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+	cr_assert(eq(int, chmod(dir, 0755), 0));
+	snprintf(bin, bin_len, "%s/meshmon", dir);
+	out = open(bin, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	cr_assert(ge(int, out, 0), "%s: %s", bin, strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		cr_assert(eq(sz, (size_t)write(out, buf, (size_t)n), (size_t)n));
+	cr_assert(eq(int, (int)n, 0));
+	close(in);
+	cr_assert(eq(int, close(out), 0));
+	cr_assert(eq(int, chmod(bin, 0755), 0)); /* whatever the umask */
+}
+
+static void remove_cli_copy(const char *dir, const char *bin)
+{
+	unlink(bin);
+	rmdir(dir);
+}
+
 /* EACCES: a root-only socket used by an unprivileged user. */
 Test(cli_options, binary_socket_not_permitted)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char path[64];
+	char path[64], dir[64], bin[96];
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0), pipefd[2], st;
 	char out[1024] = "";
 	ssize_t n;
@@ -478,6 +514,7 @@ Test(cli_options, binary_socket_not_permitted)
 
 	if (geteuid() != 0)
 		cr_skip_test("needs root to drop privileges");
+	copy_cli_for_nobody(dir, sizeof(dir), bin, sizeof(bin));
 	snprintf(path, sizeof(path), "/tmp/mm-cli-perm-%d.sock", getpid());
 	unlink(path);
 	strcpy(sa.sun_path, path);
@@ -491,18 +528,20 @@ Test(cli_options, binary_socket_not_permitted)
 		dup2(pipefd[1], 1);
 		if (setgid(65534) || setuid(65534))
 			_exit(99);
-		execl(MESHMON_CLI_PATH, "meshmon", "monitor", "--socket", path, (char *)NULL);
+		execl(bin, "meshmon", "monitor", "--socket", path, (char *)NULL);
 		_exit(98);
 	}
 	close(pipefd[1]);
 	n = read(pipefd[0], out, sizeof(out) - 1);
 	out[n > 0 ? n : 0] = '\0';
 	waitpid(pid, &st, 0);
+	remove_cli_copy(dir, bin);
 	int exited = WIFEXITED(st);
 
 	cr_assert(exited);
 	int code = WEXITSTATUS(st);
 
+	cr_assert(ne(int, code, 98), "uid 65534 cannot exec %s", bin);
 	cr_assert(eq(int, code, MM_EXIT_PERMISSION), "%s", out);
 	cr_assert(strstr(out, "not permitted to use the agent socket") != NULL, "%s", out);
 	close(fd);

@@ -2,7 +2,9 @@
 /*
  * The record decoder (agent/decode.h): one raw record of each type, built
  * here, into an Event checked field by field; short records, unknown types and
- * layout versions, and captures running past the record are rejected.
+ * layout versions, and captures running past the record are rejected. comm
+ * and ifname come out valid UTF-8 with the raw bytes beside them only when
+ * the source was not.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -15,6 +17,9 @@
 #include "decode.h"
 #include "framing.h"
 #include "names.h"
+#include "utf8.h"
+
+#define FFFD MM_UTF8_REPLACEMENT
 
 #define OFFSET 1000000000000000000ll /* wall - monotonic */
 
@@ -26,6 +31,8 @@ static const char *kernel_reason(unsigned int reason)
 static const char *fake_ifname(void *arg, unsigned int ifindex)
 {
 	(void)arg;
+	if (ifindex == 8)
+		return "\xffveth\xc3"; /* the kernel allows any byte but '/', ':' and space */
 	return ifindex == 7 ? "veth-test" : NULL;
 }
 
@@ -474,6 +481,89 @@ Test(decode, tcp_probe)
 	cr_expect(eq(int, out.ev.tcp_probe->conn_success, 0));
 	cr_expect(eq(u64, out.ev.tcp_probe->start_time_ns, 0));
 	free(base);
+}
+
+/* A tcp_probe record with comm as the kernel would give it (16 bytes), decoded and packed. */
+static Meshmon__V1__ServerMessage *decode_comm(const char *comm, size_t len, unsigned int ifindex)
+{
+	Meshmon__V1__ServerMessage m = MESHMON__V1__SERVER_MESSAGE__INIT;
+	struct mm_tcp_probe_record r = { 0 };
+	uint8_t *buf;
+	size_t n;
+
+	hdr(&r.hdr, MM_EVENT_TCP_PROBE, MM_PROBE_OPEN, MM_SOURCE_SOCKOPS, MM_TCP_PROBE_VERSION);
+	tuple4(&r.tuple);
+	r.ifindex = ifindex;
+	memcpy(r.comm, comm, len);
+	cr_assert(eq(int, mm_decode(&ctx, &r, sizeof(r), 0, &out), 0));
+	cr_assert(mm_utf8_valid(out.ev.tcp_probe->comm, strlen(out.ev.tcp_probe->comm)));
+	cr_assert(mm_utf8_valid(out.ev.ifname, strlen(out.ev.ifname)));
+	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_EVENT;
+	m.event = &out.ev;
+	cr_assert(eq(int, mm_frame__encode_server(&m, &buf, &n), 0));
+	Meshmon__V1__ServerMessage *got = mm_frame__unpack_server(buf + 4, n - 4);
+	free(buf);
+	cr_assert(got != NULL && got->event && got->event->tcp_probe);
+	return got;
+}
+
+static void expect_bytes(const ProtobufCBinaryData *b, const char *want, size_t len)
+{
+	cr_assert(eq(sz, b->len, len));
+	if (len) /* an empty field has no data pointer */
+		cr_assert(eq(int, memcmp(b->data, want, len), 0));
+}
+
+/* comm is any process's to set: the string is valid UTF-8, the raw bytes ride beside it. */
+Test(decode, tcp_probe_comm_is_valid_utf8)
+{
+	static const struct {
+		const char *comm; /* the record's 16 bytes (the rest zero) */
+		size_t len, raw_len;
+		const char *want;
+	} t[] = {
+		{ "\xff\xfe", 2, 2, FFFD FFFD },
+		/* prctl(PR_SET_NAME) keeps 15 bytes: cut inside the 3-byte U+20AC */
+		{ "abcdefghijklm\xe2\x82", 15, 15, "abcdefghijklm" FFFD },
+		{ "\xed\xa0\x80sh", 5, 5, FFFD FFFD FFFD "sh" },  /* a surrogate */
+		{ "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 16, 16,
+		  FFFD FFFD FFFD FFFD FFFD FFFD FFFD FFFD FFFD FFFD FFFD FFFD FFFD FFFD FFFD FFFD },
+		/* valid: no raw */
+		{ "caf\xc3\xa9-\xe2\x82\xac", 9, 0, "caf\xc3\xa9-\xe2\x82\xac" },
+		{ "curl", 4, 0, "curl" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		Meshmon__V1__ServerMessage *got = decode_comm(t[i].comm, t[i].len, 0);
+		const Meshmon__V1__TcpProbe *p = got->event->tcp_probe;
+
+		cr_assert(eq(str, out.ev.tcp_probe->comm, (char *)t[i].want), "case %zu", i);
+		expect_bytes(&out.ev.tcp_probe->comm_raw, t[i].comm, t[i].raw_len);
+		/* and so on the wire */
+		cr_assert(eq(str, p->comm, (char *)t[i].want), "case %zu", i);
+		expect_bytes(&p->comm_raw, t[i].comm, t[i].raw_len);
+		cr_assert(eq(sz, got->event->ifname_raw.len, 0));
+		mm_frame__free_server(got);
+	}
+}
+
+/* An interface name gets the same treatment; a clean event carries nothing extra. */
+Test(decode, ifname_is_valid_utf8)
+{
+	Meshmon__V1__ServerMessage *got = decode_comm("\xff\xfe", 2, 8);
+
+	cr_assert(eq(str, got->event->ifname, FFFD "veth" FFFD));
+	expect_bytes(&got->event->ifname_raw, "\xffveth\xc3", 6);
+	mm_frame__free_server(got);
+
+	/* the next event into the same storage starts clean */
+	got = decode_comm("curl", 4, 7);
+	cr_assert(eq(str, got->event->ifname, "veth-test"));
+	cr_assert(eq(sz, got->event->ifname_raw.len, 0));
+	cr_assert(eq(sz, got->event->tcp_probe->comm_raw.len, 0));
+	cr_assert(eq(sz, out.ev.ifname_raw.len, 0));
+	cr_assert(eq(sz, out.ev.tcp_probe->comm_raw.len, 0));
+	mm_frame__free_server(got);
 }
 
 Test(decode, short_records)
