@@ -15,6 +15,7 @@
 #include "losses.h"
 #include "meshmon.pb-c.h"
 #include "options.h"
+#include "utf8.h"
 
 struct event;
 struct event_base;
@@ -45,6 +46,10 @@ struct mm_agent {
 	int watchdog; /* systemd asked for WATCHDOG=1 keep-alives */
 	int ifindex[MM_OPT_MAX_IFACES];
 	char cgroup_path[4096]; /* where tcp_probe is attached; empty when it is not */
+	/* The same names as Status shows them: valid UTF-8 (lib/utf8.h), set by the preflight. */
+	char iface_shown[MM_OPT_MAX_IFACES][MM_UTF8_SANITIZED_SIZE(16)];
+	char *iface_shown_list[MM_OPT_MAX_IFACES];
+	char cgroup_shown[MM_UTF8_SANITIZED_SIZE(4096)];
 	struct mm_decode_ctx dctx;
 	struct mm_ifname_cache ifcache;
 	struct mm_decoded decoded;

@@ -53,6 +53,22 @@ static int check_cgroup(struct mm_agent *a)
 	return rc;
 }
 
+/*
+ * Status carries the interface names and the cgroup path as strings, which
+ * must be valid UTF-8; Linux allows any bytes in both, so keep sanitized
+ * copies to show (the real names are what the agent attaches to).
+ */
+static void names_to_show(struct mm_agent *a)
+{
+	for (size_t i = 0; i < a->opts.n_ifaces; i++) {
+		mm_utf8_sanitize(a->iface_shown[i], sizeof(a->iface_shown[i]), a->opts.ifaces[i],
+				 strlen(a->opts.ifaces[i]));
+		a->iface_shown_list[i] = a->iface_shown[i];
+	}
+	mm_utf8_sanitize(a->cgroup_shown, sizeof(a->cgroup_shown), a->cgroup_path,
+			 strlen(a->cgroup_path));
+}
+
 int mm_agent__preflight(struct mm_agent *a)
 {
 	char err[256];
@@ -66,5 +82,7 @@ int mm_agent__preflight(struct mm_agent *a)
 		mm_log("%s", err);
 		return rc;
 	}
-	return check_cgroup(a);
+	rc = check_cgroup(a);
+	names_to_show(a);
+	return rc;
 }

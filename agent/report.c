@@ -74,8 +74,8 @@ static void fill_setup(const struct mm_agent *a, Meshmon__V1__Status *st)
 	st->pages_per_cpu = a->opts.pages;
 	st->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	st->n_interfaces = a->opts.n_ifaces;
-	st->interfaces = (char **)a->opts.ifaces;
-	st->cgroup = (char *)a->cgroup_path;
+	st->interfaces = (char **)a->iface_shown_list;
+	st->cgroup = (char *)a->cgroup_shown;
 	st->tc_attach = (char *)(a->opts.n_ifaces
 				     ? mm_tc_mode_name(mm_datapath__tc_mode(a->dp))
 				     : "");

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent_client.h"
+#include "utf8.h"
 #include "agent_fixture.h"
 #include "framing.h"
 #include "harness_agent.h"
@@ -127,6 +128,14 @@ static void count_message(struct client *c, const Meshmon__V1__ServerMessage *m)
 		c->status_listeners = m->status->listeners;
 		c->status_cpus = m->status->num_cpus;
 		c->status_events = m->status->events_read;
+		c->status_all_utf8 = 1;
+		for (size_t i = 0; i < m->status->n_interfaces; i++)
+			c->status_all_utf8 &= mm_utf8_valid(m->status->interfaces[i],
+							    strlen(m->status->interfaces[i]));
+		c->status_all_utf8 &= mm_utf8_valid(m->status->cgroup, strlen(m->status->cgroup));
+		if (m->status->n_interfaces)
+			snprintf(c->status_iface0, sizeof(c->status_iface0), "%s",
+				 m->status->interfaces[0]);
 		break;
 	case MESHMON__V1__SERVER_MESSAGE__MSG_ERROR:
 		c->error_code = m->error->code;

@@ -33,6 +33,8 @@ struct client {
 	int got_hello, got_status;
 	uint32_t status_listeners, status_cpus;
 	uint64_t status_events;
+	int status_all_utf8;      /* every interface name and the cgroup are valid UTF-8 */
+	char status_iface0[64];   /* the first interface as Status names it */
 	int keep; /* set: record every event in log[] */
 	struct ev_rec *log;
 	size_t n_log, cap_log;

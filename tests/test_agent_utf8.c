@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent_client.h"
 #include "agent_fixture.h"
 #include "harness.h"
 #include "harness_agent.h"
@@ -172,4 +173,26 @@ Test(agent_utf8, hostile_comm_reaches_a_strict_client_as_utf8_with_its_raw_bytes
 	cr_assert(strstr(out, raw_hex) != NULL, "%s", out);
 	cr_assert(strstr(out, "rejects-invalid-utf8=True") != NULL, "%s", out);
 	cr_assert(eq(int, stop_agent(), 0), "SIGTERM exits 0");
+}
+
+/* An interface whose name is not UTF-8 (Linux allows it): Status still sends valid strings. */
+Test(agent_utf8, status_names_an_odd_interface_in_valid_utf8)
+{
+	Meshmon__V1__ClientMessage m = MESHMON__V1__CLIENT_MESSAGE__INIT;
+	Meshmon__V1__StatusRequest sr = MESHMON__V1__STATUS_REQUEST__INIT;
+	const char *extra[] = {"--iface", "\xffmm\xfe", NULL};
+	struct client c;
+
+	cr_assert(eq(int, mm_test_sh("ip link add name $(printf '\\377mm\\376') type veth peer name mmodd1"), 0));
+	start_agent_argv("1048576", "128", extra);
+	cr_assert(eq(int, client_connect(&c), 0));
+	m.msg_case = MESHMON__V1__CLIENT_MESSAGE__MSG_STATUS_REQUEST;
+	m.status_request = &sr;
+	client_send(&c, &m);
+	client_poll(&c, 3000);
+	cr_assert(c.got_status);
+	cr_assert(c.status_all_utf8, "Status strings are valid UTF-8");
+	cr_assert(eq(str, c.status_iface0, pair.local_if), "the pair's end comes first");
+	client_close(&c);
+	cr_assert(eq(int, stop_agent(), 0));
 }
