@@ -39,7 +39,8 @@ int mm_endpoint_parse(const char *s, struct mm_endpoint *ep)
 	memset(ep, 0, sizeof(*ep));
 	if (!s || !*s)
 		return -EINVAL;
-	if (s[0] == ':')
+	/* ":PORT"; but "::1", "::/0" and "::ffff:10.0.0.1" are bare IPv6 addresses. */
+	if (s[0] == ':' && s[1] != ':')
 		return parse_port(s + 1, ep);
 	if (s[0] == '[') {
 		close = strchr(s, ']');

@@ -259,7 +259,8 @@ static void dissect_ipv6(const uint8_t *p, size_t len, struct mm_pkt_summary *s,
 		size_t el;
 
 		if (len < off + 8) {
-			truncated(out, ind, "IPv6 extension header", len - off, 8);
+			/* From the IPv6 header on, as below: off may already be past len. */
+			truncated(out, ind, "IPv6 extension header", len, off + 8);
 			return;
 		}
 		el = nh == 51 ? ((size_t)p[off + 1] + 2) * 4 : ((size_t)p[off + 1] + 1) * 8;

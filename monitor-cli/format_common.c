@@ -42,6 +42,37 @@ void mm_fmt_duration(uint64_t ns, char *buf, size_t cap)
 			 ns / UINT64_C(60000000000) % 60);
 }
 
+static char clean_char(char c)
+{
+	return (unsigned char)c < 0x20 || c == 0x7f ? '?' : c;
+}
+
+void mm_fmt_clean(FILE *out, const char *s)
+{
+	/* Clean runs in one fwrite: stderr is unbuffered, a write per byte would be a lot. */
+	while (s && *s) {
+		size_t n = 0;
+
+		while (s[n] && clean_char(s[n]) == s[n])
+			n++;
+		fwrite(s, 1, n, out);
+		s += n;
+		if (*s) {
+			fputc('?', out);
+			s++;
+		}
+	}
+}
+
+void mm_fmt_clean_buf(char *buf, size_t cap, const char *s)
+{
+	size_t n = 0;
+
+	for (; s && *s && n + 1 < cap; s++)
+		buf[n++] = clean_char(*s);
+	buf[n] = '\0';
+}
+
 void mm_fmt_addr(const uint8_t *addr, size_t len, char *buf, size_t cap)
 {
 	if (cap == 0)

@@ -29,5 +29,13 @@ void mm_fmt_time(uint64_t ns, char *buf, size_t cap);
 void mm_fmt_duration(uint64_t ns, char *buf, size_t cap);
 /* "10.0.0.1" / "fd00::1" from 4 or 16 bytes; "" for other lengths. */
 void mm_fmt_addr(const uint8_t *addr, size_t len, char *buf, size_t cap);
+/*
+ * A string from the agent (names, versions, reasons, messages) as text: every
+ * control character (below 0x20, and 0x7f) as '?', so what is on the socket
+ * cannot move the cursor, retitle the terminal or forge a line. NULL prints nothing.
+ */
+void mm_fmt_clean(FILE *out, const char *s);
+/* The same into buf (cap > 0), truncated to fit: for text that must go out in one write. */
+void mm_fmt_clean_buf(char *buf, size_t cap, const char *s);
 
 #endif /* MESHMON_CLI_FORMAT_COMMON_H */

@@ -23,17 +23,13 @@ void mm_text_hello(const struct mm_fmt *f, const Meshmon__V1__Hello *h)
 {
 	fprintf(f->out, "Listening for events on %u CPUs with %u pages of %u bytes per CPU", h->num_cpus,
 		h->pages_per_cpu, h->page_size);
-	if (f->verbose)
-		fprintf(f->out, " (agent %s, protocol %u, capture %u bytes)", h->agent_version,
-			h->protocol_version, h->capture_len);
+	if (f->verbose) {
+		fputs(" (agent ", f->out);
+		mm_fmt_clean(f->out, h->agent_version);
+		fprintf(f->out, ", protocol %u, capture %u bytes)", h->protocol_version,
+			h->capture_len);
+	}
 	fputc('\n', f->out);
-}
-
-/* Text from outside (comm, names, messages) without control characters. */
-static void put_clean(FILE *out, const char *s)
-{
-	for (; s && *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
 }
 
 /* "ifindex 4 (veth0)", or "ifindex 4" with -n or no name. */
@@ -42,7 +38,7 @@ static void put_ifindex(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 	fprintf(f->out, "ifindex %u", ev->ifindex);
 	if (!f->numeric && ev->ifname && ev->ifname[0]) {
 		fputs(" (", f->out);
-		put_clean(f->out, ev->ifname);
+		mm_fmt_clean(f->out, ev->ifname);
 		fputc(')', f->out);
 	}
 }
@@ -288,10 +284,13 @@ static void text_drop(const struct mm_fmt *f, const Meshmon__V1__Event *ev,
 
 	if (f->color)
 		fputs(COLOR_RED, f->out);
-	if (reason && reason[0])
-		fprintf(f->out, "xx drop (%s)", reason);
-	else
+	if (reason && reason[0]) {
+		fputs("xx drop (", f->out);
+		mm_fmt_clean(f->out, reason);
+		fputc(')', f->out);
+	} else {
 		fprintf(f->out, "xx drop (reason %u)", d->reason_code);
+	}
 	if (f->color)
 		fputs(COLOR_RESET, f->out);
 	if (kernel) {
@@ -306,10 +305,13 @@ static void text_drop(const struct mm_fmt *f, const Meshmon__V1__Event *ev,
 		put_point_words(f->out, d->point);
 		fputc(' ', f->out);
 		put_ifindex(f, ev);
-		if (d->file[0])
-			fprintf(f->out, ", file %s:%u", d->file, d->line);
-		else if (d->file_id)
+		if (d->file[0]) {
+			fputs(", file ", f->out);
+			mm_fmt_clean(f->out, d->file);
+			fprintf(f->out, ":%u", d->line);
+		} else if (d->file_id) {
 			fprintf(f->out, ", file id %u:%u", d->file_id, d->line);
+		}
 		if (d->reason_code == MESHMON__V1__DROP_REASON__DROP_REASON_POLICY_DENIED)
 			fprintf(f->out, ", rule %u", d->ext_error);
 		else if (d->ext_error)
@@ -351,7 +353,7 @@ static void text_tcp_probe(const struct mm_fmt *f, const Meshmon__V1__Event *ev,
 		fputs(" preexisting", f->out);
 	} else {
 		fprintf(f->out, " pid %u (", p->pid);
-		put_clean(f->out, p->comm);
+		mm_fmt_clean(f->out, p->comm);
 		fputc(')', f->out);
 	}
 	put_tuple_tail(f->out, v);
@@ -419,7 +421,7 @@ static void text_debug(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 	if (f->color)
 		fputs(COLOR_RESET, f->out);
 	if (d->message[0])
-		put_clean(f->out, d->message);
+		mm_fmt_clean(f->out, d->message);
 	else if (fmt)
 		put_debug_format(f->out, fmt, args);
 	else

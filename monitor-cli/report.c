@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "format_common.h"
 #include "json.h"
 
 void mm_report_error(bool json, const char *msg)
@@ -18,7 +19,11 @@ void mm_report_error(bool json, const char *msg)
 			msg += 9;
 		mm_json__error(stdout, msg, -1);
 	} else {
-		fprintf(stderr, "%s\n", msg);
+		/* One line in one write, whatever the agent put in an Error message. */
+		char line[1024];
+
+		mm_fmt_clean_buf(line, sizeof(line), msg);
+		fprintf(stderr, "%s\n", line);
 	}
 }
 

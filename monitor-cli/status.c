@@ -23,7 +23,9 @@ void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
 	size_t i;
 
 	mm_fmt_duration(st->uptime_ns, up, sizeof(up));
-	fprintf(out, "Agent version:     %s\n", st->agent_version);
+	fputs("Agent version:     ", out);
+	mm_fmt_clean(out, st->agent_version);
+	fputc('\n', out);
 	fprintf(out, "Protocol version:  %u\n", st->protocol_version);
 	fprintf(out, "CPUs:              %u\n", st->num_cpus);
 	fprintf(out, "Ring:              %u pages of %u bytes per CPU\n", st->pages_per_cpu,
@@ -58,22 +60,32 @@ void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
 	fprintf(out, "Interfaces:        ");
 	if (!st->n_interfaces)
 		fputs("none", out);
-	for (i = 0; i < st->n_interfaces; i++)
-		fprintf(out, "%s%s", i ? ", " : "", st->interfaces[i]);
+	for (i = 0; i < st->n_interfaces; i++) {
+		fputs(i ? ", " : "", out);
+		mm_fmt_clean(out, st->interfaces[i]);
+	}
 	fputc('\n', out);
-	fprintf(out, "Cgroup:            %s\n", st->cgroup[0] ? st->cgroup : "none");
-	if (st->tc_attach[0])
-		fprintf(out, "TC attach:         %s\n", st->tc_attach);
+	fputs("Cgroup:            ", out);
+	mm_fmt_clean(out, st->cgroup[0] ? st->cgroup : "none");
+	fputc('\n', out);
+	if (st->tc_attach[0]) {
+		fputs("TC attach:         ", out);
+		mm_fmt_clean(out, st->tc_attach);
+		fputc('\n', out);
+	}
 	if (st->rate_limit_per_sec)
 		fprintf(out, "Rate limit:        %u events/s, burst %u\n", st->rate_limit_per_sec,
 			st->rate_limit_burst);
 	else
 		fprintf(out, "Rate limit:        off\n");
 	mm_fmt_duration(st->aggregation_interval_ns, iv, sizeof(iv));
-	if (agg)
-		fprintf(out, "Aggregation:       %s, interval %s\n", agg, iv);
-	else
+	if (agg) {
+		fputs("Aggregation:       ", out);
+		mm_fmt_clean(out, agg);
+		fprintf(out, ", interval %s\n", iv);
+	} else {
 		fprintf(out, "Aggregation:       level %u, interval %s\n", st->aggregation, iv);
+	}
 }
 
 void mm_status_json(FILE *out, const Meshmon__V1__Status *st)

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   meson ninja-build pkg-config gcc clang llvm bpftool
+  # libFuzzer and the sanitizer runtimes of clang 14 (libclang_rt.fuzzer-x86_64.a)
+  libclang-rt-14-dev
   libbpf-dev libelf-dev zlib1g-dev libevent-dev libprotobuf-c-dev protobuf-c-compiler
   libsystemd-dev
   # man pages: scdoc turns docs/man/*.scd into roff at build time; man-db

@@ -90,9 +90,56 @@ run_install_tests() {
   fi
 }
 
+# The libFuzzer targets (fuzz/, docs/build.md "Fuzzing") in a clang build
+# directory of their own: every fuzz/fuzz_*.c runs for a fixed time
+# (MM_FUZZ_SECONDS, 12 s each) on a copy of its seed corpus, so the tree is not
+# modified. One target is one test: a crash, leak, timeout or broken
+# invariant fails it, and the input that did it is kept under
+# build-fuzz/fuzz-artifacts/ with its path printed.
+run_fuzz() {
+  local dir=build-fuzz secs=${MM_FUZZ_SECONDS:-12} start=$SECONDS work src t log input
+  local setup=(-Dfuzz=enabled -Dtests=false -Db_lundef=false -Db_sanitize=address,undefined
+    -Dc_args=-fsanitize=fuzzer-no-link)
+  local targets=()
+
+  if [ -d "$dir" ]; then
+    meson setup --reconfigure "$dir" "${setup[@]}" >/dev/null || return 1
+  else
+    CC=clang meson setup "$dir" "${setup[@]}" >/dev/null || return 1
+  fi
+  for src in fuzz/fuzz_*.c; do
+    targets+=("$(basename "$src" .c)")
+  done
+  ninja -C "$dir" "${targets[@]/#/fuzz/}" || return 1
+  work=$(mktemp -d) || return 1
+  mkdir -p "$dir/fuzz-artifacts"
+  echo "== fuzzing in $dir: ${#targets[@]} targets, ${secs} s each"
+  for t in "${targets[@]}"; do
+    mkdir -p "$work/$t"
+    cp fuzz/corpus/"$t"/* "$work/$t"/
+    rm -f "$dir/fuzz-artifacts/$t"-*
+    log=$dir/fuzz-artifacts/$t.log
+    if "$dir/fuzz/$t" -max_total_time="$secs" -timeout=5 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$dir/fuzz-artifacts/$t-" "$work/$t" >"$log" 2>&1; then
+      passed=$((passed + 1))
+      echo "$t: ok, $(sed -n 's/^stat::number_of_executed_units: //p' "$log") inputs"
+    else
+      failed=$((failed + 1))
+      echo "$t: FAILED, log in $log" >&2
+      grep -E 'ERROR:|invariant broken|^SUMMARY' "$log" | head -n 5 >&2
+      for input in "$dir/fuzz-artifacts/$t"-*; do
+        [ -f "$input" ] && echo "  input: $input (rerun: $dir/fuzz/$t $input)" >&2
+      done
+    fi
+  done
+  rm -rf "$work"
+  echo "== fuzzing took $((SECONDS - start)) s"
+}
+
 status=0
 run_build build || { echo "build failed" >&2; failed=$((failed + 1)); status=1; }
 run_install_tests
 run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false ||
   { echo "sanitizer build failed" >&2; failed=$((failed + 1)); status=1; }
+run_fuzz || { echo "fuzz build failed" >&2; failed=$((failed + 1)); status=1; }
 finish "$status"

@@ -10,6 +10,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <criterion/redirect.h>
 #include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -511,5 +512,98 @@ Test(cli_format, dissector_survives_truncation_and_garbage)
 	}
 	fclose(f.out);
 	cr_assert(gt(sz, len, 0));
+	free(buf);
+}
+
+/*
+ * What the agent (or whatever listens on the socket path) sends is printed
+ * without its control characters: the Hello's version, a drop's reason and
+ * file, every string of Status (found by fuzz_client_format; comm, ifname and
+ * debug messages were cleaned already).
+ */
+Test(cli_format, agent_strings_lose_control_characters)
+{
+	Meshmon__V1__Hello h = hello;
+	Meshmon__V1__Status st;
+	Meshmon__V1__LossCounter lc[5], *lcp[5];
+	Meshmon__V1__EventTypeCount ec[3], *ecp[3];
+	char *ifs[2] = { "veth\r0", "eth0" };
+	struct mm_fmt f = { .verbose = 1 };
+	struct cli_case *cases;
+	size_t n = cli_cases_build(&cases), i, len, drops = 0;
+	char *buf;
+	static const char *const want[] = {
+		"(agent 0.1?]0;pwned?, protocol",
+		"xx drop (EVIL?[2J)",
+		"Agent version:     ?c\n",
+		"Interfaces:        veth?0, eth0\n",
+		"Cgroup:            /?[1A\n",
+		"TC attach:         tcx?\n",
+		"Aggregation:       med?ium, interval",
+	};
+
+	f.out = open_memstream(&buf, &len);
+	cr_assert(f.out != NULL);
+	h.agent_version = "0.1\033]0;pwned\007";
+	mm_text_hello(&f, &h);
+	for (i = 0; i < n; i++) {
+		Meshmon__V1__Event ev = cases[i].ev;
+		Meshmon__V1__Drop d;
+
+		if (cases[i].msg.msg_case != MESHMON__V1__SERVER_MESSAGE__MSG_EVENT ||
+		    ev.detail_case != MESHMON__V1__EVENT__DETAIL_DROP)
+			continue;
+		d = *ev.drop;
+		d.reason = d.reason_text = "EVIL\033[2J";
+		d.file = "x.c\r\n";
+		ev.drop = &d;
+		mm_text_event(&f, &ev);
+		drops++;
+	}
+	status_msg(&st, lc, lcp, ec, ecp);
+	st.agent_version = "\033c";
+	st.interfaces = ifs;
+	st.cgroup = "/\033[1A";
+	st.tc_attach = "tcx\n";
+	st.aggregation_name = "med\tium";
+	mm_status_text(f.out, &st);
+	fclose(f.out);
+	cr_assert(drops > 0);
+	for (i = 0; i < len; i++)
+		cr_assert(buf[i] == '\n' || ((unsigned char)buf[i] >= 0x20 && buf[i] != 0x7f),
+			  "control character 0x%02x at %zu in:\n%s", (unsigned char)buf[i], i, buf);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_expect(strstr(buf, want[i]) != NULL, "no '%s' in:\n%s", want[i], buf);
+	cr_expect(strstr(buf, ", file x.c??:") != NULL, "%s", buf);
+	free(buf);
+}
+
+/* The text of an agent's Error message reaches stderr as one clean line. */
+Test(cli_format, error_text_is_one_clean_line, .init = cr_redirect_stderr)
+{
+	mm_report_error(false, "meshmon: the agent reported an error: bad\033[2J\nline (code 7)");
+	fflush(stderr);
+	cr_assert_stderr_eq_str("meshmon: the agent reported an error: bad?[2J?line (code 7)\n");
+}
+
+/*
+ * An IPv6 extension header whose length runs past the captured bytes, followed
+ * by another: reported as truncated with the real byte counts (it printed
+ * len - off, wrapped around).
+ */
+Test(cli_format, ipv6_extension_header_past_the_bytes)
+{
+	uint8_t p[60] = { 0x60 };
+	char *buf;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	p[6] = 0;   /* next header: hop-by-hop */
+	p[40] = 0;  /* its next header: hop-by-hop again */
+	p[41] = 10; /* (10 + 1) * 8 = 88 bytes, past the 60 there are */
+	mm_dissect(p, sizeof(p), MM_DISSECT_NETWORK, 0, 0, NULL, f, "");
+	fclose(f);
+	cr_expect(strstr(buf, "IPv6 extension header: truncated (60 of 136 bytes)") != NULL, "%s",
+		  buf);
 	free(buf);
 }

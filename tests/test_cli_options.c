@@ -148,6 +148,10 @@ ParameterizedTestParameters(cli_options, endpoints)
 		{ "[fd00::1]:8080", "fd00::1", 128, 8080 },
 		{ "[fd00::/48]:53", "fd00::", 48, 53 },
 		{ "[::1]", "::1", 128, 0 },
+		/* Bare IPv6 addresses starting with "::" are not ":PORT" (found by fuzz_parsers). */
+		{ "::1", "::1", 128, 0 },
+		{ "::/0", "::", 0, 0 },
+		{ "::ffff:10.0.0.1", "::ffff:10.0.0.1", 128, 0 },
 		{ ":53", "", 0, 53 },
 		{ ":65535", "", 0, 65535 },
 	};
