@@ -3,6 +3,11 @@
  * Compiling and matching listener filters (filter.h). Combination rules, as
  * `hubble observe`: within a FlowFilter different fields are ANDed and the
  * repeated values of one field ORed; FlowFilters are ORed.
+ *
+ * Cost per event: the type and point bits, then at most
+ * MM_SUBSCRIBE_MAX_FILTERS FlowFilters, each O(log MM_FILTER_MAX_VALUES)
+ * (filter_sets.h), cheapest field first; never a scan of a field's values.
+ * Memory: at most MM_FILTER_MAX_BYTES per compiled Subscribe.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -10,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cidr.h"
 #include "filter.h"
 #include "names.h"
 #include "textparse.h"
@@ -18,108 +22,84 @@
 /* An invalid subscription: the reason in err. */
 #define fail(err, errlen, ...) mm_errorf(err, errlen, -EINVAL, __VA_ARGS__)
 
-static int compile_endpoints(struct mm_filter_endpoint **out, size_t *n_out,
-			     Meshmon__V1__Endpoint *const *eps, size_t n, const char *what,
-			     size_t idx, char *err, size_t errlen)
+_Static_assert(MM_FILTER_MAX_BYTES <= 320 * 1024, "a compiled subscription stays within 320 KiB");
+
+/* The limits of proto/protocol.h, checked before anything is allocated or parsed further. */
+static int check_limits(const Meshmon__V1__Subscribe *sub, char *err, size_t errlen)
 {
-	struct mm_filter_endpoint *v;
+	if (sub->n_filters > MM_SUBSCRIBE_MAX_FILTERS)
+		return fail(err, errlen,
+			    "%zu filters, over the limit of %d FlowFilters per Subscribe",
+			    sub->n_filters, MM_SUBSCRIBE_MAX_FILTERS);
+	for (size_t i = 0; i < sub->n_filters; i++) {
+		const Meshmon__V1__FlowFilter *in = sub->filters[i];
+		const struct {
+			const char *what;
+			size_t n;
+		} fields[] = {
+		    {"source endpoints", in->n_source},
+		    {"destination endpoints", in->n_destination},
+		    {"either endpoints", in->n_either},
+		    {"protocols", in->n_protocols},
+		    {"ports", in->n_ports},
+		};
 
-	*out = NULL;
-	*n_out = 0;
-	if (!n)
-		return 0;
-	v = calloc(n, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		const Meshmon__V1__Endpoint *ep = eps[i];
-		size_t alen = ep->address.len;
-		unsigned int max = alen == 4 ? 32 : 128;
-
-		if (alen != 0 && alen != 4 && alen != 16) {
-			free(v);
-			return fail(err, errlen,
-				    "filter %zu: %s address of %zu bytes (want 4 or 16)", idx, what,
-				    alen);
-		}
-		if (alen && ep->prefix_len > max) {
-			free(v);
-			return fail(err, errlen, "filter %zu: %s prefix length %u exceeds %u", idx,
-				    what, ep->prefix_len, max);
-		}
-		if (ep->port > 65535) {
-			free(v);
-			return fail(err, errlen, "filter %zu: %s port %u out of range", idx, what,
-				    ep->port);
-		}
-		if (alen == 0 && ep->port == 0) {
-			free(v);
-			return fail(err, errlen,
-				    "filter %zu: %s endpoint has neither address nor port", idx,
-				    what);
-		}
-		v[i].port = (uint16_t)ep->port;
-		if (alen) {
-			v[i].family = alen == 4 ? MM_FAMILY_IPV4 : MM_FAMILY_IPV6;
-			v[i].prefix_len = (uint8_t)ep->prefix_len;
-			memcpy(v[i].addr, ep->address.data, alen);
-			mm_prefix_mask(v[i].addr, alen, ep->prefix_len);
-		}
+		for (size_t j = 0; j < sizeof(fields) / sizeof(fields[0]); j++)
+			if (fields[j].n > MM_FILTER_MAX_VALUES)
+				return fail(
+				    err, errlen,
+				    "filter %zu: %zu %s, over the limit of %d values per field", i,
+				    fields[j].n, fields[j].what, MM_FILTER_MAX_VALUES);
 	}
-	*out = v;
-	*n_out = n;
 	return 0;
 }
 
 static void flow_release(struct mm_flow_filter *ff)
 {
-	free(ff->src);
-	free(ff->dst);
-	free(ff->either);
-	free(ff->protos);
-	free(ff->ports);
+	mm_ep_set__release(&ff->src);
+	mm_ep_set__release(&ff->dst);
+	mm_ep_set__release(&ff->either);
+	mm_port_set__release(&ff->ports);
 }
 
+static int compile_protos_ports(struct mm_flow_filter *ff, const Meshmon__V1__FlowFilter *in,
+				size_t idx, char *err, size_t errlen)
+{
+	uint16_t ports[MM_FILTER_MAX_VALUES];
+
+	for (size_t i = 0; i < in->n_protocols; i++) {
+		uint32_t p = in->protocols[i];
+
+		if (p > 255)
+			return fail(err, errlen, "filter %zu: protocol %u out of range", idx, p);
+		ff->protos[p / 64] |= 1ull << (p % 64);
+	}
+	ff->has_protos = in->n_protocols > 0;
+	for (size_t i = 0; i < in->n_ports; i++) {
+		if (in->ports[i] == 0 || in->ports[i] > 65535)
+			return fail(err, errlen, "filter %zu: port %u out of range", idx,
+				    in->ports[i]);
+		ports[i] = (uint16_t)in->ports[i];
+	}
+	return in->n_ports ? mm_port_set__build(&ff->ports, ports, in->n_ports) : 0;
+}
+
+/* On failure ff may hold some compiled fields: the caller releases it. */
 static int compile_flow(struct mm_flow_filter *ff, const Meshmon__V1__FlowFilter *in, size_t idx,
 			char *err, size_t errlen)
 {
 	int ret;
 
-	ret = compile_endpoints(&ff->src, &ff->n_src, in->source, in->n_source, "source", idx, err,
-				errlen);
+	ret = mm_ep_set__compile(&ff->src, in->source, in->n_source, "source", idx, err, errlen);
 	if (!ret)
-		ret = compile_endpoints(&ff->dst, &ff->n_dst, in->destination, in->n_destination,
-					"destination", idx, err, errlen);
+		ret = mm_ep_set__compile(&ff->dst, in->destination, in->n_destination,
+					 "destination", idx, err, errlen);
 	if (!ret)
-		ret = compile_endpoints(&ff->either, &ff->n_either, in->either, in->n_either,
-					"either", idx, err, errlen);
-	if (ret)
-		return ret;
-	if (in->n_protocols) {
-		ff->protos = calloc(in->n_protocols, sizeof(*ff->protos));
-		if (!ff->protos)
-			return -ENOMEM;
-		for (size_t i = 0; i < in->n_protocols; i++) {
-			if (in->protocols[i] > 255)
-				return fail(err, errlen, "filter %zu: protocol %u out of range",
-					    idx, in->protocols[i]);
-			ff->protos[i] = (uint8_t)in->protocols[i];
-		}
-		ff->n_protos = in->n_protocols;
-	}
-	if (in->n_ports) {
-		ff->ports = calloc(in->n_ports, sizeof(*ff->ports));
-		if (!ff->ports)
-			return -ENOMEM;
-		for (size_t i = 0; i < in->n_ports; i++) {
-			if (in->ports[i] == 0 || in->ports[i] > 65535)
-				return fail(err, errlen, "filter %zu: port %u out of range", idx,
-					    in->ports[i]);
-			ff->ports[i] = (uint16_t)in->ports[i];
-		}
-		ff->n_ports = in->n_ports;
-	}
-	return 0;
+		ret = mm_ep_set__compile(&ff->either, in->either, in->n_either, "either", idx, err,
+					 errlen);
+	if (!ret)
+		ret = compile_protos_ports(ff, in, idx, err, errlen);
+	return ret;
 }
 
 void mm_filter__release(struct mm_filter *f)
@@ -132,15 +112,9 @@ void mm_filter__release(struct mm_filter *f)
 	memset(f, 0, sizeof(*f));
 }
 
-int mm_filter__compile(struct mm_filter *f, const Meshmon__V1__Subscribe *sub, char *err,
-		       size_t errlen)
+static int compile_types(struct mm_filter *f, const Meshmon__V1__Subscribe *sub, char *err,
+			 size_t errlen)
 {
-	int ret;
-
-	memset(f, 0, sizeof(*f));
-	if (err && errlen)
-		err[0] = '\0';
-	f->replay = sub->replay;
 	f->types = sub->n_types ? 0 : ~0ull;
 	for (size_t i = 0; i < sub->n_types; i++) {
 		int t = sub->types[i];
@@ -157,8 +131,23 @@ int mm_filter__compile(struct mm_filter *f, const Meshmon__V1__Subscribe *sub, c
 			return fail(err, errlen, "unknown trace point %d", p);
 		f->points |= 1ull << p;
 	}
-	if (!sub->n_filters)
-		return 0;
+	return 0;
+}
+
+int mm_filter__compile(struct mm_filter *f, const Meshmon__V1__Subscribe *sub, char *err,
+		       size_t errlen)
+{
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	if (err && errlen)
+		err[0] = '\0';
+	f->replay = sub->replay;
+	ret = check_limits(sub, err, errlen);
+	if (!ret)
+		ret = compile_types(f, sub, err, errlen);
+	if (ret || !sub->n_filters)
+		return ret;
 	f->flows = calloc(sub->n_filters, sizeof(*f->flows));
 	if (!f->flows)
 		return -ENOMEM;
@@ -173,74 +162,56 @@ int mm_filter__compile(struct mm_filter *f, const Meshmon__V1__Subscribe *sub, c
 	return 0;
 }
 
-static bool addr_in(const struct mm_filter_endpoint *ep, uint8_t family, const uint8_t *addr)
+size_t mm_filter__bytes(const struct mm_filter *f)
 {
-	return ep->family == family && mm_prefix_match(ep->addr, ep->prefix_len, addr);
+	size_t bytes = f->n_flows * sizeof(*f->flows);
+
+	for (size_t i = 0; i < f->n_flows; i++) {
+		const struct mm_flow_filter *ff = &f->flows[i];
+
+		bytes += mm_ep_set__bytes(&ff->src) + mm_ep_set__bytes(&ff->dst) +
+			 mm_ep_set__bytes(&ff->either) + ff->ports.n * sizeof(*ff->ports.v);
+	}
+	return bytes;
 }
 
-/* One endpoint against one side of the tuple. */
-static bool endpoint_match(const struct mm_filter_endpoint *ep, const struct mm_event_view *ev,
-			   bool src_side)
+static bool flow_is_empty(const struct mm_flow_filter *ff)
 {
-	if (ev->family != MM_FAMILY_IPV4 && ev->family != MM_FAMILY_IPV6)
-		return false;
-	if (ep->family != MM_FAMILY_NONE && !addr_in(ep, ev->family, src_side ? ev->src : ev->dst))
-		return false;
-	if (ep->port && ep->port != (src_side ? ev->sport : ev->dport))
-		return false;
-	return true;
+	return !ff->has_protos && !ff->ports.n && !ff->src.given && !ff->dst.given &&
+	       !ff->either.given;
 }
 
-static bool any_endpoint(const struct mm_filter_endpoint *eps, size_t n,
-			 const struct mm_event_view *ev, int side /* 0 src, 1 dst, 2 either */)
+/* ev has an IP tuple. Cheapest field first: the result is the same AND. */
+static bool flow_match_ip(const struct mm_flow_filter *ff, const struct mm_event_view *ev)
 {
-	for (size_t i = 0; i < n; i++) {
-		if ((side != 1 && endpoint_match(&eps[i], ev, true)) ||
-		    (side != 0 && endpoint_match(&eps[i], ev, false)))
-			return true;
-	}
-	return false;
-}
-
-static bool flow_match(const struct mm_flow_filter *ff, const struct mm_event_view *ev)
-{
-	bool is_ip = ev->family == MM_FAMILY_IPV4 || ev->family == MM_FAMILY_IPV6;
-
-	if (ff->n_src && !any_endpoint(ff->src, ff->n_src, ev, 0))
+	if (ff->has_protos && !((ff->protos[ev->proto / 64] >> (ev->proto % 64)) & 1))
 		return false;
-	if (ff->n_dst && !any_endpoint(ff->dst, ff->n_dst, ev, 1))
+	if (ff->ports.n && !mm_port_set__has(&ff->ports, ev->sport) &&
+	    !mm_port_set__has(&ff->ports, ev->dport))
 		return false;
-	if (ff->n_either && !any_endpoint(ff->either, ff->n_either, ev, 2))
+	if (ff->src.given && !mm_ep_set__match(&ff->src, ev->family, ev->src, ev->sport))
 		return false;
-	if (ff->n_protos) {
-		bool ok = false;
-
-		for (size_t i = 0; is_ip && i < ff->n_protos && !ok; i++)
-			ok = ff->protos[i] == ev->proto;
-		if (!ok)
-			return false;
-	}
-	if (ff->n_ports) {
-		bool ok = false;
-
-		for (size_t i = 0; is_ip && i < ff->n_ports && !ok; i++)
-			ok = ff->ports[i] == ev->sport || ff->ports[i] == ev->dport;
-		if (!ok)
-			return false;
-	}
+	if (ff->dst.given && !mm_ep_set__match(&ff->dst, ev->family, ev->dst, ev->dport))
+		return false;
+	if (ff->either.given && !mm_ep_set__match(&ff->either, ev->family, ev->src, ev->sport) &&
+	    !mm_ep_set__match(&ff->either, ev->family, ev->dst, ev->dport))
+		return false;
 	return true;
 }
 
 int mm_filter__match(const struct mm_filter *f, const struct mm_event_view *ev)
 {
+	bool is_ip = ev->family == MM_FAMILY_IPV4 || ev->family == MM_FAMILY_IPV6;
+
 	if (ev->type >= 64 || !(f->types & (1ull << ev->type)))
 		return 0;
 	if (ev->type == MM_EVENT_TRACE && (ev->point >= 64 || !(f->points & (1ull << ev->point))))
 		return 0;
 	if (!f->n_flows)
 		return 1;
+	/* An event without an IP tuple fails every non-empty field. */
 	for (size_t i = 0; i < f->n_flows; i++)
-		if (flow_match(&f->flows[i], ev))
+		if (is_ip ? flow_match_ip(&f->flows[i], ev) : flow_is_empty(&f->flows[i]))
 			return 1;
 	return 0;
 }

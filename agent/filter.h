@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Listener filters: a Subscribe compiled once, at subscribe time, into a form
- * that mm_filter__match() checks cheaply per event (bitmasks, CIDRs with their
- * addresses pre-masked). Semantics are those of docs/protocol.md, "Filters".
+ * that mm_filter__match() checks cheaply per event (bitmasks, sorted sets of
+ * ports and of disjoint CIDR blocks), within the limits of proto/protocol.h so
+ * that one client's filter costs the agent a bounded amount of time per event
+ * and of memory. Semantics are those of docs/protocol.md, "Filters".
  */
 #ifndef MESHMON_AGENT_FILTER_H
 #define MESHMON_AGENT_FILTER_H
@@ -10,7 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "filter_sets.h"
 #include "meshmon.pb-c.h"
+#include "protocol.h"
 
 /* What the filter looks at, filled once per event by the decoder. */
 struct mm_event_view {
@@ -24,20 +28,18 @@ struct mm_event_view {
 	uint8_t dst[16];
 };
 
-struct mm_filter_endpoint {
-	uint8_t family; /* MM_FAMILY_NONE: any address */
-	uint8_t prefix_len;
-	uint16_t port;	  /* 0: any */
-	uint8_t addr[16]; /* masked to prefix_len */
-};
-
+/*
+ * One FlowFilter, every field compiled into a lookup whose cost does not grow
+ * with its values (filter_sets.h): protocols a 256-bit bitmap (O(1)), ports
+ * and the three endpoint fields sorted sets (O(log n), n <= 64). A FlowFilter
+ * costs O(1) + 2 port searches + at most 4 endpoint-side lookups of 3 binary
+ * searches each; a filter at most MM_SUBSCRIBE_MAX_FILTERS times that.
+ */
 struct mm_flow_filter {
-	struct mm_filter_endpoint *src, *dst, *either;
-	size_t n_src, n_dst, n_either;
-	uint8_t *protos;
-	size_t n_protos;
-	uint16_t *ports;
-	size_t n_ports;
+	struct mm_ep_set src, dst, either;
+	uint64_t protos[4];	  /* bit per IP protocol, when has_protos */
+	struct mm_port_set ports; /* matched by the source or the destination port */
+	bool has_protos;
 };
 
 struct mm_filter {
@@ -49,9 +51,24 @@ struct mm_filter {
 };
 
 /*
- * Compiles sub into f: 0, -EINVAL with a one-line reason in err (unknown type
- * or point, bad address length, prefix too long, port or protocol out of
- * range), or -ENOMEM. f needs mm_filter__release() only after success.
+ * The most heap a compiled filter holds (mm_filter__bytes), fixed by the
+ * limits of proto/protocol.h: the FlowFilters, and in each three endpoint
+ * sets of at most MM_FILTER_MAX_VALUES blocks and a set of as many ports.
+ * About 310 KiB on x86_64 (filter.c asserts at most 320 KiB), against the
+ * 41 MB that 524,284 empty FlowFilters in a 1 MiB Subscribe held unbounded.
+ */
+#define MM_FILTER_MAX_BYTES                                                                        \
+	((size_t)MM_SUBSCRIBE_MAX_FILTERS *                                                        \
+	 (sizeof(struct mm_flow_filter) +                                                          \
+	  3 * (size_t)MM_FILTER_MAX_VALUES * sizeof(struct mm_ep_block) +                          \
+	  (size_t)MM_FILTER_MAX_VALUES * sizeof(uint16_t)))
+
+/*
+ * Compiles sub into f: 0, -EINVAL with a one-line reason in err (over a limit
+ * of proto/protocol.h, naming it; unknown type or point, bad address length,
+ * prefix too long, port or protocol out of range), or -ENOMEM. The limits are
+ * checked first, before anything is allocated. f needs mm_filter__release()
+ * only after success.
  */
 int mm_filter__compile(struct mm_filter *f, const Meshmon__V1__Subscribe *sub, char *err,
 		       size_t errlen);
@@ -59,5 +76,7 @@ int mm_filter__compile(struct mm_filter *f, const Meshmon__V1__Subscribe *sub, c
 void mm_filter__release(struct mm_filter *f);
 /* 1 when the event passes f, 0 when not. */
 int mm_filter__match(const struct mm_filter *f, const struct mm_event_view *ev);
+/* Bytes the compiled f holds on the heap: at most MM_FILTER_MAX_BYTES. */
+size_t mm_filter__bytes(const struct mm_filter *f);
 
 #endif /* MESHMON_AGENT_FILTER_H */

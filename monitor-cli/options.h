@@ -16,8 +16,13 @@
 #include "meshmon.pb-c.h"
 #include "protocol.h"
 
-#define MM_MAX_ENDPOINTS 64
-#define MM_MAX_VALUES 64
+/*
+ * The flags make one FlowFilter, so each repeated flag (--from, --to,
+ * --related-to, --proto, --port) takes at most what the agent accepts in one
+ * field of a FlowFilter (proto/protocol.h): never a Subscribe it refuses.
+ */
+#define MM_MAX_ENDPOINTS MM_FILTER_MAX_VALUES
+#define MM_MAX_VALUES MM_FILTER_MAX_VALUES
 
 struct mm_opts {
 	const char *command;  /* "monitor" or "status" */

@@ -2,10 +2,10 @@
 /*
  * The facts that every party to meshmon's socket protocol shares, in the
  * spirit of tmux's tmux-protocol.h: the protocol version, where the socket
- * is, the "no CPU" value, the loss sources with their names, and the exit
- * codes of both binaries. The agent, the CLI and the tests include this;
- * nothing else repeats these values. docs/protocol.md documents them for
- * clients in other languages.
+ * is, the limits of a Subscribe, the "no CPU" value, the loss sources with
+ * their names, and the exit codes of both binaries. The agent, the CLI and
+ * the tests include this; nothing else repeats these values. docs/protocol.md
+ * documents them for clients in other languages.
  */
 #ifndef MESHMON_PROTOCOL_H
 #define MESHMON_PROTOCOL_H
@@ -16,6 +16,17 @@
 /* The agent's socket when no --socket is given, and the CLI's override variable. */
 #define MM_SOCKET_DEFAULT "/run/meshmon/monitor.sock"
 #define MM_SOCKET_ENV "MESHMON_SOCK"
+
+/*
+ * Limits of one Subscribe (docs/protocol.md, "Filters", "Limits"): at most
+ * MM_SUBSCRIBE_MAX_FILTERS FlowFilters, and at most MM_FILTER_MAX_VALUES
+ * values in each repeated field of a FlowFilter (source, destination, either,
+ * protocols, ports). A Subscribe past either is refused with
+ * ERROR_CODE_INVALID_SUBSCRIPTION. Types and points are limited only by their
+ * enums (any number of values, duplicates included, each a value of its enum).
+ */
+#define MM_SUBSCRIBE_MAX_FILTERS 64
+#define MM_FILTER_MAX_VALUES 64
 
 /* LostNotice.cpu and LossCounter.cpu of a loss that is not per CPU. */
 #define MM_CPU_NONE 0xffffffffu

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The limits of one Subscribe (proto/protocol.h, agent/filter.h): every limit
+ * exactly at its bound compiles, one past it is refused with a reason naming
+ * the limit; types and points take any number of values (duplicates too);
+ * the hostile Subscribes the limits exist for are refused; the largest
+ * allowed filter holds at most MM_FILTER_MAX_BYTES and still matches.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter.h"
+#include "protocol.h"
+#include "records.h"
+
+#define MAXF (MM_SUBSCRIBE_MAX_FILTERS + 1)
+#define MAXV (MM_FILTER_MAX_VALUES + 1)
+
+enum field { F_SOURCE, F_DESTINATION, F_EITHER, F_PROTOCOLS, F_PORTS, N_FIELDS };
+
+/* Room for one past every limit; filled by fill_flow(). */
+struct lim_flow {
+	Meshmon__V1__FlowFilter ff;
+	Meshmon__V1__Endpoint ep[3][MAXV];
+	Meshmon__V1__Endpoint *epp[3][MAXV];
+	uint8_t addr[3][MAXV][16];
+	uint32_t protos[MAXV], ports[MAXV];
+};
+static struct lim_flow flows[MAXF];
+static Meshmon__V1__FlowFilter *flowp[MAXF];
+static Meshmon__V1__Subscribe sub;
+static struct mm_filter filt;
+static char err[256];
+
+static void setup(void)
+{
+	memset(flows, 0, sizeof(flows));
+	meshmon__v1__subscribe__init(&sub);
+	sub.filters = flowp;
+	for (int i = 0; i < MAXF; i++) {
+		meshmon__v1__flow_filter__init(&flows[i].ff);
+		flowp[i] = &flows[i].ff;
+	}
+	memset(&filt, 0, sizeof(filt));
+	err[0] = '\0';
+}
+
+static void teardown(void)
+{
+	mm_filter__release(&filt);
+}
+
+TestSuite(filter_limits, .init = setup, .fini = teardown);
+
+/*
+ * Endpoint j of side s of flow k: distinct IPv6 /128s within a field (nothing
+ * to prune, so every endpoint is kept); either (s 2) has source's addresses;
+ * odd j have port 1000 + j.
+ */
+static void fill_ep(struct lim_flow *f, int s, size_t j, size_t k)
+{
+	Meshmon__V1__Endpoint *ep = &f->ep[s][j];
+	uint8_t *a = f->addr[s][j];
+
+	meshmon__v1__endpoint__init(ep);
+	memset(a, 0, 16);
+	a[0] = 0x20;
+	a[1] = s == 1;
+	a[2] = (uint8_t)k;
+	a[15] = (uint8_t)j;
+	ep->address.data = a;
+	ep->address.len = 16;
+	ep->prefix_len = 128;
+	ep->port = j % 2 ? 1000 + (uint32_t)j : 0;
+	f->epp[s][j] = ep;
+}
+
+/* n values in every field of flow k. */
+static void fill_flow(size_t k, size_t n)
+{
+	struct lim_flow *f = &flows[k];
+
+	for (int s = 0; s < 3; s++)
+		for (size_t j = 0; j < n; j++)
+			fill_ep(f, s, j, k);
+	for (size_t j = 0; j < n; j++) {
+		f->protos[j] = (uint32_t)j;
+		f->ports[j] = 1 + (uint32_t)j;
+	}
+	f->ff.source = f->epp[0];
+	f->ff.destination = f->epp[1];
+	f->ff.either = f->epp[2];
+	f->ff.n_source = f->ff.n_destination = f->ff.n_either = n;
+	f->ff.protocols = f->protos;
+	f->ff.ports = f->ports;
+	f->ff.n_protocols = f->ff.n_ports = n;
+}
+
+static size_t *field_count(Meshmon__V1__FlowFilter *ff, enum field fl)
+{
+	size_t *counts[N_FIELDS] = {&ff->n_source, &ff->n_destination, &ff->n_either,
+				    &ff->n_protocols, &ff->n_ports};
+
+	return counts[fl];
+}
+
+static int compile(void)
+{
+	return mm_filter__compile(&filt, &sub, err, sizeof(err));
+}
+
+Test(filter_limits, the_limits_are_64)
+{
+	cr_expect(eq(int, MM_SUBSCRIBE_MAX_FILTERS, 64));
+	cr_expect(eq(int, MM_FILTER_MAX_VALUES, 64));
+}
+
+Test(filter_limits, flowfilters_at_the_limit_and_one_past)
+{
+	sub.n_filters = MM_SUBSCRIBE_MAX_FILTERS;
+	cr_assert(eq(int, compile(), 0), "%s", err);
+	mm_filter__release(&filt);
+	sub.n_filters = MM_SUBSCRIBE_MAX_FILTERS + 1;
+	cr_assert(eq(int, compile(), -EINVAL));
+	cr_expect(eq(str, err, "65 filters, over the limit of 64 FlowFilters per Subscribe"));
+	cr_expect(eq(ptr, filt.flows, NULL), "nothing is kept of a refused Subscribe");
+}
+
+/* Arrays, not pointers: criterion copies parameters into another process. */
+struct field_case {
+	enum field field;
+	char name[32];
+};
+
+ParameterizedTestParameters(filter_limits, values_per_field)
+{
+	static struct field_case cases[] = {
+	    {F_SOURCE, "source endpoints"},
+	    {F_DESTINATION, "destination endpoints"},
+	    {F_EITHER, "either endpoints"},
+	    {F_PROTOCOLS, "protocols"},
+	    {F_PORTS, "ports"},
+	};
+
+	return cr_make_param_array(struct field_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Every field full in every FlowFilter compiles; one value more in one field of the last does not.
+ */
+ParameterizedTest(struct field_case *c, filter_limits, values_per_field)
+{
+	char want[128];
+
+	for (size_t k = 0; k < MM_SUBSCRIBE_MAX_FILTERS; k++)
+		fill_flow(k, MM_FILTER_MAX_VALUES + 1);
+	for (size_t k = 0; k < MM_SUBSCRIBE_MAX_FILTERS; k++)
+		for (int fl = 0; fl < N_FIELDS; fl++)
+			*field_count(&flows[k].ff, fl) = MM_FILTER_MAX_VALUES;
+	sub.n_filters = MM_SUBSCRIBE_MAX_FILTERS;
+	cr_assert(eq(int, compile(), 0), "%s", err);
+	mm_filter__release(&filt);
+
+	*field_count(&flows[63].ff, c->field) = MM_FILTER_MAX_VALUES + 1;
+	cr_assert(eq(int, compile(), -EINVAL));
+	snprintf(want, sizeof(want), "filter 63: 65 %s, over the limit of 64 values per field",
+		 c->name);
+	cr_expect(eq(str, err, want));
+}
+
+Test(filter_limits, types_and_points_take_any_number_of_duplicates)
+{
+	static Meshmon__V1__EventType types[1000];
+	static Meshmon__V1__TracePoint points[1000];
+	struct mm_event_view v = {.type = MM_EVENT_TRACE, .point = MM_POINT_TO_STACK};
+
+	for (int i = 0; i < 1000; i++) {
+		types[i] = i % 2 ? MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TRACE
+				 : MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP;
+		points[i] = MESHMON__V1__TRACE_POINT__TRACE_POINT_TO_STACK;
+	}
+	sub.types = types;
+	sub.n_types = 1000;
+	sub.points = points;
+	sub.n_points = 1000;
+	cr_assert(eq(int, compile(), 0), "%s", err);
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 1));
+	v.point = MM_POINT_FROM_NETWORK;
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 0));
+	mm_filter__release(&filt);
+	types[999] = 6; /* not a value of the enum */
+	cr_assert(eq(int, compile(), -EINVAL));
+	cr_expect(eq(str, err, "unknown event type 6"));
+}
+
+/* The two reported attacks: a million protocols, half a million empty FlowFilters. */
+Test(filter_limits, hostile_subscribes_are_refused)
+{
+	size_t n = 1000000;
+	uint32_t *protos = calloc(n, sizeof(*protos));
+	Meshmon__V1__FlowFilter **many = calloc(524284, sizeof(*many));
+
+	cr_assert(protos && many);
+	flows[0].ff.protocols = protos;
+	flows[0].ff.n_protocols = n;
+	sub.n_filters = 1;
+	cr_assert(eq(int, compile(), -EINVAL));
+	cr_expect(
+	    eq(str, err, "filter 0: 1000000 protocols, over the limit of 64 values per field"));
+
+	for (size_t i = 0; i < 524284; i++)
+		many[i] = &flows[1].ff;
+	sub.filters = many;
+	sub.n_filters = 524284;
+	cr_assert(eq(int, compile(), -EINVAL));
+	cr_expect(eq(str, err, "524284 filters, over the limit of 64 FlowFilters per Subscribe"));
+	free(protos);
+	free(many);
+}
+
+Test(filter_limits, largest_filter_memory_is_bounded)
+{
+	for (size_t k = 0; k < MM_SUBSCRIBE_MAX_FILTERS; k++)
+		fill_flow(k, MM_FILTER_MAX_VALUES);
+	sub.n_filters = MM_SUBSCRIBE_MAX_FILTERS;
+	cr_assert(eq(int, compile(), 0), "%s", err);
+	cr_expect(le(sz, mm_filter__bytes(&filt), MM_FILTER_MAX_BYTES));
+	cr_expect(le(sz, MM_FILTER_MAX_BYTES, (size_t)320 * 1024));
+	/* Distinct /128s and distinct ports: nothing pruned, the bound is reached exactly. */
+	cr_expect(eq(sz, mm_filter__bytes(&filt), MM_FILTER_MAX_BYTES));
+}
+
+static void set_tuple(struct mm_event_view *v, const uint8_t *src, unsigned int sport,
+		      const uint8_t *dst, unsigned int dport, unsigned int proto)
+{
+	memcpy(v->src, src, 16);
+	memcpy(v->dst, dst, 16);
+	v->sport = (uint16_t)sport;
+	v->dport = (uint16_t)dport;
+	v->proto = (uint8_t)proto;
+}
+
+Test(filter_limits, largest_filter_still_matches)
+{
+	struct mm_event_view v = {.type = MM_EVENT_TRACE, .point = MM_POINT_FROM_NETWORK};
+	const uint8_t *src62 = flows[63].addr[0][62], *dst63 = flows[63].addr[1][63];
+
+	for (size_t k = 0; k < MM_SUBSCRIBE_MAX_FILTERS; k++)
+		fill_flow(k, MM_FILTER_MAX_VALUES);
+	sub.n_filters = MM_SUBSCRIBE_MAX_FILTERS;
+	cr_assert(eq(int, compile(), 0), "%s", err);
+	v.family = MM_FAMILY_IPV6;
+	/* Flow 63: source 62 (any port), destination 63 (port 1063), either 62 = source 62. */
+	set_tuple(&v, src62, 64, dst63, 1063, 63);
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 1));
+	set_tuple(&v, src62, 64, dst63, 1063, 64);
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "protocol 64 is not in 0..63");
+	set_tuple(&v, src62, 65, dst63, 1063, 63);
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "neither port in 1..64");
+	set_tuple(&v, src62, 64, dst63, 1062, 63);
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "destination 63 wants port 1063");
+	set_tuple(&v, flows[63].addr[1][62], 64, dst63, 1063, 63);
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "not a source address");
+	set_tuple(&v, flows[0].addr[0][62], 64, flows[0].addr[1][63], 1063, 63);
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 1), "flow 0 alike");
+	v.family = MM_FAMILY_IPV4;
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "IPv6 endpoints, an IPv4 tuple");
+}
