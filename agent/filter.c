@@ -203,9 +203,11 @@ int mm_filter__match(const struct mm_filter *f, const struct mm_event_view *ev)
 {
 	bool is_ip = ev->family == MM_FAMILY_IPV4 || ev->family == MM_FAMILY_IPV6;
 
-	if (ev->type >= 64 || !(f->types & (1ull << ev->type)))
+	/* All ones: no constraint, which passes values beyond the mask's 64 bits too. */
+	if (f->types != ~0ull && (ev->type >= 64 || !(f->types & (1ull << ev->type))))
 		return 0;
-	if (ev->type == MM_EVENT_TRACE && (ev->point >= 64 || !(f->points & (1ull << ev->point))))
+	if (ev->type == MM_EVENT_TRACE && f->points != ~0ull &&
+	    (ev->point >= 64 || !(f->points & (1ull << ev->point))))
 		return 0;
 	if (!f->n_flows)
 		return 1;

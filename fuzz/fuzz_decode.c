@@ -241,15 +241,9 @@ static void decode_one(struct mm_decoded *out, const uint8_t *rec, size_t size, 
 
 		FUZZ_CHECK(m == 0 || m == 1, "match returned %d", m);
 	}
-	/*
-	 * docs/protocol.md: an empty Subscribe passes every event. Not checked for
-	 * trace points of 64 and above (an unknown subtype byte): filter.c refuses
-	 * those whatever the Subscribe says; a known deviation, reported with this
-	 * fuzzer's first findings, to be checked here once filter.c is settled.
-	 */
-	if (out->view.point < 64)
-		FUZZ_CHECK(mm_filter__match(&filters[0], &out->view) == 1,
-			   "the empty Subscribe refused an event (point %u)", out->view.point);
+	/* docs/protocol.md: an empty Subscribe passes every event, whatever its point. */
+	FUZZ_CHECK(mm_filter__match(&filters[0], &out->view) == 1,
+		   "the empty Subscribe refused an event (point %u)", out->view.point);
 }
 
 static const unsigned int record_types[] = {

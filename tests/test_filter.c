@@ -160,6 +160,10 @@ Test(filter, empty_subscription_matches_everything)
 	cr_expect(eq(int, match(ev("::1", 1, "::2", 2, 17)), 1));
 	cr_expect(eq(int, match(none), 1));
 	cr_expect(eq(int, match_type(MM_EVENT_TCP_PROBE, 0), 1));
+	/* An unknown point byte (a record's subtype) passes when no point is asked for;
+	 * found by fuzz_decode. */
+	cr_expect(eq(int, match_type(MM_EVENT_TRACE, 200), 1));
+	cr_expect(eq(int, match_type(MM_EVENT_TRACE, 64), 1));
 }
 
 Test(filter, types)
@@ -189,6 +193,7 @@ Test(filter, trace_points_restrict_traces_only)
 	cr_expect(eq(int, match_type(MM_EVENT_TRACE, MM_POINT_TO_STACK), 1));
 	cr_expect(eq(int, match_type(MM_EVENT_TRACE, MM_POINT_TO_NETWORK), 0));
 	cr_expect(eq(int, match_type(MM_EVENT_TRACE, 0), 0));
+	cr_expect(eq(int, match_type(MM_EVENT_TRACE, 200), 0), "an unknown point is not asked for");
 	/* drops at any point still pass */
 	cr_expect(eq(int, match_type(MM_EVENT_DROP, MM_POINT_KERNEL), 1));
 	cr_expect(eq(int, match_type(MM_EVENT_DROP, MM_POINT_TO_NETWORK), 1));
