@@ -80,26 +80,47 @@ static void views_for(const Meshmon__V1__Subscribe *sub, struct mm_event_view *v
 	}
 }
 
-static void check_endpoints(const struct mm_filter_endpoint *eps, size_t n)
+/* Bits past the prefix are zero: the block starts where its prefix does. */
+static int key_is_masked(const struct mm_addr_key *k, unsigned int prefix_len)
 {
-	for (size_t i = 0; i < n; i++) {
-		const struct mm_filter_endpoint *ep = &eps[i];
-		uint8_t masked[16];
+	uint64_t hi_mask = prefix_len >= 64 ? ~0ull : prefix_len ? ~0ull << (64 - prefix_len) : 0;
+	uint64_t lo_mask = prefix_len >= 128  ? ~0ull
+			   : prefix_len <= 64 ? 0
+					      : ~0ull << (128 - prefix_len);
 
-		FUZZ_CHECK(ep->family == MM_FAMILY_NONE || ep->family == MM_FAMILY_IPV4 ||
-				   ep->family == MM_FAMILY_IPV6,
-			   "family %u", ep->family);
-		FUZZ_CHECK(ep->family != MM_FAMILY_NONE || ep->port,
-			   "an endpoint that matches anything");
-		if (ep->family == MM_FAMILY_NONE)
-			continue;
-		FUZZ_CHECK(ep->prefix_len <= (ep->family == MM_FAMILY_IPV4 ? 32 : 128), "prefix %u",
-			   ep->prefix_len);
-		memcpy(masked, ep->addr, 16);
-		mm_prefix_mask(masked, ep->family == MM_FAMILY_IPV4 ? 4 : 16, ep->prefix_len);
-		FUZZ_CHECK(!memcmp(masked, ep->addr, 16), "address not masked to /%u",
-			   ep->prefix_len);
+	return !(k->hi & ~hi_mask) && !(k->lo & ~lo_mask);
+}
+
+static void check_ports(const struct mm_port_set *ps)
+{
+	for (size_t k = 0; k < ps->n; k++) {
+		FUZZ_CHECK(ps->v[k] != 0, "port 0 in a port set");
+		FUZZ_CHECK(k == 0 || ps->v[k - 1] < ps->v[k], "port set not sorted and unique");
 	}
+}
+
+/* One endpoint field: blocks per family sorted by (port, first), masked, within bounds. */
+static void check_ep_set(const struct mm_ep_set *s)
+{
+	for (size_t i = 0; i < s->n_v4 + s->n_v6; i++) {
+		const struct mm_ep_block *b = &s->blocks[i];
+		int v4 = i < s->n_v4;
+
+		FUZZ_CHECK(b->prefix_len <= (v4 ? 32 : 128), "prefix %u", b->prefix_len);
+		FUZZ_CHECK(key_is_masked(&b->first, b->prefix_len), "block not masked to /%u",
+			   b->prefix_len);
+		if (i && i != s->n_v4) {
+			const struct mm_ep_block *p = b - 1;
+
+			FUZZ_CHECK(p->port < b->port ||
+					   (p->port == b->port &&
+					    (p->first.hi < b->first.hi ||
+					     (p->first.hi == b->first.hi && p->first.lo <= b->first.lo))),
+				   "blocks not sorted by port and address");
+		}
+	}
+	check_ports(&s->ports);
+	FUZZ_CHECK(s->given || (!s->n_v4 && !s->n_v6 && !s->ports.n), "endpoints of a field not given");
 }
 
 static void check_filter(const struct mm_filter *f, const Meshmon__V1__Subscribe *sub)
@@ -113,11 +134,11 @@ static void check_filter(const struct mm_filter *f, const Meshmon__V1__Subscribe
 	for (size_t i = 0; i < f->n_flows; i++) {
 		const struct mm_flow_filter *ff = &f->flows[i];
 
-		check_endpoints(ff->src, ff->n_src);
-		check_endpoints(ff->dst, ff->n_dst);
-		check_endpoints(ff->either, ff->n_either);
-		for (size_t k = 0; k < ff->n_ports; k++)
-			FUZZ_CHECK(ff->ports[k] != 0, "port 0 in a port list");
+		check_ep_set(&ff->src);
+		check_ep_set(&ff->dst);
+		check_ep_set(&ff->either);
+		check_ports(&ff->ports);
+		FUZZ_CHECK(ff->has_protos == (sub->filters[i]->n_protocols != 0), "protocols given");
 	}
 }
 
