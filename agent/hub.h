@@ -2,14 +2,19 @@
 /*
  * The listener hub: subscribed clients and the fan-out to them. Each event is
  * packed once into a refcounted blob and appended to every matching
- * listener's output by reference (evbuffer_add_reference, no copy per
- * listener). Each listener's output is bounded by queue_bytes: an event that
- * does not fit is not queued and is counted as lost (source QUEUE) for that
- * listener alone. Losses upstream of the hub (datapath, ring, rate limit)
- * concern every listener. Pending losses are kept per (source, cpu) and sent
- * as one coalesced LostNotice each (count, first and last time) as soon as the
- * listener's queue is below half its budget again; notices are never dropped,
- * they wait.
+ * listener's output: copied into its packed buffer when small, by reference
+ * when large (hub.c says why). Each listener's output is bounded by
+ * queue_bytes, charged with what it really costs in memory (bytes, libevent's
+ * chains, references): an event that does not fit is not queued and is
+ * counted as lost (source QUEUE) for that listener alone. Losses upstream of
+ * the hub (datapath, ring, rate limit) concern every listener. Pending losses
+ * are kept per (source, cpu) and sent as one coalesced LostNotice each (count,
+ * first and last time) as soon as the listener's queue is below half its
+ * budget again; notices are never dropped, they wait.
+ *
+ * A listener whose client shuts its write side (a read of 0 bytes) keeps its
+ * stream; it ends on a write error or once the client closes. The hub also
+ * owns the agent's closing connections (conn.h), the server's included.
  */
 #ifndef MESHMON_AGENT_HUB_H
 #define MESHMON_AGENT_HUB_H
@@ -23,6 +28,7 @@
 
 struct event_base;
 struct bufferevent;
+struct mm_conns;
 struct mm_hub;
 
 
@@ -35,12 +41,13 @@ struct mm_hub_opts {
 
 /* NULL with errno set. */
 struct mm_hub *mm_hub__new(struct event_base *base, const struct mm_hub_opts *opts);
-/* Frees every listener (closing their connections). Accepts NULL. */
+/* Frees every listener and closing connection (ending their streams). Accepts NULL. */
 void mm_hub__free(struct mm_hub *hub);
 
 /*
- * Adds a subscribed client. The hub takes bev (and frees it on EOF, error or
- * any further client message) and the compiled filter (*filter is zeroed).
+ * Adds a subscribed client. The hub takes bev (and frees it on a write error,
+ * once the client has closed, or on any further client message; a half-close
+ * keeps the stream) and the compiled filter (*filter is zeroed).
  * Replays up to filter->replay matching stored events first. 0 or -errno
  * (on error bev and filter are still the caller's).
  */
@@ -62,6 +69,8 @@ void mm_hub__add_loss(struct mm_hub *hub, unsigned int source, uint32_t cpu, uin
 void mm_hub__flush(struct mm_hub *hub);
 
 unsigned int mm_hub__listeners(const struct mm_hub *hub);
+/* The closing connections, which the hub owns and frees last. */
+struct mm_conns *mm_hub__conns(struct mm_hub *hub);
 
 struct mm_hub_stats {
 	uint64_t published;  /* events offered to the hub */

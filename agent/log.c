@@ -54,6 +54,44 @@ void mm_log_va(const char *prefix, const char *fmt, va_list ap)
 	fprintf(stderr, "%smeshmon-agent: %s%s\n", stamp, prefix ? prefix : "", line);
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+unsigned int mm_log_limit__tick(struct mm_log_limit *l)
+{
+	uint64_t now = mono_ms();
+
+	if (l->window_ms && now - l->window_ms < 1000)
+		return l->held ? (unsigned int)(l->window_ms + 1000 - now) : 0;
+	if (l->held)
+		mm_log("%llu more %s in the last second", (unsigned long long)l->held, l->what);
+	l->window_ms = now;
+	l->logged = 0;
+	l->held = 0;
+	return 0;
+}
+
+int mm_log_limited(struct mm_log_limit *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	mm_log_limit__tick(l);
+	if (l->logged >= l->max) {
+		l->held++;
+		return 0;
+	}
+	l->logged++;
+	va_start(ap, fmt);
+	mm_log_va(NULL, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
 void mm_log(const char *fmt, ...)
 {
 	va_list ap;

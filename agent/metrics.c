@@ -90,6 +90,14 @@ size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t
 	    "# TYPE meshmon_listeners gauge\n"
 	    "meshmon_listeners %u\n",
 	    s->listeners);
+	put(&o, "# HELP meshmon_connections_total Connections accepted, by how their handshake "
+		"ended.\n"
+		"# TYPE meshmon_connections_total counter\n");
+#define X(name, label)                                                                             \
+	put(&o, "meshmon_connections_total{result=\"%s\"} %" PRIu64 "\n", label,                  \
+	    s->connections[MM_CONN_##name]);
+	MM_CONN_RESULT_TABLE(X)
+#undef X
 	return o.pos;
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Prometheus text on GET /metrics, served by libevent's evhttp on --metrics
- * ADDR:PORT. Labels are bounded: direction, reason, type, source; never an
- * address. The numbers come from a snapshot callback at each scrape.
+ * ADDR:PORT. Labels are bounded: direction, reason, type, source, result;
+ * never an address. The numbers come from a snapshot callback at each scrape.
  */
 #ifndef MESHMON_AGENT_METRICS_H
 #define MESHMON_AGENT_METRICS_H
@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "conn.h"
 #include "hub.h"
 
 struct event_base;
@@ -24,6 +25,7 @@ struct mm_metrics_snapshot {
 	uint64_t events_short;
 	uint64_t lost_by_source[MM_LOSS_SOURCES]; /* LossSource */
 	unsigned int listeners;
+	uint64_t connections[MM_CONN_RESULTS]; /* by enum mm_conn_result */
 };
 
 typedef void (*mm_metrics_snapshot_fn)(void *ctx, struct mm_metrics_snapshot *out);

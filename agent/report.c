@@ -11,6 +11,7 @@
 #include "hub.h"
 #include "names.h"
 #include "report.h"
+#include "server.h"
 
 /* Room for every MM_EVENT_TYPES entry; Status lists each, with a zero count too. */
 #define MAX_EVENT_TYPES	     16
@@ -133,4 +134,5 @@ void mm_report__metrics_snapshot(void *ctx, struct mm_metrics_snapshot *s)
 	s->events_short = a->events_short;
 	mm_losses__totals(a->losses, a->hub, s->lost_by_source);
 	s->listeners = mm_hub__listeners(a->hub);
+	mm_server__connections(a->server, s->connections);
 }

@@ -30,6 +30,8 @@
 
 #define ERR_CODE(x)	MESHMON__V1__ERROR_CODE__ERROR_CODE_##x
 #define EMFILE_PAUSE_MS 200
+/* Connection log lines per second; the rest are summed up once a second. */
+#define CONN_LOG_PER_S 10
 
 struct client {
 	LIST_ENTRY(client) link;
@@ -52,6 +54,10 @@ struct mm_server {
 	unsigned int n_clients;
 	gid_t group;
 	int have_group;
+	struct mm_conns *conns; /* the hub's: closing connections */
+	struct mm_log_limit log_limit;
+	struct event *log_timer; /* the held-back lines' summary */
+	uint64_t results[MM_CONN_RESULTS];
 };
 
 static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
@@ -64,6 +70,42 @@ static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -e;
+}
+
+/* The summary of held-back lines is due in ms: a timer tells it if no line does. */
+static void log_timer_arm(struct mm_server *s, unsigned int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	if (ms && !evtimer_pending(s->log_timer, NULL))
+		evtimer_add(s->log_timer, &tv);
+}
+
+/* One line about one connection, within the server's log budget (log.h). */
+static void conn_log(struct mm_server *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void conn_log(struct mm_server *s, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (!mm_log_limited(&s->log_limit, "%s", line))
+		log_timer_arm(s, mm_log_limit__tick(&s->log_limit));
+}
+
+static void on_log_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct mm_server *s = arg;
+
+	(void)fd;
+	(void)what;
+	/* libevent dates timers from its cached loop time: this may run a little
+	 * before the second is over, then the summary is due shortly. */
+	log_timer_arm(s, mm_log_limit__tick(&s->log_limit));
 }
 
 /* Free the client's handshake state; returns its bufferevent (still open). */
@@ -81,8 +123,11 @@ static struct bufferevent *client_detach(struct client *c)
 
 static void client_fail(struct client *c, uint32_t code, const char *text)
 {
-	mm_log("client pid %d uid %u: closing: %s", (int)c->pid, (unsigned int)c->uid, text);
-	mm_conn__fail(client_detach(c), code, text);
+	struct mm_server *s = c->server;
+
+	conn_log(s, "client pid %d uid %u: closing: %s", (int)c->pid, (unsigned int)c->uid, text);
+	s->results[MM_CONN_ERROR]++;
+	mm_conn__fail(s->conns, client_detach(c), code, text);
 }
 
 static void client_subscribe(struct client *c, const Meshmon__V1__Subscribe *sub)
@@ -105,11 +150,29 @@ static void client_subscribe(struct client *c, const Meshmon__V1__Subscribe *sub
 	client_detach(c);
 	if (mm_hub__add_listener(s->hub, bev, &f)) {
 		mm_filter__release(&f);
-		mm_conn__fail(bev, ERR_CODE(INTERNAL), "out of memory");
+		s->results[MM_CONN_ERROR]++;
+		mm_conn__fail(s->conns, bev, ERR_CODE(INTERNAL), "out of memory");
 		return;
 	}
-	mm_log("client pid %d subscribed: %zu types, %zu filters, replay %u; %u listeners",
-	       (int)pid, sub->n_types, sub->n_filters, sub->replay, mm_hub__listeners(s->hub));
+	s->results[MM_CONN_SUBSCRIBED]++;
+	conn_log(s, "client pid %d subscribed: %zu types, %zu filters, replay %u; %u listeners",
+		 (int)pid, sub->n_types, sub->n_filters, sub->replay, mm_hub__listeners(s->hub));
+}
+
+static void client_status(struct client *c)
+{
+	struct mm_server *s = c->server;
+	pid_t pid = c->pid;
+	struct bufferevent *bev = client_detach(c);
+
+	if (s->opts.send_status && !s->opts.send_status(s->opts.ctx, bev)) {
+		s->results[MM_CONN_STATUS]++;
+		conn_log(s, "client pid %d: status sent", (int)pid);
+		mm_conn__close_after_flush(s->conns, bev);
+	} else {
+		s->results[MM_CONN_ERROR]++;
+		mm_conn__fail(s->conns, bev, ERR_CODE(INTERNAL), "status unavailable");
+	}
 }
 
 static void on_client_read(struct bufferevent *bev, void *arg)
@@ -152,16 +215,7 @@ static void on_client_read(struct bufferevent *bev, void *arg)
 		if (msg->msg_case == MESHMON__V1__CLIENT_MESSAGE__MSG_SUBSCRIBE) {
 			client_subscribe(c, msg->subscribe);
 		} else if (msg->msg_case == MESHMON__V1__CLIENT_MESSAGE__MSG_STATUS_REQUEST) {
-			struct mm_server *s = c->server;
-			pid_t pid = c->pid;
-
-			bev = client_detach(c);
-			if (s->opts.send_status && !s->opts.send_status(s->opts.ctx, bev)) {
-				mm_log("client pid %d: status sent", (int)pid);
-				mm_conn__close_after_flush(bev);
-			} else {
-				mm_conn__fail(bev, ERR_CODE(INTERNAL), "status unavailable");
-			}
+			client_status(c);
 		} else {
 			client_fail(c, ERR_CODE(UNEXPECTED_MESSAGE),
 				    "expected Subscribe or StatusRequest");
@@ -175,7 +229,18 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct client *c = arg;
 
-	(void)what;
+	/*
+	 * A read of 0 bytes before a whole request, the client still there: it
+	 * shut its write side (nc -N with nothing, or half a frame, to send) and
+	 * will never complete its request. Tell it. A client that is gone
+	 * (closed, reset) has nobody to tell.
+	 */
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !mm_conn__peer_gone(bev)) {
+		client_fail(c, ERR_CODE(BAD_FRAME),
+			    "end of stream before a whole Subscribe or StatusRequest");
+		return;
+	}
+	c->server->results[MM_CONN_ERROR]++;
 	client_detach(c);
 	bufferevent_free(bev);
 }
@@ -209,6 +274,30 @@ static int peer_allowed(const struct mm_server *s, int fd, struct ucred *cred)
 	return 0;
 }
 
+/* Refuse the connection if the peer may not watch or the cap is reached: 1 when refused. */
+static int refuse(struct mm_server *s, struct bufferevent *bev, int fd, struct ucred *cred)
+{
+	if (!peer_allowed(s, fd, cred)) {
+		conn_log(s, "client pid %d uid %u: refused: not root nor in group %s",
+			 (int)cred->pid, (unsigned int)cred->uid, MM_SERVER_GROUP);
+		s->results[MM_CONN_REFUSED]++;
+		mm_conn__fail(s->conns, bev, ERR_CODE(PERMISSION_DENIED),
+			      "permission denied: not root nor in group " MM_SERVER_GROUP);
+		return 1;
+	}
+	/* Closing connections count: one closed for an error may still hold a
+	 * full queue for MM_CONN_CLOSE_TIMEOUT_S, and the cap bounds memory. */
+	if (s->n_clients + mm_hub__listeners(s->hub) + mm_conns__closing(s->conns) >=
+	    s->opts.max_listeners) {
+		conn_log(s, "client pid %d: refused: %u clients already (--max-listeners)",
+			 (int)cred->pid, s->opts.max_listeners);
+		s->results[MM_CONN_REFUSED]++;
+		mm_conn__fail(s->conns, bev, ERR_CODE(TOO_MANY_CLIENTS), "too many clients");
+		return 1;
+	}
+	return 0;
+}
+
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 		      int salen, void *arg)
 {
@@ -230,21 +319,11 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		close(fd);
 		return;
 	}
-	if (!peer_allowed(s, fd, &cred)) {
-		mm_log("client pid %d uid %u: refused: not root nor in group %s", (int)cred.pid,
-		       (unsigned int)cred.uid, MM_SERVER_GROUP);
-		mm_conn__fail(bev, ERR_CODE(PERMISSION_DENIED),
-			      "permission denied: not root nor in group " MM_SERVER_GROUP);
+	if (refuse(s, bev, fd, &cred))
 		return;
-	}
-	if (s->n_clients + mm_hub__listeners(s->hub) >= s->opts.max_listeners) {
-		mm_log("client pid %d: refused: %u clients already (--max-listeners)",
-		       (int)cred.pid, s->opts.max_listeners);
-		mm_conn__fail(bev, ERR_CODE(TOO_MANY_CLIENTS), "too many clients");
-		return;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
+		s->results[MM_CONN_ERROR]++;
 		bufferevent_free(bev);
 		return;
 	}
@@ -256,6 +335,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	c->deadline = evtimer_new(s->base, on_deadline, c);
 	if (!c->deadline) {
 		free(c);
+		s->results[MM_CONN_ERROR]++;
 		bufferevent_free(bev);
 		return;
 	}
@@ -433,7 +513,10 @@ struct mm_server *mm_server__new(struct event_base *base, struct mm_hub *hub,
 	}
 	s->base = base;
 	s->hub = hub;
+	s->conns = mm_hub__conns(hub);
 	s->opts = *opts;
+	s->log_limit.what = "connections";
+	s->log_limit.max = CONN_LOG_PER_S;
 	LIST_INIT(&s->clients);
 	fd = open_socket(s, err, errlen);
 	if (fd < 0) {
@@ -442,9 +525,10 @@ struct mm_server *mm_server__new(struct event_base *base, struct mm_hub *hub,
 		return NULL;
 	}
 	s->resume = evtimer_new(base, on_resume, s);
+	s->log_timer = evtimer_new(base, on_log_timer, s);
 	s->lev = evconnlistener_new(base, on_accept, s,
 				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-	if (!s->resume || !s->lev) {
+	if (!s->resume || !s->log_timer || !s->lev) {
 		e = ENOMEM;
 		if (!s->lev)
 			close(fd);
@@ -469,6 +553,10 @@ void mm_server__free(struct mm_server *s)
 		evconnlistener_free(s->lev);
 	if (s->resume)
 		event_free(s->resume);
+	if (s->log_timer) {
+		mm_log_limit__tick(&s->log_limit);
+		event_free(s->log_timer);
+	}
 	if (s->path[0])
 		unlink(s->path);
 	free(s);
@@ -477,4 +565,10 @@ void mm_server__free(struct mm_server *s)
 unsigned int mm_server__handshaking(const struct mm_server *s)
 {
 	return s->n_clients;
+}
+
+void mm_server__connections(const struct mm_server *s, uint64_t out[MM_CONN_RESULTS])
+{
+	for (int i = 0; i < MM_CONN_RESULTS; i++)
+		out[i] = s ? s->results[i] : 0;
 }

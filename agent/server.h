@@ -4,13 +4,18 @@
  * removal, 0660 root:meshmon), peer credentials, the handshake (agent's Hello,
  * then one Subscribe or StatusRequest before a deadline), the client cap.
  * Subscribed clients are handed to the hub; a StatusRequest is answered with
- * a Status and the connection is closed once it is flushed.
+ * a Status and the connection is closed once it is flushed (closing
+ * connections belong to the hub's set, conn.h). One log line per
+ * connection, at most 10 a second (log.h), and a count of connections by how
+ * their handshake ended.
  */
 #ifndef MESHMON_AGENT_SERVER_H
 #define MESHMON_AGENT_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
+#include "conn.h"
 #include "meshmon.pb-c.h"
 
 struct event_base;
@@ -23,7 +28,7 @@ struct mm_server;
 
 struct mm_server_opts {
 	const char *path;
-	unsigned int max_listeners; /* handshaking plus subscribed clients */
+	unsigned int max_listeners; /* handshaking, subscribed and closing clients */
 	unsigned int handshake_ms;  /* 0: MM_SERVER_HANDSHAKE_MS_DEFAULT */
 	const Meshmon__V1__Hello
 	    *hello; /* sent first on every connection; must outlive the server */
@@ -46,5 +51,7 @@ int mm_server__check_path(const char *path, char *err, size_t errlen);
 void mm_server__free(struct mm_server *s);
 /* Clients still in the handshake. */
 unsigned int mm_server__handshaking(const struct mm_server *s);
+/* Connections accepted so far, by how their handshake ended; zeros when s is NULL. */
+void mm_server__connections(const struct mm_server *s, uint64_t out[MM_CONN_RESULTS]);
 
 #endif /* MESHMON_AGENT_SERVER_H */

@@ -136,6 +136,10 @@ static void count_message(struct client *c, const Meshmon__V1__ServerMessage *m)
 		if (m->status->n_interfaces)
 			snprintf(c->status_iface0, sizeof(c->status_iface0), "%s",
 				 m->status->interfaces[0]);
+		for (size_t i = 0; i < m->status->n_losses; i++)
+			if (m->status->losses[i]->source ==
+			    MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE)
+				c->status_queue_lost += m->status->losses[i]->count;
 		break;
 	case MESHMON__V1__SERVER_MESSAGE__MSG_ERROR:
 		c->error_code = m->error->code;
@@ -219,6 +223,19 @@ void client_subscribe_at(struct client *c, const struct mm_test_agent *a, uint32
 	m.msg_case = MESHMON__V1__CLIENT_MESSAGE__MSG_SUBSCRIBE;
 	m.subscribe = &sub;
 	client_send(c, &m);
+}
+
+void client_status(struct client *c)
+{
+	Meshmon__V1__ClientMessage m = MESHMON__V1__CLIENT_MESSAGE__INIT;
+	Meshmon__V1__StatusRequest sr = MESHMON__V1__STATUS_REQUEST__INIT;
+
+	cr_assert(eq(int, client_connect(c), 0));
+	m.msg_case = MESHMON__V1__CLIENT_MESSAGE__MSG_STATUS_REQUEST;
+	m.status_request = &sr;
+	client_send(c, &m);
+	client_poll(c, 3000);
+	cr_assert(c->got_status, "a Status answers a StatusRequest");
 }
 
 void settle(struct client **cs, size_t n, int ms)

@@ -35,6 +35,7 @@ struct client {
 	uint64_t status_events;
 	int status_all_utf8;      /* every interface name and the cgroup are valid UTF-8 */
 	char status_iface0[64];   /* the first interface as Status names it */
+	uint64_t status_queue_lost; /* Status.losses of source QUEUE, summed */
 	int keep; /* set: record every event in log[] */
 	struct ev_rec *log;
 	size_t n_log, cap_log;
@@ -60,6 +61,8 @@ void client_send(struct client *c, const Meshmon__V1__ClientMessage *m);
 void client_subscribe(struct client *c, uint32_t proto, uint32_t port);
 void client_subscribe_at(struct client *c, const struct mm_test_agent *a, uint32_t proto,
 			 uint32_t port);
+/* Connect, send a StatusRequest and read until the Status and the end of stream (3 s at most). */
+void client_status(struct client *c);
 /* Poll n clients in turn for ms. */
 void settle(struct client **cs, size_t n, int ms);
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -33,6 +34,7 @@ struct client {
 	uint64_t gaps;    /* events missing from the sequence so far */
 	int gap_before_notice; /* an event arrived after a gap nobody reported yet */
 	uint64_t events_after_gap; /* events that arrived after some loss: the order check ran */
+	uint64_t bad_payload;      /* events whose captured bytes were not as published */
 };
 
 static struct event_base *base;
@@ -71,6 +73,11 @@ static void client_read(struct client *c)
 			if (m->msg_case == MESHMON__V1__SERVER_MESSAGE__MSG_EVENT) {
 				c->events++;
 				c->by_proto[m->event->tuple ? m->event->tuple->proto & 0xff : 0]++;
+				for (size_t i = 0; i < m->event->captured.len; i++)
+					if (m->event->captured.data[i] != 0xab) {
+						c->bad_payload++;
+						break;
+					}
 				if (m->event->ktime_ns < c->last_ktime)
 					c->order_ok = 0;
 				if (c->check_gaps) {
@@ -131,16 +138,19 @@ static int add_listener(const uint32_t *protos, size_t n_protos, uint32_t replay
 	return sv[1];
 }
 
-static void publish(uint8_t proto, uint64_t seq)
+/* An event with cap captured bytes (0xab): a frame of about cap + 60 bytes. */
+static void publish_sized(uint8_t proto, uint64_t seq, size_t cap)
 {
 	Meshmon__V1__ServerMessage msg = MESHMON__V1__SERVER_MESSAGE__INIT;
 	Meshmon__V1__Event ev = MESHMON__V1__EVENT__INIT;
 	Meshmon__V1__Tuple t = MESHMON__V1__TUPLE__INIT;
 	Meshmon__V1__Trace tr = MESHMON__V1__TRACE__INIT;
-	uint8_t src[4] = {10, 0, 0, 1}, dst[4] = {10, 0, 0, 2}, payload[64];
+	uint8_t src[4] = {10, 0, 0, 1}, dst[4] = {10, 0, 0, 2};
+	static uint8_t payload[8192];
 	struct mm_event_view v = {0};
 
-	memset(payload, 0xab, sizeof(payload));
+	cr_assert(le(sz, cap, sizeof(payload)));
+	memset(payload, 0xab, cap);
 	t.src.data = src;
 	t.src.len = 4;
 	t.dst.data = dst;
@@ -153,7 +163,7 @@ static void publish(uint8_t proto, uint64_t seq)
 	ev.time_ns = 1700000000000000000ull + seq;
 	ev.tuple = &t;
 	ev.captured.data = payload;
-	ev.captured.len = sizeof(payload);
+	ev.captured.len = cap;
 	ev.detail_case = MESHMON__V1__EVENT__DETAIL_TRACE;
 	ev.trace = &tr;
 	msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_EVENT;
@@ -169,11 +179,19 @@ static void publish(uint8_t proto, uint64_t seq)
 	cr_assert(ge(int, mm_hub__publish(hub, &msg, &v, ev.time_ns), 0));
 }
 
+static void publish(uint8_t proto, uint64_t seq)
+{
+	publish_sized(proto, seq, 64);
+}
+
 static void setup_hub(size_t queue_bytes, size_t history)
 {
 	struct mm_hub_opts o = {.queue_bytes = queue_bytes, .history = history, .ncpus = 2};
 
 	mm_log__enable(0);
+	/* As in the agent (main.c): the end of stream at mm_hub__free writes to
+	 * clients the teardown already closed. */
+	signal(SIGPIPE, SIG_IGN);
 	base = event_base_new();
 	cr_assert(base != NULL);
 	hub = mm_hub__new(base, &o);
@@ -320,4 +338,48 @@ Test(hub, replay_sends_the_newest_matching_history_first)
 	cr_assert(eq(u64, c.events, 3));
 	cr_assert(eq(u64, c.by_proto[IPPROTO_TCP], 3));
 	cr_assert(eq(u64, c.last_ktime, 20));
+}
+
+/*
+ * Frames of 2 KiB and more are queued by reference (hub.c, REF_MIN_LEN), each
+ * charged its chain (REF_COST, 1072 bytes) on top of its bytes: a stalled
+ * listener holds fewer of them than its budget has bytes for, the others get
+ * every byte intact, and a listener that goes away with references queued
+ * (closing after an error) leaves them to libevent, which frees them later.
+ */
+Test(hub, large_frames_are_referenced_and_charged_what_they_cost)
+{
+	const size_t budget = 65536, cap = 3000, frame = cap + 60;
+	const uint64_t emitted = 200;
+	static struct client fast, slow, rude; /* static: the suite teardown releases them */
+	const uint8_t byte = 0;
+
+	setup_hub(budget, 4);
+	client_init(&fast, add_listener(NULL, 0, 0));
+	client_init(&slow, add_listener(NULL, 0, 0));
+	client_init(&rude, add_listener(NULL, 0, 0));
+	for (uint64_t i = 0; i < emitted; i++) {
+		publish_sized(IPPROTO_TCP, i + 1, cap);
+		pump();
+		client_read(&fast);
+	}
+	/* The rude one speaks with its queue full of references: closed, queue and all. */
+	cr_assert(eq(sz, (size_t)write(rude.fd, &byte, 1), 1));
+	for (int i = 0; i < 50; i++) {
+		pump();
+		client_read(&fast);
+	}
+	cr_assert(eq(u64, fast.events, emitted));
+	cr_assert(eq(u64, fast.bad_payload, 0));
+	cr_assert(eq(u32, mm_hub__listeners(hub), 2), "the rude listener is gone");
+	for (int i = 0; i < 200 && slow.events + slow.lost_queue < emitted; i++) {
+		pump();
+		client_read(&slow);
+	}
+	cr_assert(eq(u64, slow.events + slow.lost_queue, emitted));
+	cr_assert(eq(u64, slow.bad_payload, 0));
+	/* Charged by bytes alone it would hold budget / frame = 21, plus what the
+	 * socket buffers (4 KiB: one frame) and what it read once it read. */
+	cr_assert(le(u64, slow.events, budget / (frame + 1072) + 2), "%lu events held",
+		  (unsigned long)slow.events);
 }
