@@ -75,6 +75,7 @@ static void add_str(struct bytes *s, const char *text)
 
 /* ------------------------------------------------------------- ClientMessages */
 
+/* Long on purpose: the client corpus as one table of seeds, one or two lines each. */
 static void client_corpus(void)
 {
 	static const char *t = "fuzz_frame_subscribe";
@@ -245,6 +246,7 @@ static struct record *new_record(const char *name)
 	return r;
 }
 
+/* Long on purpose: one seed record per case, in a row, so the corpus reads as a list. */
 static void build_records(void)
 {
 	const struct mm_test_pkt_spec tcp4 = { .family = 4, .proto = IPPROTO_TCP,
@@ -484,6 +486,7 @@ static void add_hello(struct bytes *s, uint32_t capture_len)
 	add_frame(s, &sm.base);
 }
 
+/* Long on purpose: the server corpus as one table of seeds, a few lines each. */
 static void server_corpus(void)
 {
 	static const char *t = "fuzz_client_format";

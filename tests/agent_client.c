@@ -143,6 +143,8 @@ static void count_message(struct client *c, const Meshmon__V1__ServerMessage *m)
 		break;
 	case MESHMON__V1__SERVER_MESSAGE__MSG_ERROR:
 		c->error_code = m->error->code;
+		snprintf(c->error_message, sizeof(c->error_message), "%s",
+			 m->error->message ? m->error->message : "");
 		break;
 	default:
 		break;

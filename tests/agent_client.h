@@ -30,6 +30,7 @@ struct client {
 	uint64_t events, icmp, tcp, tcp8080, other;
 	uint64_t lost_queue, lost_other, notices;
 	uint32_t error_code;
+	char error_message[256];
 	int got_hello, got_status;
 	uint32_t status_listeners, status_cpus;
 	uint64_t status_events;

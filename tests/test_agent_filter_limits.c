@@ -26,37 +26,9 @@ TestSuite(agent_filter_limits, .init = agent_setup, .fini = agent_teardown, .tim
 /* Reads c's frames for up to ms or until EOF: the code and message of an Error. */
 static uint32_t read_error(struct client *c, char *msg, size_t cap, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
-	static uint8_t buf[65536];
-	uint32_t code = 0;
-
-	while (!c->eof && now_ms() < end) {
-		struct pollfd pfd = {c->fd, POLLIN, 0};
-		const uint8_t *p;
-		size_t len;
-		ssize_t n;
-
-		if (poll(&pfd, 1, (int)(end - now_ms())) <= 0)
-			continue;
-		n = read(c->fd, buf, sizeof(buf));
-		if (n <= 0) {
-			c->eof = 1;
-			break;
-		}
-		cr_assert(eq(int, mm_frame_reader__feed(&c->r, buf, (size_t)n), 0));
-		while (mm_frame_reader__next(&c->r, &p, &len) == 1) {
-			Meshmon__V1__ServerMessage *m = mm_frame__unpack_server(p, len);
-
-			cr_assert(m != NULL);
-			if (m->msg_case == MESHMON__V1__SERVER_MESSAGE__MSG_ERROR) {
-				code = m->error->code;
-				snprintf(msg, cap, "%s",
-					 m->error->message ? m->error->message : "");
-			}
-			mm_frame__free_server(m);
-		}
-	}
-	return code;
+	client_poll(c, ms);
+	snprintf(msg, cap, "%s", c->error_message);
+	return c->error_code;
 }
 
 /* Connects, takes the Hello and sends sub. */
