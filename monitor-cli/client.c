@@ -14,6 +14,21 @@
 #include "client.h"
 #include "options.h"
 
+/*
+ * SO_RCVTIMEO and SO_SNDTIMEO of c's socket in ms, 0: none. On a Unix
+ * stream socket SO_SNDTIMEO bounds connect() too (a full backlog makes it
+ * wait), which then fails with EAGAIN. 0 or -errno.
+ */
+static int set_timeouts(struct mm_client *c, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+		return -errno;
+	return 0;
+}
+
 int mm_client__connect(struct mm_client *c, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -32,6 +47,12 @@ int mm_client__connect(struct mm_client *c, const char *path, char *err, size_t 
 		snprintf(err, errlen, "meshmon: socket: %s", strerror(errno));
 		return MM_EXIT_FAILURE;
 	}
+	if (c->timeout_ms > 0 && set_timeouts(c, c->timeout_ms) < 0) {
+		snprintf(err, errlen, "meshmon: socket timeouts: %s", strerror(errno));
+		close(c->fd);
+		c->fd = -1;
+		return MM_EXIT_FAILURE;
+	}
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 		return MM_EXIT_OK;
 	e = errno;
@@ -43,6 +64,11 @@ int mm_client__connect(struct mm_client *c, const char *path, char *err, size_t 
 		snprintf(err, errlen,
 			 "meshmon: cannot reach the agent at %s: %s (is meshmon-agent running?)",
 			 path, strerror(e));
+		return MM_EXIT_UNREACHABLE;
+	case EAGAIN:
+		snprintf(err, errlen,
+			 "meshmon: the agent at %s does not accept connections (within %d ms)",
+			 path, c->timeout_ms);
 		return MM_EXIT_UNREACHABLE;
 	case EACCES:
 	case EPERM:
@@ -109,6 +135,35 @@ int mm_client__recv(struct mm_client *c, Meshmon__V1__ServerMessage **out)
 	}
 }
 
+bool mm_client__hung_up(int rc)
+{
+	return rc == 0 || rc == -ECONNRESET || rc == -EPIPE;
+}
+
+/*
+ * The first message, within c->timeout_ms when that is set (the socket's
+ * timeouts, from mm_client__connect): as mm_client__recv, or -ETIMEDOUT
+ * when nothing came in time.
+ */
+static int recv_first(struct mm_client *c, Meshmon__V1__ServerMessage **m)
+{
+	int rc, r;
+
+	if (c->timeout_ms <= 0)
+		return mm_client__recv(c, m);
+	rc = mm_client__recv(c, m);
+	if (rc == -EAGAIN)
+		rc = -ETIMEDOUT;
+	/* The stream after the Hello waits as long as it takes. */
+	r = set_timeouts(c, 0);
+	if (r < 0 && rc > 0) {
+		mm_frame__free_server(*m);
+		*m = NULL;
+		rc = r;
+	}
+	return rc;
+}
+
 int mm_client__handshake(struct mm_client *c, const char *path,
 			 Meshmon__V1__ServerMessage **hello_msg, char *err, size_t errlen)
 {
@@ -116,15 +171,19 @@ int mm_client__handshake(struct mm_client *c, const char *path,
 	int rc;
 
 	*hello_msg = NULL;
+	c->gone = false;
 	rc = mm_client__connect(c, path, err, errlen);
-	if (rc != MM_EXIT_OK)
+	if (rc != MM_EXIT_OK) {
+		c->gone = rc == MM_EXIT_UNREACHABLE;
 		return rc;
-	rc = mm_client__recv(c, &m);
+	}
+	rc = recv_first(c, &m);
 	if (rc == -EINTR) {
 		err[0] = '\0';
 		return MM_EXIT_OK; /* interrupted before anything happened: caller sees no Hello */
 	}
 	if (rc <= 0) {
+		c->gone = mm_client__hung_up(rc) || rc == -ETIMEDOUT;
 		snprintf(err, errlen, "meshmon: no Hello from the agent at %s: %s", path,
 			 rc == 0 ? "connection closed" : strerror(-rc));
 		return MM_EXIT_FAILURE;

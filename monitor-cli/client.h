@@ -7,6 +7,7 @@
 #ifndef MESHMON_CLI_CLIENT_H
 #define MESHMON_CLI_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "framing.h"
@@ -14,11 +15,25 @@
 struct mm_client {
 	int fd;
 	struct mm_frame_reader reader;
+	/*
+	 * After a failed mm_client__handshake: true when the connection itself
+	 * failed (no agent listening, or it hung up before its Hello), false
+	 * when the agent answered and refused or broke the protocol.
+	 */
+	bool gone;
+	/*
+	 * How long mm_client__handshake waits for the agent to accept (a full
+	 * backlog) and then for its Hello, in ms each; 0: as long as it takes.
+	 * A reconnect sets it, so an agent that is wedged, or listens and never
+	 * speaks, cannot hold the CLI past --reconnect-timeout.
+	 */
+	int timeout_ms;
 };
 
 /*
  * Connects to path. Returns MM_EXIT_OK, or an exit code (options.h) with a
- * one-line message in err: MM_EXIT_UNREACHABLE for ENOENT/ECONNREFUSED,
+ * one-line message in err: MM_EXIT_UNREACHABLE for ENOENT/ECONNREFUSED (and
+ * EAGAIN: a full backlog for longer than c->timeout_ms),
  * MM_EXIT_PERMISSION for EACCES/EPERM, MM_EXIT_FAILURE otherwise.
  */
 int mm_client__connect(struct mm_client *c, const char *path, char *err, size_t errlen);
@@ -31,8 +46,15 @@ int mm_client__send(struct mm_client *c, const Meshmon__V1__ClientMessage *msg);
  */
 int mm_client__recv(struct mm_client *c, Meshmon__V1__ServerMessage **out);
 /*
+ * Whether a result of mm_client__recv or mm_client__send says the agent hung
+ * up (EOF, ECONNRESET, EPIPE) rather than that it broke the protocol.
+ */
+bool mm_client__hung_up(int rc);
+/*
  * Connects, reads the Hello and checks the protocol version. On success the
  * Hello is returned in *hello (free with mm_frame__free_server on *hello_msg).
+ * On failure c->gone tells a vanished agent (or one that did not accept or
+ * send its Hello within c->timeout_ms) from a refusal.
  */
 int mm_client__handshake(struct mm_client *c, const char *path,
 			 Meshmon__V1__ServerMessage **hello_msg, char *err, size_t errlen);

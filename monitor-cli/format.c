@@ -29,3 +29,11 @@ void mm_format_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *lost)
 	else
 		mm_text_lost(f, lost);
 }
+
+void mm_format_reconnected(const struct mm_fmt *f, const struct mm_gap *gap)
+{
+	if (f->json)
+		mm_json_reconnected(f, gap);
+	else
+		mm_text_reconnected(f, gap);
+}

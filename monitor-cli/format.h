@@ -15,5 +15,7 @@
 void mm_format_hello(const struct mm_fmt *f, const Meshmon__V1__Hello *hello);
 void mm_format_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev);
 void mm_format_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *lost);
+/* The in-band notice after a reconnect: events of the gap were not seen. */
+void mm_format_reconnected(const struct mm_fmt *f, const struct mm_gap *gap);
 
 #endif /* MESHMON_CLI_FORMAT_H */

@@ -23,6 +23,17 @@ struct mm_fmt {
 	bool color;   /* only on a terminal */
 };
 
+/*
+ * The span of events a client did not see while it was reconnecting to a
+ * restarted agent: wall times from the last event of the lost connection (or
+ * its loss) to the new Hello, and how long the agent was gone.
+ */
+struct mm_gap {
+	uint64_t start_ns;
+	uint64_t end_ns;
+	uint64_t down_ns;
+};
+
 /* RFC 3339 UTC with nanoseconds: 2026-11-22T05:40:20.123456789Z (buf >= 32). */
 void mm_fmt_time(uint64_t ns, char *buf, size_t cap);
 /* 350ns, 12us, 1.2ms, 350ms, 1.2s, 2m05s, 1h02m. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * JSON output of `meshmon monitor`: one object per event or lost notice, keys
+ * JSON output of `meshmon monitor`: one object per event, lost notice or
+ * reconnect notice, keys
  * as documented in docs/cli.md (stable: scripts depend on them). Written with
  * the shared writer (json.h).
  */
@@ -248,6 +249,20 @@ void mm_json_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *l)
 	mm_json__kv_u64(&j, "count", l->count);
 	kv_time(&j, "first_time", l->first_time_ns);
 	kv_time(&j, "last_time", l->last_time_ns);
+	mm_json__obj_close(&j);
+	mm_json__end_line(&j);
+}
+
+void mm_json_reconnected(const struct mm_fmt *f, const struct mm_gap *g)
+{
+	struct mm_json j;
+
+	mm_json__init(&j, f->out);
+	mm_json__obj_open(&j);
+	mm_json__kv_str(&j, "type", "reconnected");
+	kv_time(&j, "gap_start", g->start_ns);
+	kv_time(&j, "gap_end", g->end_ns);
+	mm_json__kv_u64(&j, "down_ns", g->down_ns);
 	mm_json__obj_close(&j);
 	mm_json__end_line(&j);
 }

@@ -497,3 +497,14 @@ void mm_text_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *l)
 	}
 	fputc('\n', f->out);
 }
+
+/* In the shape of a lost notice, the same with or without -v: it carries its own times. */
+void mm_text_reconnected(const struct mm_fmt *f, const struct mm_gap *g)
+{
+	char a[40], b[40];
+
+	mm_fmt_time(g->start_ns, a, sizeof(a));
+	mm_fmt_time(g->end_ns, b, sizeof(b));
+	fprintf(f->out, "-- reconnected: events between %s and %s were not seen (agent restarted)\n",
+		a, b);
+}

@@ -12,5 +12,6 @@
 void mm_text_hello(const struct mm_fmt *f, const Meshmon__V1__Hello *hello);
 void mm_text_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev);
 void mm_text_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *lost);
+void mm_text_reconnected(const struct mm_fmt *f, const struct mm_gap *gap);
 
 #endif /* MESHMON_CLI_FORMAT_TEXT_H */

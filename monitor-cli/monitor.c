@@ -2,7 +2,9 @@
 /*
  * `meshmon monitor`: handshake, one Subscribe built from the flags, then every
  * Event / LostNotice printed (text or JSON) and/or written to the pcap file
- * until --count events, Ctrl-C, or the agent closes the connection.
+ * until --count events or Ctrl-C. When the agent hangs up, the session goes on
+ * with a new connection (reconnect.c) unless --no-reconnect or --count says
+ * the run should end there.
  */
 #include <errno.h>
 #include <signal.h>
@@ -17,6 +19,7 @@
 #include "json.h"
 #include "options.h"
 #include "pcap.h"
+#include "reconnect.h"
 #include "textparse.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -48,13 +51,45 @@ struct session {
 	struct mm_pcap *pcap;
 	bool text; /* stdout carries text or JSON; false when it carries the pcap */
 	uint64_t seen;
+	uint64_t last_event_ns; /* wall time of the last event on this connection; 0: none */
+	int hangup;             /* the receive result that ended the stream: the agent hung up */
+	bool hung_up;
 };
+
+/*
+ * Sends the Subscribe built from the flags on c: 0 or -errno. --last is asked
+ * of the first connection only: a replay after a reconnect would repeat what
+ * was already printed.
+ */
+static int send_subscribe(const struct mm_opts *o, struct mm_client *c, bool first)
+{
+	Meshmon__V1__ClientMessage cm = MESHMON__V1__CLIENT_MESSAGE__INIT;
+	struct mm_subscribe_buf *sb;
+	int rc;
+
+	sb = calloc(1, sizeof(*sb));
+	if (!sb)
+		return -ENOMEM;
+	mm_opts_subscribe(o, sb);
+	if (!first)
+		sb->sub.replay = 0;
+	cm.msg_case = MESHMON__V1__CLIENT_MESSAGE__MSG_SUBSCRIBE;
+	cm.subscribe = &sb->sub;
+	rc = mm_client__send(c, &cm);
+	free(sb);
+	return rc;
+}
+
+static int resubscribe(void *arg, struct mm_client *c)
+{
+	const struct session *s = arg;
+
+	return send_subscribe(s->o, c, false);
+}
 
 /* Opens the pcap file, prints the Hello and sends one Subscribe built from the flags. */
 static int start(struct session *s, const Meshmon__V1__Hello *hello)
 {
-	Meshmon__V1__ClientMessage cm = MESHMON__V1__CLIENT_MESSAGE__INIT;
-	struct mm_subscribe_buf *sb;
 	char msg[600];
 	int rc;
 
@@ -72,16 +107,11 @@ static int start(struct session *s, const Meshmon__V1__Hello *hello)
 	else
 		mm_text_hello(&s->f, hello); /* a note on stderr, like tcpdump -w - */
 
-	sb = calloc(1, sizeof(*sb));
-	if (!sb) {
+	rc = send_subscribe(s->o, &s->c, true);
+	if (rc == -ENOMEM) {
 		mm_report_error(s->json, "meshmon: out of memory");
 		return MM_EXIT_FAILURE;
 	}
-	mm_opts_subscribe(s->o, sb);
-	cm.msg_case = MESHMON__V1__CLIENT_MESSAGE__MSG_SUBSCRIBE;
-	cm.subscribe = &sb->sub;
-	rc = mm_client__send(&s->c, &cm);
-	free(sb);
 	if (rc < 0) {
 		snprintf(msg, sizeof(msg), "meshmon: sending the subscription to %s: %s",
 			 s->o->socket, strerror(-rc));
@@ -118,6 +148,7 @@ static int on_message(struct session *s, const Meshmon__V1__ServerMessage *m)
 	switch (m->msg_case) {
 	case MESHMON__V1__SERVER_MESSAGE__MSG_EVENT:
 		s->seen++;
+		s->last_event_ns = m->event->time_ns;
 		if (s->pcap)
 			rc = write_pcap(s, m->event);
 		if (s->text)
@@ -146,20 +177,41 @@ static int on_message(struct session *s, const Meshmon__V1__ServerMessage *m)
 	return rc;
 }
 
-/* Messages until --count events, Ctrl-C, an error, or the reader of stdout leaving. */
+/* How a stream that the agent hung up ends when there is no reconnecting. */
+static int report_hangup(const struct session *s)
+{
+	char msg[600];
+
+	if (s->hangup == 0) {
+		mm_report_error(s->json, "meshmon: the agent closed the connection");
+	} else {
+		snprintf(msg, sizeof(msg), "meshmon: reading from the agent: %s",
+			 strerror(-s->hangup));
+		mm_report_error(s->json, msg);
+	}
+	return MM_EXIT_FAILURE;
+}
+
+/*
+ * Messages until --count events, Ctrl-C, an error, the reader of stdout
+ * leaving, or the agent hanging up (s->hung_up, not reported here).
+ */
 static int stream(struct session *s)
 {
 	Meshmon__V1__ServerMessage *m = NULL;
 	char msg[600];
 	int rc = MM_EXIT_OK, r;
 
+	s->hung_up = false;
+	s->last_event_ns = 0;
 	while (!stop_requested && (!s->o->count || s->seen < s->o->count)) {
 		r = mm_client__recv(&s->c, &m);
 		if (r == -EINTR)
 			continue;
-		if (r == 0) {
-			mm_report_error(s->json, "meshmon: the agent closed the connection");
-			return MM_EXIT_FAILURE;
+		if (mm_client__hung_up(r)) {
+			s->hung_up = true;
+			s->hangup = r;
+			return MM_EXIT_OK;
 		}
 		if (r < 0) {
 			snprintf(msg, sizeof(msg), "meshmon: reading from the agent: %s",
@@ -175,6 +227,36 @@ static int stream(struct session *s)
 			break;
 	}
 	return rc;
+}
+
+/*
+ * Streams until the run ends. An agent that hung up is an outage to ride
+ * out, unless --no-reconnect, or --count (a script that wants N events wants
+ * a deterministic end) says otherwise: then it ends as it always did.
+ */
+static int follow(struct session *s)
+{
+	const struct mm_reconnect r = {
+		.path = s->o->socket,
+		.timeout_s = s->o->reconnect_timeout,
+		.stop = &stop_requested,
+		.json = s->json,
+		.notice = &s->f,
+		.subscribe = resubscribe,
+		.arg = s,
+	};
+	int rc;
+
+	for (;;) {
+		rc = stream(s);
+		if (rc != MM_EXIT_OK || !s->hung_up || stop_requested)
+			return rc;
+		if (s->o->no_reconnect || s->o->count)
+			return report_hangup(s);
+		rc = mm_reconnect__run(&r, &s->c, s->last_event_ns);
+		if (rc != MM_EXIT_OK)
+			return rc;
+	}
 }
 
 static int run(const struct mm_opts *o, bool json)
@@ -209,7 +291,7 @@ static int run(const struct mm_opts *o, bool json)
 	else if (hello) /* NULL: interrupted */
 		rc = start(&s, hello->hello);
 	if (rc == MM_EXIT_OK && hello)
-		rc = stream(&s);
+		rc = follow(&s);
 	fflush(stdout);
 	if (s.pcap) {
 		int cr = mm_pcap__close(s.pcap);

@@ -26,6 +26,8 @@ enum {
 	OPT_HEX,
 	OPT_LAST,
 	OPT_PCAP,
+	OPT_NO_RECONNECT,
+	OPT_RECONNECT_TIMEOUT,
 };
 
 static const struct option monitor_longopts[] = {
@@ -42,6 +44,8 @@ static const struct option monitor_longopts[] = {
 	{ "count", required_argument, NULL, 'c' },
 	{ "last", required_argument, NULL, OPT_LAST },
 	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "no-reconnect", no_argument, NULL, OPT_NO_RECONNECT },
+	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT },
 	{ "numeric", no_argument, NULL, 'n' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -246,6 +250,16 @@ static int parse_flag(struct mm_opts *o, int c, const char *arg, char *err, size
 			return fail(err, errlen, "--pcap: empty file name");
 		o->pcap = arg;
 		return 0;
+	case OPT_NO_RECONNECT:
+		o->no_reconnect = true;
+		return 0;
+	case OPT_RECONNECT_TIMEOUT:
+		if (mm_parse_u64(arg, 0, UINT32_MAX, &v))
+			return fail(err, errlen,
+				    "--reconnect-timeout: bad number of seconds '%s' (want 0 or more; 0 retries forever)",
+				    arg);
+		o->reconnect_timeout = (uint32_t)v;
+		return 0;
 	case 'v':
 		if (o->verbose < 2)
 			o->verbose++;
@@ -278,6 +292,7 @@ int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv,
 	memset(o, 0, sizeof(*o));
 	o->command = command;
 	o->socket = env && *env ? env : MM_SOCKET_DEFAULT;
+	o->reconnect_timeout = MM_RECONNECT_TIMEOUT_DEFAULT;
 	err[0] = '\0';
 	if (!t)
 		return fail(err, errlen, "'%s' takes no flags", command);
@@ -373,9 +388,15 @@ void mm_opts_usage_monitor(FILE *out)
 	      "\n"
 	      "Stream the agent's events until Ctrl-C (or --count). Filters are sent to the\n"
 	      "agent in the subscription: different flags are ANDed, repeated flags ORed.\n"
+	      "When the agent goes away (a restart), reconnect and resubscribe, and report\n"
+	      "the span of events that was not seen; not with --count.\n"
 	      "\n"
 	      "Connection:\n"
 	      "      --socket PATH       agent socket (default " MM_SOCKET_DEFAULT ", or $" MM_SOCKET_ENV ")\n"
+	      "      --no-reconnect      exit when the agent goes away instead of reconnecting\n"
+	      "      --reconnect-timeout SECS\n"
+	      "                          give up (exit 3) after SECS without an agent\n"
+	      "                          (default 60; 0: retry forever)\n"
 	      "\n"
 	      "Filters:\n"
 	      "  -t, --type TYPE         drop, trace, debug, capture, tcp_probe, or trace:POINT with\n"
@@ -387,20 +408,22 @@ void mm_opts_usage_monitor(FILE *out)
 	      "                          EP: ADDR, ADDR/LEN, ADDR:PORT, [V6ADDR]:PORT or :PORT\n"
 	      "      --proto PROTO       tcp, udp, icmp, icmpv6 or a number (repeatable)\n"
 	      "      --port N            source or destination port (repeatable)\n"
-	      "      --last N            replay up to N stored events first\n"
+	      "      --last N            replay up to N stored events first (not again after\n"
+	      "                          a reconnect)\n"
 	      "\n"
 	      "Output:\n"
 	      "  -v, --verbose           more fields and debug records; -vv dissects packets\n"
 	      "      --hex               hex dump of the captured bytes\n"
 	      "  -j, --json              one JSON object per line\n"
 	      "  -n, --numeric           interface index only, no names\n"
-	      "  -c, --count N           exit after N events\n"
+	      "  -c, --count N           exit after N events (or when the agent goes away)\n"
 	      "      --pcap FILE         write captured Ethernet packets to FILE as pcap\n"
 	      "                          ('-': stdout, and no text output)\n"
 	      "  -h, --help              this help\n"
 	      "\n"
 	      "Exit status: 0 after --count or Ctrl-C, 1 agent or I/O error, 2 bad flag,\n"
-	      "3 agent not running, 4 socket not permitted.\n",
+	      "3 agent not running (or not back within --reconnect-timeout), 4 socket not\n"
+	      "permitted.\n",
 	      out);
 }
 

@@ -23,6 +23,8 @@
  */
 #define MM_MAX_ENDPOINTS MM_FILTER_MAX_VALUES
 #define MM_MAX_VALUES MM_FILTER_MAX_VALUES
+/* --reconnect-timeout when not given, in seconds. */
+#define MM_RECONNECT_TIMEOUT_DEFAULT 60
 
 struct mm_opts {
 	const char *command;  /* "monitor" or "status" */
@@ -33,6 +35,8 @@ struct mm_opts {
 	uint64_t count;       /* 0: unlimited */
 	uint32_t last;        /* --last N */
 	const char *pcap;     /* --pcap FILE or "-" */
+	bool no_reconnect;    /* --no-reconnect: end when the agent goes away */
+	uint32_t reconnect_timeout; /* seconds without an agent before giving up; 0: never */
 	bool types_given;
 	uint32_t types[16];
 	size_t n_types;

@@ -3,7 +3,8 @@
  * The `meshmon` binary against a scripted fake agent on a Unix socket: the
  * handshake, the Subscribe built from the flags (as the agent receives it),
  * events and lost notices printed, --count, --pcap (file and stdout), status,
- * agent errors, protocol version mismatch and Ctrl-C. The fake agent sends
+ * agent errors, protocol version mismatch, Ctrl-C, and a restart: the second
+ * Subscribe, the reconnect notice, giving up. The fake agent sends
  * the fixed messages of cli_cases.c, so the JSON output must equal the golden
  * file byte for byte.
  */
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,6 +37,10 @@ enum script {
 	SCRIPT_STATUS,      /* Hello, then a Status for the StatusRequest */
 	SCRIPT_ERROR,       /* Hello, then an Error for the Subscribe */
 	SCRIPT_BAD_VERSION, /* Hello with protocol version 2 */
+	SCRIPT_RESTART,     /* 2 cases, close; again with the third case; then stop listening */
+	SCRIPT_RESTART_MUTE, /* 2 cases, close; then accept nothing more (connects hang) */
+	SCRIPT_RESTART_FULL, /* 2 cases, close; then a full backlog (connect() blocks) */
+	SCRIPT_RESTART_REFUSE, /* 2 cases, close; then an Error instead of the Hello */
 };
 
 static struct {
@@ -42,7 +48,9 @@ static struct {
 	int lfd;
 	enum script script;
 	pthread_t thread;
-	Meshmon__V1__ClientMessage *received;
+	Meshmon__V1__ClientMessage *received, *received2;
+	int fill[64]; /* connections that fill the backlog, never accepted */
+	size_t n_fill, filled;
 } fake;
 
 static int send_msg(int fd, const Meshmon__V1__ServerMessage *m)
@@ -80,22 +88,12 @@ static Meshmon__V1__ClientMessage *recv_msg(int fd, struct mm_frame_reader *r)
 	}
 }
 
-static void *fake_agent(void *arg)
+static void send_hello(int fd, uint32_t version)
 {
 	Meshmon__V1__ServerMessage hm = MESHMON__V1__SERVER_MESSAGE__INIT;
 	Meshmon__V1__Hello hello = MESHMON__V1__HELLO__INIT;
-	struct mm_frame_reader r;
-	struct cli_case *cases;
-	size_t n = cli_cases_build(&cases), i;
-	char drain[256];
-	int fd;
 
-	(void)arg;
-	fd = accept(fake.lfd, NULL, NULL);
-	if (fd < 0)
-		return NULL;
-	mm_frame_reader__init(&r);
-	hello.protocol_version = fake.script == SCRIPT_BAD_VERSION ? 2 : 1;
+	hello.protocol_version = version;
 	hello.agent_version = "0.1.0";
 	hello.num_cpus = 4;
 	hello.pages_per_cpu = 64;
@@ -104,6 +102,102 @@ static void *fake_agent(void *arg)
 	hm.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_HELLO;
 	hm.hello = &hello;
 	send_msg(fd, &hm);
+}
+
+/*
+ * One life of a restarting agent: accept, Hello, read the Subscribe into
+ * *sub, send cases [from, to), hang up.
+ */
+static void serve_life(Meshmon__V1__ClientMessage **sub, size_t from, size_t to)
+{
+	struct mm_frame_reader r;
+	struct cli_case *cases;
+	size_t i;
+	int fd;
+
+	cli_cases_build(&cases);
+	fd = accept4(fake.lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* A CLI that never subscribes fails the test instead of hanging it. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = 3 }, sizeof(struct timeval));
+	mm_frame_reader__init(&r);
+	send_hello(fd, 1);
+	*sub = recv_msg(fd, &r);
+	for (i = from; i < to; i++)
+		send_msg(fd, &cases[i].msg);
+	mm_frame_reader__release(&r);
+	close(fd);
+}
+
+/* Connects to ourselves until the listen backlog is full. */
+static void fill_backlog(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	strcpy(sa.sun_path, fake.path);
+	while (fake.n_fill < sizeof(fake.fill) / sizeof(fake.fill[0])) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			break;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			close(fd); /* EAGAIN: full */
+			break;
+		}
+		fake.fill[fake.n_fill++] = fd;
+	}
+	fake.filled = fake.n_fill;
+}
+
+/* Accepts one connection and refuses it, as an agent at its client limit does. */
+static void refuse_one(void)
+{
+	Meshmon__V1__ServerMessage em = MESHMON__V1__SERVER_MESSAGE__INIT;
+	Meshmon__V1__Error e = MESHMON__V1__ERROR__INIT;
+	int fd = accept4(fake.lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	e.code = MESHMON__V1__ERROR_CODE__ERROR_CODE_TOO_MANY_CLIENTS;
+	e.message = "too many clients";
+	em.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_ERROR;
+	em.error = &e;
+	send_msg(fd, &em);
+	close(fd);
+}
+
+static void *fake_restarting_agent(void *arg)
+{
+	(void)arg;
+	serve_life(&fake.received, 0, 2);
+	if (fake.script == SCRIPT_RESTART_FULL)
+		fill_backlog();
+	if (fake.script == SCRIPT_RESTART_REFUSE)
+		refuse_one();
+	if (fake.script != SCRIPT_RESTART)
+		return NULL; /* still listening, never accepting: the CLI's connect waits */
+	serve_life(&fake.received2, 2, 3);
+	/* Gone for good: the socket file stays, connecting is refused. */
+	close(fake.lfd);
+	fake.lfd = -1;
+	return NULL;
+}
+
+static void *fake_agent(void *arg)
+{
+	struct mm_frame_reader r;
+	struct cli_case *cases;
+	size_t n = cli_cases_build(&cases), i;
+	char drain[256];
+	int fd;
+
+	(void)arg;
+	fd = accept4(fake.lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	mm_frame_reader__init(&r);
+	send_hello(fd, fake.script == SCRIPT_BAD_VERSION ? 2 : 1);
 	if (fake.script != SCRIPT_BAD_VERSION)
 		fake.received = recv_msg(fd, &r);
 	switch (fake.script) {
@@ -162,20 +256,28 @@ static void start(enum script s)
 	unlink(fake.path);
 	strcpy(sa.sun_path, fake.path);
 	fake.script = s;
-	fake.lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	/* Close-on-exec: a CLI holding the listening socket would never see it close. */
+	fake.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	cr_assert(eq(int, bind(fake.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0));
 	cr_assert(eq(int, listen(fake.lfd, 4), 0));
-	cr_assert(eq(int, pthread_create(&fake.thread, NULL, fake_agent, NULL), 0));
+	cr_assert(eq(int, pthread_create(&fake.thread, NULL,
+				       s >= SCRIPT_RESTART ? fake_restarting_agent : fake_agent, NULL),
+		     0));
 }
 
 static void stop(void)
 {
 	pthread_join(fake.thread, NULL);
-	close(fake.lfd);
+	if (fake.lfd >= 0)
+		close(fake.lfd);
 	unlink(fake.path);
 	if (fake.received)
 		mm_frame__free_client(fake.received);
-	fake.received = NULL;
+	if (fake.received2)
+		mm_frame__free_client(fake.received2);
+	fake.received = fake.received2 = NULL;
+	while (fake.n_fill)
+		close(fake.fill[--fake.n_fill]);
 }
 
 /* Runs meshmon with args (socket added); stdout into out, stderr into err. */
@@ -226,7 +328,7 @@ Test(cli_client, json_stream_equals_golden)
 	want[n] = '\0';
 	fclose(g);
 	start(SCRIPT_EVENTS);
-	rc = run("monitor --json", out, sizeof(out), err, sizeof(err));
+	rc = run("monitor --json --no-reconnect", out, sizeof(out), err, sizeof(err));
 	stop();
 	/* The fake agent hangs up after the last case: exit 1 with a JSON error line. */
 	cr_assert(eq(int, rc, 1), "%s", err);
@@ -247,7 +349,7 @@ Test(cli_client, json_before_the_command)
 	want[n] = '\0';
 	fclose(g);
 	start(SCRIPT_EVENTS);
-	rc = run("-j monitor", out, sizeof(out), err, sizeof(err));
+	rc = run("-j monitor --no-reconnect", out, sizeof(out), err, sizeof(err));
 	stop();
 	cr_assert(eq(int, rc, 1), "%s", err);
 	cr_assert(eq(int, strncmp(out, want, n), 0), "output differs from monitor.json");
@@ -447,4 +549,116 @@ Test(cli_client, ctrl_c_exits_zero)
 		cr_assert(exited);
 		cr_assert(eq(int, code, 0));
 	}
+}
+
+/* The first n lines of the golden JSON stream, each with its newline. */
+static void golden_lines(char lines[][4096], size_t n)
+{
+	FILE *g = fopen(GOLDEN_DIR "monitor.json", "r");
+	size_t i;
+
+	cr_assert(g != NULL);
+	for (i = 0; i < n; i++)
+		cr_assert(fgets(lines[i], 4096, g) != NULL);
+	fclose(g);
+}
+
+Test(cli_client, restart_resubscribes_and_reports_the_gap, .timeout = 30)
+{
+	static char want[3][4096];
+	char head[256], time0[40], tail[512];
+	const char *p;
+	Meshmon__V1__Subscribe *a, *b;
+	int rc;
+
+	golden_lines(want, 3);
+	start(SCRIPT_RESTART);
+	rc = run("monitor --json --proto icmp -t trace --last 5 --reconnect-timeout 1", out,
+		 sizeof(out), err, sizeof(err));
+	pthread_join(fake.thread, NULL);
+	/* Two cases, the notice, the third case, then the give-up: exit 3. */
+	cr_assert(eq(int, rc, 3), "%s", err);
+	p = out;
+	cr_assert(eq(int, strncmp(p, want[0], strlen(want[0])), 0), "%s", out);
+	p += strlen(want[0]);
+	cr_assert(eq(int, strncmp(p, want[1], strlen(want[1])), 0), "%s", out);
+	p += strlen(want[1]);
+	/* The gap starts at the last event seen: the second case's time. */
+	cr_assert(eq(int, sscanf(want[1], "{\"time\":\"%39[^\"]\"", time0), 1));
+	snprintf(head, sizeof(head), "{\"type\":\"reconnected\",\"gap_start\":\"%s\",\"gap_end\":\"20",
+		 time0);
+	cr_assert(eq(int, strncmp(p, head, strlen(head)), 0), "%s", out);
+	cr_assert(strstr(p, "\"down_ns\":") != NULL && strstr(p, "\"down_ns\":") < strchr(p, '\n'));
+	p = strchr(p, '\n') + 1;
+	cr_assert(eq(int, strncmp(p, want[2], strlen(want[2])), 0), "%s", out);
+	p += strlen(want[2]);
+	snprintf(tail, sizeof(tail),
+		 "{\"error\":\"the agent at %s did not come back within 1s; giving up (see --reconnect-timeout)\"}\n",
+		 fake.path);
+	cr_assert(eq(str, (char *)p, tail));
+	snprintf(tail, sizeof(tail),
+		 "meshmon: the agent went away; reconnecting to %s ...\nmeshmon: reconnected to %s after ",
+		 fake.path, fake.path);
+	cr_assert(eq(int, strncmp(err, tail, strlen(tail)), 0), "%s", err);
+	/* After the third case the agent went away again, this time for good. */
+	p = strchr(err + strlen(tail), '\n');
+	cr_assert(p != NULL, "%s", err);
+	snprintf(tail, sizeof(tail), "\nmeshmon: the agent went away; reconnecting to %s ...\n",
+		 fake.path);
+	cr_assert(eq(str, (char *)p, tail));
+
+	/* The same subscription twice, except --last: replayed for the first connection only. */
+	cr_assert(fake.received != NULL && fake.received2 != NULL);
+	a = fake.received->subscribe;
+	b = fake.received2->subscribe;
+	cr_assert(a != NULL && b != NULL);
+	cr_assert(eq(u32, a->replay, 5));
+	cr_assert(eq(u32, b->replay, 0));
+	cr_assert(eq(sz, b->n_types, a->n_types));
+	cr_assert(eq(sz, b->n_types, 1));
+	cr_assert(eq(int, (int)b->types[0], (int)a->types[0]));
+	cr_assert(eq(sz, b->n_filters, 1));
+	cr_assert(eq(sz, b->filters[0]->n_protocols, 1));
+	cr_assert(eq(u32, b->filters[0]->protocols[0], 1));
+	stop();
+}
+
+/* An agent that accepts and never speaks cannot hold the CLI past --reconnect-timeout. */
+Test(cli_client, restart_to_a_mute_agent_gives_up, .timeout = 30)
+{
+	int rc;
+
+	start(SCRIPT_RESTART_MUTE);
+	rc = run("monitor --reconnect-timeout 1", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 3), "%s", err);
+	cr_assert(strstr(err, "did not come back within 1s; giving up") != NULL, "%s", err);
+	cr_assert(strstr(out, "-- reconnected") == NULL, "%s", out);
+}
+
+/* A full backlog (a wedged agent) makes connect() wait: not past --reconnect-timeout either. */
+Test(cli_client, restart_to_a_full_backlog_gives_up, .timeout = 30)
+{
+	int rc;
+
+	start(SCRIPT_RESTART_FULL);
+	rc = run("monitor --reconnect-timeout 2", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(gt(sz, fake.filled, 0));
+	cr_assert(eq(int, rc, 3), "%s", err);
+	cr_assert(strstr(err, "did not come back within 2s; giving up") != NULL, "%s", err);
+}
+
+/* A refusal is not an outage: an Error instead of the Hello ends the run, exit 1, at once. */
+Test(cli_client, restart_refused_is_not_retried, .timeout = 30)
+{
+	int rc;
+
+	start(SCRIPT_RESTART_REFUSE);
+	rc = run("monitor --reconnect-timeout 20", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 1), "%s", err);
+	cr_assert(strstr(err, "\nmeshmon: the agent refused the connection: too many clients (code 6)\n") != NULL,
+		  "%s", err);
+	cr_assert(strstr(out, "-- reconnected") == NULL, "%s", out);
 }

@@ -429,6 +429,36 @@ Test(cli_format, durations)
 	cr_assert(eq(str, buf, "2026-11-22T05:40:20.123456789Z"));
 }
 
+/* The reconnect notice: one line of text (the same with -v), or one JSON object. */
+Test(cli_format, reconnected_notice)
+{
+	const struct mm_gap gap = {
+		.start_ns = CLI_T0, .end_ns = CLI_T0 + 3531864211ull, .down_ns = 3204000000ull,
+	};
+	struct mm_fmt f = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	int verbose;
+
+	for (verbose = 0; verbose <= 2; verbose++) {
+		f.out = open_memstream(&buf, &len);
+		f.verbose = verbose;
+		f.json = false;
+		mm_format_reconnected(&f, &gap);
+		fclose(f.out);
+		cr_assert(eq(str, buf,
+			     "-- reconnected: events between 2026-11-22T05:40:20.123456789Z and 2026-11-22T05:40:23.655321000Z were not seen (agent restarted)\n"));
+		free(buf);
+	}
+	f.out = open_memstream(&buf, &len);
+	f.json = true;
+	mm_format_reconnected(&f, &gap);
+	fclose(f.out);
+	cr_assert(eq(str, buf,
+		     "{\"type\":\"reconnected\",\"gap_start\":\"2026-11-22T05:40:20.123456789Z\",\"gap_end\":\"2026-11-22T05:40:23.655321000Z\",\"down_ns\":3204000000}\n"));
+	free(buf);
+}
+
 /*
  * Captured bytes are outside input: every truncation of every case's packet,
  * at every layer, and pseudo-random garbage go through the dissector and the

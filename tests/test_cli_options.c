@@ -63,6 +63,20 @@ Test(cli_options, defaults)
 	cr_assert(eq(u64, o.count, 0));
 	cr_assert(eq(u32, o.last, 0));
 	cr_assert(o.pcap == NULL);
+	cr_assert(not(o.no_reconnect));
+	cr_assert(eq(u32, o.reconnect_timeout, 60));
+}
+
+Test(cli_options, reconnect_flags)
+{
+	cr_assert(eq(int, PARSE("--no-reconnect"), 0));
+	cr_assert(o.no_reconnect);
+	cr_assert(eq(u32, o.reconnect_timeout, 60));
+	cr_assert(eq(int, PARSE("--reconnect-timeout", "0"), 0));
+	cr_assert(not(o.no_reconnect));
+	cr_assert(eq(u32, o.reconnect_timeout, 0));
+	cr_assert(eq(int, PARSE("--reconnect-timeout=5"), 0));
+	cr_assert(eq(u32, o.reconnect_timeout, 5));
 }
 
 Test(cli_options, socket_flag_and_env)
@@ -210,6 +224,11 @@ ParameterizedTestParameters(cli_options, bad_values)
 		{ { "--count", "many" }, "--count" },
 		{ { "--last", "-5" }, "--last: bad number" },
 		{ { "--pcap", "<empty>" }, "--pcap" },
+		{ { "--reconnect-timeout", "-1" }, "--reconnect-timeout: bad number of seconds '-1'" },
+		{ { "--reconnect-timeout", "1.5" }, "--reconnect-timeout" },
+		{ { "--reconnect-timeout", "4294967296" }, "--reconnect-timeout" },
+		{ { "--reconnect-timeout" }, "--reconnect-timeout: missing value" },
+		{ { "--no-reconnect=yes" }, "--no-reconnect" },
 		{ { "--bogus" }, "unknown flag '--bogus'" },
 		{ { "-x" }, "unknown flag '-x'" },
 		{ { "-c" }, "-c: missing value" },
@@ -409,7 +428,7 @@ Test(cli_options, binary_help)
 	static const char *const monitor_flags[] = {
 		"--socket", "--type", "--from", "--to", "--related-to", "--proto", "--port",
 		"--verbose", "--hex", "--json", "--count", "--last", "--pcap", "--numeric",
-		"MESHMON_SOCK", "trace:POINT",
+		"--no-reconnect", "--reconnect-timeout", "MESHMON_SOCK", "trace:POINT",
 	};
 	size_t i;
 
@@ -452,6 +471,24 @@ Test(cli_options, binary_agent_not_running)
 	unsetenv("MESHMON_SOCK");
 	cr_assert(eq(str, out,
 		     "{\"error\":\"cannot reach the agent at /nonexistent/env.sock: No such file or directory (is meshmon-agent running?)\"}\n"));
+}
+
+/* A first connection that fails is not retried, however long reconnecting may take. */
+Test(cli_options, binary_first_connection_is_not_retried)
+{
+	char cmd[512];
+	int st;
+
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 5 %s monitor --reconnect-timeout 0 --socket /nonexistent/meshmon.sock 2>/dev/null",
+		 MESHMON_CLI_PATH);
+	st = system(cmd);
+	{
+		int exited = WIFEXITED(st), code = WEXITSTATUS(st);
+
+		cr_assert(exited);
+		cr_assert(eq(int, code, MM_EXIT_UNREACHABLE));
+	}
 }
 
 /* A socket file nobody listens on: ECONNREFUSED is "not running" too. */
