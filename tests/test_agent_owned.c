@@ -152,6 +152,9 @@ static void failed_start_leaves_the_first_alone(const char *sock, const char *co
 	cr_assert(eq(int, WIFEXITED(status) ? WEXITSTATUS(status) : -1, 1), "exit 1");
 	read_log(&other, log, sizeof(log));
 	cr_assert(strstr(log, expect) != NULL, "'%s' in: %s", expect, log);
+	/* The preflight refused it before anything was loaded or attached. */
+	cr_assert(strstr(log, "datapath loaded") == NULL, "it loaded the datapath: %s", log);
+	cr_assert(strstr(log, "attached tc") == NULL, "it attached tc: %s", log);
 
 	n_after = links_of(agent.pid, after, 16);
 	cr_assert(eq(int, n_after, n_before));
