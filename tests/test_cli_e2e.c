@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_agent.h"
 #include "harness.h"
 #include "harness_agent.h"
 
@@ -26,37 +27,12 @@
 #error "MESHMON_CLI_PATH must name the built meshmon"
 #endif
 
-static struct mm_test_pair pair;
-static struct mm_test_agent agent;
-
-static void start_agent(void)
-{
-	const char *argv[] = {"meshmon-agent", "--iface", pair.local_if, "--socket",
-			      agent.sock_path, "--capture-len", "128", "--history", "0",
-			      "--cgroup", "none", NULL};
-
-	cr_assert(eq(int, mm_test_agent_spawn(&agent, argv), 0));
-	cr_assert(eq(int, mm_test_agent_wait_ready(&agent, 15000, NULL), 0),
-		  "the agent's socket did not appear; see %s", agent.log_path);
-}
-
 static void setup(void)
 {
-	cr_assert(eq(int, mm_test_private_netns(), 0));
-	cr_assert(eq(int, mm_test_pair_create(&pair), 0));
-	cr_assert(eq(int, mm_test_agent_init(&agent, MESHMON_AGENT_PATH, "cli-e2e", "monitor.sock"),
-		     0));
-	start_agent();
+	cli_agent_setup("cli-e2e");
 }
 
-static void teardown(void)
-{
-	mm_test_agent_stop(&agent, 5000);
-	mm_test_pair_destroy(&pair);
-	mm_test_agent_cleanup(&agent);
-}
-
-TestSuite(cli_e2e, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(cli_e2e, .init = setup, .fini = cli_agent_teardown, .timeout = 120);
 
 /* Mixed traffic in the background, after the monitor has subscribed. */
 static void traffic(void)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "cli_agent.h"
 #include "harness_agent.h"
 
 #ifndef MESHMON_AGENT_PATH
@@ -31,34 +32,15 @@
 #error "MESHMON_CLI_PATH must name the built meshmon"
 #endif
 
-static struct mm_test_pair pair;
-static struct mm_test_agent agent;
-
 /* The CLI in the background: its pid, stdout and stderr files. */
 static struct {
 	pid_t pid;
 	char out[160], err[160];
 } cli;
 
-static void start_agent(void)
-{
-	const char *argv[] = {"meshmon-agent", "--iface", pair.local_if, "--socket",
-			      agent.sock_path, "--capture-len", "128", "--history", "0",
-			      "--cgroup", "none", NULL};
-
-	cr_assert(eq(int, mm_test_agent_spawn(&agent, argv), 0));
-	cr_assert(eq(int, mm_test_agent_wait_ready(&agent, 15000, NULL), 0),
-		  "the agent's socket did not appear; see %s", agent.log_path);
-}
-
 static void setup(void)
 {
-	cr_assert(eq(int, mm_test_private_netns(), 0));
-	cr_assert(eq(int, mm_test_pair_create(&pair), 0));
-	cr_assert(eq(int, mm_test_agent_init(&agent, MESHMON_AGENT_PATH, "cli-reconn",
-					     "monitor.sock"),
-		     0));
-	start_agent();
+	cli_agent_setup("cli-reconn");
 }
 
 static void teardown(void)
@@ -68,9 +50,7 @@ static void teardown(void)
 		waitpid(cli.pid, NULL, 0);
 		cli.pid = 0;
 	}
-	mm_test_agent_stop(&agent, 5000);
-	mm_test_pair_destroy(&pair);
-	mm_test_agent_cleanup(&agent);
+	cli_agent_teardown();
 }
 
 TestSuite(cli_reconnect, .init = setup, .fini = teardown, .timeout = 120);
@@ -218,7 +198,7 @@ Test(cli_reconnect, json_across_agent_kill)
 	cr_assert(ge(int, mm_test_agent_kill(&agent), 0));
 	cr_assert(wait_until("grep -q 'went away' %s", cli.err, 5000), "see %s", cli.err);
 	sleep_ms(300);
-	start_agent();
+	cli_agent_start();
 	cr_assert(wait_until("grep -q 'reconnected to' %s", cli.err, 10000), "see %s", cli.err);
 	other_traffic();
 	cr_assert(ping_until("jq -e -s '(map(.type == \"reconnected\") | index(true)) as $i | $i != null and (.[$i+1:] | any(.type == \"trace\"))' %s",
@@ -285,7 +265,7 @@ Test(cli_reconnect, text_across_agent_stop)
 	cr_assert(ping_until("grep -q 'EchoRequest$' %s", cli.out, 50), "see %s", cli.err);
 	cr_assert(eq(int, mm_test_agent_stop(&agent, 5000), 0), "see %s", agent.log_path);
 	cr_assert(wait_until("grep -q 'went away' %s", cli.err, 5000), "see %s", cli.err);
-	start_agent();
+	cli_agent_start();
 	cr_assert(wait_until("grep -q 'reconnected to' %s", cli.err, 10000), "see %s", cli.err);
 	other_traffic();
 	cr_assert(ping_until("sed -n '/^-- reconnected:/,$p' %s | grep -q 'EchoRequest$'", cli.out, 50),
