@@ -86,10 +86,14 @@ void mm_decoded__release(struct mm_decoded *out)
 	out->heap_cap = NULL;
 }
 
-/* Names from tables or the kernel's BTF: valid UTF-8 in practice, made sure of here. */
+/*
+ * Names from meshmon's tables (printable ASCII: test_names checks it) or the
+ * kernel's BTF (C identifiers: the kernel's BTF checker refuses others), so a
+ * plain copy keeps them valid UTF-8; only outside bytes need copy_outside().
+ */
 static void copy_str(char *dst, size_t size, const char *src)
 {
-	mm_utf8_sanitize(dst, size, src ? src : "", SIZE_MAX);
+	snprintf(dst, size, "%s", src ? src : "");
 }
 
 /*

@@ -301,3 +301,28 @@ Test(names, source_file_ids_start_at_one)
 		cr_assert(gt(u32, source_files[i].value, 0), "%s", source_files[i].name);
 	cr_assert(eq(ptr, (void *)mm_source_file_name(0), NULL));
 }
+
+/* Printable ASCII: the decoder copies these names into protobuf strings as they are. */
+static void check_ascii(const char *what, const struct entry *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *cols[] = {t[i].name, t[i].c3, t[i].c4};
+
+		for (size_t c = 0; c < 3; c++)
+			for (const char *p = cols[c]; p && *p; p++) {
+				int printable = *p >= 0x20 && *p < 0x7f;
+
+				cr_expect(eq(int, printable, 1), "%s %s: byte 0x%02x", what,
+					  t[i].ident, (unsigned char)*p);
+			}
+	}
+}
+
+Test(names, every_name_is_printable_ascii)
+{
+	check_ascii("drop reason", drop_reasons, N(drop_reasons));
+	check_ascii("source file", source_files, N(source_files));
+	check_ascii("debug type", debug_types, N(debug_types));
+	check_ascii("trace point", trace_points, N(trace_points));
+	check_ascii("event type", event_types, N(event_types));
+}
