@@ -84,6 +84,7 @@ struct mm_hub {
 	struct event *flush_timer;
 	struct mm_hub_stats stats;
 	struct mm_conns *conns;
+	struct mm_frame_scratch scratch; /* every event is packed here first */
 };
 
 uint64_t mm_hub__now_ns(void)
@@ -392,6 +393,7 @@ void mm_hub__free(struct mm_hub *hub)
 	if (hub->flush_timer)
 		event_free(hub->flush_timer);
 	mm_history__release(&hub->history);
+	mm_frame_scratch__release(&hub->scratch);
 	free(hub);
 }
 
@@ -445,21 +447,21 @@ int mm_hub__publish(struct mm_hub *hub, const Meshmon__V1__ServerMessage *msg,
 {
 	struct mm_listener *l;
 	struct mm_blob *blob;
-	size_t size = mm_frame__size(&msg->base);
+	const uint8_t *frame;
 	long n;
 	int queued = 0;
 
 	hub->stats.published++;
-	blob = malloc(sizeof(*blob) + size);
+	/* Packed once, in one pass, then copied out at its exact size. */
+	n = mm_frame_scratch__pack(&hub->scratch, &msg->base, &frame);
+	if (n < 0)
+		return (int)n;
+	blob = malloc(sizeof(*blob) + (size_t)n);
 	if (!blob)
 		return -ENOMEM;
 	blob->refs = 1;
-	n = mm_frame__pack(&msg->base, blob->data, size);
-	if (n < 0) {
-		free(blob);
-		return (int)n;
-	}
 	blob->len = (size_t)n;
+	memcpy(blob->data, frame, (size_t)n);
 	TAILQ_FOREACH(l, &hub->listeners, link) {
 		if (mm_filter__match(&l->filter, view))
 			queued += listener_offer(l, blob, time_ns);

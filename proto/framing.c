@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "framing.h"
+#include "onepass.h"
 
 void mm_frame_reader__init(struct mm_frame_reader *r)
 {
@@ -82,6 +83,14 @@ int mm_frame_reader__next(struct mm_frame_reader *r, const uint8_t **payload, si
 	return 1;
 }
 
+static void put_frame_len(uint8_t *buf, size_t n)
+{
+	buf[0] = (uint8_t)(n >> 24);
+	buf[1] = (uint8_t)(n >> 16);
+	buf[2] = (uint8_t)(n >> 8);
+	buf[3] = (uint8_t)n;
+}
+
 size_t mm_frame__size(const ProtobufCMessage *msg)
 {
 	return MM_FRAME_HDR + protobuf_c_message_get_packed_size(msg);
@@ -95,12 +104,57 @@ long mm_frame__pack(const ProtobufCMessage *msg, uint8_t *buf, size_t cap)
 		return -EMSGSIZE;
 	if (cap < MM_FRAME_HDR + n)
 		return -ENOBUFS;
-	buf[0] = (uint8_t)(n >> 24);
-	buf[1] = (uint8_t)(n >> 16);
-	buf[2] = (uint8_t)(n >> 8);
-	buf[3] = (uint8_t)n;
+	put_frame_len(buf, n);
 	protobuf_c_message_pack(msg, buf + MM_FRAME_HDR);
 	return (long)(MM_FRAME_HDR + n);
+}
+
+static int scratch_reserve(struct mm_frame_scratch *s, size_t need)
+{
+	size_t cap = s->cap ? s->cap : 4096;
+	uint8_t *buf;
+
+	if (need <= s->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	buf = realloc(s->buf, cap);
+	if (!buf)
+		return -ENOMEM;
+	s->buf = buf;
+	s->cap = cap;
+	return 0;
+}
+
+long mm_frame_scratch__pack(struct mm_frame_scratch *s, const ProtobufCMessage *msg,
+			    const uint8_t **frame)
+{
+	long n;
+	int rc;
+
+	if (scratch_reserve(s, 4096))
+		return -ENOMEM;
+	n = mm_onepass_pack(msg, s->buf + MM_FRAME_HDR, s->cap - MM_FRAME_HDR);
+	if (n >= 0 && (size_t)n <= MM_FRAME_MAX) {
+		put_frame_len(s->buf, (size_t)n);
+		*frame = s->buf;
+		return MM_FRAME_HDR + n;
+	}
+	/* Too large for the buffer, or a message the one-pass encoder does not take. */
+	rc = scratch_reserve(s, mm_frame__size(msg) + MM_ONEPASS_SLACK);
+	if (rc)
+		return rc;
+	n = mm_frame__pack(msg, s->buf, s->cap);
+	if (n >= 0)
+		*frame = s->buf;
+	return n;
+}
+
+void mm_frame_scratch__release(struct mm_frame_scratch *s)
+{
+	free(s->buf);
+	s->buf = NULL;
+	s->cap = 0;
 }
 
 int mm_frame__encode(const ProtobufCMessage *msg, uint8_t **out, size_t *len)

@@ -63,6 +63,26 @@ long mm_frame__pack(const ProtobufCMessage *msg, uint8_t *buf, size_t cap);
 /* Packs msg's frame into a malloc'd buffer: 0, -EMSGSIZE or -ENOMEM. */
 int mm_frame__encode(const ProtobufCMessage *msg, uint8_t **out, size_t *len);
 
+/*
+ * A reusable buffer that frames are packed into one after the other, for a
+ * caller that copies each frame out (the agent's hub). Packs with the one-pass
+ * encoder (onepass.h) and falls back to protobuf-c for messages it does not
+ * take; grows as needed. Zero-initialise; free with mm_frame_scratch__release().
+ */
+struct mm_frame_scratch {
+	uint8_t *buf;
+	size_t cap;
+};
+
+/*
+ * Packs msg's frame into s: its length with *frame pointing at it (valid
+ * until the next pack or release), -EMSGSIZE when the payload exceeds
+ * MM_FRAME_MAX, -ENOMEM.
+ */
+long mm_frame_scratch__pack(struct mm_frame_scratch *s, const ProtobufCMessage *msg,
+			    const uint8_t **frame);
+void mm_frame_scratch__release(struct mm_frame_scratch *s);
+
 /* Typed helpers. */
 int mm_frame__encode_server(const Meshmon__V1__ServerMessage *msg, uint8_t **out, size_t *len);
 int mm_frame__encode_client(const Meshmon__V1__ClientMessage *msg, uint8_t **out, size_t *len);
