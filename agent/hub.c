@@ -200,35 +200,47 @@ static uint64_t mono_ns(void)
 }
 
 /*
- * Over budget: move queued bytes into the socket now rather than after the
- * current ring batch (a batch of wakeup_events records can exceed a small
- * budget while the client is keeping up). A socket found full is not tried
- * again for DIRECT_WRITE_BACKOFF_NS, so a stalled client costs one failed
- * write per millisecond at most.
+ * Move up to max queued bytes into the socket now, unless it was found full
+ * less than DIRECT_WRITE_BACKOFF_NS ago (a stalled client costs one failed
+ * write per millisecond at most). 1 when the socket took everything.
  */
 #define DIRECT_WRITE_BACKOFF_NS 1000000ull
-static int listener_make_room(struct mm_listener *l, size_t need)
+static int listener_write_now(struct mm_listener *l, size_t max)
 {
 	struct evbuffer *out = bufferevent_get_output(l->bev);
 	int fd = bufferevent_getfd(l->bev);
+	size_t queued = evbuffer_get_length(out);
 	uint64_t now;
+	int n;
 
-	if (fd < 0)
-		return 0;
+	if (fd < 0 || !queued)
+		return !queued;
 	now = mono_ns();
 	if (l->full_mono_ns && now - l->full_mono_ns < DIRECT_WRITE_BACKOFF_NS)
 		return 0;
 	/* bufferevent_socket keeps its output's start frozen and thaws it around its
 	 * own writes (libevent 2.1 bufferevent_writecb); do the same. */
 	evbuffer_unfreeze(out, 1);
-	evbuffer_write(out, fd); /* errors surface through the bufferevent's own write */
+	n = evbuffer_write_atmost(out, fd, (ev_ssize_t)max); /* errors surface through the bufferevent */
 	evbuffer_freeze(out, 1);
-	if (listener_cost(l) + need <= l->hub->opts.queue_bytes) {
+	if (n >= 0 && (size_t)n == queued) {
 		l->full_mono_ns = 0;
 		return 1;
 	}
+	if (n >= 0 && (size_t)n == max)
+		return 0; /* the socket may take more: not full */
 	l->full_mono_ns = now;
 	return 0;
+}
+
+/*
+ * Over budget: write now rather than after the current ring batch (a batch of
+ * wakeup_events records can exceed a small budget while the client keeps up).
+ */
+static int listener_make_room(struct mm_listener *l, size_t need)
+{
+	listener_write_now(l, (size_t)-1 >> 1);
+	return listener_cost(l) + need <= l->hub->opts.queue_bytes;
 }
 
 /* libevent frees a referenced frame's chain. */
@@ -421,6 +433,8 @@ int mm_hub__add_listener(struct mm_hub *hub, struct bufferevent *bev, struct mm_
 	hub->n_listeners++;
 	/* Write callback when the output is empty again: the moment to send notices. */
 	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	/* libevent writes 16 KiB per callback by default: two client wakeups per ring batch */
+	bufferevent_set_max_single_write(bev, MM_HUB_WRITE_OUT_MAX);
 	bufferevent_setcb(bev, on_listener_read, on_listener_write, on_listener_event, l);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 
@@ -482,6 +496,14 @@ void mm_hub__add_loss(struct mm_hub *hub, unsigned int source, uint32_t cpu, uin
 		listener_lose(l, source, cpu, count, time_ns);
 		listener_flush(l);
 	}
+}
+
+void mm_hub__write_out(struct mm_hub *hub)
+{
+	struct mm_listener *l;
+
+	TAILQ_FOREACH(l, &hub->listeners, link)
+		listener_write_now(l, MM_HUB_WRITE_OUT_MAX);
 }
 
 void mm_hub__flush(struct mm_hub *hub)

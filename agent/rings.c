@@ -18,6 +18,8 @@ struct mm_rings {
 	struct event *drain_timer;
 	size_t n_rings;
 	struct mm_rings_opts opts;
+	uint64_t interval_us; /* the drain timer's current interval */
+	uint64_t samples;     /* records read since the last drain */
 };
 
 /* The layout of a PERF_SAMPLE_RAW sample and of PERF_RECORD_LOST. */
@@ -40,6 +42,7 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_he
 	if (e->type == PERF_RECORD_SAMPLE) {
 		struct raw_sample *s = (struct raw_sample *)e;
 
+		rings->samples++;
 		if (e->size >= sizeof(*s) && s->size <= e->size - sizeof(*s))
 			rings->opts.on_sample(rings->opts.ctx, cpu, s->data, s->size);
 		else
@@ -58,20 +61,59 @@ struct ring_slot {
 	size_t idx;
 };
 
+static uint64_t max_interval_us(const struct mm_rings *rings)
+{
+	return (uint64_t)rings->opts.drain_ms * 1000;
+}
+
+static int adaptive(const struct mm_rings *rings)
+{
+	return rings->opts.drain_min_us && rings->opts.drain_min_us < max_interval_us(rings);
+}
+
+static int arm_drain(struct mm_rings *rings, uint64_t us)
+{
+	struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
+
+	rings->interval_us = us;
+	return event_add(rings->drain_timer, &tv);
+}
+
 static void on_ring(evutil_socket_t fd, short what, void *arg)
 {
 	struct ring_slot *slot = arg;
+	struct mm_rings *rings = slot->rings;
 
 	(void)fd;
 	(void)what;
-	perf_buffer__consume_buffer(slot->rings->pb, slot->idx);
+	perf_buffer__consume_buffer(rings->pb, slot->idx);
+	/* Traffic after an idle spell: what is left below wakeup_events must not
+	 * wait for the long interval. */
+	if (adaptive(rings) && rings->samples && rings->interval_us > rings->opts.drain_min_us)
+		arm_drain(rings, rings->opts.drain_min_us);
+	if (rings->opts.on_batch)
+		rings->opts.on_batch(rings->opts.ctx);
 }
 
 static void on_drain(evutil_socket_t fd, short what, void *arg)
 {
+	struct mm_rings *rings = arg;
+
 	(void)fd;
 	(void)what;
-	mm_rings__drain(arg);
+	mm_rings__drain(rings);
+	if (rings->opts.on_batch)
+		rings->opts.on_batch(rings->opts.ctx);
+	if (!adaptive(rings))
+		return; /* a persistent timer at drain_ms */
+	if (rings->samples)
+		arm_drain(rings, rings->opts.drain_min_us);
+	else if (rings->interval_us < max_interval_us(rings))
+		arm_drain(rings, rings->interval_us * 2 < max_interval_us(rings) ? rings->interval_us * 2
+										 : max_interval_us(rings));
+	else
+		arm_drain(rings, max_interval_us(rings));
+	rings->samples = 0;
 }
 
 struct mm_rings *mm_rings__new(struct event_base *base, const struct mm_rings_opts *opts)
@@ -123,10 +165,8 @@ struct mm_rings *mm_rings__new(struct event_base *base, const struct mm_rings_op
 		}
 	}
 	if (opts->drain_ms) {
-		struct timeval tv = {opts->drain_ms / 1000, (opts->drain_ms % 1000) * 1000};
-
-		rings->drain_timer = event_new(base, -1, EV_PERSIST, on_drain, rings);
-		if (!rings->drain_timer || event_add(rings->drain_timer, &tv)) {
+		rings->drain_timer = event_new(base, -1, adaptive(rings) ? 0 : EV_PERSIST, on_drain, rings);
+		if (!rings->drain_timer || arm_drain(rings, max_interval_us(rings))) {
 			err = ENOMEM;
 			goto fail;
 		}

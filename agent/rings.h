@@ -2,9 +2,12 @@
 /*
  * The per-CPU event rings, read inside a libevent loop. Each CPU's ring fd is
  * an event of its own, and the kernel wakes it only every `wakeup_events`
- * records (a perf wakeup costs microseconds). A timer drains every ring each
- * `drain_ms`, so latency stays bounded when traffic is light. The work per
- * callback is bounded by the ring's size.
+ * records (a perf wakeup costs microseconds). A drain timer reads every ring
+ * so that records below that count do not wait: it adapts to the traffic,
+ * every `drain_min_us` while records flow (latency stays low when traffic is
+ * light) and doubling up to `drain_ms` while the rings stay empty (an idle
+ * agent wakes rarely); at high rates the wakeups come first and the timer
+ * costs nothing. The work per callback is bounded by the ring's size.
  */
 #ifndef MESHMON_AGENT_RINGS_H
 #define MESHMON_AGENT_RINGS_H
@@ -24,9 +27,11 @@ struct mm_rings_opts {
 	int events_fd;      /* the BPF_MAP_TYPE_PERF_EVENT_ARRAY */
 	unsigned int pages; /* per CPU, a power of two */
 	unsigned int wakeup_events; /* 1 = wake on every record */
-	unsigned int drain_ms;      /* 0 = no drain timer */
+	unsigned int drain_ms;      /* the longest drain interval, when idle; 0 = no drain timer */
+	unsigned int drain_min_us;  /* the shortest, while records flow; 0 = always drain_ms */
 	mm_rings_sample_fn on_sample;
 	mm_rings_lost_fn on_lost;
+	void (*on_batch)(void *ctx); /* after each ring's batch and each drain; may be NULL */
 	void *ctx;
 };
 

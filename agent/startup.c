@@ -248,6 +248,14 @@ static void on_sample(void *ctx, int cpu, const void *data, __u32 size)
 	mm_hub__publish(a->hub, &msg, &a->decoded.view, a->decoded.ev.time_ns);
 }
 
+/* After each ring batch: into the sockets now, before the next batch lands. */
+static void on_batch(void *ctx)
+{
+	struct mm_agent *a = ctx;
+
+	mm_hub__write_out(a->hub);
+}
+
 static void on_lost(void *ctx, int cpu, __u64 count)
 {
 	struct mm_agent *a = ctx;
@@ -274,6 +282,8 @@ int mm_agent__start_rings(struct mm_agent *a)
 	ro.pages = a->opts.pages;
 	ro.wakeup_events = a->opts.wakeup_events;
 	ro.drain_ms = a->opts.drain_ms;
+	ro.drain_min_us = a->opts.drain_min_us;
+	ro.on_batch = on_batch;
 	ro.on_sample = on_sample;
 	ro.on_lost = on_lost;
 	ro.ctx = a;
