@@ -59,6 +59,14 @@ void client_close(struct client *c)
 	c->n_log = c->cap_log = 0;
 }
 
+static uint64_t mono_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void keep_event(struct client *c, const Meshmon__V1__Event *e)
 {
 	struct ev_rec *r;
@@ -75,6 +83,8 @@ static void keep_event(struct client *c, const Meshmon__V1__Event *e)
 	memset(r, 0, sizeof(*r));
 	r->type = (uint32_t)e->type;
 	r->source = (uint32_t)e->source;
+	r->ktime_ns = e->ktime_ns;
+	r->received_ns = mono_now_ns();
 	if (e->tuple) {
 		r->proto = e->tuple->proto;
 		r->sport = e->tuple->sport;

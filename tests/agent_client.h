@@ -21,6 +21,8 @@ struct ev_rec {
 	size_t src_len, dst_len;
 	uint32_t probe_state, probe_dir, pid;
 	char reason[48];
+	uint64_t ktime_ns;    /* the record's CLOCK_MONOTONIC */
+	uint64_t received_ns; /* CLOCK_MONOTONIC when the client read it */
 };
 
 struct client {
