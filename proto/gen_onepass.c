@@ -184,11 +184,13 @@ static void put_write(FILE *out, const ProtobufCFieldDescriptor *f, unsigned int
 		fprintf(out, ", BIN(%u)->data, BIN(%u)->len));\n", i, i);
 		return;
 	case PROTOBUF_C_TYPE_MESSAGE:
+		/* the length bytes this field's body took last time: usually right */
+		fprintf(out, "\t\tstatic _Thread_local uint8_t len_hint = 1;\n\n");
 		fprintf(out, "\t\tTRY(put_message(o, ");
 		put_tag(out, f);
 		fputs(", ", out);
 		put_ident(out, f->descriptor);
-		fprintf(out, ", PTR(%u), f[%u].descriptor));\n", i, i);
+		fprintf(out, ", PTR(%u), f[%u].descriptor, &len_hint));\n", i, i);
 		return;
 	}
 	fprintf(out, "\t\to->p = put_raw(o->p, ");

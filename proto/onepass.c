@@ -109,32 +109,38 @@ static int put_string(struct out *o, const char *tag, size_t tag_len, const char
 	return put_bytes(o, tag, tag_len, s, s ? strlen(s) : 0);
 }
 
-/* A submessage: its body behind a one-byte length, moved when it needs more. */
+/*
+ * A submessage: its body written behind *len_hint bytes for its length (what
+ * the same field took last time), moved when the length needs other.
+ */
 static int put_message(struct out *o, const char *tag, size_t tag_len, pack_fn pack,
-		       const void *msg, const ProtobufCMessageDescriptor *d)
+		       const void *msg, const ProtobufCMessageDescriptor *d, uint8_t *len_hint)
 {
-	uint8_t *len_at;
+	uint8_t *len_at, *body_at;
 	size_t body, len_bytes;
 
-	if (!room(o, tag_len + 1))
+	if (!room(o, tag_len + VARINT_MAX))
 		return -ENOBUFS;
 	memcpy(o->p, tag, tag_len);
-	o->p += tag_len;
-	len_at = o->p++;
+	len_at = o->p + tag_len;
 	if (!msg) { /* protobuf-c writes a NULL submessage as empty */
 		*len_at = 0;
+		o->p = len_at + 1;
 		return 0;
 	}
 	if (((const ProtobufCMessage *)msg)->descriptor != d)
 		return -ENOTSUP;
+	body_at = len_at + *len_hint;
+	o->p = body_at;
 	TRY(pack(msg, d, o));
-	body = (size_t)(o->p - len_at - 1);
+	body = (size_t)(o->p - body_at);
 	len_bytes = varint_len(body);
-	if (len_bytes > 1) {
-		if (!room(o, len_bytes - 1))
+	if (len_bytes != *len_hint) {
+		if (len_bytes > *len_hint && !room(o, len_bytes - *len_hint))
 			return -ENOBUFS;
-		memmove(len_at + len_bytes, len_at + 1, body);
-		o->p += len_bytes - 1;
+		memmove(len_at + len_bytes, body_at, body);
+		o->p = len_at + len_bytes + body;
+		*len_hint = (uint8_t)len_bytes;
 	}
 	put_varint(len_at, body);
 	return 0;
