@@ -21,21 +21,34 @@ int64_t mm_clock_offset_ns(void)
 	return ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000ll + (rt.tv_nsec - mono.tv_nsec);
 }
 
-const char *mm_ifname_cache__lookup(void *arg, unsigned int ifindex)
+void mm_ifname__set(struct mm_ifname *e, const char *kernel_name)
+{
+	size_t len = strnlen(kernel_name, IF_NAMESIZE);
+
+	e->raw_len = 0;
+	if (!mm_utf8_sanitize(e->name, sizeof(e->name), kernel_name, len))
+		return;
+	memcpy(e->raw, kernel_name, len);
+	e->raw_len = len;
+}
+
+const struct mm_ifname *mm_ifname_cache__lookup(void *arg, unsigned int ifindex)
 {
 	struct mm_ifname_cache *c = arg;
 	unsigned int i = ifindex % MM_IFNAME_CACHE_SLOTS;
+	char name[IF_NAMESIZE + 1] = "";
 
 	if (!ifindex)
 		return NULL;
 	if (c->slot[i].ifindex == ifindex)
-		return c->slot[i].name;
-	if (!if_indextoname(ifindex, c->slot[i].name)) {
+		return &c->slot[i].name;
+	if (!if_indextoname(ifindex, name)) {
 		c->slot[i].ifindex = 0;
 		return NULL;
 	}
+	mm_ifname__set(&c->slot[i].name, name);
 	c->slot[i].ifindex = ifindex;
-	return c->slot[i].name;
+	return &c->slot[i].name;
 }
 
 void mm_ifname_cache__flush(struct mm_ifname_cache *c)
@@ -163,17 +176,22 @@ static void fill_tuple(struct mm_decoded *out, const struct mm_tuple *t)
 	}
 }
 
+/* The name was made valid once, when the cache looked it up: pointed at, not copied. */
 static void fill_ifname(const struct mm_decode_ctx *ctx, struct mm_decoded *out,
 			unsigned int ifindex)
 {
-	const char *name = NULL;
+	const struct mm_ifname *e = NULL;
 
 	out->ev.ifindex = ifindex;
 	if (ifindex && ctx->ifname)
-		name = ctx->ifname(ctx->ifname_arg, ifindex);
-	copy_outside(out->ifname, sizeof(out->ifname), name, out->ifname_raw,
-		     sizeof(out->ifname_raw), &out->ev.ifname_raw);
-	out->ev.ifname = out->ifname;
+		e = ctx->ifname(ctx->ifname_arg, ifindex);
+	if (!e)
+		return; /* ev.ifname stays empty */
+	out->ev.ifname = (char *)e->name;
+	if (e->raw_len) {
+		out->ev.ifname_raw.data = (uint8_t *)e->raw;
+		out->ev.ifname_raw.len = e->raw_len;
+	}
 }
 
 static uint64_t wall(const struct mm_decode_ctx *ctx, uint64_t ktime)
@@ -348,7 +366,7 @@ static void decode_header(const struct mm_decode_ctx *ctx, const struct mm_notif
 	out->ev.source = (Meshmon__V1__Source)hdr->source;
 	out->ev.flow_id = hdr->flow_id;
 	out->view.type = hdr->type;
-	out->ev.ifname = out->ifname;
+	out->ev.ifname = (char *)""; /* until fill_ifname() */
 }
 
 int mm_decode(const struct mm_decode_ctx *ctx, const void *data, size_t size, int cpu,
@@ -363,7 +381,6 @@ int mm_decode(const struct mm_decode_ctx *ctx, const void *data, size_t size, in
 	mm_decoded__release(out);
 	memset(&out->view, 0, sizeof(out->view));
 	meshmon__v1__event__init(&out->ev);
-	out->ifname[0] = '\0';
 
 	if (size < sizeof(hdr))
 		return MM_DECODE_SHORT;

@@ -29,13 +29,28 @@
 #define MM_DECODE_SHORT	  (-EBADMSG) /* shorter than the fixed record or its capture */
 #define MM_DECODE_UNKNOWN (-ENOMSG)  /* unknown type, or a layout version we do not know */
 
+/*
+ * An interface name made ready for Events once, when it is looked up, not per
+ * event: name is valid UTF-8 (invalid bytes as U+FFFD); raw holds the bytes
+ * the kernel had, raw_len > 0 only when they were not valid UTF-8.
+ */
+struct mm_ifname {
+	char name[MM_UTF8_SANITIZED_SIZE(IF_NAMESIZE)];
+	uint8_t raw[IF_NAMESIZE];
+	size_t raw_len;
+};
+
+/* Fill e from the kernel's bytes (at most IF_NAMESIZE, up to the first NUL). */
+void mm_ifname__set(struct mm_ifname *e, const char *kernel_name);
+
 struct mm_decode_ctx {
 	/* CLOCK_REALTIME - CLOCK_MONOTONIC, from mm_clock_offset_ns(). */
 	int64_t wall_offset_ns;
 	/* Kernel drop reason (enum skb_drop_reason) to its name; NULL or a NULL return: unknown. */
 	const char *(*kernel_drop_reason_name)(unsigned int reason);
-	/* ifindex to name; NULL or a NULL return leaves Event.ifname empty. */
-	const char *(*ifname)(void *arg, unsigned int ifindex);
+	/* ifindex to name; NULL or a NULL return leaves Event.ifname empty. The
+	 * entry must stay unchanged until the decoded event has been packed. */
+	const struct mm_ifname *(*ifname)(void *arg, unsigned int ifindex);
 	void *ifname_arg;
 };
 
@@ -56,9 +71,7 @@ struct mm_decoded {
 	struct mm_event_view view;
 	uint8_t src[16], dst[16];
 	/* Sanitized strings: room for a U+FFFD (3 bytes) per source byte. */
-	char ifname[MM_UTF8_SANITIZED_SIZE(IF_NAMESIZE)];
 	char comm[MM_UTF8_SANITIZED_SIZE(MM_DECODE_COMM_LEN)];
-	uint8_t ifname_raw[IF_NAMESIZE];
 	uint8_t comm_raw[MM_DECODE_COMM_LEN];
 	char file[32];
 	char reason[64];
@@ -94,10 +107,10 @@ int mm_debug_message(char *buf, size_t size, const char *fmt, const uint32_t arg
 struct mm_ifname_cache {
 	struct {
 		unsigned int ifindex; /* 0: empty */
-		char name[IF_NAMESIZE];
+		struct mm_ifname name;
 	} slot[MM_IFNAME_CACHE_SLOTS];
 };
-const char *mm_ifname_cache__lookup(void *cache, unsigned int ifindex);
+const struct mm_ifname *mm_ifname_cache__lookup(void *cache, unsigned int ifindex);
 /* Forget every name (call when interfaces may have been renamed or recreated). */
 void mm_ifname_cache__flush(struct mm_ifname_cache *cache);
 

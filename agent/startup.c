@@ -263,7 +263,7 @@ static void on_lost(void *ctx, int cpu, __u64 count)
 	mm_losses__add_perf_lost(a->losses, a->hub, cpu, count);
 }
 
-static const char *ifname_lookup(void *arg, unsigned int ifindex)
+static const struct mm_ifname *ifname_lookup(void *arg, unsigned int ifindex)
 {
 	return mm_ifname_cache__lookup(arg, ifindex);
 }

@@ -19,8 +19,9 @@
  * 4 or 16 byte addresses, the type in its filter view, strings terminated
  * within their buffers and valid UTF-8 (protobuf strings must be: clients in
  * other languages reject the whole message otherwise); the Event packs,
- * frames and unpacks to the same fields; decoding again into the same storage
- * works.
+ * frames and unpacks to the same fields, and the hub's one-pass packer
+ * (proto/onepass.h) writes the same bytes as protobuf-c; decoding again into
+ * the same storage works.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -48,9 +49,10 @@ static const char *kernel_reason(unsigned int reason)
 	}
 }
 
-static const char *fuzz_ifname(void *arg, unsigned int ifindex)
+static const struct mm_ifname *fuzz_ifname(void *arg, unsigned int ifindex)
 {
 	static char name[IF_NAMESIZE];
+	static struct mm_ifname e;
 
 	(void)arg;
 	if (ifindex & 0x80000000u) {
@@ -61,7 +63,8 @@ static const char *fuzz_ifname(void *arg, unsigned int ifindex)
 	} else {
 		snprintf(name, sizeof(name), "veth%u", ifindex);
 	}
-	return name;
+	mm_ifname__set(&e, name); /* what the agent's cache does on a lookup */
+	return &e;
 }
 
 static const struct mm_decode_ctx ctx = {
@@ -148,7 +151,7 @@ static void check_strings(const struct mm_decoded *d)
 {
 	const Meshmon__V1__Event *ev = &d->ev;
 
-	check_str("ifname", ev->ifname, sizeof(d->ifname));
+	check_str("ifname", ev->ifname, sizeof(((struct mm_ifname *)0)->name));
 	switch (ev->detail_case) {
 	case MESHMON__V1__EVENT__DETAIL_DROP:
 		check_str("drop reason", ev->drop->reason, sizeof(d->reason));
@@ -200,15 +203,22 @@ static void check_event(const struct mm_decoded *d, const uint8_t *rec, size_t s
 /* The agent's path on: the Event packed once, framed, read back by a client. */
 static void check_roundtrip(const struct mm_decoded *d)
 {
+	static struct mm_frame_scratch scratch;
 	Meshmon__V1__ServerMessage sm = MESHMON__V1__SERVER_MESSAGE__INIT;
 	Meshmon__V1__ServerMessage *back;
 	const Meshmon__V1__Event *ev = &d->ev, *e2;
+	const uint8_t *fast;
 	uint8_t *buf;
 	size_t len;
+	long n;
 
 	sm.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_EVENT;
 	sm.event = (Meshmon__V1__Event *)ev;
 	FUZZ_CHECK(mm_frame__encode_server(&sm, &buf, &len) == 0, "encoding a decoded event");
+	/* the hub's one-pass packer writes protobuf-c's bytes exactly */
+	n = mm_frame_scratch__pack(&scratch, &sm.base, &fast);
+	FUZZ_CHECK(n == (long)len && !memcmp(fast, buf, len),
+		   "one-pass frame differs from protobuf-c's (%ld vs %zu bytes)", n, len);
 	back = mm_frame__unpack_server(buf + MM_FRAME_HDR, len - MM_FRAME_HDR);
 	FUZZ_CHECK(back && back->msg_case == MESHMON__V1__SERVER_MESSAGE__MSG_EVENT,
 		   "a packed event does not unpack");

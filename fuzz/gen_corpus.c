@@ -440,10 +440,15 @@ static void decode_corpus(void)
 
 /* ------------------------------------------------------------- ServerMessages */
 
-static const char *ifname_of(void *arg, unsigned int ifindex)
+static const struct mm_ifname *ifname_of(void *arg, unsigned int ifindex)
 {
+	static struct mm_ifname e;
+
 	(void)arg;
-	return ifindex == 4 ? "veth0" : ifindex == 7 ? "eth1" : NULL;
+	if (ifindex != 4 && ifindex != 7)
+		return NULL;
+	mm_ifname__set(&e, ifindex == 4 ? "veth0" : "eth1");
+	return &e;
 }
 
 static const char *kernel_reason(unsigned int reason)

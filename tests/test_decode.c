@@ -28,12 +28,18 @@ static const char *kernel_reason(unsigned int reason)
 	return reason == 3 ? "NO_SOCKET" : NULL;
 }
 
-static const char *fake_ifname(void *arg, unsigned int ifindex)
+static const struct mm_ifname *fake_ifname(void *arg, unsigned int ifindex)
 {
+	static struct mm_ifname e;
+
 	(void)arg;
 	if (ifindex == 8)
-		return "\xffveth\xc3"; /* the kernel allows any byte but '/', ':' and space */
-	return ifindex == 7 ? "veth-test" : NULL;
+		mm_ifname__set(&e, "\xffveth\xc3"); /* the kernel allows any byte but '/', ':' and space */
+	else if (ifindex == 7)
+		mm_ifname__set(&e, "veth-test");
+	else
+		return NULL;
+	return &e;
 }
 
 static const struct mm_decode_ctx ctx = {
