@@ -132,6 +132,20 @@ static long mm_deny_walk_one(__u64 i, void *ctx)
 }
 
 /*
+ * Whether any rule is loaded: userspace (deny.c) fills the slots from 0 up and
+ * clears them all before writing a new set, so an empty slot 0 means none.
+ * One array lookup (inlined by the verifier) instead of an LPM lookup per
+ * packet when there are no rules, the common case.
+ */
+static __always_inline int mm_deny_loaded(void)
+{
+	__u32 zero = 0;
+	const struct mm_deny_rule *r = bpf_map_lookup_elem(&mm_deny_rules, &zero);
+
+	return r && r->id;
+}
+
+/*
  * The deny rule matching t in direction dir (MM_DIR_INGRESS / MM_DIR_EGRESS),
  * or NULL. Only IP packets with known addresses can match.
  */
@@ -143,6 +157,8 @@ static __always_inline const struct mm_deny_rule *mm_deny_match(const struct mm_
 	__u32 slot;
 
 	if (t->family != MM_FAMILY_IPV4 && t->family != MM_FAMILY_IPV6)
+		return NULL;
+	if (!mm_deny_loaded())
 		return NULL;
 	mm_lpm_key_of(&key, t, t->saddr);
 	src = bpf_map_lookup_elem(&mm_deny_src, &key);
