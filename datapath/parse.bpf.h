@@ -226,16 +226,17 @@ static __always_inline int mm_parse_ipv6(struct __sk_buff *skb, struct mm_parsed
 /* Fill p from skb. Returns 0 when fully parsed, -1 with p->parse_error set otherwise. */
 static __always_inline int mm_parse(struct __sk_buff *skb, struct mm_parsed *p)
 {
-	struct ethhdr eth;
+	__be16 proto;
 
-	if (mm_load(skb, 0, &eth))
+	/* Only the EtherType is used; it ends the header, so reading it checks the length. */
+	if (mm_load(skb, __builtin_offsetof(struct ethhdr, h_proto), &proto))
 		return mm_parse_fail(p, MM_PARSE_TRUNCATED_ETHERNET, 0);
-	p->tuple.ethertype = bpf_ntohs(eth.h_proto);
+	p->tuple.ethertype = bpf_ntohs(proto);
 	if (p->tuple.ethertype == ETH_P_IP)
-		return mm_parse_ipv4(skb, p, sizeof(eth));
+		return mm_parse_ipv4(skb, p, sizeof(struct ethhdr));
 	if (p->tuple.ethertype == ETH_P_IPV6)
-		return mm_parse_ipv6(skb, p, sizeof(eth));
-	return mm_parse_fail(p, MM_PARSE_NOT_IP, sizeof(eth));
+		return mm_parse_ipv6(skb, p, sizeof(struct ethhdr));
+	return mm_parse_fail(p, MM_PARSE_NOT_IP, sizeof(struct ethhdr));
 }
 
 #endif /* MESHMON_PARSE_BPF_H */

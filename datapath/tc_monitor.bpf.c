@@ -118,15 +118,40 @@ static __always_inline void mm_emit_drop(struct __sk_buff *skb, const struct mm_
 	mm_output(skb, &rec, sizeof(rec), cap);
 }
 
+/*
+ * The trace record, built in one go where it is emitted (the initializer
+ * zeroes the padding): a folded packet never builds one.
+ */
+static __always_inline void mm_emit_trace(struct __sk_buff *skb, const struct mm_config *cfg,
+					  __u64 now, __u8 point, const struct mm_parsed *p,
+					  const struct mm_flow_result *flow, __u32 folded)
+{
+	__u32 cap = mm_cap_len(cfg, skb);
+	struct mm_trace_record rec = {
+	    .cap = {.len_orig = skb->len, .cap_len = cap, .layer = MM_LAYER_ETHERNET},
+	    .tuple = p->tuple,
+	    .ifindex = skb->ifindex,
+	    .state = flow->state,
+	    .tcp_flags = p->tcp_flags,
+	    .icmp_type = p->icmp_type,
+	    .icmp_code = p->icmp_code,
+	    .parse_error = p->parse_error,
+	    .folded = folded,
+	};
+
+	mm_hdr_init_at(&rec.hdr, MM_EVENT_TRACE, point, MM_SOURCE_TC, MM_TRACE_VERSION,
+		       flow->flow_id, now);
+	mm_output(skb, &rec, sizeof(rec), cap);
+}
+
 static __always_inline int mm_tc_handle(struct __sk_buff *skb, __u8 point, __u8 dir)
 {
 	const struct mm_config *cfg = mm_config_get();
 	struct mm_flow_result flow = {};
 	const struct mm_deny_rule *rule;
-	struct mm_trace_record rec = {};
 	struct mm_parsed p = {};
-	struct mm_flow_key key = {};
-	__u32 folded = 0, cap;
+	struct mm_flow_key key;
+	__u32 folded = 0;
 	__u64 now;
 
 	if (!cfg)
@@ -134,8 +159,9 @@ static __always_inline int mm_tc_handle(struct __sk_buff *skb, __u8 point, __u8 
 
 	now = bpf_ktime_get_ns();
 	mm_parse(skb, &p);
-	__builtin_memcpy(&key.tuple, &p.tuple, sizeof(key.tuple));
+	key.tuple = p.tuple;
 	key.ifindex = skb->ifindex;
+	key.pad = 0;
 
 	/* Not being IP is no error: ARP and friends are simply traced. */
 	if (p.parse_error != MM_PARSE_NONE && p.parse_error != MM_PARSE_NOT_IP) {
@@ -180,22 +206,7 @@ static __always_inline int mm_tc_handle(struct __sk_buff *skb, __u8 point, __u8 
 	}
 	if (!mm_rate_allow_at(cfg, now))
 		return TC_ACT_UNSPEC;
-
-	cap = mm_cap_len(cfg, skb);
-	mm_hdr_init_at(&rec.hdr, MM_EVENT_TRACE, point, MM_SOURCE_TC, MM_TRACE_VERSION, flow.flow_id,
-		       now);
-	rec.cap.len_orig = skb->len;
-	rec.cap.cap_len = cap;
-	rec.cap.layer = MM_LAYER_ETHERNET;
-	__builtin_memcpy(&rec.tuple, &p.tuple, sizeof(rec.tuple));
-	rec.ifindex = skb->ifindex;
-	rec.state = flow.state;
-	rec.tcp_flags = p.tcp_flags;
-	rec.icmp_type = p.icmp_type;
-	rec.icmp_code = p.icmp_code;
-	rec.parse_error = p.parse_error;
-	rec.folded = folded;
-	mm_output(skb, &rec, sizeof(rec), cap);
+	mm_emit_trace(skb, cfg, now, point, &p, &flow, folded);
 	return TC_ACT_UNSPEC;
 }
 
