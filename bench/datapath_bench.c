@@ -344,17 +344,39 @@ static uint64_t tc_obj_refused(const struct tc_obj *o)
 	return sum;
 }
 
-/* Empty the flow table: the next packet of every flow is NEW again. */
+/*
+ * Empty the flow table: the next packet of every flow is NEW again. The keys
+ * are listed first and deleted after: restarting the walk from the first key
+ * after each deletion costs a scan of the empty buckets every time.
+ */
 static int tc_obj_clear_flows(const struct tc_obj *o)
 {
-	struct mm_flow_key key, next;
+	struct mm_flow_key *keys, *prev = NULL;
+	size_t n = 0, cap = 1024;
+	int err = 0;
 
-	while (!bpf_map_get_next_key(o->flows_fd, NULL, &next)) {
-		key = next;
-		if (bpf_map_delete_elem(o->flows_fd, &key) && errno != ENOENT)
-			return -errno;
+	keys = malloc(cap * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(o->flows_fd, prev, &keys[n])) {
+		prev = &keys[n++];
+		if (n == cap) {
+			struct mm_flow_key *more = realloc(keys, 2 * cap * sizeof(*keys));
+
+			if (!more) {
+				err = -ENOMEM;
+				break;
+			}
+			keys = more;
+			cap *= 2;
+			prev = &keys[n - 1];
+		}
 	}
-	return 0;
+	for (size_t i = 0; i < n && !err; i++)
+		if (bpf_map_delete_elem(o->flows_fd, &keys[i]) && errno != ENOENT)
+			err = -errno;
+	free(keys);
+	return err;
 }
 
 /* --- the matrix ------------------------------------------------------------- */
