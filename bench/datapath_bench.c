@@ -55,20 +55,20 @@
 #include "harness.h"
 #include "textparse.h"
 
-#define RUN_CPU 0
+#define RUN_CPU	   0
 #define READER_CPU 1
 /*
  * The test CPU's ring holds every record of one call (repeat runs, 232 bytes
  * each at most with perf's headers) when it can: the bare emit writes faster
  * than any reader reads. At most 64 MiB; past that the reader must keep up.
  */
-#define RING_MIN_PAGES 256u
-#define RING_MAX_PAGES 16384u
+#define RING_MIN_PAGES	   256u
+#define RING_MAX_PAGES	   16384u
 #define RING_BYTES_PER_RUN 232u
-#define MAX_REPS 64
-#define MAX_OBJS 4
-#define SPORT_BASE 1024u
-#define MAX_NEW_FLOWS (65536u - SPORT_BASE) /* distinct source ports; below mm_flows' size */
+#define MAX_REPS	   64
+#define MAX_OBJS	   4
+#define SPORT_BASE	   1024u
+#define MAX_NEW_FLOWS	   (65536u - SPORT_BASE) /* distinct source ports; below mm_flows' size */
 
 /* --- measurement -------------------------------------------------------- */
 
@@ -177,8 +177,7 @@ static size_t ring_pages(uint32_t repeat)
 	return pages;
 }
 
-static int reader_start(struct reader *rd, int events_fd, int run_cpu, int reader_cpu,
-			size_t pages)
+static int reader_start(struct reader *rd, int events_fd, int run_cpu, int reader_cpu, size_t pages)
 {
 	struct perf_event_attr attr = {
 	    .type = PERF_TYPE_SOFTWARE,
@@ -245,7 +244,7 @@ static int find_maps(struct tc_obj *o, int prog_fd)
 	} want[] = {
 	    {"mm_config_map", &o->config_fd}, {"mm_deny_rules", &o->rules_fd},
 	    {"mm_deny_src", &o->src_fd},      {"mm_deny_dst", &o->dst_fd},
-	    {"mm_flows", &o->flows_fd},       {"mm_stats", &o->stats_fd},
+	    {"mm_flows", &o->flows_fd},	      {"mm_stats", &o->stats_fd},
 	};
 
 	memset(&info, 0, sizeof(info));
@@ -493,8 +492,8 @@ static int measure(struct bench *b, const struct cell *c, const struct target *t
 	if (c->new_flows) {
 		for (uint32_t i = 0; i < b->new_flows; i++) {
 			frame_with_sport(b, i);
-			err = bench_test_run(t->fd, b->frame, b->frame_len, &skb, sizeof(skb), 1, &d,
-					     &ret);
+			err = bench_test_run(t->fd, b->frame, b->frame_len, &skb, sizeof(skb), 1,
+					     &d, &ret);
 			if (err)
 				return err;
 			sum += d;
@@ -548,8 +547,8 @@ static int run_cell(struct bench *b, const struct cell *c, struct figure *figs, 
 		memset(&skb, 0, sizeof(skb));
 		frame_with_sport(b, 0);
 		for (size_t k = 0; k < n; k++)
-			if (bench_test_run(t[k].fd, b->frame, b->frame_len, &skb, sizeof(skb), 1, &d,
-					   &ret))
+			if (bench_test_run(t[k].fd, b->frame, b->frame_len, &skb, sizeof(skb), 1,
+					   &d, &ret))
 				return -errno;
 	}
 	/* Interleaved: drift on the host spreads over every program alike. */
@@ -654,20 +653,21 @@ struct bench_opts {
 
 static void usage(FILE *out, const char *argv0)
 {
-	fprintf(out,
-		"usage: %s [--quick] [--repeat N] [--reps N] [--new-flows N] [--established-only |"
-		" --new-only]\n"
-		"          [--also OBJ[=LABEL]]...\n"
-		"  --quick            repeat 20000, 3 repetitions, 2000 new flows: a few seconds\n"
-		"  --repeat N         runs per BPF_PROG_TEST_RUN call, established flows (default "
-		"100000)\n"
-		"  --reps N           repetitions, the median is shown (default 7, at most %d)\n"
-		"  --new-flows N      one-run calls per repetition, new flows (default 20000, at most "
-		"%u)\n"
-		"  --also OBJ=LABEL   also measure the tc programs of another tc_monitor.bpf.o\n"
-		"                     (e.g. an older build), side by side (at most %d)\n"
-		"Runs as root. Test runs on CPU %d, the ring reader on CPU %d.\n",
-		argv0, MAX_REPS, MAX_NEW_FLOWS, MAX_OBJS - 1, RUN_CPU, READER_CPU);
+	fprintf(
+	    out,
+	    "usage: %s [--quick] [--repeat N] [--reps N] [--new-flows N] [--established-only |"
+	    " --new-only]\n"
+	    "          [--also OBJ[=LABEL]]...\n"
+	    "  --quick            repeat 20000, 3 repetitions, 2000 new flows: a few seconds\n"
+	    "  --repeat N         runs per BPF_PROG_TEST_RUN call, established flows (default "
+	    "100000)\n"
+	    "  --reps N           repetitions, the median is shown (default 7, at most %d)\n"
+	    "  --new-flows N      one-run calls per repetition, new flows (default 20000, at most "
+	    "%u)\n"
+	    "  --also OBJ=LABEL   also measure the tc programs of another tc_monitor.bpf.o\n"
+	    "                     (e.g. an older build), side by side (at most %d)\n"
+	    "Runs as root. Test runs on CPU %d, the ring reader on CPU %d.\n",
+	    argv0, MAX_REPS, MAX_NEW_FLOWS, MAX_OBJS - 1, RUN_CPU, READER_CPU);
 }
 
 static int parse_args(struct bench_opts *o, int argc, char **argv, int *done)
@@ -833,7 +833,8 @@ static void print_key_rows(const struct bench *b, const struct key_rows *k)
 		if (k->have_medium) {
 			const struct figure *f = k->est_medium, *in = &f[F_FIRST_TC + 2 * i];
 
-			printf("  %-10s aggregation medium: ingress %.1f ns above empty (%.1f), egress "
+			printf("  %-10s aggregation medium: ingress %.1f ns above empty (%.1f), "
+			       "egress "
 			       "%.1f above\n",
 			       b->objs[i].label, in->ns - f[F_EMPTY].ns, f[F_EMPTY].ns,
 			       in[1].ns - f[F_EMPTY].ns);
@@ -841,10 +842,11 @@ static void print_key_rows(const struct bench *b, const struct key_rows *k)
 		if (k->have_none) {
 			const struct figure *f = k->est_none, *in = &f[F_FIRST_TC + 2 * i];
 
-			printf("  %-10s aggregation none: ingress %.1f ns = %.2f x bare emit (%.1f), "
-			       "egress %.1f = %.2f x\n",
-			       b->objs[i].label, in->ns, in->ns / f[F_BARE].ns, f[F_BARE].ns,
-			       in[1].ns, in[1].ns / f[F_BARE].ns);
+			printf(
+			    "  %-10s aggregation none: ingress %.1f ns = %.2f x bare emit (%.1f), "
+			    "egress %.1f = %.2f x\n",
+			    b->objs[i].label, in->ns, in->ns / f[F_BARE].ns, f[F_BARE].ns, in[1].ns,
+			    in[1].ns / f[F_BARE].ns);
 		}
 	}
 }
@@ -910,7 +912,7 @@ int main(int argc, char **argv)
 	bench_other_programs(b.repeat, b.reps);
 	bench_teardown(&b);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("\ntotal %.1f s\n", (double)(t1.tv_sec - t0.tv_sec) +
-					  (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	printf("\ntotal %.1f s\n",
+	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return 0;
 }

@@ -74,7 +74,7 @@ static void try_one(const struct other_prog *p, uint32_t repeat, unsigned int re
 	}
 	if (err) {
 		printf("no BPF_PROG_TEST_RUN: %s (%d)%s\n", bench_errno_name(-err), -err,
-		       err == -524	   ? ": the program type has no test_run"
+		       err == -524	? ": the program type has no test_run"
 		       : err == -EFAULT ? ": tracing test runs cover fentry/fexit/fmod_ret only"
 					: "");
 		return;
@@ -97,8 +97,9 @@ void bench_other_programs(uint32_t repeat, unsigned int reps)
 	struct mm_tcp_probe *probe = mm_tcp_probe__open_and_load();
 	struct mm_kernel_drops *kd_btf = NULL, *kd_raw = NULL;
 
-	printf("\nOther datapath programs under BPF_PROG_TEST_RUN (loaded, not attached; one run on "
-	       "a zeroed context):\n");
+	printf(
+	    "\nOther datapath programs under BPF_PROG_TEST_RUN (loaded, not attached; one run on "
+	    "a zeroed context):\n");
 	if (!probe) {
 		printf("  tcp_probe object: load failed: %s\n", strerror(errno));
 	} else {

@@ -76,16 +76,16 @@ struct mm_ipv6_ext {
  * is shorter. The bounds check is made on the very pointer that is read (p),
  * as the verifier wants for a variable offset.
  */
-#define mm_load(skb, off, dst)                                                          \
-	({                                                                              \
-		void *p_ = (void *)(long)(skb)->data + (off);                           \
-		long err_ = 0;                                                          \
-                                                                                        \
-		if (p_ + sizeof(*(dst)) <= (void *)(long)(skb)->data_end)               \
-			*(dst) = *(typeof(dst))p_;                                      \
-		else                                                                    \
-			err_ = bpf_skb_load_bytes(skb, off, dst, sizeof(*(dst)));       \
-		err_;                                                                   \
+#define mm_load(skb, off, dst)                                                                     \
+	({                                                                                         \
+		void *p_ = (void *)(long)(skb)->data + (off);                                      \
+		long err_ = 0;                                                                     \
+                                                                                                   \
+		if (p_ + sizeof(*(dst)) <= (void *)(long)(skb)->data_end)                          \
+			*(dst) = *(typeof(dst))p_;                                                 \
+		else                                                                               \
+			err_ = bpf_skb_load_bytes(skb, off, dst, sizeof(*(dst)));                  \
+		err_;                                                                              \
 	})
 
 struct mm_parsed {

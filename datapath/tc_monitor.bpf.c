@@ -93,8 +93,8 @@ static __always_inline void mm_emit_drop(struct __sk_buff *skb, const struct mm_
 	if (!mm_type_enabled(cfg, MM_EVENT_DROP))
 		return;
 	if (cfg->aggregate_drops) {
-		int report = mm_drop_aggregate(cfg, key, MM_DROP_POLICY_DENIED, MM_SOURCE_TC, now,
-					       &folded);
+		int report =
+		    mm_drop_aggregate(cfg, key, MM_DROP_POLICY_DENIED, MM_SOURCE_TC, now, &folded);
 
 		mm_debug(skb, cfg, now, MM_DBG_AGGREGATE, mm_flow_hash(key),
 			 report ? MM_AGG_DECISION_REPORT : MM_AGG_DECISION_FOLD, folded, 0);
@@ -166,7 +166,8 @@ static __always_inline int mm_tc_handle(struct __sk_buff *skb, __u8 point, __u8 
 	/* Not being IP is no error: ARP and friends are simply traced. */
 	if (p.parse_error != MM_PARSE_NONE && p.parse_error != MM_PARSE_NOT_IP) {
 		mm_stat_add(MM_STAT_PARSE_ERRORS, 1);
-		mm_debug(skb, cfg, now, MM_DBG_PARSE_ERROR, 0, p.parse_error, p.err_offset, skb->len);
+		mm_debug(skb, cfg, now, MM_DBG_PARSE_ERROR, 0, p.parse_error, p.err_offset,
+			 skb->len);
 	}
 
 	rule = mm_deny_match(&p.tuple, dir);
