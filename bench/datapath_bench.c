@@ -25,8 +25,8 @@
  *
  * Every record is read: a reader thread on another CPU drains the ring of the
  * test CPU while the runs go on, without wakeups (wakeup_events never
- * reached), so the producer pays for the write and nothing else. Refused
- * writes are counted and shown (`lost`).
+ * reached; --wakeup-events sets one), so the producer pays for the write and
+ * nothing else. Refused writes are counted and shown (`lost`).
  *
  * It prints figures, never pass/fail. Only figures of one run compare.
  */
@@ -177,15 +177,20 @@ static size_t ring_pages(uint32_t repeat)
 	return pages;
 }
 
-static int reader_start(struct reader *rd, int events_fd, int run_cpu, int reader_cpu, size_t pages)
+/*
+ * wakeup_events 0: never reached (the reader polls, the producer never pays
+ * for a wakeup); else the producer raises a wakeup every that many records,
+ * as the agent's rings do (docs/benchmarks.md: it costs the producer).
+ */
+static int reader_start(struct reader *rd, int events_fd, int run_cpu, int reader_cpu, size_t pages,
+			uint32_t wakeup_events)
 {
 	struct perf_event_attr attr = {
 	    .type = PERF_TYPE_SOFTWARE,
 	    .config = PERF_COUNT_SW_BPF_OUTPUT,
 	    .sample_type = PERF_SAMPLE_RAW,
 	    .sample_period = 1,
-	    /* Never reached: the reader polls, the producer never pays for a wakeup. */
-	    .wakeup_events = 1u << 30,
+	    .wakeup_events = wakeup_events ? wakeup_events : 1u << 30,
 	};
 	int cpus[1] = {run_cpu};
 	LIBBPF_OPTS(perf_buffer_raw_opts, opts, .cpu_cnt = 1, .cpus = cpus, .map_keys = cpus);
@@ -648,6 +653,7 @@ struct bench_opts {
 	unsigned int reps;
 	const char *also[MAX_OBJS - 1];
 	size_t n_also;
+	uint32_t wakeup_events;
 	int only_established, only_new;
 };
 
@@ -657,13 +663,15 @@ static void usage(FILE *out, const char *argv0)
 	    out,
 	    "usage: %s [--quick] [--repeat N] [--reps N] [--new-flows N] [--established-only |"
 	    " --new-only]\n"
-	    "          [--also OBJ[=LABEL]]...\n"
+	    "          [--wakeup-events N] [--also OBJ[=LABEL]]...\n"
 	    "  --quick            repeat 20000, 3 repetitions, 2000 new flows: a few seconds\n"
 	    "  --repeat N         runs per BPF_PROG_TEST_RUN call, established flows (default "
 	    "100000)\n"
 	    "  --reps N           repetitions, the median is shown (default 7, at most %d)\n"
 	    "  --new-flows N      one-run calls per repetition, new flows (default 20000, at most "
 	    "%u)\n"
+	    "  --wakeup-events N  a ring wakeup every N records, as the agent's rings (default:\n"
+	    "                     none, the reader polls); shows what wakeups add to each row\n"
 	    "  --also OBJ=LABEL   also measure the tc programs of another tc_monitor.bpf.o\n"
 	    "                     (e.g. an older build), side by side (at most %d)\n"
 	    "Runs as root. Test runs on CPU %d, the ring reader on CPU %d.\n",
@@ -673,15 +681,11 @@ static void usage(FILE *out, const char *argv0)
 static int parse_args(struct bench_opts *o, int argc, char **argv, int *done)
 {
 	static const struct option longopts[] = {
-	    {"quick", no_argument, NULL, 'q'},
-	    {"repeat", required_argument, NULL, 'r'},
-	    {"reps", required_argument, NULL, 'n'},
-	    {"new-flows", required_argument, NULL, 'f'},
-	    {"also", required_argument, NULL, 'a'},
-	    {"established-only", no_argument, NULL, 'E'},
-	    {"new-only", no_argument, NULL, 'N'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"quick", no_argument, NULL, 'q'},	    {"repeat", required_argument, NULL, 'r'},
+	    {"reps", required_argument, NULL, 'n'}, {"new-flows", required_argument, NULL, 'f'},
+	    {"also", required_argument, NULL, 'a'}, {"established-only", no_argument, NULL, 'E'},
+	    {"new-only", no_argument, NULL, 'N'},   {"wakeup-events", required_argument, NULL, 'w'},
+	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	uint64_t v;
 	int opt;
@@ -691,7 +695,7 @@ static int parse_args(struct bench_opts *o, int argc, char **argv, int *done)
 	o->repeat = 100000;
 	o->reps = 7;
 	o->new_flows = 20000;
-	while ((opt = getopt_long(argc, argv, "qr:n:f:a:ENh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "qr:n:f:a:ENw:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'q':
 			o->repeat = 20000;
@@ -717,6 +721,11 @@ static int parse_args(struct bench_opts *o, int argc, char **argv, int *done)
 			if (o->n_also == MAX_OBJS - 1)
 				goto bad;
 			o->also[o->n_also++] = optarg;
+			break;
+		case 'w':
+			if (mm_parse_u64(optarg, 1, 1u << 30, &v))
+				goto bad;
+			o->wakeup_events = (uint32_t)v;
 			break;
 		case 'E':
 			o->only_established = 1;
@@ -797,14 +806,19 @@ static int bench_setup(struct bench *b, const struct bench_opts *o)
 		return err;
 	}
 	err = reader_start(&b->rd, mm_datapath__events_fd(b->dp), RUN_CPU, reader_cpu,
-			   ring_pages(b->repeat));
+			   ring_pages(b->repeat), o->wakeup_events);
 	if (err) {
 		fprintf(stderr, "ring reader: %s\n", strerror(-err));
 		return err;
 	}
 	frame_with_sport(b, 0);
-	printf("test runs: CPU %d; ring reader: CPU %d (%zu pages, polling, no wakeups)\n", RUN_CPU,
-	       reader_cpu, ring_pages(b->repeat));
+	if (o->wakeup_events)
+		printf("test runs: CPU %d; ring reader: CPU %d (%zu pages, polling, a wakeup every "
+		       "%u records)\n",
+		       RUN_CPU, reader_cpu, ring_pages(b->repeat), o->wakeup_events);
+	else
+		printf("test runs: CPU %d; ring reader: CPU %d (%zu pages, polling, no wakeups)\n",
+		       RUN_CPU, reader_cpu, ring_pages(b->repeat));
 	return 0;
 }
 
