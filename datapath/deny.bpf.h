@@ -61,25 +61,59 @@ static __always_inline void mm_lpm_key_of(struct mm_lpm_key *k, const struct mm_
 
 struct mm_deny_walk {
 	const struct mm_tuple *t;
-	__u64 bits;
+	__u64 bits; /* candidates not looked at yet */
 	__u32 dir;
 	__s32 slot; /* the matching slot, or -1 */
 };
 
+/* The index of the lowest set bit of x (x != 0). BPF has no such instruction. */
+static __always_inline __u32 mm_lowest_bit(__u64 x)
+{
+	__u32 n = 0;
+
+	if (!(x & 0xffffffffull)) {
+		n += 32;
+		x >>= 32;
+	}
+	if (!(x & 0xffff)) {
+		n += 16;
+		x >>= 16;
+	}
+	if (!(x & 0xff)) {
+		n += 8;
+		x >>= 8;
+	}
+	if (!(x & 0xf)) {
+		n += 4;
+		x >>= 4;
+	}
+	if (!(x & 0x3)) {
+		n += 2;
+		x >>= 2;
+	}
+	if (!(x & 0x1))
+		n += 1;
+	return n;
+}
+
 /*
- * One candidate bit, as a bpf_loop() callback: an open-coded loop over 64
- * bits with a map lookup each made the verifier walk every path through it
- * (over a million instructions); a callback is verified once.
+ * The lowest candidate left, as a bpf_loop() callback: an open-coded loop over
+ * 64 bits with a map lookup each made the verifier walk every path through it
+ * (over a million instructions); a callback is verified once. Each call takes
+ * the lowest remaining bit, so the loop runs once per candidate rule (in
+ * increasing order: the lowest matching bit still wins), not 64 times.
  */
 static long mm_deny_walk_one(__u64 i, void *ctx)
 {
 	struct mm_deny_walk *w = ctx;
 	const struct mm_tuple *t = w->t;
 	const struct mm_deny_rule *r;
-	__u32 slot = i;
+	__u32 slot;
 
-	if (!(w->bits & (1ull << (i & 63))))
-		return 0;
+	if (!w->bits)
+		return 1; /* no candidate left: no match */
+	slot = mm_lowest_bit(w->bits);
+	w->bits &= w->bits - 1;
 	r = bpf_map_lookup_elem(&mm_deny_rules, &slot);
 	if (!r || !r->id)
 		return 0;
@@ -98,6 +132,20 @@ static long mm_deny_walk_one(__u64 i, void *ctx)
 }
 
 /*
+ * Whether any rule is loaded: userspace (deny.c) fills the slots from 0 up and
+ * clears them all before writing a new set, so an empty slot 0 means none.
+ * One array lookup (inlined by the verifier) instead of an LPM lookup per
+ * packet when there are no rules, the common case.
+ */
+static __always_inline int mm_deny_loaded(void)
+{
+	__u32 zero = 0;
+	const struct mm_deny_rule *r = bpf_map_lookup_elem(&mm_deny_rules, &zero);
+
+	return r && r->id;
+}
+
+/*
  * The deny rule matching t in direction dir (MM_DIR_INGRESS / MM_DIR_EGRESS),
  * or NULL. Only IP packets with known addresses can match.
  */
@@ -109,6 +157,8 @@ static __always_inline const struct mm_deny_rule *mm_deny_match(const struct mm_
 	__u32 slot;
 
 	if (t->family != MM_FAMILY_IPV4 && t->family != MM_FAMILY_IPV6)
+		return NULL;
+	if (!mm_deny_loaded())
 		return NULL;
 	mm_lpm_key_of(&key, t, t->saddr);
 	src = bpf_map_lookup_elem(&mm_deny_src, &key);

@@ -35,11 +35,13 @@ static __always_inline int mm_type_enabled(const struct mm_config *cfg, __u32 ty
  * Token bucket, one per CPU so that CPUs never contend (Cilium's single bucket
  * races across CPUs). Tokens are counted in nano-records: refilling
  * elapsed_ns * rate nano-records is exact integer arithmetic. Returns 1 when a
- * record may be emitted; a refusal is counted in MM_STAT_RATE_LIMITED.
+ * record may be emitted; a refusal is counted in MM_STAT_RATE_LIMITED. now is
+ * the caller's bpf_ktime_get_ns(): a program that already read the clock for
+ * this packet passes that reading instead of paying for another.
  */
-static __always_inline int mm_rate_allow(const struct mm_config *cfg)
+static __always_inline int mm_rate_allow_at(const struct mm_config *cfg, __u64 now)
 {
-	__u64 rate = cfg->rate_per_cpu, cap, elapsed, now;
+	__u64 rate = cfg->rate_per_cpu, cap, elapsed;
 	struct mm_rate_bucket *b;
 	__u32 zero = 0;
 
@@ -48,7 +50,6 @@ static __always_inline int mm_rate_allow(const struct mm_config *cfg)
 	b = bpf_map_lookup_elem(&mm_rate_bucket, &zero);
 	if (!b)
 		return 1;
-	now = bpf_ktime_get_ns();
 	cap = (cfg->burst_per_cpu ? cfg->burst_per_cpu : 1) * MM_NSEC_PER_SEC;
 	elapsed = now - b->last_ns;
 	b->last_ns = now;
@@ -65,6 +66,12 @@ static __always_inline int mm_rate_allow(const struct mm_config *cfg)
 	}
 	b->tokens_nano -= MM_NSEC_PER_SEC;
 	return 1;
+}
+
+/* The same, reading the clock only when rate limiting is on. */
+static __always_inline int mm_rate_allow(const struct mm_config *cfg)
+{
+	return !cfg->rate_per_cpu || mm_rate_allow_at(cfg, bpf_ktime_get_ns());
 }
 
 #define MM_ENOSPC 28
@@ -94,15 +101,22 @@ static __always_inline long mm_output(void *ctx, const void *rec, __u64 size, __
 	return err;
 }
 
-static __always_inline void mm_hdr_init(struct mm_notify_hdr *hdr, __u8 type, __u8 subtype,
-					__u8 source, __u8 version, __u32 flow_id)
+/* ktime_ns is the caller's bpf_ktime_get_ns() (see mm_rate_allow_at). */
+static __always_inline void mm_hdr_init_at(struct mm_notify_hdr *hdr, __u8 type, __u8 subtype,
+					   __u8 source, __u8 version, __u32 flow_id, __u64 now)
 {
 	hdr->type = type;
 	hdr->subtype = subtype;
 	hdr->source = source;
 	hdr->version = version;
 	hdr->flow_id = flow_id;
-	hdr->ktime_ns = bpf_ktime_get_ns();
+	hdr->ktime_ns = now;
+}
+
+static __always_inline void mm_hdr_init(struct mm_notify_hdr *hdr, __u8 type, __u8 subtype,
+					__u8 source, __u8 version, __u32 flow_id)
+{
+	mm_hdr_init_at(hdr, type, subtype, source, version, flow_id, bpf_ktime_get_ns());
 }
 
 /*

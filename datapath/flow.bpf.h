@@ -120,14 +120,18 @@ struct mm_flow_result {
 	long insert_err;
 };
 
-/* Look up (or create) the flow of key and record this packet in it. */
+/*
+ * Look up (or create) the flow of key and record this packet in it. The flow
+ * id is hashed only for a new flow: an entry keeps the id it was created with,
+ * which is the id of either direction (mm_flow_hash is symmetric), so a hit
+ * costs no hashing.
+ */
 static __always_inline void mm_flow_track(const struct mm_flow_key *key, __u8 tcp_flags, __u64 now,
 					  struct mm_flow_result *res)
 {
 	struct mm_flow_entry *e;
 	struct mm_flow_key rev;
 
-	res->flow_id = mm_flow_hash(key);
 	res->dir = 0;
 	res->insert_err = 0;
 	e = bpf_map_lookup_elem(&mm_flows, key);
@@ -141,16 +145,19 @@ static __always_inline void mm_flow_track(const struct mm_flow_key *key, __u8 tc
 			res->dir = 1;
 		}
 	}
-	if (!e) {
+	if (e) {
+		res->flow_id = e->flow_id;
+	} else {
 		struct mm_flow_entry fresh = {
 		    .created_ns = now,
 		    .last_seen_ns = now,
-		    .flow_id = res->flow_id,
+		    .flow_id = mm_flow_hash(key),
 		};
 
+		res->flow_id = fresh.flow_id;
 		res->state = MM_STATE_NEW;
 		res->insert_err = bpf_map_update_elem(&mm_flows, key, &fresh, BPF_NOEXIST);
-		/* -EEXIST: another CPU inserted it first; use theirs. */
+		/* -EEXIST: another CPU inserted it first; use theirs (the same id). */
 		e = bpf_map_lookup_elem(&mm_flows, key);
 		if (!e) {
 			mm_stat_add(MM_STAT_FLOW_INSERT_FAILED, 1);

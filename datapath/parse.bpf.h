@@ -3,9 +3,10 @@
  * Packet parsing for the tc programs: Ethernet, IPv4, IPv6 (a few extension
  * headers), TCP, UDP, ICMP and ICMPv6 into a struct mm_tuple.
  *
- * Headers are read with bpf_skb_load_bytes() rather than direct packet
- * access: it works on non-linear skbs too, and a read past skb->len fails
- * cleanly, which is exactly how a truncated header is detected.
+ * Headers are read straight from the packet when the linear part of the skb
+ * holds them (no helper call), else with bpf_skb_load_bytes(), which works on
+ * non-linear skbs too and fails cleanly on a read past skb->len: that failure
+ * is how a truncated header is detected (mm_load).
  * A packet that cannot be parsed is never dropped: the caller traces it with
  * the parse error set.
  */
@@ -62,6 +63,31 @@ struct mm_icmp_hdr {
 #define IPPROTO_ICMPV6 58
 #endif
 
+/* An IPv6 extension header's first 8 bytes. */
+struct mm_ipv6_ext {
+	__u8 nexthdr;
+	__u8 hdrlen; /* in 8-byte units, not counting the first 8 */
+	__u8 b[6];   /* fragment header: b[0..1] offset and flags */
+};
+
+/*
+ * Copy the header *dst from offset off: a plain load when the linear part of
+ * the skb holds it, else bpf_skb_load_bytes(). 0, or negative when the packet
+ * is shorter. The bounds check is made on the very pointer that is read (p),
+ * as the verifier wants for a variable offset.
+ */
+#define mm_load(skb, off, dst)                                                                     \
+	({                                                                                         \
+		void *p_ = (void *)(long)(skb)->data + (off);                                      \
+		long err_ = 0;                                                                     \
+                                                                                                   \
+		if (p_ + sizeof(*(dst)) <= (void *)(long)(skb)->data_end)                          \
+			*(dst) = *(typeof(dst))p_;                                                 \
+		else                                                                               \
+			err_ = bpf_skb_load_bytes(skb, off, dst, sizeof(*(dst)));                  \
+		err_;                                                                              \
+	})
+
 struct mm_parsed {
 	struct mm_tuple tuple;
 	__u8 tcp_flags;
@@ -103,7 +129,7 @@ static __always_inline int mm_parse_l4(struct __sk_buff *skb, struct mm_parsed *
 	if (t->proto == IPPROTO_TCP) {
 		struct tcphdr th;
 
-		if (bpf_skb_load_bytes(skb, off, &th, sizeof(th)))
+		if (mm_load(skb, off, &th))
 			return mm_parse_fail(p, MM_PARSE_TRUNCATED_L4, off);
 		t->sport = bpf_ntohs(th.source);
 		t->dport = bpf_ntohs(th.dest);
@@ -112,7 +138,7 @@ static __always_inline int mm_parse_l4(struct __sk_buff *skb, struct mm_parsed *
 	} else if (t->proto == IPPROTO_UDP) {
 		struct udphdr uh;
 
-		if (bpf_skb_load_bytes(skb, off, &uh, sizeof(uh)))
+		if (mm_load(skb, off, &uh))
 			return mm_parse_fail(p, MM_PARSE_TRUNCATED_L4, off);
 		t->sport = bpf_ntohs(uh.source);
 		t->dport = bpf_ntohs(uh.dest);
@@ -120,7 +146,7 @@ static __always_inline int mm_parse_l4(struct __sk_buff *skb, struct mm_parsed *
 		/* type, code, checksum, identifier, sequence: the same 8 bytes for both. */
 		struct mm_icmp_hdr ih;
 
-		if (bpf_skb_load_bytes(skb, off, &ih, sizeof(ih)))
+		if (mm_load(skb, off, &ih))
 			return mm_parse_fail(p, MM_PARSE_TRUNCATED_L4, off);
 		p->icmp_type = ih.type;
 		p->icmp_code = ih.code;
@@ -136,7 +162,7 @@ static __always_inline int mm_parse_ipv4(struct __sk_buff *skb, struct mm_parsed
 	struct iphdr ip;
 	__u32 hlen;
 
-	if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)))
+	if (mm_load(skb, off, &ip))
 		return mm_parse_fail(p, MM_PARSE_TRUNCATED_IPV4, off);
 	hlen = ip.ihl * 4;
 	if (hlen < sizeof(ip))
@@ -159,7 +185,7 @@ static __always_inline int mm_parse_ipv6(struct __sk_buff *skb, struct mm_parsed
 	__u8 nexthdr;
 	int i;
 
-	if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)))
+	if (mm_load(skb, off, &ip6))
 		return mm_parse_fail(p, MM_PARSE_TRUNCATED_IPV6, off);
 	p->tuple.family = MM_FAMILY_IPV6;
 	__builtin_memcpy(p->tuple.saddr, &ip6.saddr, 16);
@@ -169,26 +195,26 @@ static __always_inline int mm_parse_ipv6(struct __sk_buff *skb, struct mm_parsed
 
 #pragma unroll
 	for (i = 0; i < MM_IPV6_EXT_MAX; i++) {
-		__u8 ext[8];
+		struct mm_ipv6_ext ext;
 
 		if (nexthdr != IPPROTO_HOPOPTS && nexthdr != IPPROTO_ROUTING &&
 		    nexthdr != IPPROTO_DSTOPTS && nexthdr != IPPROTO_FRAGMENT)
 			break;
-		if (bpf_skb_load_bytes(skb, off, ext, sizeof(ext))) {
+		if (mm_load(skb, off, &ext)) {
 			p->tuple.proto = nexthdr;
 			return mm_parse_fail(p, MM_PARSE_TRUNCATED_IPV6, off);
 		}
 		if (nexthdr == IPPROTO_FRAGMENT) {
 			/* Fragment offset: the top 13 bits of bytes 2-3. */
-			if ((((__u16)ext[2] << 8) | ext[3]) & 0xfff8) {
-				p->tuple.proto = ext[0];
+			if ((((__u16)ext.b[0] << 8) | ext.b[1]) & 0xfff8) {
+				p->tuple.proto = ext.nexthdr;
 				return mm_parse_fail(p, MM_PARSE_FRAGMENT, off);
 			}
 			off += 8;
 		} else {
-			off += ((__u32)ext[1] + 1) * 8;
+			off += ((__u32)ext.hdrlen + 1) * 8;
 		}
-		nexthdr = ext[0];
+		nexthdr = ext.nexthdr;
 	}
 	p->tuple.proto = nexthdr;
 	if (nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
@@ -200,16 +226,17 @@ static __always_inline int mm_parse_ipv6(struct __sk_buff *skb, struct mm_parsed
 /* Fill p from skb. Returns 0 when fully parsed, -1 with p->parse_error set otherwise. */
 static __always_inline int mm_parse(struct __sk_buff *skb, struct mm_parsed *p)
 {
-	struct ethhdr eth;
+	__be16 proto;
 
-	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)))
+	/* Only the EtherType is used; it ends the header, so reading it checks the length. */
+	if (mm_load(skb, __builtin_offsetof(struct ethhdr, h_proto), &proto))
 		return mm_parse_fail(p, MM_PARSE_TRUNCATED_ETHERNET, 0);
-	p->tuple.ethertype = bpf_ntohs(eth.h_proto);
+	p->tuple.ethertype = bpf_ntohs(proto);
 	if (p->tuple.ethertype == ETH_P_IP)
-		return mm_parse_ipv4(skb, p, sizeof(eth));
+		return mm_parse_ipv4(skb, p, sizeof(struct ethhdr));
 	if (p->tuple.ethertype == ETH_P_IPV6)
-		return mm_parse_ipv6(skb, p, sizeof(eth));
-	return mm_parse_fail(p, MM_PARSE_NOT_IP, sizeof(eth));
+		return mm_parse_ipv6(skb, p, sizeof(struct ethhdr));
+	return mm_parse_fail(p, MM_PARSE_NOT_IP, sizeof(struct ethhdr));
 }
 
 #endif /* MESHMON_PARSE_BPF_H */

@@ -51,14 +51,20 @@ static __always_inline void mm_traffic_add(__u32 dir, __u32 reason, __u32 bytes)
 	}
 }
 
-static __always_inline void mm_debug(struct __sk_buff *skb, const struct mm_config *cfg,
+/*
+ * Every record about one packet carries the time the program first read the
+ * clock for it (`now`): one clock read per packet, and the records of a packet
+ * keep their emission order when sorted by time.
+ */
+static __always_inline void mm_debug(struct __sk_buff *skb, const struct mm_config *cfg, __u64 now,
 				     __u8 subtype, __u32 flow_id, __u32 a1, __u32 a2, __u32 a3)
 {
 	struct mm_debug_record rec = {};
 
-	if (!mm_type_enabled(cfg, MM_EVENT_DEBUG) || !mm_rate_allow(cfg))
+	if (!mm_type_enabled(cfg, MM_EVENT_DEBUG) || !mm_rate_allow_at(cfg, now))
 		return;
-	mm_hdr_init(&rec.hdr, MM_EVENT_DEBUG, subtype, MM_SOURCE_TC, MM_DEBUG_VERSION, flow_id);
+	mm_hdr_init_at(&rec.hdr, MM_EVENT_DEBUG, subtype, MM_SOURCE_TC, MM_DEBUG_VERSION, flow_id,
+		       now);
 	rec.ifindex = skb->ifindex;
 	rec.arg1 = a1;
 	rec.arg2 = a2;
@@ -78,7 +84,7 @@ static __always_inline __u32 mm_cap_len(const struct mm_config *cfg, struct __sk
 }
 
 static __always_inline void mm_emit_drop(struct __sk_buff *skb, const struct mm_config *cfg,
-					 const struct mm_flow_key *key, __u8 point,
+					 __u64 now, const struct mm_flow_key *key, __u8 point,
 					 const struct mm_deny_rule *rule)
 {
 	struct mm_drop_record rec = {};
@@ -87,19 +93,19 @@ static __always_inline void mm_emit_drop(struct __sk_buff *skb, const struct mm_
 	if (!mm_type_enabled(cfg, MM_EVENT_DROP))
 		return;
 	if (cfg->aggregate_drops) {
-		int report = mm_drop_aggregate(cfg, key, MM_DROP_POLICY_DENIED, MM_SOURCE_TC,
-					       bpf_ktime_get_ns(), &folded);
+		int report =
+		    mm_drop_aggregate(cfg, key, MM_DROP_POLICY_DENIED, MM_SOURCE_TC, now, &folded);
 
-		mm_debug(skb, cfg, MM_DBG_AGGREGATE, mm_flow_hash(key),
+		mm_debug(skb, cfg, now, MM_DBG_AGGREGATE, mm_flow_hash(key),
 			 report ? MM_AGG_DECISION_REPORT : MM_AGG_DECISION_FOLD, folded, 0);
 		if (!report)
 			return;
 	}
-	if (!mm_rate_allow(cfg))
+	if (!mm_rate_allow_at(cfg, now))
 		return;
 	cap = mm_cap_len(cfg, skb);
-	mm_hdr_init(&rec.hdr, MM_EVENT_DROP, point, MM_SOURCE_TC, MM_DROP_VERSION,
-		    mm_flow_hash(key));
+	mm_hdr_init_at(&rec.hdr, MM_EVENT_DROP, point, MM_SOURCE_TC, MM_DROP_VERSION,
+		       mm_flow_hash(key), now);
 	rec.cap.len_orig = skb->len;
 	rec.cap.cap_len = cap;
 	rec.cap.layer = MM_LAYER_ETHERNET;
@@ -112,50 +118,77 @@ static __always_inline void mm_emit_drop(struct __sk_buff *skb, const struct mm_
 	mm_output(skb, &rec, sizeof(rec), cap);
 }
 
+/*
+ * The trace record, built in one go where it is emitted (the initializer
+ * zeroes the padding): a folded packet never builds one.
+ */
+static __always_inline void mm_emit_trace(struct __sk_buff *skb, const struct mm_config *cfg,
+					  __u64 now, __u8 point, const struct mm_parsed *p,
+					  const struct mm_flow_result *flow, __u32 folded)
+{
+	__u32 cap = mm_cap_len(cfg, skb);
+	struct mm_trace_record rec = {
+	    .cap = {.len_orig = skb->len, .cap_len = cap, .layer = MM_LAYER_ETHERNET},
+	    .tuple = p->tuple,
+	    .ifindex = skb->ifindex,
+	    .state = flow->state,
+	    .tcp_flags = p->tcp_flags,
+	    .icmp_type = p->icmp_type,
+	    .icmp_code = p->icmp_code,
+	    .parse_error = p->parse_error,
+	    .folded = folded,
+	};
+
+	mm_hdr_init_at(&rec.hdr, MM_EVENT_TRACE, point, MM_SOURCE_TC, MM_TRACE_VERSION,
+		       flow->flow_id, now);
+	mm_output(skb, &rec, sizeof(rec), cap);
+}
+
 static __always_inline int mm_tc_handle(struct __sk_buff *skb, __u8 point, __u8 dir)
 {
 	const struct mm_config *cfg = mm_config_get();
 	struct mm_flow_result flow = {};
 	const struct mm_deny_rule *rule;
-	struct mm_trace_record rec = {};
 	struct mm_parsed p = {};
-	struct mm_flow_key key = {};
-	__u32 folded = 0, cap;
+	struct mm_flow_key key;
+	__u32 folded = 0;
 	__u64 now;
 
 	if (!cfg)
 		return TC_ACT_UNSPEC;
 
+	now = bpf_ktime_get_ns();
 	mm_parse(skb, &p);
-	__builtin_memcpy(&key.tuple, &p.tuple, sizeof(key.tuple));
+	key.tuple = p.tuple;
 	key.ifindex = skb->ifindex;
+	key.pad = 0;
 
 	/* Not being IP is no error: ARP and friends are simply traced. */
 	if (p.parse_error != MM_PARSE_NONE && p.parse_error != MM_PARSE_NOT_IP) {
 		mm_stat_add(MM_STAT_PARSE_ERRORS, 1);
-		mm_debug(skb, cfg, MM_DBG_PARSE_ERROR, 0, p.parse_error, p.err_offset, skb->len);
+		mm_debug(skb, cfg, now, MM_DBG_PARSE_ERROR, 0, p.parse_error, p.err_offset,
+			 skb->len);
 	}
 
 	rule = mm_deny_match(&p.tuple, dir);
 	if (rule) {
 		mm_traffic_add(dir, MM_DROP_POLICY_DENIED, skb->len);
-		mm_debug(skb, cfg, MM_DBG_RULE_MATCH, mm_flow_hash(&key), rule->id, p.tuple.proto,
-			 p.tuple.dport);
-		mm_emit_drop(skb, cfg, &key, point, rule);
+		mm_debug(skb, cfg, now, MM_DBG_RULE_MATCH, mm_flow_hash(&key), rule->id,
+			 p.tuple.proto, p.tuple.dport);
+		mm_emit_drop(skb, cfg, now, &key, point, rule);
 		return TC_ACT_SHOT;
 	}
 	mm_traffic_add(dir, 0, skb->len);
 
-	now = bpf_ktime_get_ns();
 	/* Only fully parsed IP packets have a flow; the rest are always traced. */
 	if (p.parse_error == MM_PARSE_NONE) {
 		mm_flow_track(&key, p.tcp_flags, now, &flow);
 		if (flow.insert_err && !flow.entry)
-			mm_debug(skb, cfg, MM_DBG_FLOW_CREATE_FAILED, flow.flow_id,
+			mm_debug(skb, cfg, now, MM_DBG_FLOW_CREATE_FAILED, flow.flow_id,
 				 (__u32)-flow.insert_err, skb->ifindex, flow.flow_id);
 		if (p.icmp_error)
 			flow.state = MM_STATE_RELATED;
-		mm_debug(skb, cfg, MM_DBG_FLOW_LOOKUP, flow.flow_id, flow.state, skb->ifindex,
+		mm_debug(skb, cfg, now, MM_DBG_FLOW_LOOKUP, flow.flow_id, flow.state, skb->ifindex,
 			 flow.flow_id);
 	}
 
@@ -166,29 +199,15 @@ static __always_inline int mm_tc_handle(struct __sk_buff *skb, __u8 point, __u8 
 	if (cfg->aggregation >= MM_AGG_MEDIUM && flow.entry) {
 		int report = mm_flow_aggregate(cfg, &flow, now, &folded);
 
-		mm_debug(skb, cfg, MM_DBG_AGGREGATE, flow.flow_id,
+		mm_debug(skb, cfg, now, MM_DBG_AGGREGATE, flow.flow_id,
 			 report ? MM_AGG_DECISION_REPORT : MM_AGG_DECISION_FOLD, folded,
 			 flow.new_flags & cfg->agg_tcp_flags);
 		if (!report)
 			return TC_ACT_UNSPEC;
 	}
-	if (!mm_rate_allow(cfg))
+	if (!mm_rate_allow_at(cfg, now))
 		return TC_ACT_UNSPEC;
-
-	cap = mm_cap_len(cfg, skb);
-	mm_hdr_init(&rec.hdr, MM_EVENT_TRACE, point, MM_SOURCE_TC, MM_TRACE_VERSION, flow.flow_id);
-	rec.cap.len_orig = skb->len;
-	rec.cap.cap_len = cap;
-	rec.cap.layer = MM_LAYER_ETHERNET;
-	__builtin_memcpy(&rec.tuple, &p.tuple, sizeof(rec.tuple));
-	rec.ifindex = skb->ifindex;
-	rec.state = flow.state;
-	rec.tcp_flags = p.tcp_flags;
-	rec.icmp_type = p.icmp_type;
-	rec.icmp_code = p.icmp_code;
-	rec.parse_error = p.parse_error;
-	rec.folded = folded;
-	mm_output(skb, &rec, sizeof(rec), cap);
+	mm_emit_trace(skb, cfg, now, point, &p, &flow, folded);
 	return TC_ACT_UNSPEC;
 }
 
