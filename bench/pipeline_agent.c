@@ -352,6 +352,31 @@ int pl_proc__sample(pid_t pid, struct pl_proc *out)
 	return 0;
 }
 
+uint64_t pl_sys__busy_ns(void)
+{
+	unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f = fopen("/proc/stat", "re");
+	int n;
+
+	if (!f)
+		return 0;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &sys, &idle,
+		   &iowait, &irq, &softirq, &steal);
+	fclose(f);
+	if (n != 8 || hz <= 0)
+		return 0;
+	return (user + nice + sys + irq + softirq + steal) * (1000000000ull / (uint64_t)hz);
+}
+
+uint64_t pl_self__cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int pl_proc__pin(pid_t pid, int cpu)
 {
 	char dir[64];

@@ -65,6 +65,14 @@ struct pl_proc {
 	uint64_t vcsw;
 };
 int pl_proc__sample(pid_t pid, struct pl_proc *out);
+/*
+ * CPU time the whole machine was busy (user, nice, system, irq, softirq and
+ * steal: the hypervisor running someone else), summed over CPUs, from
+ * /proc/stat (10 ms ticks). 0 when unreadable.
+ */
+uint64_t pl_sys__busy_ns(void);
+/* The calling process's CPU time, all its threads. */
+uint64_t pl_self__cpu_ns(void);
 /* Pin every thread of pid to cpu: 0 or -errno. */
 int pl_proc__pin(pid_t pid, int cpu);
 

@@ -87,6 +87,7 @@ struct pl_result {
 	int have_latency;
 	struct pl_hist hist;        /* every listener's latencies */
 	double case_s;              /* wall time of the whole case, setup included */
+	double other_cpus;          /* CPUs busy with anything but the bench's processes; < 0: - */
 };
 
 /* Run one case; res->ok or res->err. Never blocks for long: every wait has a deadline. */

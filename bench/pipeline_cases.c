@@ -199,6 +199,30 @@ static int settled_status(struct pl_agent *a, const struct pl_status *st0,
 	}
 }
 
+/* Where the machine's busy time over a case window went: ours, or someone else's. */
+struct window {
+	uint64_t t, sys, self;
+};
+
+static void window_open(struct window *w)
+{
+	w->t = pl_now_ns();
+	w->sys = pl_sys__busy_ns();
+	w->self = pl_self__cpu_ns();
+}
+
+/* CPUs other work kept busy: the machine's busy time minus the bench's own, over the wall. */
+static double window_other(const struct window *w, uint64_t children_cpu_ns)
+{
+	uint64_t t = pl_now_ns(), sys = pl_sys__busy_ns(), self = pl_self__cpu_ns();
+	double ours = (double)(self - w->self) + (double)children_cpu_ns;
+	double other = (double)(sys - w->sys) - ours;
+
+	if (!w->sys || !sys || t <= w->t)
+		return -1;
+	return other > 0 ? other / (double)(t - w->t) : 0;
+}
+
 /* The agent-side columns of a case, from the samples before and after. */
 static void agent_columns(struct pl_result *res, const struct pl_status *st0,
 			  const struct pl_status *st1, const struct pl_dp_stats *d0,
@@ -227,6 +251,7 @@ static void run_clients(const struct pl_env *env, const struct pl_case *c, struc
 	struct pl_dp_stats d0, d1;
 	struct pl_proc a0, a1;
 	struct pl_producer p;
+	struct window win;
 	uint64_t client_cpu = 0, other = 0;
 	double rate_sum = 0;
 	char err[256];
@@ -249,6 +274,7 @@ static void run_clients(const struct pl_env *env, const struct pl_case *c, struc
 		fail(res, "before the run: %s", strerror(-rc));
 		goto out;
 	}
+	window_open(&win);
 	rc = produce(a, env, c, &p);
 	check_foreign(a, res);
 	res->emitted = p.produced;
@@ -300,6 +326,7 @@ static void run_clients(const struct pl_env *env, const struct pl_case *c, struc
 			     r->eof ? " (end of stream)" : "");
 	}
 	res->deliv_per_s = rate_sum / (double)cl.n;
+	res->other_cpus = window_other(&win, client_cpu + (a1.cpu_ns - a0.cpu_ns));
 	res->client_ns_per_event = res->deliv_sum ? (double)client_cpu / (double)res->deliv_sum : 0;
 	agent_columns(res, &st0, &st1, &d0, &d1, &a0, &a1);
 	check_foreign(a, res);
@@ -372,6 +399,7 @@ static void run_cli(const struct pl_env *env, const struct pl_case *c, struct pl
 	struct pl_dp_stats d0, d1;
 	struct pl_proc a0, a1, c0, c1;
 	struct pl_producer p;
+	struct window win;
 	char log[192], how[64];
 	uint64_t done_at, lost = 0;
 	int rc, st;
@@ -395,6 +423,7 @@ static void run_cli(const struct pl_env *env, const struct pl_case *c, struct pl
 		fail(res, "before the run (is %s a meshmon CLI?)", env->cli_path);
 		goto out;
 	}
+	window_open(&win);
 	rc = produce(a, env, c, &p);
 	check_foreign(a, res);
 	res->emitted = p.produced;
@@ -428,6 +457,7 @@ static void run_cli(const struct pl_env *env, const struct pl_case *c, struct pl
 						 : 0;
 	res->client_ns_per_event =
 		res->deliv_sum ? (double)(c1.cpu_ns - c0.cpu_ns) / (double)res->deliv_sum : 0;
+	res->other_cpus = window_other(&win, (c1.cpu_ns - c0.cpu_ns) + (a1.cpu_ns - a0.cpu_ns));
 	st = pl_cli__stop(&cli);
 	if (st != 0) {
 		describe_exit(how, sizeof(how), st);
@@ -444,6 +474,7 @@ static void run_ref(const struct pl_env *env, const struct pl_case *c, struct pl
 				.drain_ms = c->drain_ms, .cpu = PL_READER_CPU};
 	struct pl_ref_result *r = calloc(1, sizeof(*r));
 	struct pl_producer p;
+	struct window win;
 	int rc;
 
 	if (!r) {
@@ -459,7 +490,9 @@ static void run_ref(const struct pl_env *env, const struct pl_case *c, struct pl
 	p.duration_ns = c->duration_ns;
 	p.cpu = PL_PRODUCER_CPU;
 	p.interrupt = &pl_interrupted;
+	window_open(&win);
 	rc = pl_ref__run(env->ref_dp, &o, &p, r);
+	res->other_cpus = window_other(&win, 0);
 	if (rc) {
 		fail(res, "reference reader: %s", strerror(-rc));
 		free(r);
@@ -495,6 +528,7 @@ void pl_case__run(const struct pl_env *env, const struct pl_case *c, struct pl_r
 
 	memset(res, 0, sizeof(*res));
 	res->client_ns_per_event = -1;
+	res->other_cpus = -1;
 	if (c->kind == PL_REF) {
 		run_ref(env, c, res);
 		res->case_s = (double)(pl_now_ns() - t0) / 1e9;

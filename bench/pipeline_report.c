@@ -50,16 +50,16 @@ void pl_report__load(const char *when)
 	printf("%s: %s\n", when, buf);
 }
 
-#define ROW_FMT "%-12s %5s %9s %3s %9s %9s %9s %8s %6s %6s %8s %8s %6s %9s %7s %7s %7s %8s %7s %7s %8s %6s %6s\n"
+#define ROW_FMT "%-12s %5s %9s %3s %9s %9s %9s %8s %6s %6s %8s %8s %6s %9s %7s %7s %7s %8s %7s %7s %8s %6s %6s %6s\n"
 
 void pl_report__header(void)
 {
 	printf(ROW_FMT, "listener", "rate", "prod", "lis", "emitted", "delivered", "per lis",
 	       "lost:", "", "", "", "dp", "unacc", "deliv/s", "agent", "agent", "client", "agent",
-	       "p50", "p99", "max", "x ref", "x ref");
+	       "p50", "p99", "max", "x ref", "x ref", "other");
 	printf(ROW_FMT, "", "", "rec/s", "", "", "min", "max", "ring", "dpath", "rate", "queue",
 	       "failed", "", "/lis", "ns/ev", "ns/dlv", "ns/ev", "wakeups", "us", "us", "us",
-	       "dlv/s", "cpu/ev");
+	       "dlv/s", "cpu/ev", "CPUs");
 }
 
 static void fmt_rate(char *buf, size_t len, uint64_t rate)
@@ -99,7 +99,7 @@ void pl_report__row(const struct pl_case *c, const struct pl_result *r, const st
 {
 	char rate[24], prod[24], lis[8], em[24], dmin[24], dmax[24], ring[24], dpath[24], rl[24];
 	char queue[24], dpf[24], unacc[24], dps[24], ane[24], and_[24], cne[24], wk[24];
-	char p50[24], p99[24], mx[24], xd[16], xc[16];
+	char p50[24], p99[24], mx[24], xd[16], xc[16], oth[16];
 	int agent = c->kind != PL_REF, lat = r->have_latency;
 
 	fmt_rate(rate, sizeof(rate), c->rate);
@@ -134,8 +134,12 @@ void pl_report__row(const struct pl_case *c, const struct pl_result *r, const st
 	fmt_x(xd, sizeof(xd), r->deliv_per_s, base ? base->deliv_per_s : 0, base && base->ok);
 	fmt_x(xc, sizeof(xc), r->cpu_ns_per_event, base ? base->cpu_ns_per_event : 0,
 	      base && base->ok);
+	if (r->other_cpus >= 0)
+		snprintf(oth, sizeof(oth), "%.2f", r->other_cpus);
+	else
+		snprintf(oth, sizeof(oth), "-");
 	printf(ROW_FMT, c->label, rate, prod, lis, em, dmin, dmax, ring, dpath, rl, queue, dpf, unacc,
-	       dps, ane, and_, cne, wk, p50, p99, mx, xd, xc);
+	       dps, ane, and_, cne, wk, p50, p99, mx, xd, xc, oth);
 	if (agent && r->unacc_agent)
 		printf("%-12s   note: the agent's own ledger does not add up: emitted - events read - "
 		       "ring - datapath - rate limit = %" PRId64 "\n",
@@ -163,5 +167,7 @@ void pl_report__legend(void)
 "  deliveries. agent wakeups: voluntary context switches of the agent (reader).\n"
 "p50/p99/max: CLOCK_MONOTONIC when the read that brought an event returned - the record's\n"
 "  ktime_ns, over every listener's events. x ref: deliv/s and agent ns/ev over the row\n"
-"  named in the section's heading.\n");
+"  named in the section's heading. other CPUs: how many CPUs work other than the bench's\n"
+"  (its threads, the agent, the listeners) kept busy during the run, steal included\n"
+"  (/proc/stat, 10 ms ticks): above 0.1 or so, that row's figures are disturbed.\n");
 }
