@@ -22,10 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
 #include "datapath.h"
+#include "pipeline_agent.h"
 #include "pipeline_bench.h"
 #include "pipeline_producer.h"
 #include "textparse.h"
@@ -47,7 +49,12 @@ volatile sig_atomic_t pl_interrupted;
 struct bench_opts {
 	int quick, sweep, main_cases;
 	uint64_t case_ms, sweep_ms;
+	uint64_t quiet_wait_s; /* before each case, wait up to this long for a quiet machine */
 };
+
+/* A machine busy with under this many CPUs of other work counts as quiet. */
+#define QUIET_CPUS 0.15
+#define QUIET_WINDOW_MS 250
 
 static const uint64_t main_rates[] = {10000, 100000, 1000000, 0};
 static const uint64_t quick_rates[] = {10000, 0};
@@ -88,8 +95,10 @@ static void usage(FILE *out, const char *argv0)
 {
 	fprintf(out,
 		"usage: %s [--quick] [--sweep | --no-sweep] [--case-ms N] [--sweep-ms N]\n"
-		"       [--agent PATH] [--cli PATH] [--agent-arg ARG]...\n"
-		"  --quick          a few short cases (CI): 10k/s and flat out, 1 and 4 listeners\n"
+		"       [--agent PATH] [--cli PATH] [--agent-arg ARG]... [--quiet-wait S]\n"
+		"  --quick          6 short cases (CI, ~10 s): at 10k/s the reference, 1 and 4\n"
+		"                   clients and meshmon monitor --json; flat out the reference and\n"
+		"                   1 client (with --sweep: 3 sweep rows at 100k/s)\n"
 		"  --sweep          only the sweep of --wakeup-events, --drain-ms, --pages\n"
 		"  --no-sweep       only the main cases (reference, counting clients, the CLI)\n"
 		"  --case-ms N      production time of a main case (default 3000; --quick 400)\n"
@@ -98,14 +107,18 @@ static void usage(FILE *out, const char *argv0)
 		"  --cli PATH       meshmon CLI to run (default %s)\n"
 		"  --agent-arg ARG  one more argument for every agent (repeatable, in order;\n"
 		"                   e.g. --agent-arg --queue-bytes --agent-arg 1048576)\n"
+		"  --quiet-wait S   before each case wait up to S s until other work keeps less\n"
+		"                   than %.2f CPUs busy (default 0: do not wait)\n"
 		"Runs as root; needs CPUs %d and %d. Prints figures, never pass/fail; exits 0\n"
 		"when every case ran, 1 when one could not, 2 on a bad flag.\n",
-		argv0, MESHMON_AGENT_PATH, MESHMON_CLI_PATH, PL_PRODUCER_CPU, PL_READER_CPU);
+		argv0, MESHMON_AGENT_PATH, MESHMON_CLI_PATH, QUIET_CPUS, PL_PRODUCER_CPU,
+		PL_READER_CPU);
 }
 
 static int parse_args(struct bench_opts *o, struct pl_env *env, int argc, char **argv, int *done)
 {
-	enum { O_QUICK = 256, O_SWEEP, O_NO_SWEEP, O_CASE_MS, O_SWEEP_MS, O_AGENT, O_CLI, O_ARG };
+	enum { O_QUICK = 256, O_SWEEP, O_NO_SWEEP, O_CASE_MS, O_SWEEP_MS, O_AGENT, O_CLI, O_ARG,
+	       O_QUIET };
 	static const struct option longopts[] = {
 		{"quick", no_argument, NULL, O_QUICK},
 		{"sweep", no_argument, NULL, O_SWEEP},
@@ -115,6 +128,7 @@ static int parse_args(struct bench_opts *o, struct pl_env *env, int argc, char *
 		{"agent", required_argument, NULL, O_AGENT},
 		{"cli", required_argument, NULL, O_CLI},
 		{"agent-arg", required_argument, NULL, O_ARG},
+		{"quiet-wait", required_argument, NULL, O_QUIET},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -141,6 +155,13 @@ static int parse_args(struct bench_opts *o, struct pl_env *env, int argc, char *
 			if (mm_parse_u64(optarg, 100, 600000, opt == O_CASE_MS ? &case_ms : &sweep_ms)) {
 				fprintf(stderr, "--%s: '%s' is not a number of ms in 100..600000\n",
 					opt == O_CASE_MS ? "case-ms" : "sweep-ms", optarg);
+				return 2;
+			}
+			break;
+		case O_QUIET:
+			if (mm_parse_u64(optarg, 0, 3600, &o->quiet_wait_s)) {
+				fprintf(stderr, "--quiet-wait: '%s' is not a number of s in 0..3600\n",
+					optarg);
 				return 2;
 			}
 			break;
@@ -252,10 +273,33 @@ static void case_init(struct pl_case *c, const char *label, enum pl_kind kind, u
 	c->duration_ns = ms * 1000000ull;
 }
 
-/* Run and print one case; returns 1 when it failed. */
-static int run_row(const struct pl_env *env, const struct pl_case *c, struct pl_result *res,
-		   const struct pl_result *base)
+/*
+ * Wait until a window of QUIET_WINDOW_MS had less than QUIET_CPUS of other
+ * work, at most max_s: the machine is shared, and the row's "other CPUs"
+ * says what it was in the end anyway.
+ */
+static void wait_quiet(uint64_t max_s)
 {
+	uint64_t end = pl_now_ns() + max_s * 1000000000ull;
+	struct timespec win = {0, QUIET_WINDOW_MS * 1000000l};
+
+	while (!pl_interrupted && pl_now_ns() < end) {
+		uint64_t t0 = pl_now_ns(), sys0 = pl_sys__busy_ns(), self0 = pl_self__cpu_ns();
+		double other;
+
+		nanosleep(&win, NULL);
+		other = (double)(pl_sys__busy_ns() - sys0) - (double)(pl_self__cpu_ns() - self0);
+		if (other / (double)(pl_now_ns() - t0) < QUIET_CPUS)
+			return;
+	}
+}
+
+/* Run and print one case; returns 1 when it failed. */
+static int run_row(const struct pl_env *env, const struct bench_opts *o, const struct pl_case *c,
+		   struct pl_result *res, const struct pl_result *base)
+{
+	if (o->quiet_wait_s)
+		wait_quiet(o->quiet_wait_s);
 	pl_case__run(env, c, res);
 	pl_report__row(c, res, base);
 	fflush(stdout);
@@ -296,7 +340,7 @@ static int run_main(const struct pl_env *env, const struct bench_opts *o)
 		rate_name(rn, sizeof(rn), rates[r]);
 		printf("-- %s\n", rn);
 		case_init(&c, "libbpf ref", PL_REF, rates[r], 1, o->case_ms);
-		failed += run_row(env, &c, ref, NULL);
+		failed += run_row(env, o, &c, ref, NULL);
 		for (size_t s = 0; s < 3 && !pl_interrupted; s++) {
 			char label[32];
 
@@ -304,14 +348,14 @@ static int run_main(const struct pl_env *env, const struct bench_opts *o)
 				continue;
 			snprintf(label, sizeof(label), "agent x%u", sets[s]);
 			case_init(&c, label, PL_CLIENTS, rates[r], sets[s], o->case_ms);
-			failed += run_row(env, &c, res, ref);
+			failed += run_row(env, o, &c, res, ref);
 		}
 		for (int json = 0; json < 2 && !pl_interrupted; json++) {
 			if (o->quick && (flat || !json))
 				continue;
 			case_init(&c, json ? "cli --json" : "cli text", json ? PL_CLI_JSON : PL_CLI_TEXT,
 				  rates[r], 1, o->case_ms);
-			failed += run_row(env, &c, res, ref);
+			failed += run_row(env, o, &c, res, ref);
 		}
 	}
 	free(ref);
@@ -347,7 +391,7 @@ static int run_sweep(const struct pl_env *env, const struct bench_opts *o)
 			case_init(&c, sweep_rows[i].label, PL_CLIENTS, sweep_rates[r], 1, o->sweep_ms);
 			c.agent_args[0] = sweep_rows[i].flag;
 			c.agent_args[1] = sweep_rows[i].value;
-			failed += run_row(env, &c, i ? res : def, i ? def : NULL);
+			failed += run_row(env, o, &c, i ? res : def, i ? def : NULL);
 		}
 	}
 	free(def);
@@ -372,8 +416,12 @@ static void print_settings(const struct pl_env *env, const struct bench_opts *o)
 	       RING_PAGES, WAKEUP_EVENTS, DRAIN_MS, PL_READER_CPU);
 	printf("listeners: forked counting clients (protobuf-c unpack of every frame) or meshmon "
 	       "monitor > /dev/null, not pinned\n");
-	printf("case: %llu ms of production (sweep %llu ms)%s\n", (unsigned long long)o->case_ms,
+	printf("case: %llu ms of production (sweep %llu ms)%s", (unsigned long long)o->case_ms,
 	       (unsigned long long)o->sweep_ms, o->quick ? ", --quick" : "");
+	if (o->quiet_wait_s)
+		printf(", each after waiting up to %llu s for under %.2f CPUs of other work",
+		       (unsigned long long)o->quiet_wait_s, QUIET_CPUS);
+	printf("\n");
 }
 
 int main(int argc, char **argv)
