@@ -99,7 +99,8 @@ void pl_report__machine(void);
 void pl_report__load(const char *when);
 void pl_report__header(void);
 /* base: the row the x columns divide by (NULL: print "-"). */
-void pl_report__row(const struct pl_case *c, const struct pl_result *r, const struct pl_result *base);
+void pl_report__row(const struct pl_case *c, const struct pl_result *r,
+		    const struct pl_result *base);
 void pl_report__legend(void);
 
 #endif /* MESHMON_BENCH_PIPELINE_BENCH_H */

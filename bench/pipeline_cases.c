@@ -450,8 +450,10 @@ static void run_cli(const struct pl_env *env, const struct pl_case *c, struct pl
 		lost += res->lost[s];
 	/* The CLI's output goes to /dev/null: what it got is what the agent did not lose. */
 	res->deliv_min = res->deliv_max = res->deliv_sum = p.produced > lost ? p.produced - lost : 0;
-	res->cpu_ns_per_deliv = res->deliv_sum ? (double)(a1.cpu_ns - a0.cpu_ns) / (double)res->deliv_sum : 0;
 	res->unacc = (int64_t)p.produced - (int64_t)res->deliv_sum - (int64_t)lost;
+	/* agent_columns() ran before the deliveries were known. */
+	res->cpu_ns_per_deliv =
+		res->deliv_sum ? (double)(a1.cpu_ns - a0.cpu_ns) / (double)res->deliv_sum : 0;
 	res->deliv_per_s = done_at > p.t_start_ns ? (double)res->deliv_sum * 1e9 /
 							   (double)(done_at - p.t_start_ns)
 						 : 0;

@@ -50,7 +50,9 @@ void pl_report__load(const char *when)
 	printf("%s: %s\n", when, buf);
 }
 
-#define ROW_FMT "%-12s %5s %9s %3s %9s %9s %9s %8s %6s %6s %8s %8s %6s %9s %7s %7s %7s %8s %7s %7s %8s %6s %6s %6s\n"
+#define ROW_FMT                                                                            \
+	"%-12s %5s %9s %3s %9s %9s %9s %8s %6s %6s %8s %8s %6s %9s %7s %7s %7s %8s %7s %7s %8s " \
+	"%6s %6s %6s\n"
 
 void pl_report__header(void)
 {
@@ -95,7 +97,8 @@ static void fmt_x(char *buf, size_t len, double num, double den, int have)
 		snprintf(buf, len, "-");
 }
 
-void pl_report__row(const struct pl_case *c, const struct pl_result *r, const struct pl_result *base)
+void pl_report__row(const struct pl_case *c, const struct pl_result *r,
+		    const struct pl_result *base)
 {
 	char rate[24], prod[24], lis[8], em[24], dmin[24], dmax[24], ring[24], dpath[24], rl[24];
 	char queue[24], dpf[24], unacc[24], dps[24], ane[24], and_[24], cne[24], wk[24];
