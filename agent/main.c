@@ -95,6 +95,24 @@ static void stop(struct mm_agent *a, size_t started)
 		event_base_free(a->base);
 }
 
+/*
+ * libevent's epoll backend rounds timeouts up to whole milliseconds unless
+ * asked for precise timers (a timerfd): the drain timer's sub-millisecond
+ * interval (--drain-min-us) would otherwise become 1 ms or more.
+ */
+static struct event_base *new_event_base(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (!cfg)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
 int main(int argc, char **argv)
 {
 	static struct mm_agent agent; /* large (decoded event storage); zeroed */
@@ -122,7 +140,7 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 	signal(SIGPIPE, SIG_IGN);
 	a->start_mono_ns = mm_agent__mono_ns();
-	a->base = event_base_new();
+	a->base = new_event_base();
 	if (!a->base) {
 		mm_log("event_base_new failed");
 		return MM_EXIT_FAILURE;
