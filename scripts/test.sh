@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install dependencies, build meshmon twice (plain, and userspace under ASan +
 # UBSan) and run every test in both builds against the real kernel, then the
-# install and package checks (tests/install) on the plain build. Ends with
+# install and package checks (tests/install) and every benchmark once, briefly,
+# on the plain build. Ends with
 # one line "N passed, M failed"; exits non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -90,6 +91,35 @@ run_install_tests() {
   fi
 }
 
+# Every benchmark (bench/, docs/performance.md) once, briefly, on the plain
+# build: each one that runs to the end counts as passed. Their figures are
+# printed, never judged (a shared machine makes them move by 30% and more).
+run_benchmarks() {
+  local start=$SECONDS name
+  local -a runs=(
+    "meshmon-ring-bench --records 20000 --capture-len 128"
+    "meshmon-filter-bench --min-ms 50"
+    "meshmon-datapath-bench --quick"
+    "meshmon-pipeline-bench --quick"
+  )
+  echo "== benchmarks, briefly (figures not judged)"
+  for run in "${runs[@]}"; do
+    name=${run%% *}
+    if [ ! -x "build/bench/$name" ]; then
+      echo "$name: not built" >&2
+      failed=$((failed + 1))
+    elif timeout 300 build/bench/$run >"build/$name.log" 2>&1; then
+      passed=$((passed + 1))
+      echo "$name: ran ($(wc -l <"build/$name.log") lines in build/$name.log)"
+    else
+      failed=$((failed + 1))
+      echo "$name: FAILED (exit $?), last lines of build/$name.log:" >&2
+      tail -n 15 "build/$name.log" >&2
+    fi
+  done
+  echo "== benchmarks took $((SECONDS - start)) s"
+}
+
 # The libFuzzer targets (fuzz/, docs/build.md "Fuzzing") in a clang build
 # directory of their own: every fuzz/fuzz_*.c runs for a fixed time
 # (MM_FUZZ_SECONDS, 12 s each) on a copy of its seed corpus, so the tree is not
@@ -139,6 +169,7 @@ run_fuzz() {
 status=0
 run_build build || { echo "build failed" >&2; failed=$((failed + 1)); status=1; }
 run_install_tests
+run_benchmarks
 run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false ||
   { echo "sanitizer build failed" >&2; failed=$((failed + 1)); status=1; }
 run_fuzz || { echo "fuzz build failed" >&2; failed=$((failed + 1)); status=1; }
