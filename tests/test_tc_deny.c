@@ -2,9 +2,11 @@
 /*
  * Deny rules in the tc programs under BPF_PROG_TEST_RUN: CIDR boundaries,
  * ports, protocols, direction and family, the lowest rule id winning, the
- * drop record of a denied packet, and the rule set's limits.
+ * drop record of a denied packet, the lowest slot winning in every slot of a
+ * full rule set, and the rule set's limits.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/pkt_cls.h>
@@ -126,6 +128,45 @@ Test(tc_deny, ports_protocols_lowest_rule_wins)
 	deny(NULL, 0);
 	cr_expect(
 	    eq(int, run_to(fd_in, 4, "10.9.0.1", "10.9.0.2", IPPROTO_UDP, 53), TC_ACT_UNSPEC));
+	dp_down();
+}
+
+/*
+ * All 64 slots in use: each packet is matched by its own rule and by the
+ * catch-all in the last slot, and the lowest slot wins wherever it lies (the
+ * datapath walks the candidate bits lowest first: every branch of that search
+ * is taken by one of these slots).
+ */
+Test(tc_deny, lowest_rule_wins_in_every_slot)
+{
+	static const unsigned int slots[] = {0, 1, 2, 3, 7, 8, 15, 16, 31, 32, 33, 47, 48, 62};
+	char texts[MM_DENY_MAX][32];
+	const char *rules[MM_DENY_MAX];
+	size_t n = sizeof(slots) / sizeof(slots[0]);
+	struct mm_drop_record d;
+
+	for (int i = 0; i < MM_DENY_MAX - 1; i++)
+		snprintf(texts[i], sizeof(texts[i]), "proto=udp,dport=%d", 2000 + i);
+	snprintf(texts[MM_DENY_MAX - 1], sizeof(texts[0]), "proto=udp");
+	for (int i = 0; i < MM_DENY_MAX; i++)
+		rules[i] = texts[i];
+	dp_up_default();
+	deny(rules, MM_DENY_MAX);
+	for (size_t i = 0; i < n; i++)
+		cr_expect(eq(int, run_to(fd_in, 4, "10.9.0.1", "10.9.0.2", IPPROTO_UDP,
+					(__u16)(2000 + slots[i])),
+			     TC_ACT_SHOT));
+	cr_expect(eq(int, run_to(fd_in, 4, "10.9.0.1", "10.9.0.2", IPPROTO_UDP, 3000), TC_ACT_SHOT));
+	cr_expect(eq(int, run_to(fd_in, 4, "10.9.0.1", "10.9.0.2", IPPROTO_TCP, 2000), TC_ACT_UNSPEC));
+
+	cr_assert(ge(sz, mm_test_ring_collect(ring, n + 1 + 1, 1000), n + 1));
+	for (size_t i = 0; i < n; i++) {
+		drop_of(mm_test_ring_nth(ring, MM_EVENT_DROP, i), &d);
+		cr_expect(eq(u32, d.ext_error, (slots[i] + 1) * 10), "slot %u", slots[i]);
+	}
+	drop_of(mm_test_ring_nth(ring, MM_EVENT_DROP, n), &d);
+	cr_expect(eq(u32, d.ext_error, MM_DENY_MAX * 10), "only the catch-all in the last slot");
+	cr_expect(eq(sz, mm_test_ring_count(ring, MM_EVENT_DROP), n + 1));
 	dp_down();
 }
 
