@@ -7,6 +7,7 @@
 #ifndef MESHMON_CLI_CLIENT_H
 #define MESHMON_CLI_CLIENT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -45,6 +46,18 @@ int mm_client__send(struct mm_client *c, const Meshmon__V1__ClientMessage *msg);
  * decode, -EMSGSIZE for an oversized frame, other -errno.
  */
 int mm_client__recv(struct mm_client *c, Meshmon__V1__ServerMessage **out);
+/*
+ * Whether mm_client__recv has a whole frame (or a bad length prefix) to
+ * return without reading: false when its next call would wait for the agent.
+ */
+bool mm_client__has_frame(const struct mm_client *c);
+/*
+ * Waits for the agent and reads what it sent, once: the bytes read (> 0), 0
+ * at EOF, -EINTR when *stop is set, other -errno. The stop signals (SIGINT,
+ * SIGTERM, whose handler sets *stop) are blocked but while waiting, so one
+ * that comes just before the wait ends it too instead of being missed.
+ */
+int mm_client__fill(struct mm_client *c, const volatile sig_atomic_t *stop);
 /*
  * Whether a result of mm_client__recv or mm_client__send says the agent hung
  * up (EOF, ECONNRESET, EPIPE) rather than that it broke the protocol.

@@ -18,16 +18,22 @@
 #include "format_text.h"
 #include "json.h"
 #include "options.h"
+#include "output.h"
 #include "pcap.h"
 #include "reconnect.h"
 #include "textparse.h"
 
+/* Set by SIGINT, SIGTERM or an end decided here. */
 static volatile sig_atomic_t stop_requested;
+/* SIGINT and SIGTERM received, counted to 2: the second gives up unwritten output (output.h). */
+static volatile sig_atomic_t stop_signals;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+	if (stop_signals < 2)
+		stop_signals++;
 }
 
 static void install_signals(void)
@@ -192,6 +198,12 @@ static int report_hangup(const struct session *s)
 	return MM_EXIT_FAILURE;
 }
 
+static void flush_output(struct session *s)
+{
+	(void)s;
+	fflush(stdout);
+}
+
 /*
  * Messages until --count events, Ctrl-C, an error, the reader of stdout
  * leaving, or the agent hanging up (s->hung_up, not reported here).
@@ -205,7 +217,15 @@ static int stream(struct session *s)
 	s->hung_up = false;
 	s->last_event_ns = 0;
 	while (!stop_requested && (!s->o->count || s->seen < s->o->count)) {
-		r = mm_client__recv(&s->c, &m);
+		if (mm_client__has_frame(&s->c)) {
+			r = mm_client__recv(&s->c, &m);
+		} else {
+			/* The input goes idle: what was printed goes out before we wait (output.h). */
+			flush_output(s);
+			r = mm_client__fill(&s->c, &stop_requested);
+			if (r > 0)
+				continue;
+		}
 		if (r == -EINTR)
 			continue;
 		if (mm_client__hung_up(r)) {
@@ -327,7 +347,8 @@ int cmd_monitor(const struct mm_cmd_ctx *ctx, int argc, char **argv)
 		free(o);
 		return MM_EXIT_OK;
 	}
-	setvbuf(stdout, NULL, o->pcap && strcmp(o->pcap, "-") == 0 ? _IOFBF : _IOLBF, 0);
+	if (mm_output__setup(o->pcap && strcmp(o->pcap, "-") == 0, &stop_signals))
+		setvbuf(stdout, NULL, _IOLBF, 0); /* out of memory: a write per line, as before */
 	install_signals();
 	rc = run(o, ctx->json);
 	free(o);
