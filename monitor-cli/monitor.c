@@ -127,10 +127,10 @@ static int start(struct session *s, const Meshmon__V1__Hello *hello)
 	return MM_EXIT_OK;
 }
 
-static int write_pcap(struct session *s, const Meshmon__V1__Event *ev)
+/* After a pcap write or flush that returned r: MM_EXIT_OK, or MM_EXIT_FAILURE (reported). */
+static int pcap_result(struct session *s, int r)
 {
 	char msg[600];
-	int r = mm_pcap__write(s->pcap, ev);
 
 	if (r == -EPIPE && !s->text) {
 		/* `--pcap - | head -c N`: the reader is done, so are we. */
@@ -143,6 +143,11 @@ static int write_pcap(struct session *s, const Meshmon__V1__Event *ev)
 		return MM_EXIT_FAILURE;
 	}
 	return MM_EXIT_OK;
+}
+
+static int write_pcap(struct session *s, const Meshmon__V1__Event *ev)
+{
+	return pcap_result(s, mm_pcap__write(s->pcap, ev));
 }
 
 /* One message of the stream: MM_EXIT_OK, or MM_EXIT_FAILURE (reported, stop requested). */
@@ -198,10 +203,11 @@ static int report_hangup(const struct session *s)
 	return MM_EXIT_FAILURE;
 }
 
-static void flush_output(struct session *s)
+/* MM_EXIT_OK, or MM_EXIT_FAILURE when the pcap file cannot be written (reported). */
+static int flush_output(struct session *s)
 {
-	(void)s;
-	fflush(stdout);
+	fflush(stdout); /* its errors end the stream below (ferror) */
+	return s->pcap ? pcap_result(s, mm_pcap__flush(s->pcap)) : MM_EXIT_OK;
 }
 
 /*
@@ -221,7 +227,8 @@ static int stream(struct session *s)
 			r = mm_client__recv(&s->c, &m);
 		} else {
 			/* The input goes idle: what was printed goes out before we wait (output.h). */
-			flush_output(s);
+			if (flush_output(s) != MM_EXIT_OK)
+				return MM_EXIT_FAILURE;
 			r = mm_client__fill(&s->c, &stop_requested);
 			if (r > 0)
 				continue;
