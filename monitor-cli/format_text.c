@@ -79,11 +79,20 @@ static int tuple_family(const Meshmon__V1__Tuple *t)
 static void view_of(const Meshmon__V1__Event *ev, struct pkt_view *v)
 {
 	const Meshmon__V1__Tuple *t = ev->tuple;
+	bool trace = ev->detail_case == MESHMON__V1__EVENT__DETAIL_TRACE && ev->trace;
 	struct mm_pkt_summary s;
 
 	memset(v, 0, sizeof(*v));
-	mm_dissect(ev->captured.data, ev->captured.len, layer_of(ev), t ? (uint8_t)t->proto : 0,
-		   tuple_family(t), &s, NULL, NULL);
+	/*
+	 * The captured bytes are read only for what the event does not carry: the
+	 * tuple (capture events have none), TCP flags and ICMP type (only traces
+	 * carry them). A trace with a tuple, most of the stream, needs nothing.
+	 */
+	if (t && trace)
+		memset(&s, 0, sizeof(s));
+	else
+		mm_dissect(ev->captured.data, ev->captured.len, layer_of(ev),
+			   t ? (uint8_t)t->proto : 0, tuple_family(t), &s, NULL, NULL);
 	if (t) {
 		v->family = tuple_family(t);
 		v->ip = v->family != 0;
@@ -107,7 +116,7 @@ static void view_of(const Meshmon__V1__Event *ev, struct pkt_view *v)
 	} else {
 		v->ethertype = s.ethertype;
 	}
-	if (ev->detail_case == MESHMON__V1__EVENT__DETAIL_TRACE && ev->trace) {
+	if (trace) {
 		v->no_ports = ev->trace->parse_error == MESHMON__V1__PARSE_ERROR__PARSE_ERROR_TRUNCATED_L4 ||
 			      ev->trace->parse_error == MESHMON__V1__PARSE_ERROR__PARSE_ERROR_FRAGMENT;
 		v->have_flags = true;
@@ -438,18 +447,21 @@ void mm_text_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 	const char *tn;
 
 	put_prefix(f, ev->time_ns, ev->cpu);
-	view_of(ev, &v);
 	switch (ev->detail_case) {
 	case MESHMON__V1__EVENT__DETAIL_TRACE:
+		view_of(ev, &v);
 		text_trace(f, ev, &v);
 		break;
 	case MESHMON__V1__EVENT__DETAIL_DROP:
+		view_of(ev, &v);
 		text_drop(f, ev, &v);
 		break;
 	case MESHMON__V1__EVENT__DETAIL_CAPTURE:
+		view_of(ev, &v);
 		text_capture(f, ev, &v);
 		break;
 	case MESHMON__V1__EVENT__DETAIL_TCP_PROBE:
+		view_of(ev, &v);
 		text_tcp_probe(f, ev, &v);
 		break;
 	case MESHMON__V1__EVENT__DETAIL_DEBUG:
