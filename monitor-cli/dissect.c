@@ -15,20 +15,27 @@ const char *const mm_tcp_flag_names[8] = { "FIN", "SYN", "RST", "PSH", "ACK", "U
 
 void mm_tcp_flags_str(unsigned int flags, char *buf, size_t cap)
 {
-	size_t off = 0;
-	int i, n;
+	char out[8 * 5];
+	size_t n = 0;
+	int i;
 
 	if (cap == 0)
 		return;
-	buf[0] = '\0';
+	/* "SYN, ACK": names of 3 letters; cut to cap like the snprintf it replaces. */
 	for (i = 0; i < 8; i++) {
 		if (!(flags & (1u << i)))
 			continue;
-		n = snprintf(buf + off, cap - off, "%s%s", off ? ", " : "", mm_tcp_flag_names[i]);
-		if (n < 0 || (size_t)n >= cap - off)
-			return;
-		off += (size_t)n;
+		if (n) {
+			out[n++] = ',';
+			out[n++] = ' ';
+		}
+		memcpy(out + n, mm_tcp_flag_names[i], 3);
+		n += 3;
 	}
+	if (n > cap - 1)
+		n = cap - 1;
+	memcpy(buf, out, n);
+	buf[n] = '\0';
 }
 
 const char *mm_icmp_type_name(int family, unsigned int type)

@@ -3,43 +3,124 @@
  * What the text and JSON formatters and `meshmon status` share: time,
  * duration and address rendering, loss source names (format_common.h).
  */
-#include <arpa/inet.h>
 #include <inttypes.h>
-#include <sys/socket.h>
+#include <string.h>
 #include <time.h>
 
 #include "format_common.h"
 #include "meshmon.pb-c.h"
 
-void mm_fmt_time(uint64_t ns, char *buf, size_t cap)
+/* v in decimal at p; returns the end. */
+static char *put_dec(char *p, uint64_t v)
 {
-	time_t sec = (time_t)(ns / UINT64_C(1000000000));
-	struct tm tm;
+	char tmp[20], *q = tmp + sizeof(tmp);
 	size_t n;
 
-	gmtime_r(&sec, &tm);
-	n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, cap - n, ".%09" PRIu64 "Z", ns % UINT64_C(1000000000));
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	n = (size_t)(tmp + sizeof(tmp) - q);
+	memcpy(p, q, n);
+	return p + n;
+}
+
+/* v (< 100) as two digits at p; returns the end. */
+static char *put_dec2(char *p, uint64_t v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
+/* What snprintf(buf, cap, "%s", s) writes, s of length n. */
+static void copy_out(char *buf, size_t cap, const char *s, size_t n)
+{
+	if (cap == 0)
+		return;
+	if (n > cap - 1)
+		n = cap - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
+void mm_fmt_time(uint64_t ns, char *buf, size_t cap)
+{
+	/*
+	 * A stream's events come many to a second: the second is formatted once
+	 * (gmtime_r and strftime cost more than the rest of a -v line) and kept.
+	 */
+	static __thread struct {
+		bool valid;
+		uint64_t sec;
+		size_t len;
+		char text[32];
+	} cache;
+	uint64_t sec = ns / UINT64_C(1000000000), frac = ns % UINT64_C(1000000000);
+	char out[64], *p;
+	int i;
+
+	if (!cache.valid || cache.sec != sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		cache.len = strftime(cache.text, sizeof(cache.text), "%Y-%m-%dT%H:%M:%S", &tm);
+		cache.sec = sec;
+		cache.valid = true;
+	}
+	memcpy(out, cache.text, cache.len);
+	p = out + cache.len;
+	/* ".%09" PRIu64 "Z" */
+	*p++ = '.';
+	for (i = 8; i >= 0; i--) {
+		p[i] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	p += 9;
+	*p++ = 'Z';
+	copy_out(buf, cap, out, (size_t)(p - out));
 }
 
 void mm_fmt_duration(uint64_t ns, char *buf, size_t cap)
 {
-	if (ns < 1000u)
-		snprintf(buf, cap, "%" PRIu64 "ns", ns);
-	else if (ns < 1000000u)
-		snprintf(buf, cap, "%" PRIu64 "us", ns / 1000);
-	else if (ns < 10000000u)
-		snprintf(buf, cap, "%" PRIu64 ".%" PRIu64 "ms", ns / 1000000, ns / 100000 % 10);
-	else if (ns < UINT64_C(1000000000))
-		snprintf(buf, cap, "%" PRIu64 "ms", ns / 1000000);
-	else if (ns < UINT64_C(60000000000))
-		snprintf(buf, cap, "%" PRIu64 ".%" PRIu64 "s", ns / 1000000000, ns / 100000000 % 10);
-	else if (ns < UINT64_C(3600000000000))
-		snprintf(buf, cap, "%" PRIu64 "m%02" PRIu64 "s", ns / UINT64_C(60000000000),
-			 ns / 1000000000 % 60);
-	else
-		snprintf(buf, cap, "%" PRIu64 "h%02" PRIu64 "m", ns / UINT64_C(3600000000000),
-			 ns / UINT64_C(60000000000) % 60);
+	char out[48], *p = out;
+
+	if (ns < 1000u) {
+		p = put_dec(p, ns);
+		*p++ = 'n';
+		*p++ = 's';
+	} else if (ns < 1000000u) {
+		p = put_dec(p, ns / 1000);
+		*p++ = 'u';
+		*p++ = 's';
+	} else if (ns < 10000000u) {
+		p = put_dec(p, ns / 1000000);
+		*p++ = '.';
+		*p++ = (char)('0' + ns / 100000 % 10);
+		*p++ = 'm';
+		*p++ = 's';
+	} else if (ns < UINT64_C(1000000000)) {
+		p = put_dec(p, ns / 1000000);
+		*p++ = 'm';
+		*p++ = 's';
+	} else if (ns < UINT64_C(60000000000)) {
+		p = put_dec(p, ns / 1000000000);
+		*p++ = '.';
+		*p++ = (char)('0' + ns / 100000000 % 10);
+		*p++ = 's';
+	} else if (ns < UINT64_C(3600000000000)) {
+		p = put_dec(p, ns / UINT64_C(60000000000));
+		*p++ = 'm';
+		p = put_dec2(p, ns / 1000000000 % 60);
+		*p++ = 's';
+	} else {
+		p = put_dec(p, ns / UINT64_C(3600000000000));
+		*p++ = 'h';
+		p = put_dec2(p, ns / UINT64_C(60000000000) % 60);
+		*p++ = 'm';
+	}
+	copy_out(buf, cap, out, (size_t)(p - out));
 }
 
 static char clean_char(char c)
@@ -73,14 +154,84 @@ void mm_fmt_clean_buf(char *buf, size_t cap, const char *s)
 	buf[n] = '\0';
 }
 
+/* a.b.c.d at p; returns the end. */
+static char *put_ipv4(char *p, const uint8_t *a)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (i)
+			*p++ = '.';
+		p = put_dec(p, a[i]);
+	}
+	return p;
+}
+
+/*
+ * As glibc's inet_ntop (BIND's inet_ntop6) writes it, byte for byte: the
+ * longest run of two or more zero groups (the first of equal ones) as "::",
+ * groups in lowercase hex without leading zeros, and the last 32 bits as a
+ * dotted quad for IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible
+ * (::a.b.c.d) addresses. tests/test_cli_format.c checks it against inet_ntop.
+ */
+static char *put_ipv6(char *p, const uint8_t *a)
+{
+	static const char hex[] = "0123456789abcdef";
+	int best = -1, best_len = 0, cur = -1, cur_len = 0, i, shift;
+	unsigned int w[8];
+
+	for (i = 0; i < 8; i++) {
+		w[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
+		if (w[i] == 0) {
+			if (cur < 0)
+				cur = i, cur_len = 0;
+			cur_len++;
+			continue;
+		}
+		if (cur >= 0 && (best < 0 || cur_len > best_len))
+			best = cur, best_len = cur_len;
+		cur = -1;
+	}
+	if (cur >= 0 && (best < 0 || cur_len > best_len))
+		best = cur, best_len = cur_len;
+	if (best >= 0 && best_len < 2)
+		best = -1;
+	for (i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*p++ = ':';
+			continue;
+		}
+		if (i)
+			*p++ = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
+			return put_ipv4(p, a + 12);
+		for (shift = 12; shift > 0 && !(w[i] >> shift); shift -= 4)
+			;
+		for (; shift >= 0; shift -= 4)
+			*p++ = hex[w[i] >> shift & 0xf];
+	}
+	if (best >= 0 && best + best_len == 8)
+		*p++ = ':';
+	return p;
+}
+
 void mm_fmt_addr(const uint8_t *addr, size_t len, char *buf, size_t cap)
 {
+	char out[48], *p = out;
+
 	if (cap == 0)
 		return;
 	buf[0] = '\0';
 	if (len == 4)
-		inet_ntop(AF_INET, addr, buf, (socklen_t)cap);
+		p = put_ipv4(p, addr);
 	else if (len == 16)
-		inet_ntop(AF_INET6, addr, buf, (socklen_t)cap);
+		p = put_ipv6(p, addr);
+	else
+		return;
+	/* inet_ntop writes nothing when the text does not fit. */
+	if ((size_t)(p - out) >= cap)
+		return;
+	memcpy(buf, out, (size_t)(p - out));
+	buf[p - out] = '\0';
 }
-
