@@ -74,6 +74,7 @@ static struct format formats[] = {
 	/* Not run unless asked for with --format. */
 	{ "vv", { "-vv", NULL }, false },
 	{ "hex", { "--hex", NULL }, false },
+	{ "json-hex", { "--json", "--hex", NULL }, false },
 	{ "pcap-stdout", { "--pcap", "-", NULL }, false },
 };
 
@@ -139,7 +140,7 @@ static void usage(FILE *out)
 	      "  --runs R            runs per row, the median shown (default 3; --quick 1)\n"
 	      "  --quick             a short run for CI (under 5 s for one CLI)\n"
 	      "  --format NAME       text, verbose, json, pcap (the default four), vv, hex,\n"
-	      "                      pcap-stdout (repeatable; replaces the default list)\n"
+	      "                      json-hex, pcap-stdout (repeatable; replaces the default list)\n"
 	      "  --record FILE       also write the stream (Hello and frames) to FILE\n"
 	      "  --replay FILE       play FILE (framed ServerMessages, Hello first) instead of\n"
 	      "                      the generated stream, repeated to --events when given\n"
