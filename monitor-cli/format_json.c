@@ -7,7 +7,6 @@
  */
 #include <inttypes.h>
 #include <netinet/in.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "dissect.h"
@@ -27,13 +26,11 @@ static void kv_time(struct mm_json *j, const char *key, uint64_t ns)
 /* A name from a table, or the number as a string when the table has none. */
 static void kv_name(struct mm_json *j, const char *key, const char *name, unsigned int value)
 {
-	char buf[16];
-
-	if (!name) {
-		snprintf(buf, sizeof(buf), "%u", value);
-		name = buf;
-	}
-	mm_json__kv_str(j, key, name);
+	mm_json__key(j, key);
+	if (name)
+		mm_json__str(j, name);
+	else
+		mm_json__u64_str(j, value);
 }
 
 static void kv_addr(struct mm_json *j, const char *key, const ProtobufCBinaryData *a)
@@ -47,16 +44,8 @@ static void kv_addr(struct mm_json *j, const char *key, const ProtobufCBinaryDat
 /* "key":"<hex>" of bytes (captured packets, the raw bytes of a name). */
 static void kv_hex(struct mm_json *j, const char *key, const ProtobufCBinaryData *b)
 {
-	char *hex = malloc(b->len * 2 + 1);
-	size_t i;
-
-	if (!hex)
-		return;
-	for (i = 0; i < b->len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", b->data[i]);
-	hex[b->len * 2] = '\0';
-	mm_json__kv_str(j, key, hex);
-	free(hex);
+	mm_json__key(j, key);
+	mm_json__hex(j, b->data, b->len);
 }
 
 static void put_tuple(struct mm_json *j, const Meshmon__V1__Tuple *t)
@@ -112,6 +101,23 @@ static void json_trace(struct mm_json *j, const Meshmon__V1__Event *ev)
 	mm_json__kv_u64(j, "folded", t->folded);
 }
 
+/* "location":"0x..." (%" PRIx64 "). */
+static void kv_location(struct mm_json *j, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char buf[20], *p = buf + sizeof(buf) - 1;
+
+	*p = '\0';
+	do {
+		*--p = hex[v & 0xf];
+		v >>= 4;
+	} while (v);
+	*--p = 'x';
+	*--p = '0';
+	mm_json__key(j, "location");
+	mm_json__str(j, p);
+}
+
 static void json_drop(struct mm_json *j, const Meshmon__V1__Event *ev)
 {
 	const Meshmon__V1__Drop *d = ev->drop;
@@ -130,13 +136,7 @@ static void json_drop(struct mm_json *j, const Meshmon__V1__Event *ev)
 	mm_json__kv_u64(j, "folded", d->folded);
 	if (kernel) {
 		mm_json__kv_u64(j, "netns", d->netns);
-		mm_json__key(j, "location");
-		{
-			char loc[24];
-
-			snprintf(loc, sizeof(loc), "0x%" PRIx64, d->location);
-			mm_json__str(j, loc);
-		}
+		kv_location(j, d->location);
 	}
 }
 

@@ -4,6 +4,10 @@
  * lost notices, status, errors), in bpftool's manner: the caller opens objects
  * and arrays, the writer places commas and escapes strings. Output is compact,
  * one value per line when the caller ends it with mm_json__end_line().
+ *
+ * A value is built in memory (line.h) and written to the FILE when it is
+ * complete: a top-level object or array when it is closed, a top-level
+ * scalar at once.
  */
 #ifndef MESHMON_CLI_JSON_H
 #define MESHMON_CLI_JSON_H
@@ -13,12 +17,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "line.h"
+
 #define MM_JSON_MAX_DEPTH 16
 
 struct mm_json {
 	FILE *out;
 	int depth;
 	bool need_comma[MM_JSON_MAX_DEPTH];
+	struct mm_line line;
 };
 
 void mm_json__init(struct mm_json *j, FILE *out);
@@ -30,6 +37,10 @@ void mm_json__arr_close(struct mm_json *j);
 void mm_json__key(struct mm_json *j, const char *key);
 void mm_json__str(struct mm_json *j, const char *s);
 void mm_json__strn(struct mm_json *j, const char *s, size_t n);
+/* A string of v in decimal: "42". */
+void mm_json__u64_str(struct mm_json *j, uint64_t v);
+/* A string of the bytes in lowercase hex: "0a1b". */
+void mm_json__hex(struct mm_json *j, const uint8_t *data, size_t len);
 void mm_json__u64(struct mm_json *j, uint64_t v);
 void mm_json__i64(struct mm_json *j, int64_t v);
 void mm_json__bool(struct mm_json *j, bool v);
