@@ -47,30 +47,33 @@ static void copy_out(char *buf, size_t cap, const char *s, size_t n)
 void mm_fmt_time(uint64_t ns, char *buf, size_t cap)
 {
 	/*
-	 * A stream's events come many to a second: the second is formatted once
-	 * (gmtime_r and strftime cost more than the rest of a -v line) and kept.
+	 * A stream's events come many to a second: each second is formatted once
+	 * (gmtime_r and strftime cost more than the rest of a -v line) and kept,
+	 * in a direct-mapped cache so that the start times of tcp_probe reports,
+	 * seconds of their own, do not push out the stream's current second.
 	 */
 	static __thread struct {
 		bool valid;
 		uint64_t sec;
 		size_t len;
 		char text[32];
-	} cache;
+	} cache[64];
 	uint64_t sec = ns / UINT64_C(1000000000), frac = ns % UINT64_C(1000000000);
+	__typeof__(cache[0]) *c = &cache[sec % 64];
 	char out[64], *p;
 	int i;
 
-	if (!cache.valid || cache.sec != sec) {
+	if (!c->valid || c->sec != sec) {
 		time_t t = (time_t)sec;
 		struct tm tm;
 
 		gmtime_r(&t, &tm);
-		cache.len = strftime(cache.text, sizeof(cache.text), "%Y-%m-%dT%H:%M:%S", &tm);
-		cache.sec = sec;
-		cache.valid = true;
+		c->len = strftime(c->text, sizeof(c->text), "%Y-%m-%dT%H:%M:%S", &tm);
+		c->sec = sec;
+		c->valid = true;
 	}
-	memcpy(out, cache.text, cache.len);
-	p = out + cache.len;
+	memcpy(out, c->text, c->len);
+	p = out + c->len;
 	/* ".%09" PRIu64 "Z" */
 	*p++ = '.';
 	for (i = 8; i >= 0; i--) {

@@ -35,6 +35,21 @@ void mm_json__arr_open(struct mm_json *j);
 void mm_json__arr_close(struct mm_json *j);
 /* Emits "key": and prepares for the value that follows. */
 void mm_json__key(struct mm_json *j, const char *key);
+
+/*
+ * The same for a key that is a string literal needing no escaping (letters,
+ * digits, '_'): "\"key\":" is copied as is, its length known at compile time.
+ */
+#define MM_JSON_KEY(j, key) mm_json__key_raw((j), "\"" key "\":", sizeof(key) + 2)
+
+static inline void mm_json__key_raw(struct mm_json *j, const char *quoted, size_t n)
+{
+	if (j->need_comma[j->depth])
+		mm_line__c(&j->line, ',');
+	mm_line__put(&j->line, quoted, n);
+	/* The value that follows must not add another comma; the one after it must. */
+	j->need_comma[j->depth] = false;
+}
 void mm_json__str(struct mm_json *j, const char *s);
 void mm_json__strn(struct mm_json *j, const char *s, size_t n);
 /* A string of v in decimal: "42". */
