@@ -38,6 +38,7 @@ int mm_client__connect(struct mm_client *c, const char *path, char *err, size_t 
 
 	c->fd = -1;
 	mm_frame_reader__init(&c->reader);
+	mm_arena__init(&c->arena);
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "meshmon: socket path too long (%zu bytes, at most %zu): %s",
 			 strlen(path), sizeof(sa.sun_path) - 1, path);
@@ -135,6 +136,21 @@ int mm_client__recv(struct mm_client *c, Meshmon__V1__ServerMessage **out)
 		if (rc < 0)
 			return rc;
 	}
+}
+
+int mm_client__next(struct mm_client *c, Meshmon__V1__ServerMessage **out)
+{
+	const uint8_t *payload;
+	size_t len;
+	int rc;
+
+	mm_arena__reset(&c->arena);
+	rc = mm_frame_reader__next(&c->reader, &payload, &len);
+	if (rc <= 0)
+		return rc;
+	/* As mm_frame__unpack_server, into the arena (the reader bounds len). */
+	*out = meshmon__v1__server_message__unpack(&c->arena.allocator, len, payload);
+	return *out ? 1 : -EBADMSG;
 }
 
 bool mm_client__has_frame(const struct mm_client *c)
@@ -260,4 +276,5 @@ void mm_client__close(struct mm_client *c)
 		close(c->fd);
 	c->fd = -1;
 	mm_frame_reader__release(&c->reader);
+	mm_arena__release(&c->arena);
 }

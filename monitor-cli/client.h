@@ -11,11 +11,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arena.h"
 #include "framing.h"
 
 struct mm_client {
 	int fd;
 	struct mm_frame_reader reader;
+	struct mm_arena arena; /* what mm_client__next unpacks into */
 	/*
 	 * After a failed mm_client__handshake: true when the connection itself
 	 * failed (no agent listening, or it hung up before its Hello), false
@@ -47,6 +49,13 @@ int mm_client__send(struct mm_client *c, const Meshmon__V1__ClientMessage *msg);
  */
 int mm_client__recv(struct mm_client *c, Meshmon__V1__ServerMessage **out);
 /*
+ * The next message of the stream, when mm_client__has_frame says there is
+ * one: 1 with *out set, -EBADMSG for a frame that does not decode,
+ * -EMSGSIZE for an oversized one, 0 when there is none. *out lives in the
+ * client's arena until the next call or mm_client__close: never free it.
+ */
+int mm_client__next(struct mm_client *c, Meshmon__V1__ServerMessage **out);
+/*
  * Whether mm_client__recv has a whole frame (or a bad length prefix) to
  * return without reading: false when its next call would wait for the agent.
  */
@@ -71,7 +80,7 @@ bool mm_client__hung_up(int rc);
  */
 int mm_client__handshake(struct mm_client *c, const char *path,
 			 Meshmon__V1__ServerMessage **hello_msg, char *err, size_t errlen);
-/* Closes the socket and frees the reader. Accepts NULL. */
+/* Closes the socket and frees the reader and the arena. Accepts NULL. */
 void mm_client__close(struct mm_client *c);
 
 #endif /* MESHMON_CLI_CLIENT_H */

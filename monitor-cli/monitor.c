@@ -224,7 +224,7 @@ static int stream(struct session *s)
 	s->last_event_ns = 0;
 	while (!stop_requested && (!s->o->count || s->seen < s->o->count)) {
 		if (mm_client__has_frame(&s->c)) {
-			r = mm_client__recv(&s->c, &m);
+			r = mm_client__next(&s->c, &m); /* m lives in the client's arena */
 		} else {
 			/* The input goes idle: what was printed goes out before we wait (output.h). */
 			if (flush_output(s) != MM_EXIT_OK)
@@ -248,7 +248,6 @@ static int stream(struct session *s)
 		}
 		if (on_message(s, m) != MM_EXIT_OK)
 			rc = MM_EXIT_FAILURE;
-		mm_frame__free_server(m);
 		m = NULL;
 		if (s->text && ferror(stdout)) /* reader went away (| head): a normal end */
 			break;

@@ -39,6 +39,8 @@ enum script {
 	SCRIPT_EVENTS,      /* Hello, then every case, then close */
 	SCRIPT_EVENTS_HOLD, /* Hello, every case, then keep the connection open */
 	SCRIPT_FLOOD_HOLD,  /* Hello, every case FLOOD_ROUNDS times, then keep it open */
+	SCRIPT_BAD_FRAME,   /* Hello, 2 cases, a frame that does not decode, then keep it open */
+	SCRIPT_HUGE_FRAME,  /* Hello, 2 cases, a length prefix over MM_FRAME_MAX, then keep it open */
 	SCRIPT_STATUS,      /* Hello, then a Status for the StatusRequest */
 	SCRIPT_ERROR,       /* Hello, then an Error for the Subscribe */
 	SCRIPT_BAD_VERSION, /* Hello with protocol version 2 */
@@ -229,6 +231,21 @@ static void *fake_agent(void *arg)
 			while (read(fd, drain, sizeof(drain)) > 0)
 				;
 		break;
+	case SCRIPT_BAD_FRAME:
+	case SCRIPT_HUGE_FRAME: {
+		static const uint8_t bad[] = { 0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+		static const uint8_t huge[] = { 0x7f, 0xff, 0xff, 0xff, 0x12 };
+
+		send_msg(fd, &cases[0].msg);
+		send_msg(fd, &cases[1].msg);
+		if (fake.script == SCRIPT_BAD_FRAME)
+			send(fd, bad, sizeof(bad), MSG_NOSIGNAL);
+		else
+			send(fd, huge, sizeof(huge), MSG_NOSIGNAL);
+		while (read(fd, drain, sizeof(drain)) > 0)
+			;
+		break;
+	}
 	case SCRIPT_STATUS: {
 		Meshmon__V1__ServerMessage sm = MESHMON__V1__SERVER_MESSAGE__INIT;
 		Meshmon__V1__Status st = MESHMON__V1__STATUS__INIT;
@@ -829,4 +846,38 @@ Test(cli_client, sigterm_while_blocked_loses_nothing, .timeout = 30)
 			  "line %zu differs: %.*s", lines + 1, (int)(nl - line), line);
 	}
 	free(got);
+}
+
+/* A frame that does not decode, or cannot be a frame, ends the stream: exit 1, what came before printed. */
+Test(cli_client, broken_frames_end_the_stream)
+{
+	static const struct {
+		enum script script;
+		const char *err;
+	} t[] = {
+		{ SCRIPT_BAD_FRAME, "meshmon: reading from the agent: Bad message\n" },
+		{ SCRIPT_HUGE_FRAME, "meshmon: reading from the agent: Message too long\n" },
+	};
+	static char want[2][4096];
+	const char *p;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		start(t[i].script);
+		rc = run("monitor", out, sizeof(out), err, sizeof(err));
+		stop();
+		cr_assert(eq(int, rc, 1), "%s", err);
+		cr_assert(eq(str, err, (char *)t[i].err));
+		cr_assert(eq(sz, count_lines(out), 3), "%s", out);
+	}
+	start(SCRIPT_BAD_FRAME);
+	rc = run("monitor --json", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 1), "%s", err);
+	golden_lines(want, 2);
+	p = out;
+	for (i = 0; i < 2; p += strlen(want[i]), i++)
+		cr_assert(eq(int, strncmp(p, want[i], strlen(want[i])), 0), "%s", out);
+	cr_assert(eq(str, (char *)p, "{\"error\":\"reading from the agent: Bad message\"}\n"));
 }
