@@ -139,6 +139,8 @@ static void dissect_l4(const uint8_t *p, size_t len, uint8_t proto, int family,
 		s->sport = rd16(p);
 		s->dport = rd16(p + 2);
 		s->tcp_flags = p[13];
+		if (!out)
+			return; /* the summary alone: no text to build */
 		mm_tcp_flags_str(p[13], flags, sizeof(flags));
 		line(out, ind, "TCP: %u -> %u seq %u ack %u off %zu flags [%s] win %u csum 0x%04x urg %u",
 		     s->sport, s->dport, rd32(p + 4), rd32(p + 8), off, flags, rd16(p + 14),
@@ -214,14 +216,18 @@ static void dissect_ipv4(const uint8_t *p, size_t len, struct mm_pkt_summary *s,
 	s->proto = p[9];
 	tot = rd16(p + 2);
 	frag = rd16(p + 6);
-	inet_ntop(AF_INET, p + 12, a, sizeof(a));
-	inet_ntop(AF_INET, p + 16, b, sizeof(b));
-	pn = mm_ip_proto_name(p[9]);
-	fl = (frag & 0x6000) == 0x6000 ? "DF,MF" : (frag & 0x4000) ? "DF" : (frag & 0x2000) ? "MF" : "none";
-	line(out, ind,
-	     "IPv4: %s -> %s ver %u ihl %zu tos 0x%02x len %zu id %u flags %s frag %u ttl %u proto %u%s%s%s csum 0x%04x",
-	     a, b, p[0] >> 4, ihl, p[1], tot, rd16(p + 4), fl, (unsigned int)(frag & 0x1fff) * 8,
-	     p[8], p[9], pn ? " (" : "", pn ? pn : "", pn ? ")" : "", rd16(p + 10));
+	/* The summary alone (out NULL) needs no text: addresses are formatted for the line only. */
+	if (out) {
+		inet_ntop(AF_INET, p + 12, a, sizeof(a));
+		inet_ntop(AF_INET, p + 16, b, sizeof(b));
+		pn = mm_ip_proto_name(p[9]);
+		fl = (frag & 0x6000) == 0x6000 ? "DF,MF" : (frag & 0x4000) ? "DF" : (frag & 0x2000) ? "MF" : "none";
+		line(out, ind,
+		     "IPv4: %s -> %s ver %u ihl %zu tos 0x%02x len %zu id %u flags %s frag %u ttl %u proto %u%s%s%s csum 0x%04x",
+		     a, b, p[0] >> 4, ihl, p[1], tot, rd16(p + 4), fl,
+		     (unsigned int)(frag & 0x1fff) * 8, p[8], p[9], pn ? " (" : "", pn ? pn : "",
+		     pn ? ")" : "", rd16(p + 10));
+	}
 	if (ihl < 20 || ihl > len) {
 		line(out, ind, "IPv4: bad or truncated header length %zu", ihl);
 		return;
@@ -254,13 +260,15 @@ static void dissect_ipv6(const uint8_t *p, size_t len, struct mm_pkt_summary *s,
 	s->family = 6;
 	memcpy(s->src, p + 8, 16);
 	memcpy(s->dst, p + 24, 16);
-	inet_ntop(AF_INET6, p + 8, a, sizeof(a));
-	inet_ntop(AF_INET6, p + 24, b, sizeof(b));
 	nh = p[6];
-	pn = mm_ip_proto_name(nh);
-	line(out, ind, "IPv6: %s -> %s tc 0x%02x flow 0x%05x plen %u next %u%s%s%s hop %u", a, b,
-	     (unsigned int)((rd16(p) >> 4) & 0xff), rd32(p) & 0xfffff, rd16(p + 4), nh,
-	     pn ? " (" : "", pn ? pn : "", pn ? ")" : "", p[7]);
+	if (out) {
+		inet_ntop(AF_INET6, p + 8, a, sizeof(a));
+		inet_ntop(AF_INET6, p + 24, b, sizeof(b));
+		pn = mm_ip_proto_name(nh);
+		line(out, ind, "IPv6: %s -> %s tc 0x%02x flow 0x%05x plen %u next %u%s%s%s hop %u", a,
+		     b, (unsigned int)((rd16(p) >> 4) & 0xff), rd32(p) & 0xfffff, rd16(p + 4), nh,
+		     pn ? " (" : "", pn ? pn : "", pn ? ")" : "", p[7]);
+	}
 	/* Walk a few extension headers (hop-by-hop, routing, destination, AH). */
 	for (hops = 0; ipv6_ext(nh) && hops < 8; hops++) {
 		size_t el;
