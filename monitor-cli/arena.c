@@ -6,9 +6,6 @@
 
 #include "arena.h"
 
-/* What malloc promises: every type protobuf-c stores fits this alignment. */
-#define ALIGN _Alignof(max_align_t)
-
 static void *big_alloc(struct mm_arena *a, size_t size)
 {
 	void *p, **big;
@@ -28,20 +25,21 @@ static void *big_alloc(struct mm_arena *a, size_t size)
 	return p;
 }
 
-static void *arena_alloc(void *data, size_t size)
+void *mm_arena__alloc_slow(struct mm_arena *a, size_t size)
 {
-	struct mm_arena *a = data;
-	size_t at = (a->used + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-
 	if (!a->buf) {
 		a->buf = malloc(MM_ARENA_SIZE);
 		if (!a->buf)
 			return NULL;
+		if (size <= MM_ARENA_SIZE)
+			return mm_arena__alloc(a, size);
 	}
-	if (size > MM_ARENA_SIZE || at > MM_ARENA_SIZE - size)
-		return big_alloc(a, size ? size : 1);
-	a->used = at + size;
-	return a->buf + at;
+	return big_alloc(a, size ? size : 1);
+}
+
+static void *arena_alloc(void *data, size_t size)
+{
+	return mm_arena__alloc(data, size);
 }
 
 /* Blocks come back all at once, at reset. */

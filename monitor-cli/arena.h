@@ -10,6 +10,7 @@
 #define MESHMON_CLI_ARENA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <protobuf-c/protobuf-c.h>
 
@@ -27,6 +28,20 @@ struct mm_arena {
 
 /* An empty arena and the allocator to pass to unpack (it points at a). */
 void mm_arena__init(struct mm_arena *a);
+/* The slow path of mm_arena__alloc: the first block, or one that does not fit. */
+void *mm_arena__alloc_slow(struct mm_arena *a, size_t size);
+
+/* size bytes aligned as malloc aligns them, until the next reset; NULL when out of memory. */
+static inline void *mm_arena__alloc(struct mm_arena *a, size_t size)
+{
+	const size_t align = _Alignof(max_align_t);
+	size_t at = (a->used + align - 1) & ~(align - 1);
+
+	if (!a->buf || size > MM_ARENA_SIZE || at > MM_ARENA_SIZE - size)
+		return mm_arena__alloc_slow(a, size);
+	a->used = at + size;
+	return a->buf + at;
+}
 /* Takes back every block handed out: what was unpacked into a is gone. */
 void mm_arena__reset(struct mm_arena *a);
 /* Frees everything; a may be used again after mm_arena__init. Accepts NULL. */

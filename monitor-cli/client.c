@@ -15,6 +15,7 @@
 
 #include "client.h"
 #include "options.h"
+#include "unpack.h"
 
 /*
  * SO_RCVTIMEO and SO_SNDTIMEO of c's socket in ms, 0: none. On a Unix
@@ -148,8 +149,9 @@ int mm_client__next(struct mm_client *c, Meshmon__V1__ServerMessage **out)
 	rc = mm_frame_reader__next(&c->reader, &payload, &len);
 	if (rc <= 0)
 		return rc;
-	/* As mm_frame__unpack_server, into the arena (the reader bounds len). */
-	*out = meshmon__v1__server_message__unpack(&c->arena.allocator, len, payload);
+	/* As mm_frame__unpack_server, in one pass into the arena (unpack.h; the reader bounds len). */
+	*out = (Meshmon__V1__ServerMessage *)mm_unpack(&meshmon__v1__server_message__descriptor,
+						       &c->arena, len, payload);
 	return *out ? 1 : -EBADMSG;
 }
 
