@@ -33,18 +33,19 @@ static char *put_dec2(char *p, uint64_t v)
 	return p + 2;
 }
 
-/* What snprintf(buf, cap, "%s", s) writes, s of length n. */
-static void copy_out(char *buf, size_t cap, const char *s, size_t n)
+/* What snprintf(buf, cap, "%s", s) writes, s of length n; returns the length written. */
+static size_t copy_out(char *buf, size_t cap, const char *s, size_t n)
 {
 	if (cap == 0)
-		return;
+		return 0;
 	if (n > cap - 1)
 		n = cap - 1;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
+	return n;
 }
 
-void mm_fmt_time(uint64_t ns, char *buf, size_t cap)
+size_t mm_fmt_time(uint64_t ns, char *buf, size_t cap)
 {
 	/*
 	 * A stream's events come many to a second: each second is formatted once
@@ -82,7 +83,7 @@ void mm_fmt_time(uint64_t ns, char *buf, size_t cap)
 	}
 	p += 9;
 	*p++ = 'Z';
-	copy_out(buf, cap, out, (size_t)(p - out));
+	return copy_out(buf, cap, out, (size_t)(p - out));
 }
 
 void mm_fmt_duration(uint64_t ns, char *buf, size_t cap)
@@ -160,12 +161,19 @@ void mm_fmt_clean_buf(char *buf, size_t cap, const char *s)
 /* a.b.c.d at p; returns the end. */
 static char *put_ipv4(char *p, const uint8_t *a)
 {
-	int i;
+	unsigned int i, b;
 
 	for (i = 0; i < 4; i++) {
 		if (i)
 			*p++ = '.';
-		p = put_dec(p, a[i]);
+		b = a[i];
+		if (b >= 100) {
+			*p++ = (char)('0' + b / 100);
+			*p++ = (char)('0' + b / 10 % 10);
+		} else if (b >= 10) {
+			*p++ = (char)('0' + b / 10);
+		}
+		*p++ = (char)('0' + b % 10);
 	}
 	return p;
 }
@@ -219,22 +227,23 @@ static char *put_ipv6(char *p, const uint8_t *a)
 	return p;
 }
 
-void mm_fmt_addr(const uint8_t *addr, size_t len, char *buf, size_t cap)
+size_t mm_fmt_addr(const uint8_t *addr, size_t len, char *buf, size_t cap)
 {
 	char out[48], *p = out;
 
 	if (cap == 0)
-		return;
+		return 0;
 	buf[0] = '\0';
 	if (len == 4)
 		p = put_ipv4(p, addr);
 	else if (len == 16)
 		p = put_ipv6(p, addr);
 	else
-		return;
+		return 0;
 	/* inet_ntop writes nothing when the text does not fit. */
 	if ((size_t)(p - out) >= cap)
-		return;
+		return 0;
 	memcpy(buf, out, (size_t)(p - out));
 	buf[p - out] = '\0';
+	return (size_t)(p - out);
 }

@@ -15,19 +15,19 @@
 #include "json.h"
 #include "names.h"
 
+/* Times, addresses and names are strings of the CLI's own making: no escaping (json.h). */
 static void time_value(struct mm_json *j, uint64_t ns)
 {
 	char ts[40];
 
-	mm_fmt_time(ns, ts, sizeof(ts));
-	mm_json__str(j, ts);
+	mm_json__str_plain(j, ts, mm_fmt_time(ns, ts, sizeof(ts)));
 }
 
 /* A name from a table, or the number as a string when the table has none. */
 static void name_value(struct mm_json *j, const char *name, unsigned int value)
 {
 	if (name)
-		mm_json__str(j, name);
+		mm_json__str_plain(j, name, strlen(name));
 	else
 		mm_json__u64_str(j, value);
 }
@@ -35,10 +35,10 @@ static void name_value(struct mm_json *j, const char *name, unsigned int value)
 static void addr_value(struct mm_json *j, const ProtobufCBinaryData *a)
 {
 	char buf[64];
+	size_t n = mm_fmt_addr(a->data, a->len, buf, sizeof(buf));
 
-	mm_fmt_addr(a->data, a->len, buf, sizeof(buf));
-	if (buf[0])
-		mm_json__str(j, buf);
+	if (n)
+		mm_json__str_plain(j, buf, n);
 	else
 		mm_json__null(j);
 }
@@ -88,7 +88,7 @@ static void put_tcp_flags(struct mm_json *j, uint32_t flags)
 	mm_json__arr_open(j);
 	for (i = 0; i < 8; i++)
 		if (flags & (1u << i))
-			mm_json__str(j, mm_tcp_flag_names[i]);
+			mm_json__str_plain(j, mm_tcp_flag_names[i], 3);
 	mm_json__arr_close(j);
 }
 
@@ -105,7 +105,11 @@ static void json_trace(struct mm_json *j, const Meshmon__V1__Event *ev)
 
 		KV_U64(j, "icmp_type", t->icmp_type);
 		KV_U64(j, "icmp_code", t->icmp_code);
-		KV_STR_OR_NULL(j, "icmp_name", n);
+		MM_JSON_KEY(j, "icmp_name");
+		if (n)
+			mm_json__str_plain(j, n, strlen(n));
+		else
+			mm_json__null(j);
 	}
 	if (t->parse_error)
 		KV_NAME(j, "parse_error", mm_parse_error_text(t->parse_error), t->parse_error);
@@ -125,7 +129,7 @@ static void location_value(struct mm_json *j, uint64_t v)
 	} while (v);
 	*--p = 'x';
 	*--p = '0';
-	mm_json__str(j, p);
+	mm_json__str_plain(j, p, (size_t)(buf + sizeof(buf) - 1 - p));
 }
 
 static void json_drop(struct mm_json *j, const Meshmon__V1__Event *ev)
@@ -136,7 +140,11 @@ static void json_drop(struct mm_json *j, const Meshmon__V1__Event *ev)
 	KV_STR_OR_NULL(j, "reason", d->reason);
 	KV_U64(j, "reason_code", d->reason_code);
 	KV_STR_OR_NULL(j, "reason_text", d->reason_text);
-	KV_STR(j, "source", kernel ? "kernel" : "datapath");
+	MM_JSON_KEY(j, "source");
+	if (kernel)
+		mm_json__str_plain(j, "kernel", 6);
+	else
+		mm_json__str_plain(j, "datapath", 8);
 	KV_STR_OR_NULL(j, "file", d->file);
 	KV_U64(j, "line", d->line);
 	KV_NAME(j, "point", mm_trace_point_name(d->point), d->point);

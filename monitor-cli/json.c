@@ -157,6 +157,15 @@ void mm_json__str(struct mm_json *j, const char *s)
 	value_done(j);
 }
 
+void mm_json__str_plain(struct mm_json *j, const char *s, size_t n)
+{
+	value_prefix(j);
+	mm_line__c(&j->line, '"');
+	mm_line__put(&j->line, s, n);
+	mm_line__c(&j->line, '"');
+	value_done(j);
+}
+
 void mm_json__u64_str(struct mm_json *j, uint64_t v)
 {
 	value_prefix(j);

@@ -52,6 +52,12 @@ static inline void mm_json__key_raw(struct mm_json *j, const char *quoted, size_
 }
 void mm_json__str(struct mm_json *j, const char *s);
 void mm_json__strn(struct mm_json *j, const char *s, size_t n);
+/*
+ * A string of the CLI's own making, n bytes none of which needs escaping: a
+ * time, an address, a name from its tables (tests/test_cli_format.c checks
+ * every name the tables give). Copied as is.
+ */
+void mm_json__str_plain(struct mm_json *j, const char *s, size_t n);
 /* A string of v in decimal: "42". */
 void mm_json__u64_str(struct mm_json *j, uint64_t v);
 /* A string of the bytes in lowercase hex: "0a1b". */

@@ -27,6 +27,7 @@
 #include "format_common.h"
 #include "format_text.h"
 #include "json.h"
+#include "names.h"
 
 #define GOLDEN_DIR MM_SOURCE_ROOT "/tests/golden/"
 #define FFFD	   "\xef\xbf\xbd" /* U+FFFD */
@@ -579,6 +580,42 @@ Test(cli_format, durations_and_flags_as_snprintf_wrote_them)
 			mm_tcp_flags_str((unsigned int)i, got, cap);
 			cr_assert(eq(str, got, want), "flags 0x%zx, cap %zu", i, cap);
 		}
+	}
+}
+
+/* What mm_json__str_plain may be given: nothing that needs escaping. */
+static void check_plain(const char *what, unsigned int v, const char *s)
+{
+	const unsigned char *p;
+	bool plain;
+
+	for (p = (const unsigned char *)s; s && *p; p++) {
+		plain = *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\';
+		cr_assert(plain, "%s %u: '%s' would need escaping", what, v, s);
+	}
+}
+
+/* The JSON writer copies the names of the tables without escaping (json.h): every one is plain. */
+Test(cli_format, table_names_need_no_escaping)
+{
+	unsigned int v;
+
+	for (v = 0; v < 1024; v++) {
+		check_plain("event type", v, mm_event_type_name(v));
+		check_plain("source", v, mm_source_name(v));
+		check_plain("trace point", v, mm_trace_point_name(v));
+		check_plain("trace state", v, mm_trace_state_name(v));
+		check_plain("parse error", v, mm_parse_error_text(v));
+		check_plain("debug type", v, mm_debug_type_name(v));
+		check_plain("probe direction", v, mm_probe_direction_name(v));
+		check_plain("probe state", v, mm_probe_state_name(v));
+		check_plain("ip proto", v, mm_ip_proto_name(v));
+		check_plain("icmp type", v, mm_icmp_type_name(4, v));
+		check_plain("icmpv6 type", v, mm_icmp_type_name(6, v));
+	}
+	for (v = 0; v < 8; v++) {
+		check_plain("tcp flag", v, mm_tcp_flag_names[v]);
+		cr_assert(eq(sz, strlen(mm_tcp_flag_names[v]), 3));
 	}
 }
 
