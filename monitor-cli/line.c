@@ -32,8 +32,10 @@ static const char digit_pairs[201] =
 static char *decimal(char *end, uint64_t v)
 {
 	char *p = end;
+	uint32_t w;
 
-	while (v >= 100) {
+	/* Pairs of digits; in 32 bits once v fits, cheaper to divide. */
+	while (v > UINT32_MAX) {
 		unsigned int i = (unsigned int)(v % 100) * 2;
 
 		v /= 100;
@@ -41,26 +43,48 @@ static char *decimal(char *end, uint64_t v)
 		p[0] = digit_pairs[i];
 		p[1] = digit_pairs[i + 1];
 	}
-	if (v >= 10) {
+	for (w = (uint32_t)v; w >= 100; w /= 100) {
+		unsigned int i = (w % 100) * 2;
+
 		p -= 2;
-		p[0] = digit_pairs[v * 2];
-		p[1] = digit_pairs[v * 2 + 1];
+		p[0] = digit_pairs[i];
+		p[1] = digit_pairs[i + 1];
+	}
+	if (w >= 10) {
+		p -= 2;
+		p[0] = digit_pairs[w * 2];
+		p[1] = digit_pairs[w * 2 + 1];
 	} else {
-		*--p = (char)('0' + v);
+		*--p = (char)('0' + w);
 	}
 	return p;
 }
 
-void mm_line__u64(struct mm_line *l, uint64_t v)
+/* Decimal digits of v. */
+static unsigned int digits(uint64_t v)
 {
-	char tmp[20], *p;
+	unsigned int n = 0;
+	uint32_t w;
 
-	if (v < 10) {
-		mm_line__c(l, (char)('0' + v));
-		return;
+	while (v > UINT32_MAX) {
+		v /= 10000;
+		n += 4;
 	}
-	p = decimal(tmp + sizeof(tmp), v);
-	mm_line__put(l, p, (size_t)(tmp + sizeof(tmp) - p));
+	w = (uint32_t)v;
+	return n + (w < 10 ? 1 : w < 100 ? 2 : w < 1000 ? 3 : w < 10000 ? 4 : w < 100000 ? 5
+		    : w < 1000000 ? 6 : w < 10000000 ? 7 : w < 100000000 ? 8
+		    : w < 1000000000 ? 9 : 10);
+}
+
+void mm_line__u64_digits(struct mm_line *l, uint64_t v)
+{
+	unsigned int n = digits(v);
+
+	/* Written from the last digit back, straight into the line. */
+	if (n > MM_LINE_CAP - l->len)
+		mm_line__flush(l);
+	decimal(l->buf + l->len + n, v);
+	l->len += n;
 }
 
 void mm_line__u64_pad(struct mm_line *l, uint64_t v, unsigned int width)

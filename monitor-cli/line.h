@@ -37,11 +37,35 @@ void mm_line__put_long(struct mm_line *l, const char *s, size_t n);
 
 static inline void mm_line__put(struct mm_line *l, const char *s, size_t n)
 {
+	char *d = l->buf + l->len;
+	uint64_t a, b;
+	uint32_t c, e;
+
 	if (n > MM_LINE_CAP - l->len) {
 		mm_line__put_long(l, s, n);
 		return;
 	}
-	memcpy(l->buf + l->len, s, n);
+	/*
+	 * Most pieces are short (a name, an address, a number): two loads and
+	 * two stores that overlap in the middle beat a call to memcpy.
+	 */
+	if (n >= 8 && n <= 16) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(&c, s, 4);
+		memcpy(&e, s + n - 4, 4);
+		memcpy(d, &c, 4);
+		memcpy(d + n - 4, &e, 4);
+	} else if (n && n < 4) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	} else {
+		memcpy(d, s, n);
+	}
 	l->len += n;
 }
 
@@ -60,8 +84,18 @@ static inline void mm_line__c(struct mm_line *l, char c)
 	l->buf[l->len++] = c;
 }
 
+/* The digits of v (v >= 10) written in place: the slow path of mm_line__u64. */
+void mm_line__u64_digits(struct mm_line *l, uint64_t v);
+
 /* "%" PRIu64 */
-void mm_line__u64(struct mm_line *l, uint64_t v);
+static inline void mm_line__u64(struct mm_line *l, uint64_t v)
+{
+	if (v < 10 && l->len < MM_LINE_CAP) {
+		l->buf[l->len++] = (char)('0' + v);
+		return;
+	}
+	mm_line__u64_digits(l, v);
+}
 /* "%0Nu": at least width digits (width <= 20). */
 void mm_line__u64_pad(struct mm_line *l, uint64_t v, unsigned int width);
 /* "%" PRIx64: lowercase, no prefix. */

@@ -27,6 +27,7 @@
 #include "format_common.h"
 #include "format_text.h"
 #include "json.h"
+#include "line.h"
 #include "names.h"
 
 #define GOLDEN_DIR MM_SOURCE_ROOT "/tests/golden/"
@@ -581,6 +582,74 @@ Test(cli_format, durations_and_flags_as_snprintf_wrote_them)
 			cr_assert(eq(str, got, want), "flags 0x%zx, cap %zu", i, cap);
 		}
 	}
+}
+
+/* The line builder's numbers, each against the printf format it replaces. */
+Test(cli_format, line_numbers_as_printf_wrote_them)
+{
+	static struct mm_line l;
+	char want[256], *got;
+	size_t len, i, off;
+	uint64_t v;
+	int n;
+	FILE *f;
+
+	for (i = 0; i < 100000; i++) {
+		v = i < 64 ? (i < 32 ? i : UINT64_MAX >> (i - 32)) : rnd64() >> (rnd64() % 64);
+		f = open_memstream(&got, &len);
+		mm_line__init(&l, f);
+		mm_line__u64(&l, v);
+		mm_line__c(&l, ' ');
+		mm_line__u64_pad(&l, v, 2);
+		mm_line__c(&l, ' ');
+		mm_line__hex(&l, v);
+		mm_line__c(&l, ' ');
+		mm_line__hex_pad(&l, v % 0x10000, 4);
+		mm_line__c(&l, ' ');
+		mm_line__hex_pad(&l, v % 0x100, 2);
+		mm_line__flush(&l);
+		fclose(f);
+		n = snprintf(want, sizeof(want), "%" PRIu64 " %02" PRIu64 " %" PRIx64 " %04" PRIx64
+			     " %02" PRIx64, v, v, v, v % 0x10000, v % 0x100);
+		cr_assert(eq(str, got, want), "%zu bytes", (size_t)n);
+		free(got);
+	}
+	/* Pieces of every short length (copied as overlapping words), then a long one. */
+	{
+		static char pattern[300], all[300 * 70];
+		size_t k, total = 0;
+
+		for (k = 0; k < sizeof(pattern); k++)
+			pattern[k] = (char)('a' + k % 26);
+		f = open_memstream(&got, &len);
+		mm_line__init(&l, f);
+		for (k = 0; k <= 64; k++) {
+			mm_line__put(&l, pattern + k % 7, k);
+			memcpy(all + total, pattern + k % 7, k);
+			total += k;
+		}
+		mm_line__put(&l, pattern, 290);
+		memcpy(all + total, pattern, 290);
+		total += 290;
+		mm_line__flush(&l);
+		fclose(f);
+		cr_assert(eq(sz, len, total));
+		cr_assert(eq(int, memcmp(got, all, total), 0));
+		free(got);
+	}
+	/* A line longer than the buffer is written in parts, nothing lost. */
+	f = open_memstream(&got, &len);
+	mm_line__init(&l, f);
+	for (i = 0, off = 0; i < 3 * MM_LINE_CAP / 20; i++) {
+		mm_line__u64(&l, UINT64_MAX);
+		off += 20;
+	}
+	mm_line__flush(&l);
+	fclose(f);
+	cr_assert(eq(sz, len, off));
+	for (i = 0; i < off; i += 20)
+		cr_assert(eq(int, strncmp(got + i, "18446744073709551615", 20), 0), "at %zu", i);
+	free(got);
 }
 
 /* What mm_json__str_plain may be given: nothing that needs escaping. */
