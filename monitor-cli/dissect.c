@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dissect.h"
+#include "line.h"
 
 const char *const mm_tcp_flag_names[8] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
 
@@ -355,24 +356,42 @@ void mm_dissect(const uint8_t *data, size_t len, int layer, uint8_t proto, int f
 
 void mm_hexdump(FILE *out, const uint8_t *data, size_t len, const char *indent)
 {
+	static const char hex[] = "0123456789abcdef";
+	struct mm_line l;
 	size_t off, i;
+	char *p;
 
+	/* Lines built in memory (line.h), as "%s%04zx  ", "%02x " and the text column wrote them. */
+	mm_line__init(&l, out);
 	for (off = 0; off < len; off += 16) {
-		fprintf(out, "%s%04zx  ", indent ? indent : "", off);
+		if (indent)
+			mm_line__str(&l, indent);
+		mm_line__hex_pad(&l, off, 4);
+		p = mm_line__reserve(&l, 2 + 16 * 3 + 1 + 2 + 16 + 2);
+		*p++ = ' ';
+		*p++ = ' ';
 		for (i = 0; i < 16; i++) {
-			if (off + i < len)
-				fprintf(out, "%02x ", data[off + i]);
-			else
-				fputs("   ", out);
+			if (off + i < len) {
+				*p++ = hex[data[off + i] >> 4];
+				*p++ = hex[data[off + i] & 0xf];
+			} else {
+				*p++ = ' ';
+				*p++ = ' ';
+			}
+			*p++ = ' ';
 			if (i == 7)
-				fputc(' ', out);
+				*p++ = ' ';
 		}
-		fputs(" |", out);
+		*p++ = ' ';
+		*p++ = '|';
 		for (i = 0; i < 16 && off + i < len; i++) {
 			unsigned char c = data[off + i];
 
-			fputc(c >= 0x20 && c < 0x7f ? c : '.', out);
+			*p++ = c >= 0x20 && c < 0x7f ? (char)c : '.';
 		}
-		fputs("|\n", out);
+		*p++ = '|';
+		*p++ = '\n';
+		mm_line__commit(&l, (size_t)(p - (l.buf + l.len)));
 	}
+	mm_line__flush(&l);
 }
