@@ -20,21 +20,6 @@ void mm_json__init(struct mm_json *j, FILE *out)
 	mm_line__init(&j->line, out);
 }
 
-/* After a value: a whole top-level value goes out to the FILE. */
-static void value_done(struct mm_json *j)
-{
-	if (j->depth == 0)
-		mm_line__flush(&j->line);
-}
-
-/* Before a value (or key) at the current depth: a comma if one is due. */
-static void value_prefix(struct mm_json *j)
-{
-	if (j->need_comma[j->depth])
-		mm_line__c(&j->line, ',');
-	j->need_comma[j->depth] = true;
-}
-
 /* What a byte of a string needs: copied as is, escaped, or checked as UTF-8. */
 enum { PLAIN, ESCAPE, HIGH };
 
@@ -98,7 +83,7 @@ static void put_string(struct mm_json *j, const char *str, size_t n)
 
 void mm_json__key(struct mm_json *j, const char *key)
 {
-	value_prefix(j);
+	mm_json__value_prefix(j);
 	put_string(j, key, strlen(key));
 	mm_line__c(&j->line, ':');
 	/* The value that follows must not add another comma. */
@@ -107,7 +92,7 @@ void mm_json__key(struct mm_json *j, const char *key)
 
 static void open_(struct mm_json *j, char c)
 {
-	value_prefix(j);
+	mm_json__value_prefix(j);
 	mm_line__c(&j->line, c);
 	if (j->depth < MM_JSON_MAX_DEPTH - 1)
 		j->depth++;
@@ -120,7 +105,7 @@ static void close_(struct mm_json *j, char c)
 	if (j->depth > 0)
 		j->depth--;
 	j->need_comma[j->depth] = true;
-	value_done(j);
+	mm_json__value_done(j);
 }
 
 void mm_json__obj_open(struct mm_json *j)
@@ -147,32 +132,23 @@ void mm_json__strn(struct mm_json *j, const char *str, size_t n)
 {
 	/* A string used as a key has its prefix written by mm_json__key(). */
 	put_string(j, str, n);
-	value_done(j);
+	mm_json__value_done(j);
 }
 
 void mm_json__str(struct mm_json *j, const char *s)
 {
-	value_prefix(j);
+	mm_json__value_prefix(j);
 	put_string(j, s ? s : "", s ? strlen(s) : 0);
-	value_done(j);
-}
-
-void mm_json__str_plain(struct mm_json *j, const char *s, size_t n)
-{
-	value_prefix(j);
-	mm_line__c(&j->line, '"');
-	mm_line__put(&j->line, s, n);
-	mm_line__c(&j->line, '"');
-	value_done(j);
+	mm_json__value_done(j);
 }
 
 void mm_json__u64_str(struct mm_json *j, uint64_t v)
 {
-	value_prefix(j);
+	mm_json__value_prefix(j);
 	mm_line__c(&j->line, '"');
 	mm_line__u64(&j->line, v);
 	mm_line__c(&j->line, '"');
-	value_done(j);
+	mm_json__value_done(j);
 }
 
 void mm_json__hex(struct mm_json *j, const uint8_t *data, size_t len)
@@ -181,7 +157,7 @@ void mm_json__hex(struct mm_json *j, const uint8_t *data, size_t len)
 	size_t i, k, chunk;
 	char *p;
 
-	value_prefix(j);
+	mm_json__value_prefix(j);
 	mm_line__c(&j->line, '"');
 	for (i = 0; i < len; i += chunk) {
 		chunk = len - i < MM_LINE_CAP / 2 ? len - i : MM_LINE_CAP / 2;
@@ -193,43 +169,19 @@ void mm_json__hex(struct mm_json *j, const uint8_t *data, size_t len)
 		mm_line__commit(&j->line, 2 * chunk);
 	}
 	mm_line__c(&j->line, '"');
-	value_done(j);
-}
-
-void mm_json__u64(struct mm_json *j, uint64_t v)
-{
-	value_prefix(j);
-	mm_line__u64(&j->line, v);
-	value_done(j);
+	mm_json__value_done(j);
 }
 
 void mm_json__i64(struct mm_json *j, int64_t v)
 {
-	value_prefix(j);
+	mm_json__value_prefix(j);
 	if (v < 0) {
 		mm_line__c(&j->line, '-');
 		mm_line__u64(&j->line, (uint64_t)0 - (uint64_t)v);
 	} else {
 		mm_line__u64(&j->line, (uint64_t)v);
 	}
-	value_done(j);
-}
-
-void mm_json__bool(struct mm_json *j, bool v)
-{
-	value_prefix(j);
-	if (v)
-		mm_line__lit(&j->line, "true");
-	else
-		mm_line__lit(&j->line, "false");
-	value_done(j);
-}
-
-void mm_json__null(struct mm_json *j)
-{
-	value_prefix(j);
-	mm_line__lit(&j->line, "null");
-	value_done(j);
+	mm_json__value_done(j);
 }
 
 void mm_json__end_line(struct mm_json *j)

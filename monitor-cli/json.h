@@ -29,6 +29,23 @@ struct mm_json {
 };
 
 void mm_json__init(struct mm_json *j, FILE *out);
+
+/*
+ * The writer's own steps, inline for the scalars of a line: before a value,
+ * the comma if one is due; after it, a whole top-level value goes out.
+ */
+static inline void mm_json__value_prefix(struct mm_json *j)
+{
+	if (j->need_comma[j->depth])
+		mm_line__c(&j->line, ',');
+	j->need_comma[j->depth] = true;
+}
+
+static inline void mm_json__value_done(struct mm_json *j)
+{
+	if (j->depth == 0)
+		mm_line__flush(&j->line);
+}
 void mm_json__obj_open(struct mm_json *j);
 void mm_json__obj_close(struct mm_json *j);
 void mm_json__arr_open(struct mm_json *j);
@@ -57,15 +74,43 @@ void mm_json__strn(struct mm_json *j, const char *s, size_t n);
  * time, an address, a name from its tables (tests/test_cli_format.c checks
  * every name the tables give). Copied as is.
  */
-void mm_json__str_plain(struct mm_json *j, const char *s, size_t n);
+static inline void mm_json__str_plain(struct mm_json *j, const char *s, size_t n)
+{
+	mm_json__value_prefix(j);
+	mm_line__c(&j->line, '"');
+	mm_line__put(&j->line, s, n);
+	mm_line__c(&j->line, '"');
+	mm_json__value_done(j);
+}
 /* A string of v in decimal: "42". */
 void mm_json__u64_str(struct mm_json *j, uint64_t v);
 /* A string of the bytes in lowercase hex: "0a1b". */
 void mm_json__hex(struct mm_json *j, const uint8_t *data, size_t len);
-void mm_json__u64(struct mm_json *j, uint64_t v);
+static inline void mm_json__u64(struct mm_json *j, uint64_t v)
+{
+	mm_json__value_prefix(j);
+	mm_line__u64(&j->line, v);
+	mm_json__value_done(j);
+}
+
 void mm_json__i64(struct mm_json *j, int64_t v);
-void mm_json__bool(struct mm_json *j, bool v);
-void mm_json__null(struct mm_json *j);
+
+static inline void mm_json__bool(struct mm_json *j, bool v)
+{
+	mm_json__value_prefix(j);
+	if (v)
+		mm_line__lit(&j->line, "true");
+	else
+		mm_line__lit(&j->line, "false");
+	mm_json__value_done(j);
+}
+
+static inline void mm_json__null(struct mm_json *j)
+{
+	mm_json__value_prefix(j);
+	mm_line__lit(&j->line, "null");
+	mm_json__value_done(j);
+}
 /* Ends a top-level value with a newline. */
 void mm_json__end_line(struct mm_json *j);
 
