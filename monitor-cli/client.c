@@ -15,7 +15,6 @@
 
 #include "client.h"
 #include "options.h"
-#include "unpack.h"
 
 /*
  * SO_RCVTIMEO and SO_SNDTIMEO of c's socket in ms, 0: none. On a Unix
@@ -39,7 +38,7 @@ int mm_client__connect(struct mm_client *c, const char *path, char *err, size_t 
 
 	c->fd = -1;
 	mm_frame_reader__init(&c->reader);
-	mm_arena__init(&c->arena);
+	mm_unpack__init(&c->unpack);
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "meshmon: socket path too long (%zu bytes, at most %zu): %s",
 			 strlen(path), sizeof(sa.sun_path) - 1, path);
@@ -145,13 +144,14 @@ int mm_client__next(struct mm_client *c, Meshmon__V1__ServerMessage **out)
 	size_t len;
 	int rc;
 
-	mm_arena__reset(&c->arena);
+	mm_arena__reset(&c->unpack.arena);
 	rc = mm_frame_reader__next(&c->reader, &payload, &len);
 	if (rc <= 0)
 		return rc;
 	/* As mm_frame__unpack_server, in one pass into the arena (unpack.h; the reader bounds len). */
-	*out = (Meshmon__V1__ServerMessage *)mm_unpack(&meshmon__v1__server_message__descriptor,
-						       &c->arena, len, payload);
+	*out = (Meshmon__V1__ServerMessage *)mm_unpack(&c->unpack,
+						       &meshmon__v1__server_message__descriptor,
+						       len, payload);
 	return *out ? 1 : -EBADMSG;
 }
 
@@ -278,5 +278,5 @@ void mm_client__close(struct mm_client *c)
 		close(c->fd);
 	c->fd = -1;
 	mm_frame_reader__release(&c->reader);
-	mm_arena__release(&c->arena);
+	mm_arena__release(&c->unpack.arena);
 }

@@ -11,13 +11,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "arena.h"
 #include "framing.h"
+#include "unpack.h"
 
 struct mm_client {
 	int fd;
 	struct mm_frame_reader reader;
-	struct mm_arena arena; /* what mm_client__next unpacks into */
+	struct mm_unpack unpack; /* what mm_client__next unpacks with, and into */
 	/*
 	 * After a failed mm_client__handshake: true when the connection itself
 	 * failed (no agent listening, or it hung up before its Hello), false
@@ -52,7 +52,8 @@ int mm_client__recv(struct mm_client *c, Meshmon__V1__ServerMessage **out);
  * The next message of the stream, when mm_client__has_frame says there is
  * one: 1 with *out set, -EBADMSG for a frame that does not decode,
  * -EMSGSIZE for an oversized one, 0 when there is none. *out lives in the
- * client's arena until the next call or mm_client__close: never free it.
+ * client's arena (c->unpack) until the next call or mm_client__close: never
+ * free it.
  */
 int mm_client__next(struct mm_client *c, Meshmon__V1__ServerMessage **out);
 /*

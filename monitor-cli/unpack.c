@@ -6,7 +6,8 @@
  * and NUL-terminated, bytes of length 0 as NULL), and every case where
  * protobuf-c does something else, or refuses, is left to protobuf-c: the
  * decoder returns false and mm_unpack calls protobuf_c_message_unpack on
- * the same bytes.
+ * the same bytes. Each descriptor's fields are looked up once, into a table
+ * by field number (struct mm_unpack_table), on its first use.
  */
 #include <endian.h>
 #include <stdbool.h>
@@ -90,191 +91,264 @@ static bool read_length(const uint8_t **pp, const uint8_t *end, size_t *n)
 	return true;
 }
 
-static bool decode(const ProtobufCMessageDescriptor *d, ProtobufCMessage *m, const uint8_t *p,
-		   const uint8_t *end, struct mm_arena *a, int depth);
+/* What a field is, for the one pass: how to read it. */
+enum kind {
+	K_NONE,  /* not read in one pass (repeated, or no such field): protobuf-c's */
+	K_32,    /* int32, uint32, enum: the low 32 bits of a varint */
+	K_S32,   /* sint32 */
+	K_64,    /* int64, uint64 */
+	K_S64,   /* sint64 */
+	K_BOOL,  /* any set bit of a varint */
+	K_F32,   /* fixed32, sfixed32, float */
+	K_F64,   /* fixed64, sfixed64, double */
+	K_STR,
+	K_BYTES,
+	K_MSG,
+};
 
-/* One field's value at *pp into member; false to leave the message to protobuf-c. */
-static inline __attribute__((always_inline)) bool decode_field(const ProtobufCFieldDescriptor *f, unsigned int wire, void *member,
-			 const uint8_t **pp, const uint8_t *end, struct mm_arena *a, int depth)
+static const uint8_t wire_of[] = {
+	[K_32] = PROTOBUF_C_WIRE_TYPE_VARINT,  [K_S32] = PROTOBUF_C_WIRE_TYPE_VARINT,
+	[K_64] = PROTOBUF_C_WIRE_TYPE_VARINT,  [K_S64] = PROTOBUF_C_WIRE_TYPE_VARINT,
+	[K_BOOL] = PROTOBUF_C_WIRE_TYPE_VARINT, [K_F32] = PROTOBUF_C_WIRE_TYPE_32BIT,
+	[K_F64] = PROTOBUF_C_WIRE_TYPE_64BIT,  [K_STR] = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+	[K_BYTES] = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+	[K_MSG] = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+};
+
+static enum kind kind_of(const ProtobufCFieldDescriptor *f)
 {
-	const uint8_t *start = *pp;
-	ProtobufCMessage *sub;
-	unsigned int len, i;
-	uint64_t v;
-	size_t n;
-	uint32_t u;
-	char *s;
-
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		return K_NONE;
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_ENUM:
-		if (wire != PROTOBUF_C_WIRE_TYPE_VARINT || !read_varint(pp, end, &v, &len))
-			return false;
-		u = (uint32_t)v;
-		memcpy(member, &u, sizeof(u));
-		return true;
+		return K_32;
 	case PROTOBUF_C_TYPE_SINT32:
-		if (wire != PROTOBUF_C_WIRE_TYPE_VARINT || !read_varint(pp, end, &v, &len))
-			return false;
-		u = (uint32_t)v;
-		u = (u >> 1) ^ (0u - (u & 1));
-		memcpy(member, &u, sizeof(u));
-		return true;
+		return K_S32;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_UINT64:
-		if (wire != PROTOBUF_C_WIRE_TYPE_VARINT || !read_varint(pp, end, &v, &len))
-			return false;
-		memcpy(member, &v, sizeof(v));
-		return true;
+		return K_64;
 	case PROTOBUF_C_TYPE_SINT64:
-		if (wire != PROTOBUF_C_WIRE_TYPE_VARINT || !read_varint(pp, end, &v, &len))
-			return false;
-		v = (v >> 1) ^ (0ull - (v & 1));
-		memcpy(member, &v, sizeof(v));
-		return true;
-	case PROTOBUF_C_TYPE_BOOL: {
-		protobuf_c_boolean b = 0;
-
-		/* protobuf-c reads a bool of any wire type; only a varint's reading is simple. */
-		if (wire != PROTOBUF_C_WIRE_TYPE_VARINT || !read_varint(pp, end, &v, &len))
-			return false;
-		for (i = 0; i < len; i++)
-			b |= (start[i] & 0x7f) != 0;
-		memcpy(member, &b, sizeof(b));
-		return true;
-	}
+		return K_S64;
+	case PROTOBUF_C_TYPE_BOOL:
+		return K_BOOL;
 	case PROTOBUF_C_TYPE_FIXED32:
 	case PROTOBUF_C_TYPE_SFIXED32:
 	case PROTOBUF_C_TYPE_FLOAT:
-		if (wire != PROTOBUF_C_WIRE_TYPE_32BIT || end - *pp < 4)
-			return false;
-		memcpy(member, *pp, 4);
-		*pp += 4;
-		return true;
+		return K_F32;
 	case PROTOBUF_C_TYPE_FIXED64:
 	case PROTOBUF_C_TYPE_SFIXED64:
 	case PROTOBUF_C_TYPE_DOUBLE:
-		if (wire != PROTOBUF_C_WIRE_TYPE_64BIT || end - *pp < 8)
-			return false;
-		memcpy(member, *pp, 8);
-		*pp += 8;
-		return true;
+		return K_F64;
 	case PROTOBUF_C_TYPE_STRING:
-		if (wire != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED || !read_length(pp, end, &n))
-			return false;
-		s = mm_arena__alloc(a, n + 1);
-		if (!s)
-			return false;
-		memcpy(s, *pp, n);
-		s[n] = '\0';
-		*(char **)member = s;
-		*pp += n;
-		return true;
-	case PROTOBUF_C_TYPE_BYTES: {
-		ProtobufCBinaryData *bd = member;
-
-		if (wire != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED || !read_length(pp, end, &n))
-			return false;
-		bd->len = n;
-		bd->data = NULL;
-		if (n) {
-			bd->data = mm_arena__alloc(a, n);
-			if (!bd->data)
-				return false;
-			memcpy(bd->data, *pp, n);
-		}
-		*pp += n;
-		return true;
-	}
-	case PROTOBUF_C_TYPE_MESSAGE: {
-		const ProtobufCMessageDescriptor *sd = f->descriptor;
-
-		/* A submessage given twice: protobuf-c replaces it (1.4) or merges (later). */
-		if (wire != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED || *(void **)member ||
-		    depth >= MAX_DEPTH || !read_length(pp, end, &n))
-			return false;
-		sub = mm_arena__alloc(a, sd->sizeof_message);
-		if (!sub || !decode(sd, sub, *pp, *pp + n, a, depth + 1))
-			return false;
-		*(ProtobufCMessage **)member = sub;
-		*pp += n;
-		return true;
-	}
+		return K_STR;
+	case PROTOBUF_C_TYPE_BYTES:
+		return K_BYTES;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return K_MSG;
 	default:
-		return false;
+		return K_NONE;
 	}
 }
 
-static bool decode(const ProtobufCMessageDescriptor *d, ProtobufCMessage *m, const uint8_t *p,
-		   const uint8_t *end, struct mm_arena *a, int depth)
+/*
+ * The table of descriptor d, made on its first use: what each field number
+ * is. NULL when d has a required field (protobuf-c checks that it came:
+ * proto3 has none) or there is no room for one more table.
+ */
+static struct mm_unpack_table *table_of(struct mm_unpack *u, const ProtobufCMessageDescriptor *d)
 {
-	const ProtobufCFieldDescriptor *f = NULL, *fields_end = d->fields + d->n_fields;
-	unsigned int len, id, wire;
-	uint32_t *oneof_case;
-	uint64_t tag;
+	struct mm_unpack_table *t;
+	unsigned int i;
 
-	d->message_init(m);
+	for (i = 0; i < u->n_tables; i++)
+		if (u->tables[i].d == d)
+			return u->tables[i].usable ? &u->tables[i] : NULL;
+	if (u->n_tables == MM_UNPACK_TABLES)
+		return NULL;
+	t = &u->tables[u->n_tables++];
+	memset(t, 0, sizeof(*t));
+	t->d = d;
+	t->usable = true;
+	for (i = 0; i <= MM_UNPACK_MAX_ID; i++)
+		t->f[i].wire = 0xff; /* no such field: no wire type matches */
+	for (i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		struct mm_unpack_field *e;
+
+		if (f->label == PROTOBUF_C_LABEL_REQUIRED)
+			t->usable = false;
+		/* A field past the table is left to protobuf-c (meshmon.proto stops at 24). */
+		if (f->id > MM_UNPACK_MAX_ID)
+			continue;
+		e = &t->f[f->id];
+		e->kind = (uint8_t)kind_of(f);
+		e->wire = e->kind == K_NONE ? 0xff : wire_of[e->kind];
+		e->offset = f->offset;
+		e->qoffset = f->quantifier_offset;
+		e->oneof = (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0;
+		/* proto3 `optional` has a has_ flag (plain proto3 fields have none). */
+		e->has = !e->oneof && f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset;
+		e->sub = e->kind == K_MSG ? f->descriptor : NULL;
+	}
+	return t->usable ? t : NULL;
+}
+
+static bool decode(struct mm_unpack *u, struct mm_unpack_table *t, ProtobufCMessage *m,
+		   const uint8_t *p, const uint8_t *end, int depth)
+{
+	struct mm_unpack_field *e;
+	const uint8_t *start;
+	unsigned int len, id, i;
+	uint32_t *oneof_case = NULL, w;
+	ProtobufCMessage *sub;
+	char *member, *s;
+	uint64_t tag, v;
+	size_t n;
+
+	t->d->message_init(m);
 	while (p < end) {
 		/* protobuf-c reads a tag of up to 5 bytes; field numbers start at 1. */
 		if (!read_varint(&p, end, &tag, &len) || len > 5 || tag >> 3 == 0 ||
-		    tag >> 3 > UINT32_MAX >> 3)
+		    tag >> 3 > MM_UNPACK_MAX_ID)
 			return false;
 		id = (unsigned int)(tag >> 3);
-		wire = (unsigned int)(tag & 7);
+		e = &t->f[id];
 		/*
-		 * d->fields is in number order, and meshmon.proto numbers the fields
-		 * of a message from 1 with few gaps: field N is most often at N - 1.
-		 * Else look ahead from the last field (protobuf-c packs in number
-		 * order, leaving out fields at their default), else ask protobuf-c.
+		 * Unknown fields are kept and repeated ones counted first by
+		 * protobuf-c, and a wire type that does not match the field's is
+		 * refused (or, for a bool, read its own way): all its.
 		 */
-		if (id <= d->n_fields && d->fields[id - 1].id == id) {
-			f = &d->fields[id - 1];
-		} else {
-			if (!f || f->id >= id)
-				f = d->fields;
-			while (f < fields_end && f->id < id)
-				f++;
-			if (f == fields_end || f->id != id)
-				f = protobuf_c_message_descriptor_get_field(d, id);
-		}
-		/* Unknown fields are kept, repeated ones counted first, by protobuf-c. */
-		if (!f || f->label == PROTOBUF_C_LABEL_REPEATED ||
-		    f->label == PROTOBUF_C_LABEL_REQUIRED)
+		if (e->wire != (tag & 7))
 			return false;
-		oneof_case = NULL;
-		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-			oneof_case = (uint32_t *)((char *)m + f->quantifier_offset);
+		member = (char *)m + e->offset;
+		if (e->oneof) {
+			oneof_case = (uint32_t *)((char *)m + e->qoffset);
 			/* A second member of a oneof replaces the first in protobuf-c. */
 			if (*oneof_case)
 				return false;
 		}
-		if (!decode_field(f, wire, (char *)m + f->offset, &p, end, a, depth))
+		start = p;
+		switch (e->kind) {
+		case K_32:
+			if (!read_varint(&p, end, &v, &len))
+				return false;
+			w = (uint32_t)v;
+			memcpy(member, &w, sizeof(w));
+			break;
+		case K_S32:
+			if (!read_varint(&p, end, &v, &len))
+				return false;
+			w = (uint32_t)v;
+			w = (w >> 1) ^ (0u - (w & 1));
+			memcpy(member, &w, sizeof(w));
+			break;
+		case K_64:
+			if (!read_varint(&p, end, &v, &len))
+				return false;
+			memcpy(member, &v, sizeof(v));
+			break;
+		case K_S64:
+			if (!read_varint(&p, end, &v, &len))
+				return false;
+			v = (v >> 1) ^ (0ull - (v & 1));
+			memcpy(member, &v, sizeof(v));
+			break;
+		case K_BOOL: {
+			protobuf_c_boolean b = 0;
+
+			if (!read_varint(&p, end, &v, &len))
+				return false;
+			for (i = 0; i < len; i++)
+				b |= (start[i] & 0x7f) != 0;
+			memcpy(member, &b, sizeof(b));
+			break;
+		}
+		case K_F32:
+			if (end - p < 4)
+				return false;
+			memcpy(member, p, 4);
+			p += 4;
+			break;
+		case K_F64:
+			if (end - p < 8)
+				return false;
+			memcpy(member, p, 8);
+			p += 8;
+			break;
+		case K_STR:
+			if (!read_length(&p, end, &n))
+				return false;
+			s = mm_arena__alloc(&u->arena, n + 1);
+			if (!s)
+				return false;
+			memcpy(s, p, n);
+			s[n] = '\0';
+			*(char **)member = s;
+			p += n;
+			break;
+		case K_BYTES: {
+			ProtobufCBinaryData *bd = (ProtobufCBinaryData *)member;
+
+			if (!read_length(&p, end, &n))
+				return false;
+			bd->len = n;
+			bd->data = NULL;
+			if (n) {
+				bd->data = mm_arena__alloc(&u->arena, n);
+				if (!bd->data)
+					return false;
+				memcpy(bd->data, p, n);
+			}
+			p += n;
+			break;
+		}
+		case K_MSG:
+			/* A submessage given twice: protobuf-c replaces it (1.4) or merges (later). */
+			if (*(void **)member || depth >= MAX_DEPTH || !read_length(&p, end, &n))
+				return false;
+			if (!e->sub_table)
+				e->sub_table = table_of(u, e->sub);
+			sub = mm_arena__alloc(&u->arena, e->sub->sizeof_message);
+			if (!e->sub_table || !sub || !decode(u, e->sub_table, sub, p, p + n, depth + 1))
+				return false;
+			*(ProtobufCMessage **)member = sub;
+			p += n;
+			break;
+		default:
 			return false;
-		if (oneof_case)
-			*oneof_case = f->id;
-		/* proto3 `optional`: the has_ flag (proto3 plain fields have none). */
-		else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset)
-			*(protobuf_c_boolean *)((char *)m + f->quantifier_offset) = 1;
+		}
+		if (e->oneof)
+			*oneof_case = id;
+		else if (e->has)
+			*(protobuf_c_boolean *)((char *)m + e->qoffset) = 1;
 	}
 	return true;
 }
 
-ProtobufCMessage *mm_unpack__fast(const ProtobufCMessageDescriptor *d, struct mm_arena *a,
+void mm_unpack__init(struct mm_unpack *u)
+{
+	mm_arena__init(&u->arena);
+	u->n_tables = 0;
+}
+
+ProtobufCMessage *mm_unpack__fast(struct mm_unpack *u, const ProtobufCMessageDescriptor *d,
 				  size_t len, const uint8_t *data)
 {
-	ProtobufCMessage *m = mm_arena__alloc(a, d->sizeof_message);
+	struct mm_unpack_table *t = table_of(u, d);
+	ProtobufCMessage *m = t ? mm_arena__alloc(&u->arena, d->sizeof_message) : NULL;
 
-	if (!m || !decode(d, m, data, data + len, a, 0))
+	if (!m || !decode(u, t, m, data, data + len, 0))
 		return NULL;
 	return m;
 }
 
-ProtobufCMessage *mm_unpack(const ProtobufCMessageDescriptor *d, struct mm_arena *a, size_t len,
+ProtobufCMessage *mm_unpack(struct mm_unpack *u, const ProtobufCMessageDescriptor *d, size_t len,
 			    const uint8_t *data)
 {
-	ProtobufCMessage *m = mm_unpack__fast(d, a, len, data);
+	ProtobufCMessage *m = mm_unpack__fast(u, d, len, data);
 
 	/* What the one pass left behind stays in the arena until its reset. */
-	return m ? m : protobuf_c_message_unpack(d, &a->allocator, len, data);
+	return m ? m : protobuf_c_message_unpack(d, &u->arena.allocator, len, data);
 }
