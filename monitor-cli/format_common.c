@@ -5,7 +5,6 @@
  */
 #include <inttypes.h>
 #include <string.h>
-#include <time.h>
 
 #include "format_common.h"
 #include "meshmon.pb-c.h"
@@ -45,13 +44,45 @@ static size_t copy_out(char *buf, size_t cap, const char *s, size_t n)
 	return n;
 }
 
+/*
+ * "%Y-%m-%dT%H:%M:%S" of the UTC second sec at p, as gmtime_r and strftime
+ * write it (sec < 2^64 / 10^9: four-digit years); returns the length. The
+ * date is Howard Hinnant's civil_from_days: no time zone lock, no tables.
+ */
+static size_t put_utc_second(char *p, uint64_t sec)
+{
+	uint64_t days = sec / 86400, rem = sec % 86400;
+	/* Days since 0000-03-01, in 400-year eras of 146097 days. */
+	uint64_t z = days + 719468, era = z / 146097;
+	unsigned int doe = (unsigned int)(z - era * 146097);
+	unsigned int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned int mp = (5 * doy + 2) / 153;
+	unsigned int d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	uint64_t y = yoe + era * 400 + (m <= 2);
+	char *q = p;
+
+	q = put_dec(q, y);
+	*q++ = '-';
+	q = put_dec2(q, m);
+	*q++ = '-';
+	q = put_dec2(q, d);
+	*q++ = 'T';
+	q = put_dec2(q, rem / 3600);
+	*q++ = ':';
+	q = put_dec2(q, rem / 60 % 60);
+	*q++ = ':';
+	q = put_dec2(q, rem % 60);
+	return (size_t)(q - p);
+}
+
 size_t mm_fmt_time(uint64_t ns, char *buf, size_t cap)
 {
 	/*
 	 * A stream's events come many to a second: each second is formatted once
-	 * (gmtime_r and strftime cost more than the rest of a -v line) and kept,
-	 * in a direct-mapped cache so that the start times of tcp_probe reports,
-	 * seconds of their own, do not push out the stream's current second.
+	 * and kept, in a direct-mapped cache so that the start times of
+	 * tcp_probe reports, seconds of their own, do not push out the stream's
+	 * current second.
 	 */
 	static __thread struct {
 		bool valid;
@@ -65,11 +96,7 @@ size_t mm_fmt_time(uint64_t ns, char *buf, size_t cap)
 	int i;
 
 	if (!c->valid || c->sec != sec) {
-		time_t t = (time_t)sec;
-		struct tm tm;
-
-		gmtime_r(&t, &tm);
-		c->len = strftime(c->text, sizeof(c->text), "%Y-%m-%dT%H:%M:%S", &tm);
+		c->len = put_utc_second(c->text, sec);
 		c->sec = sec;
 		c->valid = true;
 	}

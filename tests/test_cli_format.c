@@ -495,7 +495,7 @@ Test(cli_format, addresses_as_inet_ntop_writes_them)
 	cr_assert(eq(int, a[0], 0), "other lengths give an empty string");
 }
 
-/* What mm_fmt_time wrote before it kept the formatted second. */
+/* What mm_fmt_time wrote before it kept the formatted second and left gmtime_r and strftime. */
 static void time_reference(uint64_t ns, char *buf, size_t cap)
 {
 	time_t sec = (time_t)(ns / 1000000000ull);
@@ -522,6 +522,27 @@ Test(cli_format, times_as_strftime_writes_them)
 		mm_fmt_time(ns, got, sizeof(got));
 		time_reference(ns, want, sizeof(want));
 		cr_assert(eq(str, got, want), "at %" PRIu64, ns);
+	}
+	/* Ends of days, months and years, leap days of 2000 and 2400, 2100 without one, the last ns. */
+	{
+		static const uint64_t secs[] = { 0, 59, 86399, 951782399, 951782400, 951868800,
+						 4107542399u, 4107542400u, 4107628800u,
+						 13574563199ull, 13574563200ull, 13574649600ull };
+		static const uint64_t edge_ns[] = { UINT64_MAX, UINT64_MAX - 999999999ull, 999999999 };
+
+		for (i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
+			for (step = 0; step < 2; step++) {
+				ns = secs[i] * 1000000000ull + step * 999999999ull;
+				mm_fmt_time(ns, got, sizeof(got));
+				time_reference(ns, want, sizeof(want));
+				cr_assert(eq(str, got, want), "at %" PRIu64, ns);
+			}
+		}
+		for (i = 0; i < sizeof(edge_ns) / sizeof(edge_ns[0]); i++) {
+			mm_fmt_time(edge_ns[i], got, sizeof(got));
+			time_reference(edge_ns[i], want, sizeof(want));
+			cr_assert(eq(str, got, want), "at %" PRIu64, edge_ns[i]);
+		}
 	}
 	mm_fmt_time(0, got, sizeof(got));
 	cr_assert(eq(str, got, "1970-01-01T00:00:00.000000000Z"));
