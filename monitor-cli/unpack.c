@@ -80,7 +80,28 @@ static inline bool read_varint(const uint8_t **pp, const uint8_t *end, uint64_t 
 }
 
 /* A length prefix (at most 5 bytes, as protobuf-c reads it) and that many bytes before end. */
-static bool read_length(const uint8_t **pp, const uint8_t *end, size_t *n)
+/* n bytes from s to d: two overlapping words for the short strings and addresses of a stream. */
+static inline void copy(void *d, const void *s, size_t n)
+{
+	uint64_t a, b;
+	uint32_t c, e;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&a, s, 8);
+		memcpy(&b, (const char *)s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy((char *)d + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(&c, s, 4);
+		memcpy(&e, (const char *)s + n - 4, 4);
+		memcpy(d, &c, 4);
+		memcpy((char *)d + n - 4, &e, 4);
+	} else {
+		memcpy(d, s, n);
+	}
+}
+
+static inline bool read_length(const uint8_t **pp, const uint8_t *end, size_t *n)
 {
 	uint64_t v;
 	unsigned int len;
@@ -283,7 +304,7 @@ static bool decode(struct mm_unpack *u, struct mm_unpack_table *t, ProtobufCMess
 			s = mm_arena__alloc(&u->arena, n + 1);
 			if (!s)
 				return false;
-			memcpy(s, p, n);
+			copy(s, p, n);
 			s[n] = '\0';
 			*(char **)member = s;
 			p += n;
@@ -299,7 +320,7 @@ static bool decode(struct mm_unpack *u, struct mm_unpack_table *t, ProtobufCMess
 				bd->data = mm_arena__alloc(&u->arena, n);
 				if (!bd->data)
 					return false;
-				memcpy(bd->data, p, n);
+				copy(bd->data, p, n);
 			}
 			p += n;
 			break;
@@ -319,10 +340,13 @@ static bool decode(struct mm_unpack *u, struct mm_unpack_table *t, ProtobufCMess
 		default:
 			return false;
 		}
-		if (e->oneof)
-			*oneof_case = id;
-		else if (e->has)
-			*(protobuf_c_boolean *)((char *)m + e->qoffset) = 1;
+		/* One test for most fields: neither a oneof member nor a has_ flag. */
+		if (e->oneof | e->has) {
+			if (e->oneof)
+				*oneof_case = id;
+			else
+				*(protobuf_c_boolean *)((char *)m + e->qoffset) = 1;
+		}
 	}
 	return true;
 }
