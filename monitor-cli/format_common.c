@@ -185,22 +185,35 @@ void mm_fmt_clean_buf(char *buf, size_t cap, const char *s)
 	buf[n] = '\0';
 }
 
-/* a.b.c.d at p; returns the end. */
+/* An octet's digits and their number: a table, so no branch depends on the address. */
+struct octet {
+	char len;
+	char s[3];
+};
+
+#define OCT(n)                                                                           \
+	{ (n) < 10 ? 1 : (n) < 100 ? 2 : 3,                                              \
+	  { (char)((n) < 10 ? '0' + (n) : (n) < 100 ? '0' + (n) / 10 : '0' + (n) / 100), \
+	    (char)((n) < 10 ? 0 : (n) < 100 ? '0' + (n) % 10 : '0' + (n) / 10 % 10),      \
+	    (char)((n) < 100 ? 0 : '0' + (n) % 10) } }
+#define OCT4(n) OCT(n), OCT((n) + 1), OCT((n) + 2), OCT((n) + 3)
+#define OCT16(n) OCT4(n), OCT4((n) + 4), OCT4((n) + 8), OCT4((n) + 12)
+#define OCT64(n) OCT16(n), OCT16((n) + 16), OCT16((n) + 32), OCT16((n) + 48)
+
+static const struct octet octets[256] = { OCT64(0), OCT64(64), OCT64(128), OCT64(192) };
+
+/* a.b.c.d at p (which has room for 4 bytes past the text); returns the end. */
 static char *put_ipv4(char *p, const uint8_t *a)
 {
-	unsigned int i, b;
+	unsigned int i;
 
 	for (i = 0; i < 4; i++) {
-		if (i)
-			*p++ = '.';
-		b = a[i];
-		if (b >= 100) {
-			*p++ = (char)('0' + b / 100);
-			*p++ = (char)('0' + b / 10 % 10);
-		} else if (b >= 10) {
-			*p++ = (char)('0' + b / 10);
-		}
-		*p++ = (char)('0' + b % 10);
+		const struct octet *o = &octets[a[i]];
+
+		memcpy(p, o->s, 3);
+		p += o->len;
+		*p = '.';
+		p += i < 3;
 	}
 	return p;
 }
