@@ -46,10 +46,17 @@ static inline void mm_line__put(struct mm_line *l, const char *s, size_t n)
 		return;
 	}
 	/*
-	 * Most pieces are short (a name, an address, a number): two loads and
-	 * two stores that overlap in the middle beat a call to memcpy.
+	 * Most pieces are short (a key, a name, an address, a time): two loads
+	 * and two stores that overlap in the middle beat a call to memcpy.
 	 */
-	if (n >= 8 && n <= 16) {
+	if (n > 16 && n <= 32) {
+		char x[16], y[16];
+
+		memcpy(x, s, 16);
+		memcpy(y, s + n - 16, 16);
+		memcpy(d, x, 16);
+		memcpy(d + n - 16, y, 16);
+	} else if (n >= 8 && n <= 16) {
 		memcpy(&a, s, 8);
 		memcpy(&b, s + n - 8, 8);
 		memcpy(d, &a, 8);
