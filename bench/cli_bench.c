@@ -41,6 +41,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -58,6 +59,8 @@
 #define MAX_RUNS    15
 #define EVENTS_FULL 500000
 #define EVENTS_QUICK 100000
+/* Seconds a CLI may stall (not read, not subscribe, not exit) before its run fails. */
+#define STALL_S 10
 
 /* The output formats: the flags after `monitor --socket S --no-reconnect`. */
 struct format {
@@ -524,6 +527,11 @@ static void run_one(const struct cli *cli, const struct format *fmt, const char 
 		waitpid(pid, NULL, 0);
 		return;
 	}
+	/* A CLI that stops reading or never subscribes fails the row instead of hanging the bench. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &(struct timeval){ .tv_sec = STALL_S },
+		   sizeof(struct timeval));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = STALL_S },
+		   sizeof(struct timeval));
 	/* As the agent: Hello first, then the Subscribe, then the stream it asked for. */
 	rc = write_all(fd, stream.hello, stream.hello_len);
 	if (!rc)
@@ -533,9 +541,25 @@ static void run_one(const struct cli *cli, const struct format *fmt, const char 
 	if (sel)
 		rc = write_all(fd, sel->buf, sel->len);
 	close(fd);
-	/* Wait for the exit without reaping, so /proc/PID/io is still there. */
-	while (waitid(P_PID, pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
-		;
+	if (!sel || rc)
+		kill(pid, SIGKILL); /* the stream failed: nothing to wait for */
+	/*
+	 * Wait for the exit without reaping, so /proc/PID/io is still there; a
+	 * CLI that does not end at the end of the stream is killed.
+	 */
+	for (;;) {
+		si.si_pid = 0;
+		if (waitid(P_PID, pid, &si, WEXITED | WNOWAIT | WNOHANG) < 0 && errno != EINTR)
+			break;
+		if (si.si_pid == pid)
+			break;
+		if (now_s() - t0 > STALL_S + (double)(sel ? sel->frames : 0) * 1e-4) {
+			kill(pid, SIGKILL);
+			if (!rc)
+				rc = -ETIMEDOUT;
+		}
+		usleep(1000);
+	}
 	t1 = now_s();
 	wchar = proc_io(pid, "wchar");
 	syscw = proc_io(pid, "syscw");
