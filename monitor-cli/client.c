@@ -5,6 +5,8 @@
  * the cause is known.
  */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -36,6 +38,7 @@ int mm_client__connect(struct mm_client *c, const char *path, char *err, size_t 
 
 	c->fd = -1;
 	mm_frame_reader__init(&c->reader);
+	mm_unpack__init(&c->unpack);
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "meshmon: socket path too long (%zu bytes, at most %zu): %s",
 			 strlen(path), sizeof(sa.sun_path) - 1, path);
@@ -135,6 +138,63 @@ int mm_client__recv(struct mm_client *c, Meshmon__V1__ServerMessage **out)
 	}
 }
 
+int mm_client__next(struct mm_client *c, Meshmon__V1__ServerMessage **out)
+{
+	const uint8_t *payload;
+	size_t len;
+	int rc;
+
+	mm_arena__reset(&c->unpack.arena);
+	rc = mm_frame_reader__next(&c->reader, &payload, &len);
+	if (rc <= 0)
+		return rc;
+	/* As mm_frame__unpack_server, in one pass into the arena (unpack.h; the reader bounds len). */
+	*out = (Meshmon__V1__ServerMessage *)mm_unpack(&c->unpack,
+						       &meshmon__v1__server_message__descriptor,
+						       len, payload);
+	return *out ? 1 : -EBADMSG;
+}
+
+bool mm_client__has_frame(const struct mm_client *c)
+{
+	const struct mm_frame_reader *r = &c->reader;
+	size_t pending = mm_frame_reader__pending(r);
+	const uint8_t *p;
+	uint32_t n;
+
+	if (pending < MM_FRAME_HDR)
+		return false;
+	p = r->buf + r->head;
+	n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	return n > MM_FRAME_MAX || pending - MM_FRAME_HDR >= n;
+}
+
+int mm_client__fill(struct mm_client *c, const volatile sig_atomic_t *stop)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	uint8_t buf[65536];
+	sigset_t block, old;
+	ssize_t n;
+	int rc = 0;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	if (*stop)
+		rc = -EINTR;
+	else if (ppoll(&p, 1, NULL, &old) < 0)
+		rc = -errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		return rc;
+	n = read(c->fd, buf, sizeof(buf));
+	if (n <= 0)
+		return n < 0 ? -errno : 0;
+	rc = mm_frame_reader__feed(&c->reader, buf, (size_t)n);
+	return rc < 0 ? rc : (int)n;
+}
+
 bool mm_client__hung_up(int rc)
 {
 	return rc == 0 || rc == -ECONNRESET || rc == -EPIPE;
@@ -218,4 +278,5 @@ void mm_client__close(struct mm_client *c)
 		close(c->fd);
 	c->fd = -1;
 	mm_frame_reader__release(&c->reader);
+	mm_arena__release(&c->unpack.arena);
 }

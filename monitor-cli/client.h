@@ -7,14 +7,17 @@
 #ifndef MESHMON_CLI_CLIENT_H
 #define MESHMON_CLI_CLIENT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "framing.h"
+#include "unpack.h"
 
 struct mm_client {
 	int fd;
 	struct mm_frame_reader reader;
+	struct mm_unpack unpack; /* what mm_client__next unpacks with, and into */
 	/*
 	 * After a failed mm_client__handshake: true when the connection itself
 	 * failed (no agent listening, or it hung up before its Hello), false
@@ -46,6 +49,26 @@ int mm_client__send(struct mm_client *c, const Meshmon__V1__ClientMessage *msg);
  */
 int mm_client__recv(struct mm_client *c, Meshmon__V1__ServerMessage **out);
 /*
+ * The next message of the stream, when mm_client__has_frame says there is
+ * one: 1 with *out set, -EBADMSG for a frame that does not decode,
+ * -EMSGSIZE for an oversized one, 0 when there is none. *out lives in the
+ * client's arena (c->unpack) until the next call or mm_client__close: never
+ * free it.
+ */
+int mm_client__next(struct mm_client *c, Meshmon__V1__ServerMessage **out);
+/*
+ * Whether mm_client__recv has a whole frame (or a bad length prefix) to
+ * return without reading: false when its next call would wait for the agent.
+ */
+bool mm_client__has_frame(const struct mm_client *c);
+/*
+ * Waits for the agent and reads what it sent, once: the bytes read (> 0), 0
+ * at EOF, -EINTR when *stop is set, other -errno. The stop signals (SIGINT,
+ * SIGTERM, whose handler sets *stop) are blocked but while waiting, so one
+ * that comes just before the wait ends it too instead of being missed.
+ */
+int mm_client__fill(struct mm_client *c, const volatile sig_atomic_t *stop);
+/*
  * Whether a result of mm_client__recv or mm_client__send says the agent hung
  * up (EOF, ECONNRESET, EPIPE) rather than that it broke the protocol.
  */
@@ -58,7 +81,7 @@ bool mm_client__hung_up(int rc);
  */
 int mm_client__handshake(struct mm_client *c, const char *path,
 			 Meshmon__V1__ServerMessage **hello_msg, char *err, size_t errlen);
-/* Closes the socket and frees the reader. Accepts NULL. */
+/* Closes the socket and frees the reader and the arena. Accepts NULL. */
 void mm_client__close(struct mm_client *c);
 
 #endif /* MESHMON_CLI_CLIENT_H */

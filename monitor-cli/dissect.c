@@ -10,25 +10,33 @@
 #include <string.h>
 
 #include "dissect.h"
+#include "line.h"
 
 const char *const mm_tcp_flag_names[8] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
 
 void mm_tcp_flags_str(unsigned int flags, char *buf, size_t cap)
 {
-	size_t off = 0;
-	int i, n;
+	char out[8 * 5];
+	size_t n = 0;
+	int i;
 
 	if (cap == 0)
 		return;
-	buf[0] = '\0';
+	/* "SYN, ACK": names of 3 letters; cut to cap like the snprintf it replaces. */
 	for (i = 0; i < 8; i++) {
 		if (!(flags & (1u << i)))
 			continue;
-		n = snprintf(buf + off, cap - off, "%s%s", off ? ", " : "", mm_tcp_flag_names[i]);
-		if (n < 0 || (size_t)n >= cap - off)
-			return;
-		off += (size_t)n;
+		if (n) {
+			out[n++] = ',';
+			out[n++] = ' ';
+		}
+		memcpy(out + n, mm_tcp_flag_names[i], 3);
+		n += 3;
 	}
+	if (n > cap - 1)
+		n = cap - 1;
+	memcpy(buf, out, n);
+	buf[n] = '\0';
 }
 
 const char *mm_icmp_type_name(int family, unsigned int type)
@@ -132,6 +140,8 @@ static void dissect_l4(const uint8_t *p, size_t len, uint8_t proto, int family,
 		s->sport = rd16(p);
 		s->dport = rd16(p + 2);
 		s->tcp_flags = p[13];
+		if (!out)
+			return; /* the summary alone: no text to build */
 		mm_tcp_flags_str(p[13], flags, sizeof(flags));
 		line(out, ind, "TCP: %u -> %u seq %u ack %u off %zu flags [%s] win %u csum 0x%04x urg %u",
 		     s->sport, s->dport, rd32(p + 4), rd32(p + 8), off, flags, rd16(p + 14),
@@ -207,14 +217,18 @@ static void dissect_ipv4(const uint8_t *p, size_t len, struct mm_pkt_summary *s,
 	s->proto = p[9];
 	tot = rd16(p + 2);
 	frag = rd16(p + 6);
-	inet_ntop(AF_INET, p + 12, a, sizeof(a));
-	inet_ntop(AF_INET, p + 16, b, sizeof(b));
-	pn = mm_ip_proto_name(p[9]);
-	fl = (frag & 0x6000) == 0x6000 ? "DF,MF" : (frag & 0x4000) ? "DF" : (frag & 0x2000) ? "MF" : "none";
-	line(out, ind,
-	     "IPv4: %s -> %s ver %u ihl %zu tos 0x%02x len %zu id %u flags %s frag %u ttl %u proto %u%s%s%s csum 0x%04x",
-	     a, b, p[0] >> 4, ihl, p[1], tot, rd16(p + 4), fl, (unsigned int)(frag & 0x1fff) * 8,
-	     p[8], p[9], pn ? " (" : "", pn ? pn : "", pn ? ")" : "", rd16(p + 10));
+	/* The summary alone (out NULL) needs no text: addresses are formatted for the line only. */
+	if (out) {
+		inet_ntop(AF_INET, p + 12, a, sizeof(a));
+		inet_ntop(AF_INET, p + 16, b, sizeof(b));
+		pn = mm_ip_proto_name(p[9]);
+		fl = (frag & 0x6000) == 0x6000 ? "DF,MF" : (frag & 0x4000) ? "DF" : (frag & 0x2000) ? "MF" : "none";
+		line(out, ind,
+		     "IPv4: %s -> %s ver %u ihl %zu tos 0x%02x len %zu id %u flags %s frag %u ttl %u proto %u%s%s%s csum 0x%04x",
+		     a, b, p[0] >> 4, ihl, p[1], tot, rd16(p + 4), fl,
+		     (unsigned int)(frag & 0x1fff) * 8, p[8], p[9], pn ? " (" : "", pn ? pn : "",
+		     pn ? ")" : "", rd16(p + 10));
+	}
 	if (ihl < 20 || ihl > len) {
 		line(out, ind, "IPv4: bad or truncated header length %zu", ihl);
 		return;
@@ -247,13 +261,15 @@ static void dissect_ipv6(const uint8_t *p, size_t len, struct mm_pkt_summary *s,
 	s->family = 6;
 	memcpy(s->src, p + 8, 16);
 	memcpy(s->dst, p + 24, 16);
-	inet_ntop(AF_INET6, p + 8, a, sizeof(a));
-	inet_ntop(AF_INET6, p + 24, b, sizeof(b));
 	nh = p[6];
-	pn = mm_ip_proto_name(nh);
-	line(out, ind, "IPv6: %s -> %s tc 0x%02x flow 0x%05x plen %u next %u%s%s%s hop %u", a, b,
-	     (unsigned int)((rd16(p) >> 4) & 0xff), rd32(p) & 0xfffff, rd16(p + 4), nh,
-	     pn ? " (" : "", pn ? pn : "", pn ? ")" : "", p[7]);
+	if (out) {
+		inet_ntop(AF_INET6, p + 8, a, sizeof(a));
+		inet_ntop(AF_INET6, p + 24, b, sizeof(b));
+		pn = mm_ip_proto_name(nh);
+		line(out, ind, "IPv6: %s -> %s tc 0x%02x flow 0x%05x plen %u next %u%s%s%s hop %u", a,
+		     b, (unsigned int)((rd16(p) >> 4) & 0xff), rd32(p) & 0xfffff, rd16(p + 4), nh,
+		     pn ? " (" : "", pn ? pn : "", pn ? ")" : "", p[7]);
+	}
 	/* Walk a few extension headers (hop-by-hop, routing, destination, AH). */
 	for (hops = 0; ipv6_ext(nh) && hops < 8; hops++) {
 		size_t el;
@@ -340,24 +356,42 @@ void mm_dissect(const uint8_t *data, size_t len, int layer, uint8_t proto, int f
 
 void mm_hexdump(FILE *out, const uint8_t *data, size_t len, const char *indent)
 {
+	static const char hex[] = "0123456789abcdef";
+	struct mm_line l;
 	size_t off, i;
+	char *p;
 
+	/* Lines built in memory (line.h), as "%s%04zx  ", "%02x " and the text column wrote them. */
+	mm_line__init(&l, out);
 	for (off = 0; off < len; off += 16) {
-		fprintf(out, "%s%04zx  ", indent ? indent : "", off);
+		if (indent)
+			mm_line__str(&l, indent);
+		mm_line__hex_pad(&l, off, 4);
+		p = mm_line__reserve(&l, 2 + 16 * 3 + 1 + 2 + 16 + 2);
+		*p++ = ' ';
+		*p++ = ' ';
 		for (i = 0; i < 16; i++) {
-			if (off + i < len)
-				fprintf(out, "%02x ", data[off + i]);
-			else
-				fputs("   ", out);
+			if (off + i < len) {
+				*p++ = hex[data[off + i] >> 4];
+				*p++ = hex[data[off + i] & 0xf];
+			} else {
+				*p++ = ' ';
+				*p++ = ' ';
+			}
+			*p++ = ' ';
 			if (i == 7)
-				fputc(' ', out);
+				*p++ = ' ';
 		}
-		fputs(" |", out);
+		*p++ = ' ';
+		*p++ = '|';
 		for (i = 0; i < 16 && off + i < len; i++) {
 			unsigned char c = data[off + i];
 
-			fputc(c >= 0x20 && c < 0x7f ? c : '.', out);
+			*p++ = c >= 0x20 && c < 0x7f ? (char)c : '.';
 		}
-		fputs("|\n", out);
+		*p++ = '|';
+		*p++ = '\n';
+		mm_line__commit(&l, (size_t)(p - (l.buf + l.len)));
 	}
+	mm_line__flush(&l);
 }

@@ -34,12 +34,12 @@ struct mm_gap {
 	uint64_t down_ns;
 };
 
-/* RFC 3339 UTC with nanoseconds: 2026-11-22T05:40:20.123456789Z (buf >= 32). */
-void mm_fmt_time(uint64_t ns, char *buf, size_t cap);
+/* RFC 3339 UTC with nanoseconds: 2026-11-22T05:40:20.123456789Z (buf >= 32). Returns its length. */
+size_t mm_fmt_time(uint64_t ns, char *buf, size_t cap);
 /* 350ns, 12us, 1.2ms, 350ms, 1.2s, 2m05s, 1h02m. */
 void mm_fmt_duration(uint64_t ns, char *buf, size_t cap);
-/* "10.0.0.1" / "fd00::1" from 4 or 16 bytes; "" for other lengths. */
-void mm_fmt_addr(const uint8_t *addr, size_t len, char *buf, size_t cap);
+/* "10.0.0.1" / "fd00::1" from 4 or 16 bytes; "" for other lengths. Returns its length. */
+size_t mm_fmt_addr(const uint8_t *addr, size_t len, char *buf, size_t cap);
 /*
  * A string from the agent (names, versions, reasons, messages) as text: every
  * control character (below 0x20, and 0x7f) as '?', so what is on the socket

@@ -4,7 +4,8 @@
  * `cilium-dbg monitor` and tcpdump know, more fields with -v, a dissection of
  * the captured bytes with -vv, a hex dump with --hex. Names of trace points,
  * states, parse errors and debug formats come from abi/names.h (the one
- * definition of the datapath tables).
+ * definition of the datapath tables). Each event line is built in memory and
+ * written with one fwrite (line.h).
  */
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -13,6 +14,7 @@
 #include "dissect.h"
 #include "format_common.h"
 #include "format_text.h"
+#include "line.h"
 #include "names.h"
 
 #define COLOR_RED "\033[31m"
@@ -33,13 +35,14 @@ void mm_text_hello(const struct mm_fmt *f, const Meshmon__V1__Hello *h)
 }
 
 /* "ifindex 4 (veth0)", or "ifindex 4" with -n or no name. */
-static void put_ifindex(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
+static void put_ifindex(struct mm_line *l, const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 {
-	fprintf(f->out, "ifindex %u", ev->ifindex);
+	mm_line__lit(l, "ifindex ");
+	mm_line__u64(l, ev->ifindex);
 	if (!f->numeric && ev->ifname && ev->ifname[0]) {
-		fputs(" (", f->out);
-		mm_fmt_clean(f->out, ev->ifname);
-		fputc(')', f->out);
+		mm_line__lit(l, " (");
+		mm_line__clean(l, ev->ifname);
+		mm_line__c(l, ')');
 	}
 }
 
@@ -79,11 +82,20 @@ static int tuple_family(const Meshmon__V1__Tuple *t)
 static void view_of(const Meshmon__V1__Event *ev, struct pkt_view *v)
 {
 	const Meshmon__V1__Tuple *t = ev->tuple;
+	bool trace = ev->detail_case == MESHMON__V1__EVENT__DETAIL_TRACE && ev->trace;
 	struct mm_pkt_summary s;
 
 	memset(v, 0, sizeof(*v));
-	mm_dissect(ev->captured.data, ev->captured.len, layer_of(ev), t ? (uint8_t)t->proto : 0,
-		   tuple_family(t), &s, NULL, NULL);
+	/*
+	 * The captured bytes are read only for what the event does not carry: the
+	 * tuple (capture events have none), TCP flags and ICMP type (only traces
+	 * carry them). A trace with a tuple, most of the stream, needs nothing.
+	 */
+	if (t && trace)
+		memset(&s, 0, sizeof(s));
+	else
+		mm_dissect(ev->captured.data, ev->captured.len, layer_of(ev),
+			   t ? (uint8_t)t->proto : 0, tuple_family(t), &s, NULL, NULL);
 	if (t) {
 		v->family = tuple_family(t);
 		v->ip = v->family != 0;
@@ -107,7 +119,7 @@ static void view_of(const Meshmon__V1__Event *ev, struct pkt_view *v)
 	} else {
 		v->ethertype = s.ethertype;
 	}
-	if (ev->detail_case == MESHMON__V1__EVENT__DETAIL_TRACE && ev->trace) {
+	if (trace) {
 		v->no_ports = ev->trace->parse_error == MESHMON__V1__PARSE_ERROR__PARSE_ERROR_TRUNCATED_L4 ||
 			      ev->trace->parse_error == MESHMON__V1__PARSE_ERROR__PARSE_ERROR_FRAGMENT;
 		v->have_flags = true;
@@ -124,22 +136,38 @@ static void view_of(const Meshmon__V1__Event *ev, struct pkt_view *v)
 	}
 }
 
-static void put_endpoint(FILE *out, const struct pkt_view *v, const uint8_t *addr, uint32_t port,
-			 bool ports)
+static void put_endpoint(struct mm_line *l, const struct pkt_view *v, const uint8_t *addr,
+			 uint32_t port, bool ports)
 {
 	char a[64];
 
 	mm_fmt_addr(addr, v->family == 6 ? 16 : 4, a, sizeof(a));
+	if (ports && v->family == 6)
+		mm_line__c(l, '[');
+	mm_line__str(l, a);
 	if (!ports)
-		fputs(a, out);
-	else if (v->family == 6)
-		fprintf(out, "[%s]:%u", a, port);
-	else
-		fprintf(out, "%s:%u", a, port);
+		return;
+	if (v->family == 6)
+		mm_line__c(l, ']');
+	mm_line__c(l, ':');
+	mm_line__u64(l, port);
+}
+
+/* " NAME" when the table has one, else " WHAT N". */
+static void put_name_or(struct mm_line *l, const char *name, const char *what, size_t what_len,
+			unsigned int value)
+{
+	mm_line__c(l, ' ');
+	if (name) {
+		mm_line__str(l, name);
+		return;
+	}
+	mm_line__put(l, what, what_len);
+	mm_line__u64(l, value);
 }
 
 /* "SRC -> DST proto ...": false when there is nothing to show. */
-static bool put_tuple(FILE *out, const struct pkt_view *v)
+static bool put_tuple(struct mm_line *l, const struct pkt_view *v)
 {
 	bool ports = !v->no_ports &&
 		     (v->proto == IPPROTO_TCP || v->proto == IPPROTO_UDP || v->proto == IPPROTO_SCTP);
@@ -150,19 +178,25 @@ static bool put_tuple(FILE *out, const struct pkt_view *v)
 		if (!v->ethertype)
 			return false;
 		name = mm_ethertype_name(v->ethertype);
-		fprintf(out, "ethertype 0x%04x%s%s%s", v->ethertype, name ? " (" : "",
-			name ? name : "", name ? ")" : "");
+		mm_line__lit(l, "ethertype 0x");
+		mm_line__hex_pad(l, v->ethertype, 4);
+		if (name) {
+			mm_line__lit(l, " (");
+			mm_line__str(l, name);
+			mm_line__c(l, ')');
+		}
 		return true;
 	}
-	put_endpoint(out, v, v->src, v->sport, ports);
-	fputs(" -> ", out);
-	put_endpoint(out, v, v->dst, v->dport, ports);
+	put_endpoint(l, v, v->src, v->sport, ports);
+	mm_line__lit(l, " -> ");
+	put_endpoint(l, v, v->dst, v->dport, ports);
 	switch (v->proto) {
 	case IPPROTO_TCP:
-		fputs(" tcp", out);
+		mm_line__lit(l, " tcp");
 		if (v->have_flags && v->tcp_flags) {
 			mm_tcp_flags_str(v->tcp_flags, flags, sizeof(flags));
-			fprintf(out, " %s", flags);
+			mm_line__c(l, ' ');
+			mm_line__str(l, flags);
 		}
 		break;
 	case IPPROTO_ICMP:
@@ -170,78 +204,109 @@ static bool put_tuple(FILE *out, const struct pkt_view *v)
 		int fam = v->proto == IPPROTO_ICMPV6 ? 6 : 4;
 
 		if (!v->have_icmp) {
-			fputs(fam == 6 ? " icmpv6" : " icmp", out);
+			if (fam == 6)
+				mm_line__lit(l, " icmpv6");
+			else
+				mm_line__lit(l, " icmp");
 			break;
 		}
 		name = mm_icmp_type_name(fam, v->icmp_type);
-		if (name)
-			fprintf(out, " %s", name);
+		if (fam == 6)
+			put_name_or(l, name, "icmpv6 type ", 12, v->icmp_type);
 		else
-			fprintf(out, " %s type %u", fam == 6 ? "icmpv6" : "icmp", v->icmp_type);
-		if (v->icmp_code)
-			fprintf(out, " code %u", v->icmp_code);
+			put_name_or(l, name, "icmp type ", 10, v->icmp_type);
+		if (v->icmp_code) {
+			mm_line__lit(l, " code ");
+			mm_line__u64(l, v->icmp_code);
+		}
 		break;
 	}
 	default:
-		name = mm_ip_proto_name(v->proto);
-		if (name)
-			fprintf(out, " %s", name);
-		else
-			fprintf(out, " proto %u", v->proto);
+		put_name_or(l, mm_ip_proto_name(v->proto), "proto ", 6, v->proto);
 	}
 	return true;
 }
 
-static void put_tuple_tail(FILE *out, const struct pkt_view *v)
+static void put_tuple_tail(struct mm_line *l, const struct pkt_view *v)
 {
-	fputs(": ", out);
-	if (!put_tuple(out, v))
-		fputs("no packet headers", out);
+	mm_line__lit(l, ": ");
+	if (!put_tuple(l, v))
+		mm_line__lit(l, "no packet headers");
 }
 
 /* "to network", "from stack", ... from the trace point's name. */
-static void put_point_words(FILE *out, unsigned int point)
+static void put_point_words(struct mm_line *l, unsigned int point)
 {
 	const char *name = mm_trace_point_name(point);
 	const char *dash;
 
 	if (!name) {
-		fprintf(out, "point %u", point);
+		mm_line__lit(l, "point ");
+		mm_line__u64(l, point);
 		return;
 	}
 	dash = strchr(name, '-');
-	if (dash)
-		fprintf(out, "%.*s %s", (int)(dash - name), name, dash + 1);
-	else
-		fputs(name, out);
+	if (dash) {
+		mm_line__put(l, name, (size_t)(dash - name));
+		mm_line__c(l, ' ');
+		mm_line__str(l, dash + 1);
+	} else {
+		mm_line__str(l, name);
+	}
 }
 
-static void put_prefix(const struct mm_fmt *f, uint64_t time_ns, uint32_t cpu)
+static void put_time(struct mm_line *l, uint64_t ns)
 {
 	char ts[40];
 
-	if (!f->verbose)
-		return;
-	mm_fmt_time(time_ns, ts, sizeof(ts));
-	fprintf(f->out, "%s ", ts);
-	if (cpu != MM_CPU_NONE)
-		fprintf(f->out, "CPU %02u: ", cpu);
+	mm_fmt_time(ns, ts, sizeof(ts));
+	mm_line__str(l, ts);
 }
 
-static void put_common_verbose(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
+/* "CPU 01: " */
+static void put_cpu(struct mm_line *l, uint32_t cpu)
+{
+	mm_line__lit(l, "CPU ");
+	mm_line__u64_pad(l, cpu, 2);
+	mm_line__lit(l, ": ");
+}
+
+static void put_prefix(struct mm_line *l, const struct mm_fmt *f, uint64_t time_ns, uint32_t cpu)
+{
+	if (!f->verbose)
+		return;
+	put_time(l, time_ns);
+	mm_line__c(l, ' ');
+	if (cpu != MM_CPU_NONE)
+		put_cpu(l, cpu);
+}
+
+/* ", NAME N" */
+static void put_field(struct mm_line *l, const char *name, size_t name_len, uint64_t v)
+{
+	mm_line__put(l, name, name_len);
+	mm_line__u64(l, v);
+}
+
+#define PUT_FIELD(l, name, v) put_field((l), "" name, sizeof(name) - 1, (v))
+
+static void put_common_verbose(struct mm_line *l, const struct mm_fmt *f,
+			       const Meshmon__V1__Event *ev)
 {
 	const char *hook = mm_source_name(ev->source);
 
 	if (!f->verbose)
 		return;
-	fprintf(f->out, ", len %u, cap_len %u", ev->len, ev->cap_len);
+	PUT_FIELD(l, ", len ", ev->len);
+	PUT_FIELD(l, ", cap_len ", ev->cap_len);
+	mm_line__lit(l, ", hook ");
 	if (hook)
-		fprintf(f->out, ", hook %s", hook);
+		mm_line__str(l, hook);
 	else
-		fprintf(f->out, ", hook %u", ev->source);
+		mm_line__u64(l, ev->source);
 }
 
-static void text_trace(const struct mm_fmt *f, const Meshmon__V1__Event *ev,
+static void text_trace(struct mm_line *l, const struct mm_fmt *f, const Meshmon__V1__Event *ev,
 		       const struct pkt_view *v)
 {
 	const Meshmon__V1__Trace *tr = ev->trace;
@@ -250,31 +315,39 @@ static void text_trace(const struct mm_fmt *f, const Meshmon__V1__Event *ev,
 	const char *state = mm_trace_state_name(tr->state);
 	const char *perr;
 
-	if (arrow)
-		fprintf(f->out, "%s %s", arrow, peer);
-	else
-		fprintf(f->out, "?? point %u", tr->point);
-	fprintf(f->out, " flow 0x%x", ev->flow_id);
+	if (arrow) {
+		mm_line__str(l, arrow);
+		mm_line__c(l, ' ');
+		mm_line__str(l, peer);
+	} else {
+		PUT_FIELD(l, "?? point ", tr->point);
+	}
+	mm_line__lit(l, " flow 0x");
+	mm_line__hex(l, ev->flow_id);
+	mm_line__lit(l, " state ");
 	if (state)
-		fprintf(f->out, " state %s ", state);
+		mm_line__str(l, state);
 	else
-		fprintf(f->out, " state %u ", tr->state);
-	put_ifindex(f, ev);
-	put_tuple_tail(f->out, v);
+		mm_line__u64(l, tr->state);
+	mm_line__c(l, ' ');
+	put_ifindex(l, f, ev);
+	put_tuple_tail(l, v);
 	if (tr->parse_error != MESHMON__V1__PARSE_ERROR__PARSE_ERROR_NONE) {
 		perr = mm_parse_error_text(tr->parse_error);
-		if (perr)
-			fprintf(f->out, ", parse error: %s", perr);
-		else
-			fprintf(f->out, ", parse error %u", tr->parse_error);
+		if (perr) {
+			mm_line__lit(l, ", parse error: ");
+			mm_line__str(l, perr);
+		} else {
+			PUT_FIELD(l, ", parse error ", tr->parse_error);
+		}
 	}
 	if (f->verbose) {
-		fprintf(f->out, ", folded %u", tr->folded);
-		put_common_verbose(f, ev);
+		PUT_FIELD(l, ", folded ", tr->folded);
+		put_common_verbose(l, f, ev);
 	}
 }
 
-static void text_drop(const struct mm_fmt *f, const Meshmon__V1__Event *ev,
+static void text_drop(struct mm_line *l, const struct mm_fmt *f, const Meshmon__V1__Event *ev,
 		      const struct pkt_view *v)
 {
 	const Meshmon__V1__Drop *d = ev->drop;
@@ -283,130 +356,163 @@ static void text_drop(const struct mm_fmt *f, const Meshmon__V1__Event *ev,
 				    : (d->reason_text[0] ? d->reason_text : d->reason);
 
 	if (f->color)
-		fputs(COLOR_RED, f->out);
+		mm_line__lit(l, COLOR_RED);
 	if (reason && reason[0]) {
-		fputs("xx drop (", f->out);
-		mm_fmt_clean(f->out, reason);
-		fputc(')', f->out);
+		mm_line__lit(l, "xx drop (");
+		mm_line__clean(l, reason);
+		mm_line__c(l, ')');
 	} else {
-		fprintf(f->out, "xx drop (reason %u)", d->reason_code);
+		PUT_FIELD(l, "xx drop (reason ", d->reason_code);
+		mm_line__c(l, ')');
 	}
 	if (f->color)
-		fputs(COLOR_RESET, f->out);
+		mm_line__lit(l, COLOR_RESET);
 	if (kernel) {
-		fputs(" kernel ", f->out);
-		put_ifindex(f, ev);
+		mm_line__lit(l, " kernel ");
+		put_ifindex(l, f, ev);
 		if (d->netns)
-			fprintf(f->out, ", netns %u", d->netns);
-		if (d->location)
-			fprintf(f->out, ", location 0x%" PRIx64, d->location);
+			PUT_FIELD(l, ", netns ", d->netns);
+		if (d->location) {
+			mm_line__lit(l, ", location 0x");
+			mm_line__hex(l, d->location);
+		}
 	} else {
-		fprintf(f->out, " flow 0x%x ", ev->flow_id);
-		put_point_words(f->out, d->point);
-		fputc(' ', f->out);
-		put_ifindex(f, ev);
+		mm_line__lit(l, " flow 0x");
+		mm_line__hex(l, ev->flow_id);
+		mm_line__c(l, ' ');
+		put_point_words(l, d->point);
+		mm_line__c(l, ' ');
+		put_ifindex(l, f, ev);
 		if (d->file[0]) {
-			fputs(", file ", f->out);
-			mm_fmt_clean(f->out, d->file);
-			fprintf(f->out, ":%u", d->line);
+			mm_line__lit(l, ", file ");
+			mm_line__clean(l, d->file);
+			mm_line__c(l, ':');
+			mm_line__u64(l, d->line);
 		} else if (d->file_id) {
-			fprintf(f->out, ", file id %u:%u", d->file_id, d->line);
+			PUT_FIELD(l, ", file id ", d->file_id);
+			mm_line__c(l, ':');
+			mm_line__u64(l, d->line);
 		}
 		if (d->reason_code == MESHMON__V1__DROP_REASON__DROP_REASON_POLICY_DENIED)
-			fprintf(f->out, ", rule %u", d->ext_error);
+			PUT_FIELD(l, ", rule ", d->ext_error);
 		else if (d->ext_error)
-			fprintf(f->out, ", ext_error %u", d->ext_error);
+			PUT_FIELD(l, ", ext_error ", d->ext_error);
 	}
-	put_tuple_tail(f->out, v);
+	put_tuple_tail(l, v);
 	if (f->verbose) {
-		fprintf(f->out, ", reason_code %u, folded %u", d->reason_code, d->folded);
-		put_common_verbose(f, ev);
+		PUT_FIELD(l, ", reason_code ", d->reason_code);
+		PUT_FIELD(l, ", folded ", d->folded);
+		put_common_verbose(l, f, ev);
 	}
 }
 
-static void text_capture(const struct mm_fmt *f, const Meshmon__V1__Event *ev,
+static void text_capture(struct mm_line *l, const struct mm_fmt *f, const Meshmon__V1__Event *ev,
 			 const struct pkt_view *v)
 {
-	fprintf(f->out, "-- capture flow 0x%x ", ev->flow_id);
-	put_point_words(f->out, ev->capture->point);
-	fputc(' ', f->out);
-	put_ifindex(f, ev);
-	put_tuple_tail(f->out, v);
-	put_common_verbose(f, ev);
+	mm_line__lit(l, "-- capture flow 0x");
+	mm_line__hex(l, ev->flow_id);
+	mm_line__c(l, ' ');
+	put_point_words(l, ev->capture->point);
+	mm_line__c(l, ' ');
+	put_ifindex(l, f, ev);
+	put_tuple_tail(l, v);
+	put_common_verbose(l, f, ev);
 }
 
-static void text_tcp_probe(const struct mm_fmt *f, const Meshmon__V1__Event *ev,
-			   const struct pkt_view *v)
+static void put_duration(struct mm_line *l, uint64_t ns)
+{
+	char d[32];
+
+	mm_fmt_duration(ns, d, sizeof(d));
+	mm_line__str(l, d);
+}
+
+/* An RTT in us: 0 is "no RTT sample yet" (a connection that never got an answer). */
+static void put_rtt(struct mm_line *l, uint32_t us)
+{
+	if (us)
+		put_duration(l, (uint64_t)us * 1000);
+	else
+		mm_line__c(l, '-');
+}
+
+static void text_tcp_probe(struct mm_line *l, const struct mm_fmt *f,
+			   const Meshmon__V1__Event *ev, const struct pkt_view *v)
 {
 	const Meshmon__V1__TcpProbe *p = ev->tcp_probe;
 	const char *state = mm_probe_state_name(p->state);
 	const char *dir = mm_probe_direction_name(p->direction);
-	char srtt[32], minrtt[32], dur[32], ts[40];
 
+	mm_line__lit(l, "== tcp_probe ");
 	if (state)
-		fprintf(f->out, "== tcp_probe %s", state);
+		mm_line__str(l, state);
 	else
-		fprintf(f->out, "== tcp_probe state %u", p->state);
-	if (dir)
-		fprintf(f->out, " %s", dir);
-	if (p->preexisting) {
-		fputs(" preexisting", f->out);
-	} else {
-		fprintf(f->out, " pid %u (", p->pid);
-		mm_fmt_clean(f->out, p->comm);
-		fputc(')', f->out);
+		PUT_FIELD(l, "state ", p->state);
+	if (dir) {
+		mm_line__c(l, ' ');
+		mm_line__str(l, dir);
 	}
-	put_tuple_tail(f->out, v);
-	/* 0 is "no RTT sample yet" (a connection that never got an answer). */
-	if (p->srtt_us)
-		mm_fmt_duration((uint64_t)p->srtt_us * 1000, srtt, sizeof(srtt));
-	else
-		snprintf(srtt, sizeof(srtt), "-");
-	if (p->min_rtt_us)
-		mm_fmt_duration((uint64_t)p->min_rtt_us * 1000, minrtt, sizeof(minrtt));
-	else
-		snprintf(minrtt, sizeof(minrtt), "-");
-	mm_fmt_duration(p->duration_ns, dur, sizeof(dur));
-	fprintf(f->out,
-		", bytes sent %" PRIu64 " received %" PRIu64
-		", segs out %u in %u, srtt %s, min rtt %s, retrans %u, duration %s",
-		p->bytes_sent, p->bytes_received, p->segs_out, p->segs_in, srtt, minrtt,
-		p->total_retrans, dur);
+	if (p->preexisting) {
+		mm_line__lit(l, " preexisting");
+	} else {
+		PUT_FIELD(l, " pid ", p->pid);
+		mm_line__lit(l, " (");
+		mm_line__clean(l, p->comm);
+		mm_line__c(l, ')');
+	}
+	put_tuple_tail(l, v);
+	PUT_FIELD(l, ", bytes sent ", p->bytes_sent);
+	PUT_FIELD(l, " received ", p->bytes_received);
+	PUT_FIELD(l, ", segs out ", p->segs_out);
+	PUT_FIELD(l, " in ", p->segs_in);
+	mm_line__lit(l, ", srtt ");
+	put_rtt(l, p->srtt_us);
+	mm_line__lit(l, ", min rtt ");
+	put_rtt(l, p->min_rtt_us);
+	PUT_FIELD(l, ", retrans ", p->total_retrans);
+	mm_line__lit(l, ", duration ");
+	put_duration(l, p->duration_ns);
 	if (!p->conn_success)
-		fputs(", connect failed", f->out);
+		mm_line__lit(l, ", connect failed");
 	if (f->verbose) {
-		fprintf(f->out,
-			", data segs out %u in %u, cwnd %u, lost %u, delivered %u, tcp_state %u, cgroup %" PRIu64
-			", netns %u",
-			p->data_segs_out, p->data_segs_in, p->snd_cwnd, p->lost_out, p->delivered,
-			p->tcp_state, p->cgroup_id, p->netns);
+		PUT_FIELD(l, ", data segs out ", p->data_segs_out);
+		PUT_FIELD(l, " in ", p->data_segs_in);
+		PUT_FIELD(l, ", cwnd ", p->snd_cwnd);
+		PUT_FIELD(l, ", lost ", p->lost_out);
+		PUT_FIELD(l, ", delivered ", p->delivered);
+		PUT_FIELD(l, ", tcp_state ", p->tcp_state);
+		PUT_FIELD(l, ", cgroup ", p->cgroup_id);
+		PUT_FIELD(l, ", netns ", p->netns);
 		if (p->start_time_ns) {
-			mm_fmt_time(p->start_time_ns, ts, sizeof(ts));
-			fprintf(f->out, ", started %s", ts);
+			mm_line__lit(l, ", started ");
+			put_time(l, p->start_time_ns);
 		}
-		put_common_verbose(f, ev);
+		put_common_verbose(l, f, ev);
 	}
 }
 
 /* Applies a debug format (only %u and %x with u32 arguments, see tables.h). */
-static void put_debug_format(FILE *out, const char *fmt, const uint32_t args[3])
+static void put_debug_format(struct mm_line *l, const char *fmt, const uint32_t args[3])
 {
 	int i = 0;
 
 	for (; *fmt; fmt++) {
 		if (fmt[0] == '%' && (fmt[1] == 'u' || fmt[1] == 'x') && i < 3) {
-			fprintf(out, fmt[1] == 'u' ? "%u" : "%x", args[i++]);
+			if (fmt[1] == 'u')
+				mm_line__u64(l, args[i++]);
+			else
+				mm_line__hex(l, args[i++]);
 			fmt++;
 		} else if (fmt[0] == '%' && fmt[1] == '%') {
-			fputc('%', out);
+			mm_line__c(l, '%');
 			fmt++;
 		} else {
-			fputc(*fmt, out);
+			mm_line__c(l, *fmt);
 		}
 	}
 }
 
-static void text_debug(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
+static void text_debug(struct mm_line *l, const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 {
 	const Meshmon__V1__Debug *d = ev->debug;
 	uint32_t args[3] = { d->arg1, d->arg2, d->arg3 };
@@ -414,60 +520,74 @@ static void text_debug(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 
 	/* Cilium's shape; -v puts the time in front. */
 	if (!f->verbose)
-		fprintf(f->out, "CPU %02u: ", ev->cpu);
+		put_cpu(l, ev->cpu);
 	if (f->color)
-		fputs(COLOR_YELLOW, f->out);
-	fputs("DEBUG: ", f->out);
+		mm_line__lit(l, COLOR_YELLOW);
+	mm_line__lit(l, "DEBUG: ");
 	if (f->color)
-		fputs(COLOR_RESET, f->out);
-	if (d->message[0])
-		mm_fmt_clean(f->out, d->message);
-	else if (fmt)
-		put_debug_format(f->out, fmt, args);
-	else
-		fprintf(f->out, "subtype %u args %u %u %u", d->subtype, d->arg1, d->arg2, d->arg3);
+		mm_line__lit(l, COLOR_RESET);
+	if (d->message[0]) {
+		mm_line__clean(l, d->message);
+	} else if (fmt) {
+		put_debug_format(l, fmt, args);
+	} else {
+		PUT_FIELD(l, "subtype ", d->subtype);
+		PUT_FIELD(l, " args ", d->arg1);
+		PUT_FIELD(l, " ", d->arg2);
+		PUT_FIELD(l, " ", d->arg3);
+	}
 	if (f->verbose && ev->ifindex) {
-		fputs(", ", f->out);
-		put_ifindex(f, ev);
+		mm_line__lit(l, ", ");
+		put_ifindex(l, f, ev);
 	}
 }
 
 void mm_text_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 {
+	struct mm_line l;
 	struct pkt_view v;
 	const char *tn;
 
-	put_prefix(f, ev->time_ns, ev->cpu);
-	view_of(ev, &v);
+	/* The line is built in memory and written at once (line.h). */
+	mm_line__init(&l, f->out);
+	put_prefix(&l, f, ev->time_ns, ev->cpu);
 	switch (ev->detail_case) {
 	case MESHMON__V1__EVENT__DETAIL_TRACE:
-		text_trace(f, ev, &v);
+		view_of(ev, &v);
+		text_trace(&l, f, ev, &v);
 		break;
 	case MESHMON__V1__EVENT__DETAIL_DROP:
-		text_drop(f, ev, &v);
+		view_of(ev, &v);
+		text_drop(&l, f, ev, &v);
 		break;
 	case MESHMON__V1__EVENT__DETAIL_CAPTURE:
-		text_capture(f, ev, &v);
+		view_of(ev, &v);
+		text_capture(&l, f, ev, &v);
 		break;
 	case MESHMON__V1__EVENT__DETAIL_TCP_PROBE:
-		text_tcp_probe(f, ev, &v);
+		view_of(ev, &v);
+		text_tcp_probe(&l, f, ev, &v);
 		break;
 	case MESHMON__V1__EVENT__DETAIL_DEBUG:
-		text_debug(f, ev);
+		text_debug(&l, f, ev);
 		break;
 	default:
 		tn = mm_event_type_name(ev->type);
-		if (tn)
-			fprintf(f->out, "?? %s event without details", tn);
-		else
-			fprintf(f->out, "?? event of unknown type %u", ev->type);
+		if (tn) {
+			mm_line__lit(&l, "?? ");
+			mm_line__str(&l, tn);
+			mm_line__lit(&l, " event without details");
+		} else {
+			PUT_FIELD(&l, "?? event of unknown type ", ev->type);
+		}
 		if (ev->ifindex) {
-			fputc(' ', f->out);
-			put_ifindex(f, ev);
+			mm_line__c(&l, ' ');
+			put_ifindex(&l, f, ev);
 		}
 		break;
 	}
-	fputc('\n', f->out);
+	mm_line__c(&l, '\n');
+	mm_line__flush(&l);
 	if (f->verbose >= 2 && ev->captured.len) {
 		mm_dissect(ev->captured.data, ev->captured.len, layer_of(ev),
 			   ev->tuple ? (uint8_t)ev->tuple->proto : 0, tuple_family(ev->tuple), NULL,

@@ -18,16 +18,22 @@
 #include "format_text.h"
 #include "json.h"
 #include "options.h"
+#include "output.h"
 #include "pcap.h"
 #include "reconnect.h"
 #include "textparse.h"
 
+/* Set by SIGINT, SIGTERM or an end decided here. */
 static volatile sig_atomic_t stop_requested;
+/* SIGINT and SIGTERM received, counted to 2: the second gives up unwritten output (output.h). */
+static volatile sig_atomic_t stop_signals;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+	if (stop_signals < 2)
+		stop_signals++;
 }
 
 static void install_signals(void)
@@ -121,10 +127,10 @@ static int start(struct session *s, const Meshmon__V1__Hello *hello)
 	return MM_EXIT_OK;
 }
 
-static int write_pcap(struct session *s, const Meshmon__V1__Event *ev)
+/* After a pcap write or flush that returned r: MM_EXIT_OK, or MM_EXIT_FAILURE (reported). */
+static int pcap_result(struct session *s, int r)
 {
 	char msg[600];
-	int r = mm_pcap__write(s->pcap, ev);
 
 	if (r == -EPIPE && !s->text) {
 		/* `--pcap - | head -c N`: the reader is done, so are we. */
@@ -137,6 +143,11 @@ static int write_pcap(struct session *s, const Meshmon__V1__Event *ev)
 		return MM_EXIT_FAILURE;
 	}
 	return MM_EXIT_OK;
+}
+
+static int write_pcap(struct session *s, const Meshmon__V1__Event *ev)
+{
+	return pcap_result(s, mm_pcap__write(s->pcap, ev));
 }
 
 /* One message of the stream: MM_EXIT_OK, or MM_EXIT_FAILURE (reported, stop requested). */
@@ -192,6 +203,13 @@ static int report_hangup(const struct session *s)
 	return MM_EXIT_FAILURE;
 }
 
+/* MM_EXIT_OK, or MM_EXIT_FAILURE when the pcap file cannot be written (reported). */
+static int flush_output(struct session *s)
+{
+	fflush(stdout); /* its errors end the stream below (ferror) */
+	return s->pcap ? pcap_result(s, mm_pcap__flush(s->pcap)) : MM_EXIT_OK;
+}
+
 /*
  * Messages until --count events, Ctrl-C, an error, the reader of stdout
  * leaving, or the agent hanging up (s->hung_up, not reported here).
@@ -205,7 +223,16 @@ static int stream(struct session *s)
 	s->hung_up = false;
 	s->last_event_ns = 0;
 	while (!stop_requested && (!s->o->count || s->seen < s->o->count)) {
-		r = mm_client__recv(&s->c, &m);
+		if (mm_client__has_frame(&s->c)) {
+			r = mm_client__next(&s->c, &m); /* m lives in the client's arena */
+		} else {
+			/* The input goes idle: what was printed goes out before we wait (output.h). */
+			if (flush_output(s) != MM_EXIT_OK)
+				return MM_EXIT_FAILURE;
+			r = mm_client__fill(&s->c, &stop_requested);
+			if (r > 0)
+				continue;
+		}
 		if (r == -EINTR)
 			continue;
 		if (mm_client__hung_up(r)) {
@@ -221,7 +248,6 @@ static int stream(struct session *s)
 		}
 		if (on_message(s, m) != MM_EXIT_OK)
 			rc = MM_EXIT_FAILURE;
-		mm_frame__free_server(m);
 		m = NULL;
 		if (s->text && ferror(stdout)) /* reader went away (| head): a normal end */
 			break;
@@ -327,7 +353,8 @@ int cmd_monitor(const struct mm_cmd_ctx *ctx, int argc, char **argv)
 		free(o);
 		return MM_EXIT_OK;
 	}
-	setvbuf(stdout, NULL, o->pcap && strcmp(o->pcap, "-") == 0 ? _IOFBF : _IOLBF, 0);
+	if (mm_output__setup(o->pcap && strcmp(o->pcap, "-") == 0, &stop_signals))
+		setvbuf(stdout, NULL, _IOLBF, 0); /* out of memory: a write per line, as before */
 	install_signals();
 	rc = run(o, ctx->json);
 	free(o);

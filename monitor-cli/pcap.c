@@ -46,20 +46,26 @@ struct mm_pcap *mm_pcap__open(const char *path, uint32_t snaplen)
 	if (strcmp(path, "-") == 0) {
 		p->f = stdout;
 	} else {
-		p->f = fopen(path, "wb");
+		p->buf = malloc(MM_PCAP_BUFFER);
+		p->f = p->buf ? fopen(path, "wb") : NULL;
 		p->own = true;
 	}
 	if (!p->f) {
-		err = errno;
+		err = p->own && !p->buf ? ENOMEM : errno;
+		free(p->buf);
 		free(p);
 		errno = err;
 		return NULL;
 	}
+	/* glibc would pick 4 KiB (st_blksize); it ignores the size unless given the buffer. */
+	if (p->own)
+		setvbuf(p->f, p->buf, _IOFBF, MM_PCAP_BUFFER);
 	p->snaplen = h.snaplen;
 	if (fwrite(&h, sizeof(h), 1, p->f) != 1 || fflush(p->f) != 0) {
 		err = errno ? errno : EIO;
 		if (p->own)
 			fclose(p->f);
+		free(p->buf);
 		free(p);
 		errno = err;
 		return NULL;
@@ -87,11 +93,13 @@ int mm_pcap__write(struct mm_pcap *p, const Meshmon__V1__Event *ev)
 	r.orig_len = ev->len > incl ? ev->len : incl;
 	if (fwrite(&r, sizeof(r), 1, p->f) != 1 || fwrite(ev->captured.data, 1, incl, p->f) != incl)
 		return -(errno ? errno : EIO);
-	/* Flushed per packet so a reader following the file (or a pipe) sees it at once. */
-	if (fflush(p->f) != 0)
-		return -(errno ? errno : EIO);
 	p->written++;
 	return 1;
+}
+
+int mm_pcap__flush(struct mm_pcap *p)
+{
+	return fflush(p->f) != 0 ? -(errno ? errno : EIO) : 0;
 }
 
 int mm_pcap__close(struct mm_pcap *p)
@@ -104,6 +112,7 @@ int mm_pcap__close(struct mm_pcap *p)
 		err = -errno;
 	if (p->own && fclose(p->f) != 0 && !err)
 		err = -errno;
+	free(p->buf);
 	free(p);
 	return err;
 }

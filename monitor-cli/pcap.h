@@ -4,6 +4,9 @@
  * microsecond timestamps, version 2.4, LINKTYPE_ETHERNET): the format every
  * tcpdump, Wireshark and libpcap reads. Only events whose captured bytes start
  * at the Ethernet header are written; others are skipped and counted.
+ * Records are buffered; the caller flushes when its input goes idle, so a
+ * reader following the file (or a pipe) sees each packet once the agent
+ * goes quiet, without a write(2) per packet.
  */
 #ifndef MESHMON_CLI_PCAP_H
 #define MESHMON_CLI_PCAP_H
@@ -19,9 +22,13 @@
 /* Snap length when the agent announces none. */
 #define MM_PCAP_DEFAULT_SNAPLEN 65535u
 
+/* Bytes of a pcap file's buffer (stdout has its own, output.h). */
+#define MM_PCAP_BUFFER (64 * 1024)
+
 struct mm_pcap {
 	FILE *f;
 	bool own;          /* fclose on close (not stdout) */
+	char *buf;         /* f's buffer when own */
 	uint32_t snaplen;
 	uint64_t written;  /* packets written */
 	uint64_t skipped;  /* events with bytes not starting at Ethernet */
@@ -31,6 +38,8 @@ struct mm_pcap {
 struct mm_pcap *mm_pcap__open(const char *path, uint32_t snaplen);
 /* Writes ev's captured bytes: 1 written, 0 skipped (no bytes / not Ethernet), -errno. */
 int mm_pcap__write(struct mm_pcap *p, const Meshmon__V1__Event *ev);
+/* Writes what is buffered: 0 or -errno. */
+int mm_pcap__flush(struct mm_pcap *p);
 /* Flushes and closes; 0 or -errno of the last write. Accepts NULL. */
 int mm_pcap__close(struct mm_pcap *p);
 

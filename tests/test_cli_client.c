@@ -11,16 +11,20 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli_cases.h"
@@ -34,6 +38,9 @@
 enum script {
 	SCRIPT_EVENTS,      /* Hello, then every case, then close */
 	SCRIPT_EVENTS_HOLD, /* Hello, every case, then keep the connection open */
+	SCRIPT_FLOOD_HOLD,  /* Hello, every case FLOOD_ROUNDS times, then keep it open */
+	SCRIPT_BAD_FRAME,   /* Hello, 2 cases, a frame that does not decode, then keep it open */
+	SCRIPT_HUGE_FRAME,  /* Hello, 2 cases, a length prefix over MM_FRAME_MAX, then keep it open */
 	SCRIPT_STATUS,      /* Hello, then a Status for the StatusRequest */
 	SCRIPT_ERROR,       /* Hello, then an Error for the Subscribe */
 	SCRIPT_BAD_VERSION, /* Hello with protocol version 2 */
@@ -43,12 +50,24 @@ enum script {
 	SCRIPT_RESTART_REFUSE, /* 2 cases, close; then an Error instead of the Hello */
 };
 
+/* Rounds of every case in SCRIPT_FLOOD_HOLD: far more than a pipe and the CLI's buffer hold. */
+#define FLOOD_ROUNDS 50
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static struct {
 	char path[64];
 	int lfd;
 	enum script script;
 	pthread_t thread;
 	Meshmon__V1__ClientMessage *received, *received2;
+	uint64_t sent_ms; /* CLOCK_MONOTONIC when the last case was sent */
 	int fill[64]; /* connections that fill the backlog, never accepted */
 	size_t n_fill, filled;
 } fake;
@@ -203,13 +222,30 @@ static void *fake_agent(void *arg)
 	switch (fake.script) {
 	case SCRIPT_EVENTS:
 	case SCRIPT_EVENTS_HOLD:
-		for (i = 0; i < n; i++)
-			if (send_msg(fd, &cases[i].msg))
+	case SCRIPT_FLOOD_HOLD:
+		for (i = 0; i < (fake.script == SCRIPT_FLOOD_HOLD ? FLOOD_ROUNDS * n : n); i++)
+			if (send_msg(fd, &cases[i % n].msg))
 				break;
-		if (fake.script == SCRIPT_EVENTS_HOLD)
+		fake.sent_ms = mono_ms();
+		if (fake.script != SCRIPT_EVENTS)
 			while (read(fd, drain, sizeof(drain)) > 0)
 				;
 		break;
+	case SCRIPT_BAD_FRAME:
+	case SCRIPT_HUGE_FRAME: {
+		static const uint8_t bad[] = { 0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+		static const uint8_t huge[] = { 0x7f, 0xff, 0xff, 0xff, 0x12 };
+
+		send_msg(fd, &cases[0].msg);
+		send_msg(fd, &cases[1].msg);
+		if (fake.script == SCRIPT_BAD_FRAME)
+			send(fd, bad, sizeof(bad), MSG_NOSIGNAL);
+		else
+			send(fd, huge, sizeof(huge), MSG_NOSIGNAL);
+		while (read(fd, drain, sizeof(drain)) > 0)
+			;
+		break;
+	}
 	case SCRIPT_STATUS: {
 		Meshmon__V1__ServerMessage sm = MESHMON__V1__SERVER_MESSAGE__INIT;
 		Meshmon__V1__Status st = MESHMON__V1__STATUS__INIT;
@@ -661,4 +697,187 @@ Test(cli_client, restart_refused_is_not_retried, .timeout = 30)
 	cr_assert(strstr(err, "\nmeshmon: the agent refused the connection: too many clients (code 6)\n") != NULL,
 		  "%s", err);
 	cr_assert(strstr(out, "-- reconnected") == NULL, "%s", out);
+}
+
+/* The exit code of a wait status, -1 when killed by a signal. */
+static int exit_code(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * Starts `meshmon monitor --json --socket S` with stdout on the write end of
+ * a new pipe, which holds fill bytes (len of them) before the CLI starts.
+ */
+static pid_t start_piped(int *rd, const char *fill, size_t len)
+{
+	int pipefd[2];
+	pid_t pid;
+
+	cr_assert(eq(int, pipe2(pipefd, O_CLOEXEC), 0));
+	if (len) {
+		cr_assert(eq(int, fcntl(pipefd[1], F_GETPIPE_SZ), (int)len));
+		cr_assert(eq(sz, (size_t)write(pipefd[1], fill, len), len));
+	}
+	pid = fork();
+	cr_assert(ge(int, pid, 0));
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		execl(MESHMON_CLI_PATH, "meshmon", "monitor", "--json", "--socket", fake.path,
+		      (char *)NULL);
+		_exit(98);
+	}
+	close(pipefd[1]);
+	*rd = pipefd[0];
+	return pid;
+}
+
+/*
+ * Output to a pipe is buffered, but not held: once the agent has nothing more
+ * to send, what was printed reaches the reader while the stream stays open.
+ */
+Test(cli_client, idle_output_reaches_a_pipe, .timeout = 30)
+{
+	struct cli_case *cases;
+	size_t n = cli_cases_build(&cases), got = 0, lines = 0, i;
+	struct pollfd p;
+	uint64_t done_ms = 0;
+	ssize_t r;
+	int rd, st;
+	pid_t pid;
+
+	start(SCRIPT_EVENTS_HOLD);
+	pid = start_piped(&rd, NULL, 0);
+	p = (struct pollfd){ .fd = rd, .events = POLLIN };
+	while (lines < n && poll(&p, 1, 5000) == 1) {
+		r = read(rd, out + got, sizeof(out) - 1 - got);
+		if (r <= 0)
+			break;
+		for (i = got; i < got + (size_t)r; i++)
+			lines += out[i] == '\n';
+		got += (size_t)r;
+		done_ms = mono_ms();
+	}
+	out[got] = '\0';
+	cr_assert(eq(sz, lines, n), "%zu of %zu lines before the reader gave up: %s", lines, n, out);
+	/* The agent still holds the connection: only the idle flush can have sent them. */
+	cr_assert(eq(int, waitpid(pid, &st, WNOHANG), 0));
+	/* Plain comparisons where criterion 2.4.1's gt() would pass equal values. */
+	cr_assert(fake.sent_ms > 0);
+	cr_assert(lt(u64, done_ms - fake.sent_ms, 1000), "the last line came %llu ms after the event",
+		  (unsigned long long)(done_ms - fake.sent_ms));
+	kill(pid, SIGINT);
+	while (read(rd, out, sizeof(out)) > 0)
+		;
+	close(rd);
+	waitpid(pid, &st, 0);
+	stop();
+	cr_assert(eq(int, exit_code(st), 0), "status 0x%x", st);
+}
+
+
+/* What /proc says the process waits in ("pipe_write", "anon_pipe_write" since 6.15, ...) into buf. */
+static void wchan_of(pid_t pid, char *buf, size_t cap)
+{
+	char path[64];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, cap - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+}
+
+/*
+ * SIGTERM while the CLI is blocked writing to a reader that does not keep
+ * up: what it had buffered still reaches the reader, whole lines only, and
+ * it exits 0. The pipe is full before the CLI writes, so the signal comes
+ * while its write has written nothing and fails with EINTR: where stdio
+ * drops its whole buffer.
+ */
+Test(cli_client, sigterm_while_blocked_loses_nothing, .timeout = 30)
+{
+	static char want[64][4096], filler[1 << 16], *got;
+	size_t n = 0, len = 0, cap = 1 << 22, lines = 0, pipe_sz = 1 << 16, i;
+	char *line, *nl, wchan[64] = "";
+	pid_t pid;
+	ssize_t r;
+	int rd, st;
+	FILE *g = fopen(GOLDEN_DIR "monitor.json", "r");
+
+	cr_assert(g != NULL);
+	while (n < 64 && fgets(want[n], sizeof(want[n]), g))
+		n++;
+	fclose(g);
+	/* The default pipe (64 KiB) full of 64-byte lines; the CLI's output comes after them. */
+	for (i = 0; i < pipe_sz; i++)
+		filler[i] = i % 64 == 63 ? '\n' : '#';
+	start(SCRIPT_FLOOD_HOLD);
+	pid = start_piped(&rd, filler, pipe_sz);
+	for (i = 0; i < 500 && !strstr(wchan, "pipe_write"); i++) {
+		usleep(10000);
+		wchan_of(pid, wchan, sizeof(wchan));
+	}
+	cr_assert(strstr(wchan, "pipe_write") != NULL, "the CLI waits in %s, not writing to the pipe",
+		  wchan);
+	kill(pid, SIGTERM);
+	usleep(200000);
+	got = malloc(cap);
+	cr_assert(got != NULL);
+	while (len < cap - 1 && (r = read(rd, got + len, cap - 1 - len)) > 0)
+		len += (size_t)r;
+	got[len] = '\0';
+	close(rd);
+	waitpid(pid, &st, 0);
+	stop();
+	cr_assert(eq(int, exit_code(st), 0), "status 0x%x", st);
+	cr_assert(eq(int, memcmp(got, filler, pipe_sz), 0));
+	/* It had read and printed events before it blocked: they are all there. */
+	cr_assert(len > pipe_sz, "nothing of the CLI's output reached the reader");
+	cr_assert(eq(int, got[len - 1], '\n'), "the output ends in the middle of a line");
+	/* Every line is the next case's, in order: nothing was dropped from the middle either. */
+	for (line = got + pipe_sz; *line; line = nl + 1, lines++) {
+		nl = strchr(line, '\n');
+		cr_assert(eq(int, strncmp(line, want[lines % n], (size_t)(nl - line) + 1), 0),
+			  "line %zu differs: %.*s", lines + 1, (int)(nl - line), line);
+	}
+	free(got);
+}
+
+/* A frame that does not decode, or cannot be a frame, ends the stream: exit 1, what came before printed. */
+Test(cli_client, broken_frames_end_the_stream)
+{
+	static const struct {
+		enum script script;
+		const char *err;
+	} t[] = {
+		{ SCRIPT_BAD_FRAME, "meshmon: reading from the agent: Bad message\n" },
+		{ SCRIPT_HUGE_FRAME, "meshmon: reading from the agent: Message too long\n" },
+	};
+	static char want[2][4096];
+	const char *p;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		start(t[i].script);
+		rc = run("monitor", out, sizeof(out), err, sizeof(err));
+		stop();
+		cr_assert(eq(int, rc, 1), "%s", err);
+		cr_assert(eq(str, err, (char *)t[i].err));
+		cr_assert(eq(sz, count_lines(out), 3), "%s", out);
+	}
+	start(SCRIPT_BAD_FRAME);
+	rc = run("monitor --json", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 1), "%s", err);
+	golden_lines(want, 2);
+	p = out;
+	for (i = 0; i < 2; p += strlen(want[i]), i++)
+		cr_assert(eq(int, strncmp(p, want[i], strlen(want[i])), 0), "%s", out);
+	cr_assert(eq(str, (char *)p, "{\"error\":\"reading from the agent: Bad message\"}\n"));
 }

@@ -11,18 +11,24 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <criterion/redirect.h>
+#include <arpa/inet.h>
 #include <iconv.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli_cases.h"
 #include "commands.h"
 #include "dissect.h"
 #include "format.h"
 #include "format_json.h"
+#include "format_common.h"
 #include "format_text.h"
 #include "json.h"
+#include "line.h"
+#include "names.h"
 
 #define GOLDEN_DIR MM_SOURCE_ROOT "/tests/golden/"
 #define FFFD	   "\xef\xbf\xbd" /* U+FFFD */
@@ -427,6 +433,280 @@ Test(cli_format, durations)
 	}
 	mm_fmt_time(CLI_T0, buf, sizeof(buf));
 	cr_assert(eq(str, buf, "2026-11-22T05:40:20.123456789Z"));
+}
+
+/*
+ * The formatters' helpers write by hand what libc wrote for them before:
+ * each against that libc call, over edge cases and many random values.
+ */
+static uint64_t rng_state = 0x6d6d636c69666d74ull;
+
+static uint64_t rnd64(void)
+{
+	/* xorshift64* */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static void check_addr(const uint8_t *a, size_t len)
+{
+	char got[64], want[64];
+
+	cr_assert(inet_ntop(len == 16 ? AF_INET6 : AF_INET, a, want, sizeof(want)) != NULL);
+	mm_fmt_addr(a, len, got, sizeof(got));
+	cr_assert(eq(str, got, want));
+}
+
+Test(cli_format, addresses_as_inet_ntop_writes_them)
+{
+	static const char *const edge[] = {
+		"::", "::1", "::2", "1::", "1::1", "::ffff:1.2.3.4", "::1.2.3.4", "::ffff:0:1.2.3.4",
+		"0:0:0:0:0:fffe:102:304", "1:0:0:1:0:0:0:1", "1:0:0:0:1:0:0:1", "1:0:1:0:1:0:1:0",
+		"fe80::1", "ff02::1:ff00:2", "2001:db8::", "0:1:0:0:0:0:0:0", "::ffff:0.0.0.0",
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "0:0:0:0:0:ffff:ffff:ffff", "::0.0.0.1",
+	};
+	uint8_t a[16];
+	size_t i, k;
+	uint64_t r;
+
+	for (i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+		cr_assert(eq(int, inet_pton(AF_INET6, edge[i], a), 1), "%s", edge[i]);
+		check_addr(a, 16);
+	}
+	/* Groups zero half the time, 0xffff now and then: every shape of zero run. */
+	for (i = 0; i < 200000; i++) {
+		for (k = 0; k < 8; k++) {
+			r = rnd64();
+			r = r % 4 < 2 ? 0 : r % 16 == 3 ? 0xffff : r % 16 == 5 ? (r >> 20) % 16 : r >> 48;
+			a[2 * k] = (uint8_t)(r >> 8);
+			a[2 * k + 1] = (uint8_t)r;
+		}
+		check_addr(a, 16);
+	}
+	for (i = 0; i < 100000; i++) {
+		r = rnd64();
+		for (k = 0; k < 4; k++)
+			a[k] = (uint8_t)(k == i % 4 ? 0 : r >> (8 * k));
+		check_addr(a, 4);
+	}
+	mm_fmt_addr(a, 5, (char *)a, 8);
+	cr_assert(eq(int, a[0], 0), "other lengths give an empty string");
+}
+
+/* What mm_fmt_time wrote before it kept the formatted second and left gmtime_r and strftime. */
+static void time_reference(uint64_t ns, char *buf, size_t cap)
+{
+	time_t sec = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&sec, &tm);
+	n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, cap - n, ".%09" PRIu64 "Z", ns % UINT64_C(1000000000));
+}
+
+Test(cli_format, times_as_strftime_writes_them)
+{
+	char got[40], want[40];
+	uint64_t ns = CLI_T0, step;
+	size_t i;
+
+	/* Forwards and back across seconds (events of several CPUs interleave), and far jumps. */
+	for (i = 0; i < 300000; i++) {
+		step = rnd64() % 3000000000ull;
+		ns = i % 3 == 2 && ns > step ? ns - step / 2 : ns + step;
+		if (i % 10000 == 0)
+			ns = rnd64() % 0x7fffffffffffffffull;
+		mm_fmt_time(ns, got, sizeof(got));
+		time_reference(ns, want, sizeof(want));
+		cr_assert(eq(str, got, want), "at %" PRIu64, ns);
+	}
+	/* Ends of days, months and years, leap days of 2000 and 2400, 2100 without one, the last ns. */
+	{
+		static const uint64_t secs[] = { 0, 59, 86399, 951782399, 951782400, 951868800,
+						 4107542399u, 4107542400u, 4107628800u,
+						 13574563199ull, 13574563200ull, 13574649600ull };
+		static const uint64_t edge_ns[] = { UINT64_MAX, UINT64_MAX - 999999999ull, 999999999 };
+
+		for (i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
+			for (step = 0; step < 2; step++) {
+				ns = secs[i] * 1000000000ull + step * 999999999ull;
+				mm_fmt_time(ns, got, sizeof(got));
+				time_reference(ns, want, sizeof(want));
+				cr_assert(eq(str, got, want), "at %" PRIu64, ns);
+			}
+		}
+		for (i = 0; i < sizeof(edge_ns) / sizeof(edge_ns[0]); i++) {
+			mm_fmt_time(edge_ns[i], got, sizeof(got));
+			time_reference(edge_ns[i], want, sizeof(want));
+			cr_assert(eq(str, got, want), "at %" PRIu64, edge_ns[i]);
+		}
+	}
+	mm_fmt_time(0, got, sizeof(got));
+	cr_assert(eq(str, got, "1970-01-01T00:00:00.000000000Z"));
+}
+
+/* What mm_fmt_duration wrote with snprintf. */
+static void duration_reference(uint64_t ns, char *buf, size_t cap)
+{
+	if (ns < 1000u)
+		snprintf(buf, cap, "%" PRIu64 "ns", ns);
+	else if (ns < 1000000u)
+		snprintf(buf, cap, "%" PRIu64 "us", ns / 1000);
+	else if (ns < 10000000u)
+		snprintf(buf, cap, "%" PRIu64 ".%" PRIu64 "ms", ns / 1000000, ns / 100000 % 10);
+	else if (ns < UINT64_C(1000000000))
+		snprintf(buf, cap, "%" PRIu64 "ms", ns / 1000000);
+	else if (ns < UINT64_C(60000000000))
+		snprintf(buf, cap, "%" PRIu64 ".%" PRIu64 "s", ns / 1000000000, ns / 100000000 % 10);
+	else if (ns < UINT64_C(3600000000000))
+		snprintf(buf, cap, "%" PRIu64 "m%02" PRIu64 "s", ns / UINT64_C(60000000000),
+			 ns / 1000000000 % 60);
+	else
+		snprintf(buf, cap, "%" PRIu64 "h%02" PRIu64 "m", ns / UINT64_C(3600000000000),
+			 ns / UINT64_C(60000000000) % 60);
+}
+
+Test(cli_format, durations_and_flags_as_snprintf_wrote_them)
+{
+	static const uint64_t edge[] = { 0, 9, 10, 999, 1000, 999999, 1000000, 9999999, 10000000,
+					 999999999, 1000000000, 59999999999ull, 60000000000ull,
+					 3599999999999ull, 3600000000000ull, UINT64_MAX };
+	char got[64], want[64];
+	uint64_t ns;
+	size_t i, cap;
+	int n, k;
+
+	for (i = 0; i < 200000; i++) {
+		ns = i < sizeof(edge) / sizeof(edge[0]) ? edge[i] : rnd64() >> (rnd64() % 64);
+		mm_fmt_duration(ns, got, sizeof(got));
+		duration_reference(ns, want, sizeof(want));
+		cr_assert(eq(str, got, want), "at %" PRIu64, ns);
+	}
+	for (i = 0; i < 256; i++) {
+		for (cap = 1; cap <= 64; cap += cap < 12 ? 1 : 26) {
+			size_t off = 0;
+
+			want[0] = '\0';
+			for (k = 0; k < 8; k++) {
+				if (!(i & (1u << k)))
+					continue;
+				n = snprintf(want + off, cap - off, "%s%s", off ? ", " : "",
+					     mm_tcp_flag_names[k]);
+				if (n < 0 || (size_t)n >= cap - off)
+					break;
+				off += (size_t)n;
+			}
+			mm_tcp_flags_str((unsigned int)i, got, cap);
+			cr_assert(eq(str, got, want), "flags 0x%zx, cap %zu", i, cap);
+		}
+	}
+}
+
+/* The line builder's numbers, each against the printf format it replaces. */
+Test(cli_format, line_numbers_as_printf_wrote_them)
+{
+	static struct mm_line l;
+	char want[256], *got;
+	size_t len, i, off;
+	uint64_t v;
+	int n;
+	FILE *f;
+
+	for (i = 0; i < 100000; i++) {
+		v = i < 64 ? (i < 32 ? i : UINT64_MAX >> (i - 32)) : rnd64() >> (rnd64() % 64);
+		f = open_memstream(&got, &len);
+		mm_line__init(&l, f);
+		mm_line__u64(&l, v);
+		mm_line__c(&l, ' ');
+		mm_line__u64_pad(&l, v, 2);
+		mm_line__c(&l, ' ');
+		mm_line__hex(&l, v);
+		mm_line__c(&l, ' ');
+		mm_line__hex_pad(&l, v % 0x10000, 4);
+		mm_line__c(&l, ' ');
+		mm_line__hex_pad(&l, v % 0x100, 2);
+		mm_line__flush(&l);
+		fclose(f);
+		n = snprintf(want, sizeof(want), "%" PRIu64 " %02" PRIu64 " %" PRIx64 " %04" PRIx64
+			     " %02" PRIx64, v, v, v, v % 0x10000, v % 0x100);
+		cr_assert(eq(str, got, want), "%zu bytes", (size_t)n);
+		free(got);
+	}
+	/* Pieces of every short length (copied as overlapping words), then a long one. */
+	{
+		static char pattern[300], all[300 * 70];
+		size_t k, total = 0;
+
+		for (k = 0; k < sizeof(pattern); k++)
+			pattern[k] = (char)('a' + k % 26);
+		f = open_memstream(&got, &len);
+		mm_line__init(&l, f);
+		for (k = 0; k <= 64; k++) {
+			mm_line__put(&l, pattern + k % 7, k);
+			memcpy(all + total, pattern + k % 7, k);
+			total += k;
+		}
+		mm_line__put(&l, pattern, 290);
+		memcpy(all + total, pattern, 290);
+		total += 290;
+		mm_line__flush(&l);
+		fclose(f);
+		cr_assert(eq(sz, len, total));
+		cr_assert(eq(int, memcmp(got, all, total), 0));
+		free(got);
+	}
+	/* A line longer than the buffer is written in parts, nothing lost. */
+	f = open_memstream(&got, &len);
+	mm_line__init(&l, f);
+	for (i = 0, off = 0; i < 3 * MM_LINE_CAP / 20; i++) {
+		mm_line__u64(&l, UINT64_MAX);
+		off += 20;
+	}
+	mm_line__flush(&l);
+	fclose(f);
+	cr_assert(eq(sz, len, off));
+	for (i = 0; i < off; i += 20)
+		cr_assert(eq(int, strncmp(got + i, "18446744073709551615", 20), 0), "at %zu", i);
+	free(got);
+}
+
+/* What mm_json__str_plain may be given: nothing that needs escaping. */
+static void check_plain(const char *what, unsigned int v, const char *s)
+{
+	const unsigned char *p;
+	bool plain;
+
+	for (p = (const unsigned char *)s; s && *p; p++) {
+		plain = *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\';
+		cr_assert(plain, "%s %u: '%s' would need escaping", what, v, s);
+	}
+}
+
+/* The JSON writer copies the names of the tables without escaping (json.h): every one is plain. */
+Test(cli_format, table_names_need_no_escaping)
+{
+	unsigned int v;
+
+	for (v = 0; v < 1024; v++) {
+		check_plain("event type", v, mm_event_type_name(v));
+		check_plain("source", v, mm_source_name(v));
+		check_plain("trace point", v, mm_trace_point_name(v));
+		check_plain("trace state", v, mm_trace_state_name(v));
+		check_plain("parse error", v, mm_parse_error_text(v));
+		check_plain("debug type", v, mm_debug_type_name(v));
+		check_plain("probe direction", v, mm_probe_direction_name(v));
+		check_plain("probe state", v, mm_probe_state_name(v));
+		check_plain("ip proto", v, mm_ip_proto_name(v));
+		check_plain("icmp type", v, mm_icmp_type_name(4, v));
+		check_plain("icmpv6 type", v, mm_icmp_type_name(6, v));
+	}
+	for (v = 0; v < 8; v++) {
+		check_plain("tcp flag", v, mm_tcp_flag_names[v]);
+		cr_assert(eq(sz, strlen(mm_tcp_flag_names[v]), 3));
+	}
 }
 
 /* The reconnect notice: one line of text (the same with -v), or one JSON object. */
