@@ -101,6 +101,7 @@ run_benchmarks() {
     "meshmon-filter-bench --min-ms 50"
     "meshmon-datapath-bench --quick"
     "meshmon-pipeline-bench --quick"
+    "meshmon-cli-bench --quick"
   )
   echo "== benchmarks, briefly (figures not judged)"
   for run in "${runs[@]}"; do
