@@ -491,10 +491,12 @@ static void add_hello(struct bytes *s, uint32_t capture_len)
 	add_frame(s, &sm.base);
 }
 
-/* Long on purpose: the server corpus as one table of seeds, a few lines each. */
-static void server_corpus(void)
+/*
+ * Long on purpose: the server corpus as one table of seeds, a few lines each.
+ * fuzz_client_format and fuzz_unpack read the same layout and share it.
+ */
+static void server_corpus(const char *t)
 {
-	static const char *t = "fuzz_client_format";
 	Meshmon__V1__ServerMessage sm = MESHMON__V1__SERVER_MESSAGE__INIT;
 	Meshmon__V1__LostNotice lost = MESHMON__V1__LOST_NOTICE__INIT;
 	Meshmon__V1__Status st = MESHMON__V1__STATUS__INIT;
@@ -677,7 +679,8 @@ int main(int argc, char **argv)
 	client_corpus();
 	build_records();
 	decode_corpus();
-	server_corpus();
+	server_corpus("fuzz_client_format");
+	server_corpus("fuzz_unpack");
 	text_corpus();
 	return 0;
 }
