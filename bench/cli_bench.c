@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_machine.h"
 #include "cli_stream.h"
 #include "framing.h"
 
@@ -267,30 +268,6 @@ static int parse_args(int argc, char **argv)
 	if (!cfg.runs)
 		cfg.runs = quick ? 1 : 3;
 	return 0;
-}
-
-/* --- the machine ------------------------------------------------------- */
-
-static void print_machine(void)
-{
-	char line[256], model[128] = "unknown CPU";
-	struct utsname u;
-	FILE *f = fopen("/proc/cpuinfo", "r");
-
-	while (f && fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) == 0 && colon) {
-			snprintf(model, sizeof(model), "%s", colon + 2);
-			model[strcspn(model, "\n")] = '\0';
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	uname(&u);
-	printf("machine: %ld CPUs online (%s), kernel %s %s %s\n", sysconf(_SC_NPROCESSORS_ONLN),
-	       model, u.sysname, u.release, u.machine);
 }
 
 static void print_stream(void)
@@ -800,7 +777,7 @@ int main(int argc, char **argv)
 	snprintf(errpath, sizeof(errpath), "%s/err", dir);
 
 	printf("meshmon-cli-bench: what `meshmon monitor` costs per line\n");
-	print_machine();
+	mm_bench_print_machine();
 	print_stream();
 	for (ci = 0; ci < cfg.n_clis; ci++)
 		printf("cli %s: %s\n", cfg.clis[ci].label, cfg.clis[ci].path);

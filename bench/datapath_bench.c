@@ -48,6 +48,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bench_machine.h"
 #include "bare_emit.skel.h"
 #include "datapath.h"
 #include "datapath_bench.h"
@@ -581,29 +582,6 @@ static int run_cell(struct bench *b, const struct cell *c, struct figure *figs, 
 
 static const char *const agg_names[] = {"none", "low", "medium", "maximum"};
 
-static void print_machine(void)
-{
-	struct utsname u;
-	char model[256] = "?", line[512];
-	FILE *f = fopen("/proc/cpuinfo", "r");
-
-	if (f) {
-		while (fgets(line, sizeof(line), f)) {
-			char *colon = strchr(line, ':');
-
-			if (!strncmp(line, "model name", 10) && colon) {
-				snprintf(model, sizeof(model), "%s", colon + 2);
-				model[strcspn(model, "\n")] = 0;
-				break;
-			}
-		}
-		fclose(f);
-	}
-	uname(&u);
-	printf("machine: %ld CPUs online (%s), kernel %s %s %s\n", sysconf(_SC_NPROCESSORS_ONLN),
-	       model, u.sysname, u.release, u.machine);
-}
-
 static void print_header(void)
 {
 	printf("%-11s %-7s %3s %-4s %-10s | %6s | %6s %6s | %7s %6s %5s %5s | %7s %6s %5s %5s "
@@ -877,7 +855,7 @@ int main(int argc, char **argv)
 	if (rc || done)
 		return rc;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	print_machine();
+	mm_bench_print_machine();
 	if (bench_setup(&b, &o)) {
 		bench_teardown(&b);
 		return 1;

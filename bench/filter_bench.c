@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_machine.h"
 #include "filter.h"
 #include "protocol.h"
 #include "records.h"
@@ -259,28 +260,6 @@ static int run_row(const struct row *r, unsigned int min_ms, struct result *res)
 	return 0;
 }
 
-static void print_machine(void)
-{
-	struct utsname u;
-	char model[256] = "?", line[512];
-	FILE *f = fopen("/proc/cpuinfo", "r");
-
-	while (f && fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-
-		if (!strncmp(line, "model name", 10) && colon) {
-			snprintf(model, sizeof(model), "%s", colon + 2);
-			model[strcspn(model, "\n")] = 0;
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	uname(&u);
-	printf("machine: %ld CPUs online (%s), kernel %s %s %s\n", sysconf(_SC_NPROCESSORS_ONLN),
-	       model, u.sysname, u.release, u.machine);
-}
-
 static void print_row(const struct row *r, const struct result *res, double base_ns)
 {
 	if (res->refused) {
@@ -340,7 +319,7 @@ int main(int argc, char **argv)
 	for (uint32_t i = 0; i < N_VIEWS; i++)
 		gen_view(&views[i], i);
 	build_rows(rows, hostile);
-	print_machine();
+	mm_bench_print_machine();
 	printf("stream: %u event views (3/4 IPv4, 1/4 IPv6; 70%% TCP, 25%% UDP, 5%% ICMP), each "
 	       "row at least %u ms\n\n",
 	       N_VIEWS, min_ms);

@@ -32,6 +32,7 @@
 #include <bpf/libbpf.h>
 #include <event2/event.h>
 
+#include "bench_machine.h"
 #include "datapath.h"
 #include "harness.h"
 #include "rings.h"
@@ -331,31 +332,6 @@ static int run_one(struct mm_datapath *dp, const uint8_t *frame, size_t len, uin
 	return 0;
 }
 
-static void print_machine(void)
-{
-	struct utsname u;
-	char model[256] = "?";
-	FILE *f = fopen("/proc/cpuinfo", "r");
-
-	if (f) {
-		char line[512];
-
-		while (fgets(line, sizeof(line), f)) {
-			char *colon = strchr(line, ':');
-
-			if (!strncmp(line, "model name", 10) && colon) {
-				snprintf(model, sizeof(model), "%s", colon + 2);
-				model[strcspn(model, "\n")] = 0;
-				break;
-			}
-		}
-		fclose(f);
-	}
-	uname(&u);
-	printf("machine: %ld CPUs online (%s), kernel %s %s %s\n", sysconf(_SC_NPROCESSORS_ONLN),
-	       model, u.sysname, u.release, u.machine);
-}
-
 static void print_header(void)
 {
 	printf("%-15s %9s %9s %8s %8s %5s %7s %10s %8s %8s %7s %7s\n", "reader", "produced",
@@ -531,7 +507,7 @@ int main(int argc, char **argv)
 	rc = setup(frame, sizeof(frame), &len);
 	if (rc)
 		return rc;
-	print_machine();
+	mm_bench_print_machine();
 	printf("records per reader: %llu, frame %zu bytes (IPv4/UDP), ring %u pages per CPU, "
 	       "BPF_PROG_TEST_RUN repeat %u, drain %u ms\n",
 	       o.records, len, RING_PAGES, BATCH, DRAIN_MS);
