@@ -243,6 +243,37 @@ static void agent_columns(struct pl_result *res, const struct pl_status *st0,
 	res->wakeups = a1->vcsw - a0->vcsw;
 }
 
+/* The agent's counters before a case: its Status, the datapath's stats, its CPU. 0 or -errno. */
+static int snapshot_agent(struct pl_agent *a, struct pl_status *st, struct pl_dp_stats *d,
+			  struct pl_proc *cpu)
+{
+	int rc = pl_wire__status(a->t.sock_path, st, STATUS_MS);
+
+	if (!rc)
+		rc = pl_agent__dp_stats(a, d);
+	if (!rc)
+		rc = pl_proc__sample(a->t.pid, cpu);
+	return rc;
+}
+
+/* The measured production of a case, into res; 0, or -1 with res failed. */
+static int produce_into(struct pl_agent *a, const struct pl_env *env, const struct pl_case *c,
+			struct pl_producer *p, struct window *win, struct pl_result *res)
+{
+	int rc;
+
+	window_open(win);
+	rc = produce(a, env, c, p);
+	check_foreign(a, res);
+	res->emitted = p->produced;
+	res->prod_rate = pl_producer__rate(p);
+	if (!rc)
+		return 0;
+	fail(res, rc == -ECHILD ? "meshmon-agent died during the run%s" : "producer: %s",
+	     rc == -ECHILD ? "" : strerror(-rc));
+	return -1;
+}
+
 static void run_clients(const struct pl_env *env, const struct pl_case *c, struct pl_agent *a,
 			struct pl_result *res)
 {
@@ -265,25 +296,13 @@ static void run_clients(const struct pl_env *env, const struct pl_case *c, struc
 	}
 	rc = wait_listeners(a, c->listeners);
 	if (!rc)
-		rc = pl_wire__status(a->t.sock_path, &st0, STATUS_MS);
-	if (!rc)
-		rc = pl_agent__dp_stats(a, &d0);
-	if (!rc)
-		rc = pl_proc__sample(a->t.pid, &a0);
+		rc = snapshot_agent(a, &st0, &d0, &a0);
 	if (rc) {
 		fail(res, "before the run: %s", strerror(-rc));
 		goto out;
 	}
-	window_open(&win);
-	rc = produce(a, env, c, &p);
-	check_foreign(a, res);
-	res->emitted = p.produced;
-	res->prod_rate = pl_producer__rate(&p);
-	if (rc) {
-		fail(res, rc == -ECHILD ? "meshmon-agent died during the run%s" : "producer: %s",
-		     rc == -ECHILD ? "" : strerror(-rc));
+	if (produce_into(a, env, c, &p, &win, res))
 		goto out;
-	}
 	if (pl_clients__finish(&cl, p.produced, FINISH_MS) != cl.n) {
 		for (size_t i = 0; i < cl.n && !res->err[0]; i++) {
 			if (cl.rep[i].died)
@@ -412,27 +431,15 @@ static void run_cli(const struct pl_env *env, const struct pl_case *c, struct pl
 	}
 	rc = wait_listeners(a, 1);
 	if (!rc)
-		rc = pl_wire__status(a->t.sock_path, &st0, STATUS_MS);
-	if (!rc)
-		rc = pl_agent__dp_stats(a, &d0);
-	if (!rc)
-		rc = pl_proc__sample(a->t.pid, &a0);
+		rc = snapshot_agent(a, &st0, &d0, &a0);
 	if (!rc)
 		rc = pl_proc__sample(cli.pid, &c0);
 	if (rc) {
 		fail(res, "before the run (is %s a meshmon CLI?)", env->cli_path);
 		goto out;
 	}
-	window_open(&win);
-	rc = produce(a, env, c, &p);
-	check_foreign(a, res);
-	res->emitted = p.produced;
-	res->prod_rate = pl_producer__rate(&p);
-	if (rc) {
-		fail(res, rc == -ECHILD ? "meshmon-agent died during the run%s" : "producer: %s",
-		     rc == -ECHILD ? "" : strerror(-rc));
+	if (produce_into(a, env, c, &p, &win, res))
 		goto out;
-	}
 	done_at = wait_cli_done(a, &cli, p.produced, &st0, res);
 	if (!done_at) {
 		fail(res, "meshmon monitor was still reading %d s after the run", FINISH_MS / 1000);
