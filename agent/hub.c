@@ -82,6 +82,7 @@ struct mm_hub {
 	unsigned int n_listeners;
 	struct mm_history history;
 	struct event *flush_timer;
+	struct event *write_out; /* made active by mm_hub__write_out_soon() */
 	struct mm_hub_stats stats;
 	struct mm_conns *conns;
 	struct mm_frame_scratch scratch; /* every event is packed here first */
@@ -361,6 +362,8 @@ static void on_flush_timer(evutil_socket_t fd, short what, void *arg)
 	mm_hub__flush(arg);
 }
 
+static void on_write_out(evutil_socket_t fd, short what, void *arg);
+
 struct mm_hub *mm_hub__new(struct event_base *base, const struct mm_hub_opts *opts)
 {
 	struct mm_hub *hub = calloc(1, sizeof(*hub));
@@ -379,6 +382,9 @@ struct mm_hub *mm_hub__new(struct event_base *base, const struct mm_hub_opts *op
 		goto fail;
 	hub->flush_timer = event_new(base, -1, EV_PERSIST, on_flush_timer, hub);
 	if (!hub->flush_timer || event_add(hub->flush_timer, &tv))
+		goto fail;
+	hub->write_out = event_new(base, -1, 0, on_write_out, hub);
+	if (!hub->write_out)
 		goto fail;
 	return hub;
 fail:
@@ -404,6 +410,8 @@ void mm_hub__free(struct mm_hub *hub)
 	mm_conns__free(hub->conns);
 	if (hub->flush_timer)
 		event_free(hub->flush_timer);
+	if (hub->write_out)
+		event_free(hub->write_out);
 	mm_history__release(&hub->history);
 	mm_frame_scratch__release(&hub->scratch);
 	free(hub);
@@ -498,12 +506,22 @@ void mm_hub__add_loss(struct mm_hub *hub, unsigned int source, uint32_t cpu, uin
 	}
 }
 
-void mm_hub__write_out(struct mm_hub *hub)
+static void on_write_out(evutil_socket_t fd, short what, void *arg)
 {
+	struct mm_hub *hub = arg;
 	struct mm_listener *l;
 
+	(void)fd;
+	(void)what;
 	TAILQ_FOREACH(l, &hub->listeners, link)
 		listener_write_now(l, MM_HUB_WRITE_OUT_MAX);
+}
+
+void mm_hub__write_out_soon(struct mm_hub *hub)
+{
+	/* an event made active runs after the callbacks already active in this iteration */
+	if (!event_pending(hub->write_out, EV_TIMEOUT, NULL))
+		event_active(hub->write_out, EV_TIMEOUT, 1);
 }
 
 void mm_hub__flush(struct mm_hub *hub)

@@ -67,14 +67,16 @@ void mm_hub__add_loss(struct mm_hub *hub, unsigned int source, uint32_t cpu, uin
 
 /* Sends pending notices of every listener that has room (also run on a timer). */
 /*
- * Write what each listener has queued into its socket now, at most
+ * Write what each listener has queued into its socket, at most
  * MM_HUB_WRITE_OUT_MAX bytes each, skipping sockets found full in the last
- * millisecond. Called after every ring batch: libevent's own write callbacks
- * run only once the loop gets to them, and a ring batch of thousands of
- * events would otherwise wait in the queue (and overflow it) meanwhile.
+ * millisecond, once the loop has run the callbacks that are ready now (every
+ * ring with records in this iteration of the loop: one write per listener for
+ * all of them). Called after every ring batch: libevent's own write callbacks
+ * run only once the loop gets to them, and a ring batch of thousands of events
+ * would otherwise wait in the queue (and overflow it) meanwhile.
  */
 #define MM_HUB_WRITE_OUT_MAX (256u << 10)
-void mm_hub__write_out(struct mm_hub *hub);
+void mm_hub__write_out_soon(struct mm_hub *hub);
 void mm_hub__flush(struct mm_hub *hub);
 
 unsigned int mm_hub__listeners(const struct mm_hub *hub);

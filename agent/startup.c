@@ -248,12 +248,12 @@ static void on_sample(void *ctx, int cpu, const void *data, __u32 size)
 	mm_hub__publish(a->hub, &msg, &a->decoded.view, a->decoded.ev.time_ns);
 }
 
-/* After each ring batch: into the sockets now, before the next batch lands. */
+/* After each ring batch: into the sockets before the next batch lands. */
 static void on_batch(void *ctx)
 {
 	struct mm_agent *a = ctx;
 
-	mm_hub__write_out(a->hub);
+	mm_hub__write_out_soon(a->hub);
 }
 
 static void on_lost(void *ctx, int cpu, __u64 count)
