@@ -23,6 +23,7 @@ struct mm_hub;
 struct mm_kdrops;
 struct mm_metrics;
 struct mm_probe;
+struct mm_reorder;
 struct mm_rings;
 struct mm_server;
 
@@ -37,6 +38,9 @@ struct mm_agent {
 	struct mm_probe *probe;
 	struct mm_kdrops *kdrops;
 	struct mm_rings *rings;
+	struct mm_reorder *reorder; /* between the rings and decode: time order across CPUs */
+	struct event *release_timer; /* drains the rings when held records can go */
+	uint64_t release_at_ns;      /* when release_timer fires; 0 when it is not armed */
 	struct mm_hub *hub;
 	struct mm_server *server;
 	struct mm_metrics *metrics;
@@ -56,6 +60,7 @@ struct mm_agent {
 	Meshmon__V1__Hello hello;
 	uint64_t start_mono_ns;
 	uint64_t events_read, events_unknown, events_short;
+	uint64_t events_out_of_order; /* delivered with Event.out_of_order set */
 	uint64_t events_by_type[256];
 };
 

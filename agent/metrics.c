@@ -78,6 +78,16 @@ size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t
 #undef X
 	put(&o, "meshmon_events_total{type=\"unknown\"} %" PRIu64 "\n", s->events_unknown);
 	put(&o, "meshmon_events_total{type=\"short\"} %" PRIu64 "\n", s->events_short);
+	put(&o,
+	    "# HELP meshmon_events_out_of_order_total Events that reached the reorder window too "
+	    "late to be put in time order, delivered marked out_of_order.\n"
+	    "# TYPE meshmon_events_out_of_order_total counter\n"
+	    "meshmon_events_out_of_order_total %" PRIu64 "\n"
+	    "# HELP meshmon_reorder_window_seconds The longest an event is held to be put in time "
+	    "order (0: off).\n"
+	    "# TYPE meshmon_reorder_window_seconds gauge\n"
+	    "meshmon_reorder_window_seconds %u.%06u\n",
+	    s->events_out_of_order, s->reorder_window_us / 1000000, s->reorder_window_us % 1000000);
 	put(&o, "# HELP meshmon_lost_events_total Events lost, by where they were lost.\n"
 		"# TYPE meshmon_lost_events_total counter\n");
 #define X(name, value, display, key)                                                             \

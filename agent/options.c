@@ -23,6 +23,7 @@ enum {
 	OPT_WAKEUP,
 	OPT_DRAIN,
 	OPT_DRAIN_MIN,
+	OPT_REORDER,
 	OPT_CAPTURE,
 	OPT_AGG,
 	OPT_AGG_INTERVAL,
@@ -48,6 +49,7 @@ static const struct option long_opts[] = {
 	{"wakeup-events", required_argument, NULL, OPT_WAKEUP},
 	{"drain-ms", required_argument, NULL, OPT_DRAIN},
 	{"drain-min-us", required_argument, NULL, OPT_DRAIN_MIN},
+	{"reorder-ms", required_argument, NULL, OPT_REORDER},
 	{"capture-len", required_argument, NULL, OPT_CAPTURE},
 	{"aggregation", required_argument, NULL, OPT_AGG},
 	{"aggregation-interval", required_argument, NULL, OPT_AGG_INTERVAL},
@@ -74,6 +76,7 @@ void mm_agent_options__defaults(struct mm_agent_options *o)
 	o->wakeup_events = MM_OPT_WAKEUP_DEFAULT;
 	o->drain_ms = MM_OPT_DRAIN_MS_DEFAULT;
 	o->drain_min_us = MM_OPT_DRAIN_MIN_US_DEFAULT;
+	o->reorder_ms = MM_OPT_REORDER_MS_DEFAULT;
 	o->capture_len = MM_CAPTURE_DEFAULT;
 	o->aggregation = MM_AGG_NONE;
 	o->aggregation_interval_s = (unsigned int)(MM_AGG_INTERVAL_DEFAULT_NS / 1000000000ull);
@@ -247,6 +250,9 @@ static int parse_option(struct mm_agent_options *o, int c, char *arg, char **arg
 		return parse_uint("drain-ms", arg, 0, 60000, &o->drain_ms, err, errlen);
 	case OPT_DRAIN_MIN:
 		return parse_uint("drain-min-us", arg, 0, 60000000, &o->drain_min_us, err, errlen);
+	case OPT_REORDER:
+		return parse_uint("reorder-ms", arg, 0, MM_OPT_REORDER_MS_MAX, &o->reorder_ms, err,
+				  errlen);
 	case OPT_CAPTURE:
 		return parse_uint("capture-len", arg, 0, MM_CAPTURE_MAX, &o->capture_len, err,
 				  errlen);
@@ -322,6 +328,8 @@ int mm_agent_options__usage(char *buf, size_t len, const char *argv0)
 		"                             (default %u)\n"
 		"  --drain-min-us N           drain timer in us while records flow, 0 = always\n"
 		"                             --drain-ms (default %u)\n"
+		"  --reorder-ms N             hold events at most N ms to put the CPUs' rings in\n"
+		"                             time order, 0..%u, 0 = off (default %u)\n"
 		"  --capture-len N            packet bytes per record, 0..%u (default %u)\n"
 		"  --aggregation LEVEL        none|low|medium|maximum (default none)\n"
 		"  --aggregation-interval S   seconds between reports of a flow (default %llu)\n"
@@ -343,7 +351,8 @@ int mm_agent_options__usage(char *buf, size_t len, const char *argv0)
 		"  -h, --help                 this text\n\n"
 		"Exit codes: 0 ok, 1 runtime error, 2 usage error.\n",
 		argv0, MM_SOCKET_DEFAULT, MM_OPT_PAGES_DEFAULT, MM_OPT_WAKEUP_DEFAULT,
-		MM_OPT_DRAIN_MS_DEFAULT, MM_OPT_DRAIN_MIN_US_DEFAULT, MM_CAPTURE_MAX, MM_CAPTURE_DEFAULT,
+		MM_OPT_DRAIN_MS_DEFAULT, MM_OPT_DRAIN_MIN_US_DEFAULT, MM_OPT_REORDER_MS_MAX,
+		MM_OPT_REORDER_MS_DEFAULT, MM_CAPTURE_MAX, MM_CAPTURE_DEFAULT,
 		MM_AGG_INTERVAL_DEFAULT_NS / 1000000000ull, MM_DENY_MAX,
 		MM_OPT_PROBE_INTERVAL_DEFAULT, MM_OPT_MAX_LISTENERS_DEFAULT, MM_OPT_QUEUE_BYTES_MIN,
 		MM_OPT_QUEUE_BYTES_DEFAULT, MM_OPT_HISTORY_DEFAULT);

@@ -17,6 +17,9 @@
 #define MM_OPT_WAKEUP_DEFAULT 64u
 #define MM_OPT_DRAIN_MS_DEFAULT 10u
 #define MM_OPT_DRAIN_MIN_US_DEFAULT 500u
+/* The longest an event is held to be put in time order (agent/reorder.h). */
+#define MM_OPT_REORDER_MS_DEFAULT 5u
+#define MM_OPT_REORDER_MS_MAX 1000u
 #define MM_OPT_MAX_LISTENERS_DEFAULT 64u
 #define MM_OPT_QUEUE_BYTES_DEFAULT (4u << 20)
 #define MM_OPT_HISTORY_DEFAULT 4096u
@@ -34,6 +37,7 @@ struct mm_agent_options {
 	unsigned int wakeup_events;
 	unsigned int drain_ms;
 	unsigned int drain_min_us; /* 0: a fixed drain_ms */
+	unsigned int reorder_ms;   /* 0: events published as read, not put in time order */
 	unsigned int capture_len;
 	unsigned int aggregation;    /* enum mm_aggregation_level */
 	unsigned int aggregation_interval_s;

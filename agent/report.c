@@ -114,6 +114,8 @@ int mm_report__send_status(void *ctx, struct bufferevent *bev)
 	st.event_counts = tcp;
 	st.events_unknown = a->events_unknown;
 	st.events_short = a->events_short;
+	st.events_out_of_order = a->events_out_of_order;
+	st.reorder_window_us = a->opts.reorder_ms * 1000;
 	msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_STATUS;
 	msg.status = &st;
 	rc = mm_conn__send(bev, &msg);
@@ -132,6 +134,8 @@ void mm_report__metrics_snapshot(void *ctx, struct mm_metrics_snapshot *s)
 	memcpy(s->events_by_type, a->events_by_type, sizeof(s->events_by_type));
 	s->events_unknown = a->events_unknown;
 	s->events_short = a->events_short;
+	s->events_out_of_order = a->events_out_of_order;
+	s->reorder_window_us = a->opts.reorder_ms * 1000;
 	mm_losses__totals(a->losses, a->hub, s->lost_by_source);
 	s->listeners = mm_hub__listeners(a->hub);
 	mm_server__connections(a->server, s->connections);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <linux/perf_event.h>
 #include <bpf/libbpf.h>
 #include <event2/event.h>
@@ -20,7 +21,16 @@ struct mm_rings {
 	struct mm_rings_opts opts;
 	uint64_t interval_us; /* the drain timer's current interval */
 	uint64_t samples;     /* records read since the last drain */
+	uint64_t *read_ns;    /* per ring: CLOCK_MONOTONIC just before its last read */
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* The layout of a PERF_SAMPLE_RAW sample and of PERF_RECORD_LOST. */
 struct raw_sample {
@@ -86,6 +96,7 @@ static void on_ring(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	rings->read_ns[slot->idx] = mono_ns();
 	perf_buffer__consume_buffer(rings->pb, slot->idx);
 	/* Traffic after an idle spell: what is left below wakeup_events must not
 	 * wait for the long interval. */
@@ -125,6 +136,7 @@ struct mm_rings *mm_rings__new(struct event_base *base, const struct mm_rings_op
 		.sample_period = 1,
 		.wakeup_events = opts->wakeup_events ? opts->wakeup_events : 1,
 	};
+	uint64_t opened_ns = mono_ns(); /* nothing can be in a ring before it exists */
 	struct mm_rings *rings;
 	int err;
 
@@ -143,10 +155,13 @@ struct mm_rings *mm_rings__new(struct event_base *base, const struct mm_rings_op
 	}
 	rings->n_rings = perf_buffer__buffer_cnt(rings->pb);
 	rings->ring_events = calloc(rings->n_rings, sizeof(*rings->ring_events));
-	if (!rings->ring_events) {
+	rings->read_ns = calloc(rings->n_rings, sizeof(*rings->read_ns));
+	if (!rings->ring_events || !rings->read_ns) {
 		err = ENOMEM;
 		goto fail;
 	}
+	for (size_t i = 0; i < rings->n_rings; i++)
+		rings->read_ns[i] = opened_ns;
 	for (size_t i = 0; i < rings->n_rings; i++) {
 		struct ring_slot *slot = malloc(sizeof(*slot));
 
@@ -189,6 +204,7 @@ void mm_rings__free(struct mm_rings *rings)
 		event_free(rings->ring_events[i]);
 	}
 	free(rings->ring_events);
+	free(rings->read_ns);
 	if (rings->drain_timer)
 		event_free(rings->drain_timer);
 	perf_buffer__free(rings->pb);
@@ -197,7 +213,21 @@ void mm_rings__free(struct mm_rings *rings)
 
 int mm_rings__drain(struct mm_rings *rings)
 {
+	uint64_t now = mono_ns();
+
+	for (size_t i = 0; i < rings->n_rings; i++)
+		rings->read_ns[i] = now;
 	return perf_buffer__consume(rings->pb);
+}
+
+uint64_t mm_rings__watermark_ns(const struct mm_rings *rings)
+{
+	uint64_t oldest = UINT64_MAX;
+
+	for (size_t i = 0; i < rings->n_rings; i++)
+		if (rings->read_ns[i] < oldest)
+			oldest = rings->read_ns[i];
+	return rings->n_rings ? oldest : 0;
 }
 
 unsigned int mm_rings__count(const struct mm_rings *rings)

@@ -40,6 +40,13 @@ struct mm_rings *mm_rings__new(struct event_base *base, const struct mm_rings_op
 void mm_rings__free(struct mm_rings *rings);
 /* Consume everything now in every ring; returns records seen or -errno. */
 int mm_rings__drain(struct mm_rings *rings);
+/*
+ * The watermark for putting records in time order across rings: the
+ * CLOCK_MONOTONIC time just before the least recently read ring was last
+ * read (or opened). A record committed before it has
+ * been read; one that has not yet been read was committed after it.
+ */
+uint64_t mm_rings__watermark_ns(const struct mm_rings *rings);
 /* Number of rings (CPUs with a ring). */
 unsigned int mm_rings__count(const struct mm_rings *rings);
 

@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "names.h"
 #include "notify.h"
+#include "reorder.h"
 #include "report.h"
 #include "rings.h"
 #include "server.h"
@@ -226,7 +227,8 @@ void mm_agent__stop_hub(struct mm_agent *a)
 	a->hub = NULL;
 }
 
-static void on_sample(void *ctx, int cpu, const void *data, __u32 size)
+/* One record out of the reorder stage, in time order unless out_of_order: decoded and published. */
+static void on_release(void *ctx, int cpu, const void *data, __u32 size, int out_of_order)
 {
 	struct mm_agent *a = ctx;
 	Meshmon__V1__ServerMessage msg = MESHMON__V1__SERVER_MESSAGE__INIT;
@@ -243,17 +245,72 @@ static void on_sample(void *ctx, int cpu, const void *data, __u32 size)
 	}
 	a->events_read++;
 	a->events_by_type[a->decoded.ev.type & 0xff]++;
+	a->decoded.ev.out_of_order = out_of_order != 0;
+	a->events_out_of_order += out_of_order != 0;
 	msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_EVENT;
 	msg.event = &a->decoded.ev;
 	mm_hub__publish(a->hub, &msg, &a->decoded.view, a->decoded.ev.time_ns);
 }
 
-/* After each ring batch: into the sockets before the next batch lands. */
-static void on_batch(void *ctx)
+static void on_sample(void *ctx, int cpu, const void *data, __u32 size)
 {
 	struct mm_agent *a = ctx;
 
+	mm_reorder__push(a->reorder, cpu, data, size);
+}
+
+/*
+ * Held records must not wait for the rings' idle drain interval: a one-shot
+ * timer for when the oldest held record is due (release_ready() then reads
+ * every ring, which makes the watermark now).
+ */
+static void arm_release(struct mm_agent *a, uint64_t now)
+{
+	uint64_t at = mm_reorder__next_release_ns(a->reorder), us;
+	struct timeval tv;
+
+	if (at == UINT64_MAX || (a->release_at_ns && a->release_at_ns <= at))
+		return;
+	us = at > now ? (at - now + 999) / 1000 : 0;
+	tv.tv_sec = (time_t)(us / 1000000);
+	tv.tv_usec = (suseconds_t)(us % 1000000);
+	if (!event_add(a->release_timer, &tv))
+		a->release_at_ns = at;
+}
+
+/*
+ * Release what the rings' watermark allows, then into the sockets. When the
+ * oldest held record is due but a ring has not been read since before it
+ * (only one ring woke up), every ring is read first: what they hold joins
+ * the merge instead of arriving after it, late.
+ */
+static void release_ready(struct mm_agent *a)
+{
+	uint64_t now = mm_agent__mono_ns(), due = mm_reorder__next_release_ns(a->reorder);
+
+	if (due <= now && mm_rings__watermark_ns(a->rings) < due) {
+		mm_rings__drain(a->rings);
+		now = mm_agent__mono_ns();
+	}
+	mm_reorder__release(a->reorder, mm_rings__watermark_ns(a->rings), now);
+	arm_release(a, now);
 	mm_hub__write_out_soon(a->hub);
+}
+
+static void on_release_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct mm_agent *a = arg;
+
+	(void)fd;
+	(void)what;
+	a->release_at_ns = 0;
+	release_ready(a);
+}
+
+/* After each ring batch: into the sockets before the next batch lands. */
+static void on_batch(void *ctx)
+{
+	release_ready(ctx);
 }
 
 static void on_lost(void *ctx, int cpu, __u64 count)
@@ -268,9 +325,13 @@ static const struct mm_ifname *ifname_lookup(void *arg, unsigned int ifindex)
 	return mm_ifname_cache__lookup(arg, ifindex);
 }
 
-/* The per-CPU rings, each record decoded once into a->decoded and published. */
+/*
+ * The per-CPU rings, their records put in time order (--reorder-ms), each
+ * decoded once into a->decoded and published.
+ */
 int mm_agent__start_rings(struct mm_agent *a)
 {
+	struct mm_reorder_opts rr = {0};
 	struct mm_rings_opts ro = {0};
 	int rc;
 
@@ -278,6 +339,15 @@ int mm_agent__start_rings(struct mm_agent *a)
 	a->dctx.kernel_drop_reason_name = mm_kernel_drop_reason_name;
 	a->dctx.ifname = ifname_lookup;
 	a->dctx.ifname_arg = &a->ifcache;
+	rr.window_ns = (uint64_t)a->opts.reorder_ms * 1000000;
+	rr.release = on_release;
+	rr.ctx = a;
+	a->reorder = mm_reorder__new(&rr);
+	a->release_timer = event_new(a->base, -1, 0, on_release_timer, a);
+	if (!a->reorder || !a->release_timer) {
+		mm_log("reorder buffer: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	ro.events_fd = mm_datapath__events_fd(a->dp);
 	ro.pages = a->opts.pages;
 	ro.wakeup_events = a->opts.wakeup_events;
@@ -298,9 +368,42 @@ int mm_agent__start_rings(struct mm_agent *a)
 
 void mm_agent__stop_rings(struct mm_agent *a)
 {
+	if (a->reorder && a->hub)
+		mm_reorder__flush(a->reorder); /* what is held still reaches the listeners */
+	mm_reorder__free(a->reorder);
+	a->reorder = NULL;
+	if (a->release_timer)
+		event_free(a->release_timer);
+	a->release_timer = NULL;
+	a->release_at_ns = 0;
 	mm_rings__free(a->rings);
 	a->rings = NULL;
 	mm_decoded__release(&a->decoded);
+}
+
+/*
+ * A clock step moves CLOCK_REALTIME against CLOCK_MONOTONIC; a slew moves both
+ * alike. Only a step changes the wall offset: a new reading that differs by
+ * less is the gap between its two clock reads (larger when the agent was
+ * preempted between them), and taking it would move events' wall times back
+ * by that much, out of the time order the reorder stage made. The largest of
+ * three readings has the smallest gap.
+ */
+#define CLOCK_STEP_MIN_NS 1000000ll
+
+static void follow_clock_step(struct mm_agent *a)
+{
+	int64_t off = mm_clock_offset_ns(), d;
+
+	for (int i = 0; i < 2; i++) {
+		int64_t again = mm_clock_offset_ns();
+
+		if (again > off)
+			off = again;
+	}
+	d = off - a->dctx.wall_offset_ns;
+	if (d >= CLOCK_STEP_MIN_NS || d <= -CLOCK_STEP_MIN_NS)
+		a->dctx.wall_offset_ns = off;
 }
 
 static void on_stats_timer(evutil_socket_t fd, short what, void *arg)
@@ -313,7 +416,7 @@ static void on_stats_timer(evutil_socket_t fd, short what, void *arg)
 	if (a->watchdog)
 		mm_notify__watchdog();
 	/* Follow clock steps (NTP) and interface renames within a second. */
-	a->dctx.wall_offset_ns = mm_clock_offset_ns();
+	follow_clock_step(a);
 	mm_ifname_cache__flush(&a->ifcache);
 }
 

@@ -247,6 +247,8 @@ void mm_json_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 	}
 	if (f->hex && ev->captured.len)
 		KV_HEX(&j, "captured_hex", &ev->captured);
+	if (ev->out_of_order) /* only when set: it arrived after the agent's reorder window */
+		KV_BOOL(&j, "out_of_order", true);
 	mm_json__obj_close(&j);
 	mm_json__end_line(&j);
 }

@@ -586,6 +586,8 @@ void mm_text_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 		}
 		break;
 	}
+	if (ev->out_of_order) /* arrived after the agent's reorder window: earlier than the line above */
+		mm_line__lit(&l, " [out of order]");
 	mm_line__c(&l, '\n');
 	mm_line__flush(&l);
 	if (f->verbose >= 2 && ev->captured.len) {

@@ -45,6 +45,11 @@ void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
 	}
 	fprintf(out, "Unknown records:   %" PRIu64 "\n", st->events_unknown);
 	fprintf(out, "Short records:     %" PRIu64 "\n", st->events_short);
+	fprintf(out, "Out of order:      %" PRIu64 "\n", st->events_out_of_order);
+	if (st->reorder_window_us)
+		fprintf(out, "Reorder window:    %u us\n", st->reorder_window_us);
+	else
+		fprintf(out, "Reorder window:    off (events as read)\n");
 	fprintf(out, "Lost:\n");
 	if (!st->n_losses)
 		fprintf(out, "  none\n");
@@ -121,6 +126,8 @@ void mm_status_json(FILE *out, const Meshmon__V1__Status *st)
 	mm_json__obj_close(&j);
 	mm_json__kv_u64(&j, "events_unknown", st->events_unknown);
 	mm_json__kv_u64(&j, "events_short", st->events_short);
+	mm_json__kv_u64(&j, "events_out_of_order", st->events_out_of_order);
+	mm_json__kv_u64(&j, "reorder_window_us", st->reorder_window_us);
 	mm_json__key(&j, "lost");
 	mm_json__arr_open(&j);
 	for (i = 0; i < st->n_losses; i++) {

@@ -23,6 +23,8 @@ packages=(
   # an independent client that enforces UTF-8 in string fields, as Go and Java
   # clients do (tests/utf8_client.py, run with /usr/bin/python3)
   python3-protobuf
+  # capinfos, which checks that a --pcap file is in strict time order (tests/test_agent_order.c)
+  wireshark-common
 )
 
 missing=()
@@ -32,6 +34,8 @@ done
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
+  # wireshark-common asks whether non-root users may capture: no (tests run as root).
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

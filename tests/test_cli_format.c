@@ -196,7 +196,7 @@ Test(cli_format, json_lines_parse_and_have_keys)
 		jq_check("monitor-hex.json", checks[i], true);
 	}
 	jq_check("monitor-hex.json", "map(select(.type == \"trace\"))[0].captured_hex | test(\"^[0-9a-f]+$\")", true);
-	jq_check("status.json", "has(\"agent_version\") and has(\"protocol_version\") and has(\"num_cpus\") and has(\"pages_per_cpu\") and has(\"page_size\") and has(\"uptime_ns\") and has(\"listeners\") and has(\"events_read\") and (.lost | length == 5) and has(\"interfaces\") and has(\"cgroup\") and (.tc_attach == \"tcx\") and has(\"rate_limit_per_sec\") and has(\"aggregation\")", false);
+	jq_check("status.json", "has(\"agent_version\") and has(\"protocol_version\") and has(\"num_cpus\") and has(\"pages_per_cpu\") and has(\"page_size\") and has(\"uptime_ns\") and has(\"listeners\") and has(\"events_read\") and (.lost | length == 5) and has(\"interfaces\") and has(\"cgroup\") and (.tc_attach == \"tcx\") and has(\"rate_limit_per_sec\") and has(\"aggregation\") and (.events_out_of_order == 11) and (.reorder_window_us == 5000)", false);
 }
 
 /* JSON lines count equals the number of cases: nothing dropped or merged. */
@@ -265,6 +265,8 @@ static void status_msg(Meshmon__V1__Status *st, Meshmon__V1__LossCounter *lc,
 	st->aggregation_name = "medium";
 	st->aggregation_interval_ns = 5000000000ull;
 	st->capture_len = 128;
+	st->events_out_of_order = 11;
+	st->reorder_window_us = 5000;
 }
 
 Test(cli_format, status_text_and_json)
@@ -363,6 +365,35 @@ Test(cli_format, json_writer_output_is_utf8_for_any_bytes)
 		free(buf);
 	}
 	iconv_close(cd);
+}
+
+/* Event.out_of_order: a marker at the end of the text line and a JSON key, only when set. */
+Test(cli_format, out_of_order_marked_only_when_set)
+{
+	struct cli_case *cases;
+	size_t n = cli_cases_build(&cases), len;
+	struct mm_fmt f = { 0 };
+	char *buf;
+
+	cr_assert(gt(sz, n, 0));
+	for (size_t i = 0; i < n; i++) {
+		for (int late = 0; late < 2; late++) {
+			cases[i].ev.out_of_order = late;
+			f.out = open_memstream(&buf, &len);
+			mm_json_event(&f, &cases[i].ev);
+			fclose(f.out);
+			cr_assert(eq(int, strstr(buf, ",\"out_of_order\":true}") != NULL, late), "%s",
+				  buf);
+			cr_assert(eq(int, strstr(buf, "out_of_order") != NULL, late), "%s", buf);
+			free(buf);
+			f.out = open_memstream(&buf, &len);
+			mm_text_event(&f, &cases[i].ev);
+			fclose(f.out);
+			cr_assert(eq(int, strstr(buf, " [out of order]\n") != NULL, late), "%s", buf);
+			free(buf);
+		}
+		cases[i].ev.out_of_order = 0;
+	}
 }
 
 /* The name the agent sanitized: text shows the U+FFFD string, JSON adds the raw bytes as hex. */
