@@ -367,3 +367,35 @@ Test(cli_unpack, where_protobuf_c_merges_replaces_or_refuses)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		check_bytes(t[i].b, t[i].len, t[i].what);
 }
+
+/* Event.out_of_order (field 15, a bool the agent sets on late events): read in the one pass. */
+Test(cli_unpack, out_of_order_is_read_in_the_one_pass)
+{
+	struct cli_case *cases;
+	size_t n = cli_cases_build(&cases), i, len, events = 0;
+	struct mm_unpack u;
+
+	mm_unpack__init(&u);
+	for (i = 0; i < n; i++) {
+		if (cases[i].msg.msg_case != MESHMON__V1__SERVER_MESSAGE__MSG_EVENT)
+			continue;
+		events++;
+		for (int late = 0; late < 2; late++) {
+			Meshmon__V1__ServerMessage m = cases[i].msg, *got;
+			Meshmon__V1__Event ev = *cases[i].msg.event;
+			uint8_t *buf;
+
+			ev.out_of_order = late;
+			m.event = &ev;
+			buf = pack(&m.base, &len);
+			got = (Meshmon__V1__ServerMessage *)mm_unpack__fast(&u, server, len, buf);
+			cr_assert(got != NULL, "%s: not the one pass", cases[i].name);
+			cr_assert(eq(int, got->event->out_of_order, late), "%s", cases[i].name);
+			mm_arena__reset(&u.arena);
+			cr_assert(check_bytes(buf, len, cases[i].name));
+			free(buf);
+		}
+	}
+	cr_assert(gt(sz, events, 0));
+	mm_arena__release(&u.arena);
+}
