@@ -76,6 +76,8 @@ static const struct sweep_row sweep_rows[] = {
 	{"drain 100", "--drain-ms", "100", 0},
 	{"pages 16", "--pages", "16", 1},
 	{"pages 256", "--pages", "256", 0},
+	/* what the merge across CPUs (agent/reorder.h) costs: the defaults hold it on */
+	{"reorder 0", "--reorder-ms", "0", 1},
 };
 
 static void on_signal(int sig)
@@ -98,8 +100,9 @@ static void usage(FILE *out, const char *argv0)
 		"       [--agent PATH] [--cli PATH] [--agent-arg ARG]... [--quiet-wait S]\n"
 		"  --quick          6 short cases (CI, ~10 s): at 10k/s the reference, 1 and 4\n"
 		"                   clients and meshmon monitor --json; flat out the reference and\n"
-		"                   1 client (with --sweep: 3 sweep rows at 100k/s)\n"
-		"  --sweep          only the sweep of --wakeup-events, --drain-ms, --pages\n"
+		"                   1 client (with --sweep: 4 sweep rows at 100k/s)\n"
+		"  --sweep          only the sweep of --wakeup-events, --drain-ms, --pages,\n"
+		"                   --reorder-ms\n"
 		"  --no-sweep       only the main cases (reference, counting clients, the CLI)\n"
 		"  --case-ms N      production time of a main case (default 3000; --quick 400)\n"
 		"  --sweep-ms N     production time of a sweep case (default 2000; --quick 400)\n"

@@ -162,6 +162,9 @@ Test(agent_clients, metrics_serve_prometheus_text)
 	    eq(int, mm_test_sh("grep -q '^meshmon_lost_events_total{source=\"queue\"} 0' %s", path),
 	       0));
 	cr_assert(eq(int, mm_test_sh("grep -q '^meshmon_listeners 0' %s", path), 0));
+	cr_assert(eq(int, mm_test_sh("grep -q '^meshmon_events_out_of_order_total 0$' %s", path), 0));
+	cr_assert(eq(int, mm_test_sh("grep -q '^meshmon_reorder_window_seconds 0.005000$' %s", path),
+		     0), "the default --reorder-ms");
 	cr_assert(ne(int, mm_test_sh("grep -q '10\\.199' %s", path), 0), "no addresses in labels");
 	cr_assert(eq(int, stop_agent(), 0));
 }
