@@ -13,10 +13,14 @@
 #include "records.h"
 #include "reorder.h"
 
-/* Ties (the same ktime_ns) leave in arrival order: a ring's own order stays. */
+/*
+ * Ties (the same ktime_ns) leave in arrival order: a ring's own order stays.
+ * 16 bytes: seq is compared modulo 2^32, which is exact while fewer than
+ * 2^31 records are held (max_records is capped below that).
+ */
 struct heap_item {
 	uint64_t ktime_ns;
-	uint64_t seq;
+	uint32_t seq;
 	uint32_t slot;
 };
 
@@ -33,7 +37,7 @@ struct mm_reorder {
 	uint32_t *free_slots;   /* a stack of the slots not in the heap */
 	size_t n_free, cap;     /* cap: length of the three arrays */
 	size_t copy_bytes;      /* what the slots' copies have allocated */
-	uint64_t seq;
+	uint32_t seq;
 	uint64_t last_ktime_ns; /* the latest ktime_ns released so far */
 	struct mm_reorder_stats stats;
 };
@@ -54,6 +58,8 @@ struct mm_reorder *mm_reorder__new(const struct mm_reorder_opts *opts)
 		r->opts.slack_ns = MM_REORDER_SLACK_NS;
 	if (!r->opts.max_records)
 		r->opts.max_records = MM_REORDER_MAX_RECORDS;
+	if (r->opts.max_records > (1u << 30))
+		r->opts.max_records = 1u << 30; /* heap_item.seq's modulo order */
 	if (!r->opts.max_bytes)
 		r->opts.max_bytes = MM_REORDER_MAX_BYTES;
 	return r;
@@ -88,17 +94,24 @@ static void emit(struct mm_reorder *r, int cpu, const void *data, __u32 size, ui
 	r->opts.release(r->opts.ctx, cpu, data, size, late);
 }
 
-static int item_before(const struct heap_item *a, const struct heap_item *b)
+/* Without a branch: which of two children is older is a coin toss, and a mispredicted branch per heap level was most of the stage's cost. */
+static inline int item_before(const struct heap_item *a, const struct heap_item *b)
 {
-	return a->ktime_ns < b->ktime_ns || (a->ktime_ns == b->ktime_ns && a->seq < b->seq);
+	return (a->ktime_ns < b->ktime_ns) |
+	       ((a->ktime_ns == b->ktime_ns) & ((int32_t)(a->seq - b->seq) < 0));
 }
 
-static void sift_up(struct heap_item *h, size_t i)
-{
-	struct heap_item x = h[i];
+/*
+ * A 4-ary heap: half the levels of a binary one, and the four children of a
+ * node share a cache line, which costs less than the chain of dependent
+ * loads of the extra levels (the stage's main cost per record).
+ */
+#define ARITY 2
 
+static void sift_up(struct heap_item *h, size_t i, struct heap_item x)
+{
 	while (i) {
-		size_t parent = (i - 1) / 2;
+		size_t parent = (i - 1) / ARITY;
 
 		if (!item_before(&x, &h[parent]))
 			break;
@@ -108,23 +121,27 @@ static void sift_up(struct heap_item *h, size_t i)
 	h[i] = x;
 }
 
-static void sift_down(struct heap_item *h, size_t n, size_t i)
+/*
+ * Removes h[0] from a heap of n items, Floyd's way: the hole goes down to a
+ * leaf along the oldest child, and the last item fills it from there,
+ * rising only as far as it must. The last item is usually the newest
+ * record, so it hardly rises: no comparisons with it on the way down.
+ */
+static void heap_remove_top(struct heap_item *h, size_t n)
 {
-	struct heap_item x = h[i];
+	struct heap_item last = h[n - 1];
+	size_t i = 0, first;
 
-	for (;;) {
-		size_t child = 2 * i + 1;
+	n--;
+	while ((first = ARITY * i + 1) < n) {
+		size_t best = first, end = first + ARITY < n ? first + ARITY : n;
 
-		if (child >= n)
-			break;
-		if (child + 1 < n && item_before(&h[child + 1], &h[child]))
-			child++;
-		if (!item_before(&h[child], &x))
-			break;
-		h[i] = h[child];
-		i = child;
+		for (size_t c = first + 1; c < end; c++)
+			best = item_before(&h[c], &h[best]) ? c : best;
+		h[i] = h[best];
+		i = best;
 	}
-	h[i] = x;
+	sift_up(h, i, last);
 }
 
 /* Releases the oldest held record and gives its slot back. */
@@ -133,12 +150,9 @@ static void pop_oldest(struct mm_reorder *r)
 	struct heap_item top = r->heap[0];
 	struct slot *s = &r->slots[top.slot];
 
+	heap_remove_top(r->heap, r->stats.held);
 	r->stats.held--;
 	r->stats.held_bytes -= s->size;
-	if (r->stats.held) {
-		r->heap[0] = r->heap[r->stats.held];
-		sift_down(r->heap, r->stats.held, 0);
-	}
 	emit(r, s->cpu, s->bytes, s->size, top.ktime_ns);
 	r->free_slots[r->n_free++] = top.slot;
 	if (r->copy_bytes > r->opts.max_bytes) {
@@ -246,8 +260,7 @@ void mm_reorder__push(struct mm_reorder *r, int cpu, const void *data, __u32 siz
 	item.ktime_ns = ktime_ns;
 	item.seq = r->seq++;
 	item.slot = (uint32_t)slot;
-	r->heap[r->stats.held] = item;
-	sift_up(r->heap, r->stats.held);
+	sift_up(r->heap, r->stats.held, item);
 	r->stats.held++;
 	r->stats.held_bytes += size;
 }
