@@ -275,3 +275,111 @@ Test(reorder, a_record_too_short_for_a_timestamp_passes_through)
 	cr_assert(eq(sz, n_out, 2));
 	mm_reorder__free(r);
 }
+
+Test(reorder, a_ring_out_of_order_by_itself_is_sorted_too)
+{
+	struct mm_reorder *r = new_stage(5 * MS, 0, 0);
+	const uint64_t want[] = {5, 10, 20, 25, 30, 40, 50};
+
+	push(r, 0, 10, 0, 40);
+	push(r, 0, 30, 0, 40);
+	push(r, 0, 20, 0, 40); /* behind the end of its own CPU's records */
+	push(r, 1, 50, 0, 40);
+	push(r, 1, 25, 0, 40); /* before the oldest of its CPU */
+	push(r, 1, 5, 0, 40);  /* ... and before every CPU's oldest */
+	push(r, 1, 40, 0, 40);
+	mm_reorder__flush(r);
+	expect_order(want, 7);
+	for (size_t i = 0; i < n_out; i++)
+		cr_expect(eq(int, out[i].out_of_order, 0));
+	mm_reorder__free(r);
+}
+
+/* The order a stable sort by ktime_ns gives (ties in arrival order). */
+static int by_time_then_tag(const void *a, const void *b)
+{
+	const struct released *x = a, *y = b;
+
+	if (x->ktime_ns != y->ktime_ns)
+		return x->ktime_ns < y->ktime_ns ? -1 : 1;
+	return x->tag < y->tag ? -1 : x->tag > y->tag;
+}
+
+Test(reorder, random_rings_come_out_as_a_stable_sort)
+{
+	static struct released want[MAX_OUT];
+	uint64_t rng = 0x72656f7264657231ull, clock[8] = {0};
+	size_t total_marked = 0;
+
+	for (int round = 0; round < 20; round++) {
+		struct mm_reorder *r = new_stage(1000 * MS, 0, 0);
+		size_t n = 0;
+
+		for (uint32_t i = 0; i < 3000; i++) {
+			int cpu;
+			uint64_t k;
+
+			rng ^= rng >> 12, rng ^= rng << 25, rng ^= rng >> 27;
+			cpu = (int)((rng >> 8) % 8);
+			/* each CPU mostly in order, sometimes a step back, sometimes a tie */
+			clock[cpu] += (rng >> 16) % 4 == 0 ? 0 : (rng >> 20) % 50;
+			clock[cpu] += clock[cpu] < 100 ? 100 : 0; /* no step back below 0 */
+			k = clock[cpu] - ((rng >> 32) % 16 == 0 ? (rng >> 40) % 100 : 0);
+			k *= US; /* steps back of up to 100 us: some beyond the 100 us slack */
+			push(r, cpu, k, i, 40);
+			want[n].ktime_ns = k;
+			want[n].tag = i;
+			want[n].cpu = cpu;
+			n++;
+			if ((rng >> 50) % 64 == 0)
+				mm_reorder__release(r, k, 0); /* a watermark now and then */
+		}
+		mm_reorder__flush(r);
+		cr_assert(eq(sz, n_out, n));
+		/* the watermark let some go early: whatever came later and older is marked */
+		size_t unmarked = 0, marked = 0;
+		uint64_t latest = 0;
+
+		for (size_t i = 0; i < n_out; i++) {
+			unmarked += out[i].ktime_ns < latest && !out[i].out_of_order;
+			marked += out[i].out_of_order;
+			latest = out[i].ktime_ns > latest ? out[i].ktime_ns : latest;
+		}
+		cr_expect(eq(sz, unmarked, 0), "round %d", round);
+		total_marked += marked;
+		qsort(want, n, sizeof(want[0]), by_time_then_tag);
+		qsort(out, n_out, sizeof(out[0]), by_time_then_tag);
+		for (size_t i = 0; i < n; i++) {
+			cr_expect(eq(u32, out[i].tag, want[i].tag), "record %zu", i);
+			cr_expect(eq(int, out[i].cpu, want[i].cpu), "record %zu", i);
+		}
+		mm_reorder__free(r);
+	}
+	cr_expect(gt(sz, total_marked, 0), "the watermarks let some records go early");
+}
+
+/* Without a watermark, only the flush releases: exactly a stable sort. */
+Test(reorder, flush_is_a_stable_sort)
+{
+	static struct released want[MAX_OUT];
+	struct mm_reorder *r = new_stage(1000 * MS, 0, 0);
+	uint64_t rng = 0x666c757368303031ull;
+
+	for (uint32_t i = 0; i < 4000; i++) {
+		uint64_t k;
+
+		rng ^= rng >> 12, rng ^= rng << 25, rng ^= rng >> 27;
+		k = 1000 + i / 4 - (rng >> 58); /* mostly rising, steps back of up to 63 */
+		push(r, (int)(rng % 3), k, i, 40);
+		want[i].ktime_ns = k;
+		want[i].tag = i;
+	}
+	mm_reorder__flush(r);
+	qsort(want, 4000, sizeof(want[0]), by_time_then_tag);
+	cr_assert(eq(sz, n_out, 4000));
+	for (size_t i = 0; i < n_out; i++) {
+		cr_expect(eq(u32, out[i].tag, want[i].tag), "record %zu", i);
+		cr_expect(eq(int, out[i].out_of_order, 0), "record %zu", i);
+	}
+	mm_reorder__free(r);
+}
