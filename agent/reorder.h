@@ -5,7 +5,8 @@
  * same CLOCK_MONOTONIC on every CPU). Each ring is in order by itself; the
  * rings are read one after another, so the stream they make together is not.
  *
- * A record is held (copied, in a min-heap by ktime_ns) until it is safe:
+ * A record is held (copied; each CPU's records in time order, merged by a
+ * min-heap of the CPUs keyed by their oldest ktime_ns) until it is safe:
  * once every ring has been read after time T (the rings' watermark), no
  * record with ktime_ns < T - slack can still arrive (the slack covers a BPF
  * program that read the clock and has not yet written its record). A record
