@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Start and stop of each subsystem of meshmon-agent (agent.h), and the small
- * callbacks they register on the loop: a ring record is decoded and published
- * to the hub, PERF_RECORD_LOST goes to the loss ledger, a 1 s timer reads the
+ * callbacks they register on the loop: a ring record is put in time order
+ * across CPUs (reorder.h), then decoded and published to the hub,
+ * PERF_RECORD_LOST goes to the loss ledger, a 1 s timer reads the
  * datapath's loss counters, a timer runs tcp_probe's iterator. main() calls
  * the start functions in order and the stop functions in reverse.
  */
