@@ -4,9 +4,10 @@
  * pinned to CPU 0 and to CPU 1 on both ends, all at once, through a veth
  * pair in a private network namespace, read through the real meshmon-agent
  * by the real `meshmon monitor --json` and `meshmon monitor --pcap`. The
- * rings are drained rarely (no ring wakeups, a 20 ms timer), so each holds
- * many records when it is read: read one ring after the other, they are out
- * of time order unless the agent merges them.
+ * rings are read rarely (a wakeup only every million records or half a
+ * ring, a 20 ms drain timer), so each holds many records when it is read:
+ * read one ring after the other, they are out of time order unless the
+ * agent merges them (the second test shows that they are).
  *
  * With the merge (the default --reorder-ms) the wall times of the JSON
  * stream and of the history never decrease and capinfos calls the pcap
