@@ -78,6 +78,12 @@ size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t
 #undef X
 	put(&o, "meshmon_events_total{type=\"unknown\"} %" PRIu64 "\n", s->events_unknown);
 	put(&o, "meshmon_events_total{type=\"short\"} %" PRIu64 "\n", s->events_short);
+	put(&o,
+	    "# HELP meshmon_kernel_drops_merged_total Kernel drops of packets meshmon's own deny "
+	    "rules dropped, reported once as the tc drop.\n"
+	    "# TYPE meshmon_kernel_drops_merged_total counter\n"
+	    "meshmon_kernel_drops_merged_total %" PRIu64 "\n",
+	    s->kernel_drops_merged);
 	put(&o, "# HELP meshmon_lost_events_total Events lost, by where they were lost.\n"
 		"# TYPE meshmon_lost_events_total counter\n");
 #define X(name, value, display, key)                                                             \
