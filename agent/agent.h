@@ -20,6 +20,7 @@
 struct event;
 struct event_base;
 struct mm_hub;
+struct mm_kallsyms;
 struct mm_kdrops;
 struct mm_metrics;
 struct mm_probe;
@@ -36,6 +37,7 @@ struct mm_agent {
 	struct mm_datapath *dp;
 	struct mm_probe *probe;
 	struct mm_kdrops *kdrops;
+	struct mm_kallsyms *kallsyms; /* kernel drop locations as symbols; NULL: none */
 	struct mm_rings *rings;
 	struct mm_hub *hub;
 	struct mm_server *server;
