@@ -15,7 +15,7 @@
  * program, never matches and is still reported.
  *
  * The kernel address comes from the kfunc bpf_cast_to_kern_ctx(), which every
- * program type may call (kernel 6.3 and later): for tc the context is the
+ * program type may call (kernel 6.2 and later): for tc the context is the
  * struct sk_buff itself, the same pointer the kfree_skb tracepoint receives.
  */
 #ifndef MESHMON_VERDICT_BPF_H

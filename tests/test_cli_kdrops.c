@@ -49,7 +49,7 @@ static pid_t monitor_bg(const char *args, const char *out, int secs)
 	char cmd[1024];
 	pid_t pid;
 
-	snprintf(cmd, sizeof(cmd), "exec timeout -s INT %d %s %s --socket %s >%s 2>>%s/cli.err",
+	snprintf(cmd, sizeof(cmd), "exec timeout -k 3 -s INT %d %s %s --socket %s >%s 2>>%s/cli.err",
 		 secs, MESHMON_CLI_PATH, args, agent.sock_path, out, agent.dir);
 	pid = fork();
 	cr_assert(ge(int, pid, 0));
