@@ -5,7 +5,8 @@
  * - one record per drop: a packet meshmon's own deny rule drops is reported
  *   once (the tc `Policy denied` drop), never again as the kernel's TC_EGRESS
  *   drop, while a packet another (test-owned) tc program drops on the same
- *   hook still shows as a TC_EGRESS kernel drop; Status counts the merges;
+ *   hook still shows as a TC_EGRESS kernel drop; Status and /metrics count the
+ *   merges;
  * - the location of a known drop (UDP to a closed port) is named by its
  *   symbol, the one /proc/kallsyms gives for the raw address;
  * - ICMPv6 behind a hop-by-hop header has proto 58 and matches --proto icmpv6.
@@ -170,7 +171,7 @@ static void send_udp(const char *dst, int port, const char *payload)
 Test(cli_kdrops, one_record_per_denied_packet_in_text_json_and_pcap)
 {
 	const char *extra[] = {"--kernel-drops", "on", "--deny", "proto=udp,dport=9999,dir=egress",
-			       NULL};
+			       "--metrics", "127.0.0.1:19102", NULL};
 	char out_json[128], out_text[128], pcap[128], status[160], payload[32], args[512];
 	int total;
 	pid_t mj, mt;
@@ -236,6 +237,10 @@ Test(cli_kdrops, one_record_per_denied_packet_in_text_json_and_pcap)
 		 agent.sock_path, status);
 	cr_assert(eq(int, system(args), 0));
 	cr_expect(eq(int, jq(".[0].kernel_drops_merged == 5", status), 0), "see %s", status);
+	snprintf(status, sizeof(status), "%s/metrics.txt", agent.dir);
+	cr_assert(eq(int, mm_test_sh("curl -sf http://127.0.0.1:19102/metrics > %s", status), 0));
+	cr_expect(eq(int, mm_test_sh("grep -q '^meshmon_kernel_drops_merged_total 5$' %s", status), 0),
+		  "see %s", status);
 }
 
 /* The function holding addr in /proc/kallsyms (the last text symbol at or below it), read here. */
