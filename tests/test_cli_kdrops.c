@@ -20,6 +20,7 @@
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/ip6.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,11 @@ static void setup(void)
 
 TestSuite(cli_kdrops, .init = setup, .fini = cli_agent_teardown, .timeout = 120);
 
-/* `meshmon ARGS` for secs seconds in the background (then SIGINT), stdout to out. */
+/*
+ * `meshmon ARGS` in the background, stdout to out. ARGS has a --count: the
+ * monitor ends by itself once it has seen what the test expects (secs, then
+ * SIGINT, is only the bound on a test that fails).
+ */
 static pid_t monitor_bg(const char *args, const char *out, int secs)
 {
 	char cmd[1024];
@@ -61,13 +66,15 @@ static pid_t monitor_bg(const char *args, const char *out, int secs)
 	return pid;
 }
 
+/* The monitor reached its --count and exited 0. */
 static void monitor_wait(pid_t pid)
 {
-	int st, exited;
+	int st, exited, code;
 
 	cr_assert(eq(int, waitpid(pid, &st, 0), pid));
 	exited = WIFEXITED(st);
-	cr_assert(eq(int, exited, 1), "see %s/cli.err", agent.dir);
+	code = exited ? WEXITSTATUS(st) : -1;
+	cr_assert(eq(int, code, 0), "the monitor did not see its count: see %s/cli.err", agent.dir);
 }
 
 /* jq -s FILTER on path is true. */
@@ -151,6 +158,15 @@ static void foreign_dropper(int ifindex)
 	cr_assert(eq(int, bpf_tc_attach(&hook, &opts), 0));
 }
 
+static void pin_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	cr_assert(eq(int, sched_setaffinity(0, sizeof(set), &set), 0));
+}
+
 static void send_udp(const char *dst, int port, const char *payload)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -167,6 +183,8 @@ static void send_udp(const char *dst, int port, const char *payload)
 
 #define DENIED	5
 #define FOREIGN 3
+/* What the monitors must see: each packet once, and the last foreign drop (port 7001). */
+#define DROPS_SEEN "9"
 
 Test(cli_kdrops, one_record_per_denied_packet_in_text_json_and_pcap)
 {
@@ -189,10 +207,14 @@ Test(cli_kdrops, one_record_per_denied_packet_in_text_json_and_pcap)
 	snprintf(out_json, sizeof(out_json), "%s/drops.json", agent.dir);
 	snprintf(out_text, sizeof(out_text), "%s/drops.txt", agent.dir);
 	snprintf(pcap, sizeof(pcap), "%s/drops.pcap", agent.dir);
-	snprintf(args, sizeof(args), "monitor -t drop --proto udp --json --pcap %s", pcap);
-	mj = monitor_bg(args, out_json, 4);
-	mt = monitor_bg("monitor -t drop --proto udp", out_text, 4);
+	snprintf(args, sizeof(args), "monitor -t drop --proto udp -c " DROPS_SEEN " --json --pcap %s",
+		 pcap);
+	mj = monitor_bg(args, out_json, 15);
+	mt = monitor_bg("monitor -t drop --proto udp -c " DROPS_SEEN, out_text, 15);
 	usleep(1000 * 1000); /* both subscribed */
+	/* One CPU sends, so every drop is on one ring, in sending order: a second
+	 * record of a denied packet would come before the last foreign drop. */
+	pin_cpu0();
 	for (int i = 0; i < DENIED; i++) {
 		snprintf(payload, sizeof(payload), "DENYME%02d", i);
 		send_udp("10.199.0.2", 9999, payload); /* meshmon's deny rule */
@@ -201,6 +223,7 @@ Test(cli_kdrops, one_record_per_denied_packet_in_text_json_and_pcap)
 			send_udp("10.199.0.2", 7000, payload); /* the other tc program */
 		}
 	}
+	send_udp("10.199.0.2", 7001, "LAST"); /* the other tc program, last */
 	monitor_wait(mj);
 	monitor_wait(mt);
 
@@ -216,6 +239,8 @@ Test(cli_kdrops, one_record_per_denied_packet_in_text_json_and_pcap)
 			     out_json),
 		     0),
 		  "another program's tc drops stay kernel drops: see %s", out_json);
+	cr_expect(eq(int, jq("[.[] | select(.tuple.dport == 7001)] | length == 1", out_json), 0),
+		  "the last drop seen: nothing was reported twice before it");
 
 	/* Text: the same. */
 	cr_expect(eq(int, lines_with(out_text, "xx drop", ":9999 udp", NULL), DENIED), "see %s",
@@ -293,8 +318,8 @@ Test(cli_kdrops, udp_to_closed_port_names_the_function)
 	cli_agent_start_with(extra);
 	snprintf(out_json, sizeof(out_json), "%s/udp.json", agent.dir);
 	snprintf(out_text, sizeof(out_text), "%s/udp.txt", agent.dir);
-	mj = monitor_bg("monitor -t drop --proto udp --json", out_json, 3);
-	mt = monitor_bg("monitor -t drop --proto udp", out_text, 3);
+	mj = monitor_bg("monitor -t drop --proto udp --port 7777 -c 1 --json", out_json, 15);
+	mt = monitor_bg("monitor -t drop --proto udp --port 7777 -c 1", out_text, 15);
 	usleep(1000 * 1000);
 	fd = mm_test_pair_socket(&pair, AF_INET, SOCK_DGRAM);
 	cr_assert(ge(int, fd, 0));
@@ -345,8 +370,9 @@ Test(cli_kdrops, icmpv6_behind_hop_by_hop_is_proto_58)
 	cli_agent_start_with(extra);
 	snprintf(out_json, sizeof(out_json), "%s/icmp6.json", agent.dir);
 	snprintf(out_text, sizeof(out_text), "%s/icmp6.txt", agent.dir);
-	mj = monitor_bg("monitor -t drop --proto icmpv6 --json", out_json, 3);
-	mt = monitor_bg("monitor -t drop --proto icmpv6", out_text, 3);
+	/* the first ICMPv6 drop from fd00:199::1: ping_rcv's, while sendto() runs */
+	mj = monitor_bg("monitor -t drop --proto icmpv6 --from fd00:199::1 -c 1 --json", out_json, 15);
+	mt = monitor_bg("monitor -t drop --proto icmpv6 --from fd00:199::1 -c 1", out_text, 15);
 	usleep(1000 * 1000);
 	fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6); /* the kernel sums it */
 	cr_assert(ge(int, fd, 0), "%s", strerror(errno));
@@ -363,7 +389,6 @@ Test(cli_kdrops, icmpv6_behind_hop_by_hop_is_proto_58)
 	monitor_wait(mj);
 	monitor_wait(mt);
 
-	/* (Closing the raw socket purges its own copy too: QUEUE_PURGE, also ICMPv6.) */
 	cr_expect(eq(int, jq("[.[] | select(.reason == \"NO_SOCKET\" and .tuple.sport == 19789)] "
 			     "| length == 1 and all(.source == \"kernel\" and .tuple.src == "
 			     "\"fd00:199::1\" and .tuple.proto == \"icmpv6\" and .tuple.proto_num == 58)",
