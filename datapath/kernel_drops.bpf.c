@@ -17,13 +17,13 @@
  * TC_INGRESS/TC_EGRESS, the very skb the tc program marked: verdict.bpf.h),
  * which the tc drop record reports; MM_STAT_KDROP_MERGED counts those.
  *
- * Maps: the shared maps (maps.bpf.h), mm_verdict_skb among them; mm_kdrop_netns (hash, netns inode -> 1):
- * with kernel_drop_scope MONITORED only drops in these namespaces are
- * reported; mm_kdrop_agg (LRU hash, per flow + reason): with aggregate_drops
- * a flow's drops of one reason are reported at most once per agg_interval_ns
- * and the rest folded (counted in MM_STAT_DROP_FOLDED and in the next
- * report's `folded`); when full the LRU evicts the oldest flow, which is then
- * reported afresh.
+ * Maps: the shared maps (maps.bpf.h), mm_verdict_skb among them;
+ * mm_kdrop_netns (hash, netns inode -> 1): with kernel_drop_scope MONITORED
+ * only drops in these namespaces are reported; mm_kdrop_agg (LRU hash, per
+ * flow + reason): with aggregate_drops a flow's drops of one reason are
+ * reported at most once per agg_interval_ns and the rest folded (counted in
+ * MM_STAT_DROP_FOLDED and in the next report's `folded`); when full the LRU
+ * evicts the oldest flow, which is then reported afresh.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -8,8 +8,9 @@
  * deny rule matches.
  *
  * Maps: shared (maps.bpf.h) mm_events, mm_config_map, mm_stats,
- * mm_rate_bucket, mm_verdict_skb (verdict.bpf.h: the skb a deny dropped); own mm_flows and mm_drop_agg (flow.bpf.h), mm_deny_rules,
- * mm_deny_src and mm_deny_dst (deny.bpf.h), mm_traffic (below).
+ * mm_rate_bucket, mm_verdict_skb (verdict.bpf.h: the skb a deny dropped);
+ * own mm_flows and mm_drop_agg (flow.bpf.h), mm_deny_rules, mm_deny_src and
+ * mm_deny_dst (deny.bpf.h), mm_traffic (below).
  *
  * Full maps: mm_flows and mm_drop_agg are LRU and evict (an evicted flow is
  * seen as NEW again, an evicted drop key reports its next drop at once); a
