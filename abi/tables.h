@@ -113,7 +113,9 @@
 /*
  * Datapath counters (per-CPU array mm_stats, one u64 slot each). Every record
  * the datapath meant to emit and did not is counted in exactly one of the
- * *_FAILED / RATE_LIMITED / *_FOLDED slots.
+ * *_FAILED / RATE_LIMITED / *_FOLDED slots. KDROP_MERGED counts no loss: the
+ * kernel's free of a packet meshmon's own deny rule dropped, which the tc drop
+ * record already reports (datapath/verdict.bpf.h).
  */
 #define MM_STATS(X)                                                    \
 	X(OUTPUT_FAILED, 0, "output_failed")  /* perf output failed, ring not full */ \
@@ -124,7 +126,8 @@
 	X(PARSE_ERRORS, 5, "parse_errors")    \
 	X(PROBE_FOLDED, 6, "probe_folded")    \
 	X(STORAGE_FAILED, 7, "storage_failed") \
-	X(RING_FULL, 8, "ring_full")          /* the CPU's ring had no room (-ENOSPC) */
+	X(RING_FULL, 8, "ring_full")          /* the CPU's ring had no room (-ENOSPC) */ \
+	X(KDROP_MERGED, 9, "kdrop_merged")    /* kernel drops of a tc deny, not reported */
 
 /*
  * Source files of the datapath: X(NAME, id, "file name"). Drop records carry

@@ -20,6 +20,7 @@
 struct event;
 struct event_base;
 struct mm_hub;
+struct mm_kallsyms;
 struct mm_kdrops;
 struct mm_metrics;
 struct mm_probe;
@@ -37,6 +38,7 @@ struct mm_agent {
 	struct mm_datapath *dp;
 	struct mm_probe *probe;
 	struct mm_kdrops *kdrops;
+	struct mm_kallsyms *kallsyms; /* kernel drop locations as symbols; NULL: none */
 	struct mm_rings *rings;
 	struct mm_reorder *reorder; /* between the rings and decode: time order across CPUs */
 	struct event *release_timer; /* drains the rings when held records can go */

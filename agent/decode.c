@@ -263,6 +263,11 @@ static void decode_drop(const struct mm_decode_ctx *ctx, const union mm_any_reco
 	d->folded = rec->folded;
 	d->netns = rec->netns;
 	d->location = rec->location;
+	out->symbol[0] = '\0';
+	if (rec->hdr.source == MM_SOURCE_KERNEL && rec->location && ctx->symbolize &&
+	    ctx->symbolize(ctx->symbolize_arg, rec->location, out->symbol, sizeof(out->symbol)) < 0)
+		out->symbol[0] = '\0';
+	d->symbol = out->symbol;
 	out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_DROP;
 	out->ev.drop = d;
 }

@@ -52,6 +52,10 @@ struct mm_decode_ctx {
 	 * entry must stay unchanged until the decoded event has been packed. */
 	const struct mm_ifname *(*ifname)(void *arg, unsigned int ifindex);
 	void *ifname_arg;
+	/* A kernel drop's location as "function+0xoff" into buf: its length, or a
+	 * negative errno when unknown (Drop.symbol stays empty); NULL: never. */
+	int (*symbolize)(void *arg, uint64_t addr, char *buf, size_t len);
+	void *symbolize_arg;
 };
 
 /* The record's comm: the kernel's TASK_COMM_LEN, NUL-terminated unless a record lies. */
@@ -76,6 +80,7 @@ struct mm_decoded {
 	char file[32];
 	char reason[64];
 	char reason_text[64];
+	char symbol[128];
 	char message[160];
 	uint8_t inline_cap[MM_CAPTURE_MAX];
 	uint8_t *heap_cap; /* captures longer than MM_CAPTURE_MAX */

@@ -88,6 +88,12 @@ size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t
 	    "# TYPE meshmon_reorder_window_seconds gauge\n"
 	    "meshmon_reorder_window_seconds %u.%06u\n",
 	    s->events_out_of_order, s->reorder_window_us / 1000000, s->reorder_window_us % 1000000);
+	put(&o,
+	    "# HELP meshmon_kernel_drops_merged_total Kernel drops of packets meshmon's own deny "
+	    "rules dropped, reported once as the tc drop.\n"
+	    "# TYPE meshmon_kernel_drops_merged_total counter\n"
+	    "meshmon_kernel_drops_merged_total %" PRIu64 "\n",
+	    s->kernel_drops_merged);
 	put(&o, "# HELP meshmon_lost_events_total Events lost, by where they were lost.\n"
 		"# TYPE meshmon_lost_events_total counter\n");
 #define X(name, value, display, key)                                                             \

@@ -25,6 +25,7 @@ struct mm_metrics_snapshot {
 	uint64_t events_short;
 	uint64_t events_out_of_order; /* delivered with Event.out_of_order set */
 	unsigned int reorder_window_us; /* 0: not put in time order */
+	uint64_t kernel_drops_merged; /* Status.kernel_drops_merged */
 	uint64_t lost_by_source[MM_LOSS_SOURCES]; /* LossSource */
 	unsigned int listeners;
 	uint64_t connections[MM_CONN_RESULTS]; /* by enum mm_conn_result */

@@ -88,6 +88,14 @@ static void fill_setup(const struct mm_agent *a, Meshmon__V1__Status *st)
 	st->capture_len = a->cfg.capture_len;
 }
 
+/* Kernel drops folded into meshmon's own tc drops (datapath stat KDROP_MERGED). */
+static uint64_t kernel_drops_merged(const struct mm_agent *a)
+{
+	__u64 stats[MM_STAT_MAX];
+
+	return mm_datapath__read_stats(a->dp, stats) ? 0 : stats[MM_STAT_KDROP_MERGED];
+}
+
 int mm_report__send_status(void *ctx, struct bufferevent *bev)
 {
 	struct mm_agent *a = ctx;
@@ -116,6 +124,7 @@ int mm_report__send_status(void *ctx, struct bufferevent *bev)
 	st.events_short = a->events_short;
 	st.events_out_of_order = a->events_out_of_order;
 	st.reorder_window_us = a->opts.reorder_ms * 1000;
+	st.kernel_drops_merged = kernel_drops_merged(a);
 	msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_STATUS;
 	msg.status = &st;
 	rc = mm_conn__send(bev, &msg);
@@ -136,6 +145,7 @@ void mm_report__metrics_snapshot(void *ctx, struct mm_metrics_snapshot *s)
 	s->events_short = a->events_short;
 	s->events_out_of_order = a->events_out_of_order;
 	s->reorder_window_us = a->opts.reorder_ms * 1000;
+	s->kernel_drops_merged = kernel_drops_merged(a);
 	mm_losses__totals(a->losses, a->hub, s->lost_by_source);
 	s->listeners = mm_hub__listeners(a->hub);
 	mm_server__connections(a->server, s->connections);

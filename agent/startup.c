@@ -21,6 +21,7 @@
 #include "kernel_drop_reasons.h"
 #include "framing.h"
 #include "hub.h"
+#include "kallsyms.h"
 #include "kernel_drops.h"
 #include "log.h"
 #include "metrics.h"
@@ -190,6 +191,15 @@ int mm_agent__start_kdrops(struct mm_agent *a)
 	}
 	if (!netns_inode(&ino))
 		mm_kdrops__watch_netns(a->kdrops, ino);
+	/* Drop.symbol: without the table (unreadable) the raw location still goes out. */
+	a->kallsyms = mm_kallsyms__new(NULL, NULL, 0);
+	if (!a->kallsyms)
+		mm_log("kernel drop locations not symbolized: /proc/kallsyms: %s", strerror(errno));
+	else if (!mm_kallsyms__count(a->kallsyms))
+		mm_log("kernel drop locations not symbolized: /proc/kallsyms shows no addresses "
+		       "(kernel.kptr_restrict)");
+	a->dctx.symbolize = a->kallsyms ? mm_kallsyms__lookup : NULL;
+	a->dctx.symbolize_arg = a->kallsyms;
 	if (all)
 		mm_log("kernel drops attached%s, every network namespace",
 		       mm_kdrops__is_fallback(a->kdrops) ? " (raw_tp fallback)" : "");
@@ -203,6 +213,9 @@ void mm_agent__stop_kdrops(struct mm_agent *a)
 {
 	mm_kdrops__free(a->kdrops);
 	a->kdrops = NULL;
+	a->dctx.symbolize = NULL;
+	mm_kallsyms__free(a->kallsyms);
+	a->kallsyms = NULL;
 }
 
 int mm_agent__start_hub(struct mm_agent *a)

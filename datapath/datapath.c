@@ -130,6 +130,7 @@ int mm_datapath__reuse_shared_maps(const struct mm_datapath *dp, struct bpf_obje
 	    dp ? dp->skel->maps.mm_config_map : NULL,
 	    dp ? dp->skel->maps.mm_stats : NULL,
 	    dp ? dp->skel->maps.mm_rate_bucket : NULL,
+	    dp ? dp->skel->maps.mm_verdict_skb : NULL,
 	};
 	size_t i;
 

@@ -12,15 +12,18 @@
  * - raw_tp/kfree_skb (mm_kdrop_raw): autoload off; the loader enables it when
  *   tp_btf fails to load. Same record, without captured bytes (bpf_skb_output
  *   needs the BTF-typed skb of tp_btf).
- * Frees that are not drops (SKB_NOT_DROPPED_YET, SKB_CONSUMED) are skipped.
+ * Frees that are not drops (SKB_NOT_DROPPED_YET, SKB_CONSUMED) are skipped, and
+ * so is the free of a packet meshmon's own tc deny rule dropped (reason
+ * TC_INGRESS/TC_EGRESS, the very skb the tc program marked: verdict.bpf.h),
+ * which the tc drop record reports; MM_STAT_KDROP_MERGED counts those.
  *
- * Maps: the shared maps (maps.bpf.h); mm_kdrop_netns (hash, netns inode -> 1):
- * with kernel_drop_scope MONITORED only drops in these namespaces are
- * reported; mm_kdrop_agg (LRU hash, per flow + reason): with aggregate_drops
- * a flow's drops of one reason are reported at most once per agg_interval_ns
- * and the rest folded (counted in MM_STAT_DROP_FOLDED and in the next
- * report's `folded`); when full the LRU evicts the oldest flow, which is then
- * reported afresh.
+ * Maps: the shared maps (maps.bpf.h), mm_verdict_skb among them;
+ * mm_kdrop_netns (hash, netns inode -> 1): with kernel_drop_scope MONITORED
+ * only drops in these namespaces are reported; mm_kdrop_agg (LRU hash, per
+ * flow + reason): with aggregate_drops a flow's drops of one reason are
+ * reported at most once per agg_interval_ns and the rest folded (counted in
+ * MM_STAT_DROP_FOLDED and in the next report's `folded`); when full the LRU
+ * evicts the oldest flow, which is then reported afresh.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -29,13 +32,13 @@
 #include <bpf/bpf_endian.h>
 
 #include "emit.bpf.h"
+#include "headers.bpf.h"
+#include "verdict.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define MM_ETH_P_IP	  0x0800
 #define MM_ETH_P_IPV6	  0x86dd
-#define MM_IPPROTO_TCP	  6
-#define MM_IPPROTO_UDP	  17
 #define MM_IPPROTO_ICMP	  1
 #define MM_IPPROTO_ICMPV6 58
 #define MM_HDR_UNSET	  0xffff
@@ -66,7 +69,7 @@ static __always_inline void mm_kdrop_ports(struct mm_tuple *t, const unsigned ch
 {
 	__u16 ports[2] = {};
 
-	if (t->proto == MM_IPPROTO_TCP || t->proto == MM_IPPROTO_UDP) {
+	if (mm_proto_has_ports(t->proto)) {
 		if (bpf_probe_read_kernel(ports, sizeof(ports), l4))
 			return;
 		t->sport = bpf_ntohs(ports[0]);
@@ -78,6 +81,38 @@ static __always_inline void mm_kdrop_ports(struct mm_tuple *t, const unsigned ch
 			return;
 		t->sport = bpf_ntohs(icmp[2]); /* echo identifier */
 	}
+}
+
+/*
+ * The upper-layer protocol and ports behind the IPv6 header, walking the
+ * extension headers from l3_end (headers.bpf.h). transport_header is not used
+ * for IPv6: on receive the kernel first sets it just past the fixed header
+ * and advances it only as it processes each extension header, so at a drop it
+ * may point at an extension header. Unreadable or too long a chain: the last
+ * next-header value seen, no ports.
+ */
+static __always_inline void mm_kdrop_ipv6_l4(struct mm_tuple *t, const unsigned char *l3_end,
+					     __u8 nexthdr)
+{
+	__u32 off = 0;
+
+	for (int i = 0; i < MM_IPV6_EXT_MAX && mm_ipv6_is_ext(nexthdr); i++) {
+		struct mm_ipv6_ext ext;
+
+		if (bpf_probe_read_kernel(&ext, sizeof(ext), l3_end + off)) {
+			t->proto = nexthdr;
+			return;
+		}
+		if (mm_ipv6_frag_later(nexthdr, &ext)) {
+			t->proto = ext.nexthdr; /* non-first fragment: no ports */
+			return;
+		}
+		off += mm_ipv6_ext_len(nexthdr, &ext);
+		nexthdr = ext.nexthdr;
+	}
+	t->proto = nexthdr;
+	if (!mm_ipv6_is_ext(nexthdr))
+		mm_kdrop_ports(t, l3_end + off);
 }
 
 /* Tuple from the headers the skb still has (head + network/transport_header). */
@@ -109,13 +144,9 @@ static __always_inline void mm_kdrop_tuple(struct mm_tuple *t, struct sk_buff *s
 		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh) || ip6.version != 6)
 			return;
 		t->family = MM_FAMILY_IPV6;
-		t->proto = ip6.nexthdr;
 		__builtin_memcpy(t->saddr, &ip6.saddr, 16);
 		__builtin_memcpy(t->daddr, &ip6.daddr, 16);
-		if (th == MM_HDR_UNSET || th <= nh)
-			th = nh +
-			     sizeof(ip6); /* extension headers: ports only via transport_header */
-		mm_kdrop_ports(t, head + th);
+		mm_kdrop_ipv6_l4(t, head + nh + sizeof(ip6), ip6.nexthdr);
 	}
 }
 
@@ -131,11 +162,16 @@ static __always_inline int mm_kdrop(void *ctx, struct sk_buff *skb, void *locati
 	__u32 zero = 0, netns = 0, ifindex = 0, len, cap = 0, folded = 0;
 	__u16 nh, th, mh;
 	__u8 layer = 0;
+	int own_verdict = 0;
 	__u64 now;
 
 	/* Not drops: the enum's first two values on every kernel with reasons. */
 	if (reason == SKB_NOT_DROPPED_YET || reason == SKB_CONSUMED)
 		return 0;
+	/* Consumed first, whatever is reported: the slot names one skb only until it is freed. */
+	if (reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TC_INGRESS) ||
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TC_EGRESS))
+		own_verdict = mm_verdict_take((__u64)(long)skb);
 	cfg = mm_config_get();
 	if (!cfg || !mm_type_enabled(cfg, MM_EVENT_DROP))
 		return 0;
@@ -153,6 +189,11 @@ static __always_inline int mm_kdrop(void *ctx, struct sk_buff *skb, void *locati
 	if (cfg->kernel_drop_scope != MM_KDROP_SCOPE_ALL &&
 	    !bpf_map_lookup_elem(&mm_kdrop_netns, &netns))
 		return 0;
+	if (own_verdict) {
+		/* meshmon's tc program reported this drop already (POLICY_DENIED). */
+		mm_stat_add(MM_STAT_KDROP_MERGED, 1);
+		return 0;
+	}
 
 	rec = bpf_map_lookup_elem(&mm_kdrop_scratch, &zero);
 	if (!rec)

@@ -4,6 +4,8 @@
  * userspace loader creates them once (in the first object loaded) and makes
  * the other objects reuse the same fds (bpf_map__reuse_fd), so there is one
  * event ring set, one configuration, one token bucket and one set of counters.
+ * mm_verdict_skb links the tc deny verdict to the kernel's free of the
+ * dropped skb (verdict.bpf.h).
  *
  * Full maps: mm_events is a per-CPU ring; when a CPU's ring is full the write
  * fails and MM_STAT_RING_FULL counts it (the kernel counts the same write in
@@ -41,5 +43,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mm_rate_bucket);
 } mm_rate_bucket SEC(".maps");
+
+/* Per CPU: the skb the tc program last dropped by a deny rule (verdict.bpf.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} mm_verdict_skb SEC(".maps");
 
 #endif /* MESHMON_MAPS_BPF_H */

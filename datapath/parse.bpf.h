@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Packet parsing for the tc programs: Ethernet, IPv4, IPv6 (a few extension
- * headers), TCP, UDP, ICMP and ICMPv6 into a struct mm_tuple.
+ * Packet parsing for the tc programs: Ethernet, IPv4, IPv6 (extension headers
+ * walked: headers.bpf.h), TCP, UDP, SCTP, ICMP and ICMPv6 into a struct mm_tuple.
  *
  * Headers are read straight from the packet when the linear part of the skb
  * holds them (no helper call), else with bpf_skb_load_bytes(), which works on
@@ -18,27 +18,12 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
-#include <linux/udp.h>
 #include <linux/icmpv6.h>
 #include <bpf/bpf_endian.h>
 
 #include "records.h"
+#include "headers.bpf.h"
 
-/* IPv6 extension headers skipped before the transport header. */
-#define MM_IPV6_EXT_MAX 4
-
-#ifndef IPPROTO_HOPOPTS
-#define IPPROTO_HOPOPTS 0
-#endif
-#ifndef IPPROTO_ROUTING
-#define IPPROTO_ROUTING 43
-#endif
-#ifndef IPPROTO_FRAGMENT
-#define IPPROTO_FRAGMENT 44
-#endif
-#ifndef IPPROTO_DSTOPTS
-#define IPPROTO_DSTOPTS 60
-#endif
 /*
  * linux/icmp.h pulls in linux/if.h and with it glibc's sys/socket.h, which
  * does not build for -target bpf; its few constants are repeated here.
@@ -63,13 +48,6 @@ struct mm_icmp_hdr {
 #define IPPROTO_ICMPV6 58
 #endif
 
-/* An IPv6 extension header's first 8 bytes. */
-struct mm_ipv6_ext {
-	__u8 nexthdr;
-	__u8 hdrlen; /* in 8-byte units, not counting the first 8 */
-	__u8 b[6];   /* fragment header: b[0..1] offset and flags */
-};
-
 /*
  * Copy the header *dst from offset off: a plain load when the linear part of
  * the skb holds it, else bpf_skb_load_bytes(). 0, or negative when the packet
@@ -87,6 +65,12 @@ struct mm_ipv6_ext {
 			err_ = bpf_skb_load_bytes(skb, off, dst, sizeof(*(dst)));                  \
 		err_;                                                                              \
 	})
+
+/* The first 4 bytes of TCP, UDP and SCTP headers. */
+struct mm_ports {
+	__be16 source;
+	__be16 dest;
+};
 
 struct mm_parsed {
 	struct mm_tuple tuple;
@@ -135,13 +119,14 @@ static __always_inline int mm_parse_l4(struct __sk_buff *skb, struct mm_parsed *
 		t->dport = bpf_ntohs(th.dest);
 		/* The flags byte is the 14th byte of the header. */
 		p->tcp_flags = ((__u8 *)&th)[13];
-	} else if (t->proto == IPPROTO_UDP) {
-		struct udphdr uh;
+	} else if (mm_proto_has_ports(t->proto)) {
+		/* UDP and SCTP: the ports are the first 4 bytes, as in TCP. */
+		struct mm_ports ports;
 
-		if (mm_load(skb, off, &uh))
+		if (mm_load(skb, off, &ports))
 			return mm_parse_fail(p, MM_PARSE_TRUNCATED_L4, off);
-		t->sport = bpf_ntohs(uh.source);
-		t->dport = bpf_ntohs(uh.dest);
+		t->sport = bpf_ntohs(ports.source);
+		t->dport = bpf_ntohs(ports.dest);
 	} else if (t->proto == IPPROTO_ICMP || t->proto == IPPROTO_ICMPV6) {
 		/* type, code, checksum, identifier, sequence: the same 8 bytes for both. */
 		struct mm_icmp_hdr ih;
@@ -197,28 +182,21 @@ static __always_inline int mm_parse_ipv6(struct __sk_buff *skb, struct mm_parsed
 	for (i = 0; i < MM_IPV6_EXT_MAX; i++) {
 		struct mm_ipv6_ext ext;
 
-		if (nexthdr != IPPROTO_HOPOPTS && nexthdr != IPPROTO_ROUTING &&
-		    nexthdr != IPPROTO_DSTOPTS && nexthdr != IPPROTO_FRAGMENT)
+		if (!mm_ipv6_is_ext(nexthdr))
 			break;
 		if (mm_load(skb, off, &ext)) {
 			p->tuple.proto = nexthdr;
 			return mm_parse_fail(p, MM_PARSE_TRUNCATED_IPV6, off);
 		}
-		if (nexthdr == IPPROTO_FRAGMENT) {
-			/* Fragment offset: the top 13 bits of bytes 2-3. */
-			if ((((__u16)ext.b[0] << 8) | ext.b[1]) & 0xfff8) {
-				p->tuple.proto = ext.nexthdr;
-				return mm_parse_fail(p, MM_PARSE_FRAGMENT, off);
-			}
-			off += 8;
-		} else {
-			off += ((__u32)ext.hdrlen + 1) * 8;
+		if (mm_ipv6_frag_later(nexthdr, &ext)) {
+			p->tuple.proto = ext.nexthdr;
+			return mm_parse_fail(p, MM_PARSE_FRAGMENT, off);
 		}
+		off += mm_ipv6_ext_len(nexthdr, &ext);
 		nexthdr = ext.nexthdr;
 	}
 	p->tuple.proto = nexthdr;
-	if (nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
-	    nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_FRAGMENT)
+	if (mm_ipv6_is_ext(nexthdr))
 		return mm_parse_fail(p, MM_PARSE_IPV6_EXT_CHAIN, off);
 	return mm_parse_l4(skb, p, off);
 }

@@ -8,8 +8,9 @@
  * deny rule matches.
  *
  * Maps: shared (maps.bpf.h) mm_events, mm_config_map, mm_stats,
- * mm_rate_bucket; own mm_flows and mm_drop_agg (flow.bpf.h), mm_deny_rules,
- * mm_deny_src and mm_deny_dst (deny.bpf.h), mm_traffic (below).
+ * mm_rate_bucket, mm_verdict_skb (verdict.bpf.h: the skb a deny dropped);
+ * own mm_flows and mm_drop_agg (flow.bpf.h), mm_deny_rules, mm_deny_src and
+ * mm_deny_dst (deny.bpf.h), mm_traffic (below).
  *
  * Full maps: mm_flows and mm_drop_agg are LRU and evict (an evicted flow is
  * seen as NEW again, an evicted drop key reports its next drop at once); a
@@ -26,6 +27,7 @@
 #include "emit.bpf.h"
 #include "flow.bpf.h"
 #include "deny.bpf.h"
+#include "verdict.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -176,6 +178,7 @@ static __always_inline int mm_tc_handle(struct __sk_buff *skb, __u8 point, __u8 
 		mm_debug(skb, cfg, now, MM_DBG_RULE_MATCH, mm_flow_hash(&key), rule->id,
 			 p.tuple.proto, p.tuple.dport);
 		mm_emit_drop(skb, cfg, now, &key, point, rule);
+		mm_verdict_mark_shot(skb); /* the kernel's free of skb is this drop */
 		return TC_ACT_SHOT;
 	}
 	mm_traffic_add(dir, 0, skb->len);

@@ -154,7 +154,14 @@ static void json_drop(struct mm_json *j, const Meshmon__V1__Event *ev)
 	KV_U64(j, "folded", d->folded);
 	if (kernel) {
 		KV_U64(j, "netns", d->netns);
-		MM_JSON_KEY(j, "location");
+		/* The symbol when the agent knew it, else the address as before. */
+		if (d->symbol && d->symbol[0]) {
+			KV_STR(j, "location", d->symbol);
+		} else {
+			MM_JSON_KEY(j, "location");
+			location_value(j, d->location);
+		}
+		MM_JSON_KEY(j, "location_addr");
 		location_value(j, d->location);
 	}
 }

@@ -372,7 +372,16 @@ static void text_drop(struct mm_line *l, const struct mm_fmt *f, const Meshmon__
 		put_ifindex(l, f, ev);
 		if (d->netns)
 			PUT_FIELD(l, ", netns ", d->netns);
-		if (d->location) {
+		if (d->symbol && d->symbol[0]) {
+			/* ping_rcv+0xab; -v adds the address it stands for */
+			mm_line__lit(l, ", location ");
+			mm_line__clean(l, d->symbol);
+			if (f->verbose && d->location) {
+				mm_line__lit(l, " (0x");
+				mm_line__hex(l, d->location);
+				mm_line__c(l, ')');
+			}
+		} else if (d->location) {
 			mm_line__lit(l, ", location 0x");
 			mm_line__hex(l, d->location);
 		}

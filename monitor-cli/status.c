@@ -50,6 +50,8 @@ void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
 		fprintf(out, "Reorder window:    %u us\n", st->reorder_window_us);
 	else
 		fprintf(out, "Reorder window:    off (events as read)\n");
+	/* Kernel drops of packets meshmon's own deny rules dropped: shown once, as the tc drop. */
+	fprintf(out, "Merged drops:      %" PRIu64 "\n", st->kernel_drops_merged);
 	fprintf(out, "Lost:\n");
 	if (!st->n_losses)
 		fprintf(out, "  none\n");
@@ -128,6 +130,7 @@ void mm_status_json(FILE *out, const Meshmon__V1__Status *st)
 	mm_json__kv_u64(&j, "events_short", st->events_short);
 	mm_json__kv_u64(&j, "events_out_of_order", st->events_out_of_order);
 	mm_json__kv_u64(&j, "reorder_window_us", st->reorder_window_us);
+	mm_json__kv_u64(&j, "kernel_drops_merged", st->kernel_drops_merged);
 	mm_json__key(&j, "lost");
 	mm_json__arr_open(&j);
 	for (i = 0; i < st->n_losses; i++) {

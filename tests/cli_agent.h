@@ -17,8 +17,12 @@ extern struct mm_test_agent agent;
 
 /* Start the agent on the pair's local end (capture 128, no history, no cgroup). */
 void cli_agent_start(void);
+/* The same with more arguments (NULL-terminated; NULL: none), after the defaults. */
+void cli_agent_start_with(const char *const *extra);
 /* A private netns, the pair, the agent's temp dir (tag names it), and the agent started. */
 void cli_agent_setup(const char *tag);
+/* The same without starting the agent (start it with cli_agent_start_with). */
+void cli_agent_prepare(const char *tag);
 void cli_agent_teardown(void);
 
 #endif /* MESHMON_TEST_CLI_AGENT_H */

@@ -278,6 +278,7 @@ size_t cli_cases_build(struct cli_case **out)
 	c->drop.reason_text = "NO_SOCKET";
 	c->drop.netns = 4026532845u;
 	c->drop.location = 0xffffffff81c2a3b4ull;
+	c->drop.symbol = "__udp4_lib_rcv+0x5a4";
 	c = new_case("kernel drop unknown reason, no capture", 0, 2, "");
 	c->ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP;
 	c->ev.source = MESHMON__V1__SOURCE__SOURCE_KERNEL;

@@ -234,6 +234,7 @@ static void status_msg(Meshmon__V1__Status *st, Meshmon__V1__LossCounter *lc,
 	st->uptime_ns = 3723000000000ull;
 	st->listeners = 2;
 	st->events_read = 123456;
+	st->kernel_drops_merged = 7;
 	for (i = 0; i < 5; i++) {
 		meshmon__v1__loss_counter__init(&lc[i]);
 		lc[i].source = l[i].src;

@@ -116,6 +116,37 @@ Test(cli_unpack, every_case_takes_the_one_pass)
 	free(buf);
 }
 
+/* Drop.symbol (field 12, the kernel drop's location as a symbol) comes through the one pass. */
+Test(cli_unpack, kernel_drop_symbol_in_the_one_pass)
+{
+	Meshmon__V1__ServerMessage m = MESHMON__V1__SERVER_MESSAGE__INIT;
+	Meshmon__V1__Event ev = MESHMON__V1__EVENT__INIT;
+	Meshmon__V1__Drop d = MESHMON__V1__DROP__INIT;
+	const Meshmon__V1__ServerMessage *got;
+	struct mm_unpack u;
+	uint8_t *buf;
+	size_t len;
+
+	ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP;
+	ev.source = MESHMON__V1__SOURCE__SOURCE_KERNEL;
+	ev.detail_case = MESHMON__V1__EVENT__DETAIL_DROP;
+	ev.drop = &d;
+	d.location = 0xffffffff8206e0ebull;
+	d.symbol = "ping_rcv+0xab";
+	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_EVENT;
+	m.event = &ev;
+	buf = pack(&m.base, &len);
+	mm_unpack__init(&u);
+	got = (const Meshmon__V1__ServerMessage *)mm_unpack__fast(&u, server, len, buf);
+	cr_assert(got != NULL, "a kernel drop with a symbol takes the one pass");
+	cr_assert(eq(int, got->msg_case, MESHMON__V1__SERVER_MESSAGE__MSG_EVENT));
+	cr_assert(eq(int, got->event->detail_case, MESHMON__V1__EVENT__DETAIL_DROP));
+	cr_expect(eq(str, got->event->drop->symbol, "ping_rcv+0xab"));
+	cr_expect(eq(u64, got->event->drop->location, 0xffffffff8206e0ebull));
+	mm_arena__release(&u.arena);
+	free(buf);
+}
+
 /*
  * What the one pass relies on, in every message an event or a lost notice
  * carries: fields in number order, none required, none repeated (a repeated

@@ -299,6 +299,42 @@ Test(decode, drop_kernel)
 	cr_expect(eq(str, out.ev.ifname, ""));
 }
 
+/* A symbolizer that knows one address; the argument is passed through. */
+static int fake_symbolize(void *arg, uint64_t addr, char *buf, size_t len)
+{
+	if (addr != 0xffffffff81abcdefull || arg != (void *)&fake_symbolize)
+		return -ENOENT;
+	if (len < sizeof("ping_rcv+0xab"))
+		return -ENOSPC;
+	strcpy(buf, "ping_rcv+0xab");
+	return (int)strlen(buf);
+}
+
+Test(decode, drop_kernel_symbol)
+{
+	struct mm_decode_ctx sym = ctx;
+	struct mm_drop_record r = { 0 };
+
+	sym.symbolize = fake_symbolize;
+	sym.symbolize_arg = (void *)&fake_symbolize;
+	hdr(&r.hdr, MM_EVENT_DROP, MM_POINT_KERNEL, MM_SOURCE_KERNEL, MM_DROP_VERSION);
+	r.reason = 3;
+	r.location = 0xffffffff81abcdefull;
+	cr_assert(eq(int, mm_decode(&sym, &r, sizeof(r), 0, &out), 0));
+	cr_expect(eq(str, out.ev.drop->symbol, "ping_rcv+0xab"));
+	cr_expect(eq(u64, out.ev.drop->location, 0xffffffff81abcdefull));
+	/* unknown to the symbolizer: empty, the address still there */
+	r.location = 0xffffffff81000000ull;
+	cr_assert(eq(int, mm_decode(&sym, &r, sizeof(r), 0, &out), 0));
+	cr_expect(eq(str, out.ev.drop->symbol, ""));
+	cr_expect(eq(u64, out.ev.drop->location, 0xffffffff81000000ull));
+	/* a tc drop is never symbolized (its site is file:line) */
+	hdr(&r.hdr, MM_EVENT_DROP, MM_POINT_FROM_NETWORK, MM_SOURCE_TC, MM_DROP_VERSION);
+	r.location = 0xffffffff81abcdefull;
+	cr_assert(eq(int, mm_decode(&sym, &r, sizeof(r), 0, &out), 0));
+	cr_expect(eq(str, out.ev.drop->symbol, ""));
+}
+
 Test(decode, capture)
 {
 	struct mm_capture_record r = { 0 };

@@ -27,6 +27,7 @@
 static struct mm_test_pair pair;
 static struct mm_kdrops *kd;
 static struct mm_test_ring *ring;
+static struct mm_datapath *dp; /* only the tests with the tc datapath */
 
 static __u32 netns_inum(const char *path)
 {
@@ -65,6 +66,8 @@ static void teardown(void)
 	ring = NULL;
 	mm_kdrops__free(kd);
 	kd = NULL;
+	mm_datapath__free(dp);
+	dp = NULL;
 	mm_test_pair_destroy(&pair);
 }
 
@@ -311,4 +314,104 @@ Test(kernel_drops, raw_tp_fallback_reports_without_capture)
 	cr_expect(eq(u16, rec.cap.cap_len, 0));
 	cr_expect(eq(u32, rec.cap.len_orig, 8 + 1));
 	close(fd);
+}
+
+/*
+ * One record per drop: with the tc datapath denying UDP to port 9998 on the
+ * veth's egress, the kernel's TC_EGRESS free of each denied skb is merged
+ * (counted in KDROP_MERGED), not reported; tp_btf and the raw_tp fallback alike.
+ */
+static void own_deny_is_reported_once(int raw_tp)
+{
+	int tc_egress = mm_kernel_drop_reason_value("TC_EGRESS");
+	struct sockaddr_in dst = sin_of("10.199.0.2", 9998);
+	struct mm_deny_spec rule;
+	const struct mm_test_record *r;
+	struct mm_config cfg;
+	__u64 stats[MM_STAT_MAX];
+	char err[128];
+	size_t policy = 0;
+	int fd;
+
+	cr_assert(tc_egress > 1, "TC_EGRESS in the kernel's enum skb_drop_reason");
+	/* replace the loader of .init by one sharing the tc datapath's maps */
+	mm_test_ring_free(ring);
+	mm_kdrops__free(kd);
+	mm_config__defaults(&cfg);
+	cfg.capture_len = 0;
+	dp = mm_datapath__open(&cfg);
+	cr_assert(dp != NULL, "mm_datapath__open: %s", strerror(errno));
+	cr_assert(eq(int, mm_deny_spec__parse("proto=udp,dport=9998,dir=egress", 7, &rule, err,
+					      sizeof(err)),
+		     0),
+		  "%s", err);
+	cr_assert(eq(int, mm_datapath__set_deny_rules(dp, &rule, 1), 0));
+	cr_assert(eq(int, mm_datapath__attach_tc(dp, pair.local_ifindex), 0));
+	kd = raw_tp ? mm_kdrops__open_raw_tp(dp, 0) : mm_kdrops__open(dp, 0);
+	cr_assert(kd != NULL, "kernel drops: %s", strerror(errno));
+	cr_assert(eq(int, mm_kdrops__is_fallback(kd), raw_tp));
+	cr_assert(eq(int, mm_kdrops__watch_netns(kd, netns_inum("/proc/self/ns/net")), 0));
+	ring = mm_test_ring_open(mm_datapath__events_fd(dp));
+	cr_assert(ring != NULL);
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0);
+	for (int i = 0; i < 4; i++)
+		sendto(fd, "deny", 4, 0, (struct sockaddr *)&dst, sizeof(dst)); /* EPERM: dropped */
+	close(fd);
+	mm_test_ring_collect(ring, 4, 2000);
+	usleep(100000);
+	mm_test_ring_collect(ring, 100, 100);
+
+	for (size_t i = 0; (r = mm_test_ring_nth(ring, MM_EVENT_DROP, i)); i++) {
+		struct mm_drop_record rec;
+
+		memcpy(&rec, r->data, sizeof(rec));
+		if (rec.hdr.source == MM_SOURCE_TC && rec.reason == MM_DROP_POLICY_DENIED &&
+		    rec.tuple.dport == 9998)
+			policy++;
+	}
+	cr_expect(eq(sz, policy, 4), "meshmon's own drop, once per packet");
+	cr_expect(eq(sz, count_drops(tc_egress, 9998, NULL, NULL), 0),
+		  "no kernel TC_EGRESS drop of the same packets");
+	cr_assert(eq(int, mm_datapath__read_stats(dp, stats), 0));
+	cr_expect(eq(u64, stats[MM_STAT_KDROP_MERGED], 4));
+}
+
+Test(kernel_drops, own_deny_is_reported_once)
+{
+	own_deny_is_reported_once(0);
+}
+
+Test(kernel_drops, own_deny_is_reported_once_raw_tp)
+{
+	own_deny_is_reported_once(1);
+}
+
+/*
+ * SCTP ports in the kernel-drop tuple: this kernel has no SCTP, so an SCTP
+ * packet to the peer (a raw socket writes the common header: ports,
+ * verification tag, checksum) is freed there with IP_NOPROTO. (Not to the
+ * host itself: the sending raw socket would take its own packet.)
+ */
+Test(kernel_drops, sctp_ports_without_sctp_support)
+{
+	int reason = mm_kernel_drop_reason_value("IP_NOPROTO");
+	struct sockaddr_in dst = sin_of("10.199.0.2", 0);
+	const unsigned char sctp[12] = {0x0b, 0x59, 0x0b, 0x5a}; /* 2905 -> 2906 */
+	struct mm_drop_record rec;
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, 132);
+
+	cr_assert(reason > 1);
+	cr_assert(fd >= 0, "raw socket: %s", strerror(errno));
+	cr_assert(eq(int, mm_kdrops__watch_netns(kd, netns_inum(pair.peer_ns_path)), 0));
+	cr_assert(eq(long, sendto(fd, sctp, sizeof(sctp), 0, (struct sockaddr *)&dst, sizeof(dst)),
+		     (long)sizeof(sctp)));
+	close(fd);
+	mm_test_ring_collect(ring, 1, 2000);
+	usleep(100000);
+	mm_test_ring_collect(ring, 100, 100);
+	cr_assert(eq(sz, count_drops(reason, 2906, &rec, NULL), 1));
+	cr_expect(eq(u8, rec.tuple.proto, 132));
+	cr_expect(eq(u16, rec.tuple.sport, 2905));
 }
