@@ -271,13 +271,14 @@ static void put_cpu(struct mm_line *l, uint32_t cpu)
 	mm_line__lit(l, ": ");
 }
 
+/* "TIME CPU 01: " with -v; "TIME " with --time alone; nothing otherwise. */
 static void put_prefix(struct mm_line *l, const struct mm_fmt *f, uint64_t time_ns, uint32_t cpu)
 {
-	if (!f->verbose)
+	if (!f->verbose && !f->time)
 		return;
 	put_time(l, time_ns);
 	mm_line__c(l, ' ');
-	if (cpu != MM_CPU_NONE)
+	if (f->verbose && cpu != MM_CPU_NONE)
 		put_cpu(l, cpu);
 }
 
@@ -603,7 +604,7 @@ void mm_text_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *l)
 {
 	char a[40], b[40];
 
-	if (f->verbose) {
+	if (f->verbose || f->time) {
 		mm_fmt_time(l->last_time_ns, a, sizeof(a));
 		fprintf(f->out, "%s ", a);
 	}
