@@ -102,11 +102,17 @@ Test(cli_e2e, text_lines)
 	snprintf(out, sizeof(out), "%s/out.txt", agent.dir);
 	traffic();
 	cr_assert(eq(int, run_cli("monitor -c 3 -t trace:to-network --proto icmp", out), 0));
+	/* stdout holds the 3 events and nothing else; the header is on stderr (as Cilium's). */
 	snprintf(cmd, sizeof(cmd),
-		 "head -1 %s | grep -q '^Listening for events on [0-9]* CPUs with 64 pages of [0-9]* bytes per CPU$' && "
+		 "test $(wc -l < %s) = 3 && "
 		 "test $(grep -c '^-> network flow 0x[0-9a-f]* state [a-z]* ifindex [0-9]* (%s): 10.199.0.1 -> 10.199.0.2 EchoRequest$' %s) = 3",
 		 out, pair.local_if, out);
 	cr_assert(eq(int, system(cmd), 0), "unexpected text in %s", out);
+	snprintf(cmd, sizeof(cmd),
+		 "test \"$(cat %s/cli.err)\" = \"$(grep -x 'Listening for events on [0-9]* CPUs with 64 pages of [0-9]* bytes per CPU' %s/cli.err)\" && "
+		 "test $(wc -l < %s/cli.err) = 1",
+		 agent.dir, agent.dir, agent.dir);
+	cr_assert(eq(int, system(cmd), 0), "stderr is not the one header line: see %s/cli.err", agent.dir);
 }
 
 Test(cli_e2e, pcap_matches_trace_records)
