@@ -426,11 +426,12 @@ void mm_opts_usage_monitor(FILE *out)
 	      "  -c, --count N           exit after N events (or when the agent goes away)\n"
 	      "      --pcap FILE         write captured Ethernet packets to FILE as pcap\n"
 	      "                          ('-': stdout, and no text output)\n"
+	      "The 'Listening for events ...' header goes to stderr: stdout holds events.\n"
 	      "  -h, --help              this help\n"
 	      "\n"
-	      "Exit status: 0 after --count or Ctrl-C, 1 agent or I/O error, 2 bad flag,\n"
-	      "3 agent not running (or not back within --reconnect-timeout), 4 socket not\n"
-	      "permitted.\n",
+	      "Exit status: 0 after --count or Ctrl-C, 1 agent or I/O error, 2 bad flag (or\n"
+	      "a --pcap FILE that cannot be written, checked before connecting), 3 agent not\n"
+	      "running (or not back within --reconnect-timeout), 4 socket not permitted.\n",
 	      out);
 }
 
