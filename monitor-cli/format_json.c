@@ -101,10 +101,16 @@ static void ipv4_value(struct mm_json *j, const uint8_t ip[4])
  */
 static void put_arp(struct mm_json *j, const Meshmon__V1__Event *ev)
 {
+	const uint8_t *b = ev->captured.data;
 	struct mm_pkt_summary s;
+	unsigned int et;
 
 	if ((ev->tuple && ev->tuple->src.len) ||
-	    ev->layer != MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_ETHERNET)
+	    ev->layer != MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_ETHERNET || ev->captured.len < 14)
+		return;
+	/* Capture events have no tuple: only ARP or a VLAN tag is worth a dissection. */
+	et = (unsigned int)b[12] << 8 | b[13];
+	if (et != MM_ETH_P_ARP && !mm_ethertype_is_vlan(et))
 		return;
 	mm_dissect(ev->captured.data, ev->captured.len, MM_DISSECT_ETHERNET, 0, 0, &s, NULL, NULL);
 	if (!s.has_arp)

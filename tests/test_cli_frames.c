@@ -246,6 +246,16 @@ Test(cli_frames, json_arp_object_beside_the_existing_keys)
 	cr_expect(strstr(got, "\"arp\":{\"op\":\"9\",\"op_code\":9,\"sender_mac\":\"02:aa:bb:cc:dd:01\",\"sender_ip\":\"10.0.0.1\",\"target_mac\":\"02:aa:bb:cc:dd:02\",\"target_ip\":\"10.0.0.2\"}") != NULL,
 		  "%s", got);
 	free(got);
+	/* Inside an 802.1Q tag, ARP is still ARP. */
+	n = ether(fe.bytes, mac_b, 0x8100);
+	memcpy(fe.bytes + n, "\x00\x64\x08\x06", 4);
+	n += 4;
+	n += arp(fe.bytes + n, 2, mac_b, "10.0.0.2", mac_a, "10.0.0.1");
+	frame_event(&fe, n);
+	got = render(f, &fe.ev);
+	cr_expect(strstr(got, "\"arp\":{\"op\":\"reply\",\"op_code\":2,\"sender_mac\":\"02:aa:bb:cc:dd:02\",\"sender_ip\":\"10.0.0.2\",\"target_mac\":\"02:aa:bb:cc:dd:01\",\"target_ip\":\"10.0.0.1\"}") != NULL,
+		  "%s", got);
+	free(got);
 	/* Not ARP (LLDP): no arp key. */
 	ether(fe.bytes, mac_b, 0x88cc);
 	frame_event(&fe, n);
