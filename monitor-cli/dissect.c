@@ -91,6 +91,20 @@ const char *mm_ethertype_name(unsigned int ethertype)
 	}
 }
 
+bool mm_ethertype_is_vlan(unsigned int ethertype)
+{
+	return ethertype == 0x8100 || ethertype == 0x88a8;
+}
+
+const char *mm_arp_op_name(unsigned int op)
+{
+	switch (op) {
+	case MM_ARP_REQUEST: return "request";
+	case MM_ARP_REPLY: return "reply";
+	default: return NULL;
+	}
+}
+
 static uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)((p[0] << 8) | p[1]);
@@ -196,6 +210,56 @@ static void dissect_l4(const uint8_t *p, size_t len, uint8_t proto, int family,
 		     name ? name : "", name ? ")" : "", len);
 		return;
 	}
+}
+
+/* ARP's fixed part: hardware type, protocol type, their lengths, the operation. */
+#define ARP_FIXED 8
+/* And the addresses for Ethernet and IPv4: 6 + 4 + 6 + 4. */
+#define ARP_ETHER_IPV4 (ARP_FIXED + 20)
+
+size_t mm_mac_str(const uint8_t m[6], char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+			 m[5]);
+
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+static void dissect_arp(const uint8_t *p, size_t len, struct mm_pkt_summary *s, FILE *out,
+			const char *ind)
+{
+	char sm[18], tm[18], si[INET_ADDRSTRLEN], ti[INET_ADDRSTRLEN];
+	struct mm_arp *a = &s->arp;
+	const char *op;
+
+	if (len < ARP_FIXED) {
+		truncated(out, ind, "ARP", len, ARP_FIXED);
+		return;
+	}
+	if (rd16(p) != 1 || rd16(p + 2) != 0x0800 || p[4] != 6 || p[5] != 4) {
+		line(out, ind, "ARP: hardware type %u, protocol 0x%04x, lengths %u/%u, op %u",
+		     rd16(p), rd16(p + 2), p[4], p[5], rd16(p + 6));
+		return;
+	}
+	if (len < ARP_ETHER_IPV4) {
+		truncated(out, ind, "ARP", len, ARP_ETHER_IPV4);
+		return;
+	}
+	a->op = rd16(p + 6);
+	memcpy(a->sender_mac, p + 8, 6);
+	memcpy(a->sender_ip, p + 14, 4);
+	memcpy(a->target_mac, p + 18, 6);
+	memcpy(a->target_ip, p + 24, 4);
+	s->has_arp = true;
+	if (!out)
+		return;
+	mm_mac_str(a->sender_mac, sm, sizeof(sm));
+	mm_mac_str(a->target_mac, tm, sizeof(tm));
+	inet_ntop(AF_INET, a->sender_ip, si, sizeof(si));
+	inet_ntop(AF_INET, a->target_ip, ti, sizeof(ti));
+	op = mm_arp_op_name(a->op);
+	line(out, ind, "ARP: op %u (%s) sender %s %s target %s %s", a->op, op ? op : "unknown", sm,
+	     si, tm, ti);
 }
 
 static void dissect_ipv4(const uint8_t *p, size_t len, struct mm_pkt_summary *s, FILE *out,
@@ -316,20 +380,41 @@ void mm_dissect(const uint8_t *data, size_t len, int layer, uint8_t proto, int f
 			truncated(out, ind, "Ethernet", len, 14);
 			return;
 		}
+		size_t off = 14;
+		int tags;
+
 		et = rd16(data + 12);
-		s->ethertype = et;
+		s->ethertype = s->outer_ethertype = et;
 		en = mm_ethertype_name(et);
 		line(out, ind,
 		     "Ethernet: %02x:%02x:%02x:%02x:%02x:%02x -> %02x:%02x:%02x:%02x:%02x:%02x type 0x%04x%s%s%s",
 		     data[6], data[7], data[8], data[9], data[10], data[11], data[0], data[1],
 		     data[2], data[3], data[4], data[5], et, en ? " (" : "", en ? en : "",
 		     en ? ")" : "");
+		/* VLAN tags (802.1ad outside 802.1Q, so two at most): TCI, then the next type. */
+		for (tags = 0; mm_ethertype_is_vlan(et) && tags < 2; tags++) {
+			if (len < off + 4) {
+				truncated(out, ind, "VLAN tag", len - off, 4);
+				return;
+			}
+			if (tags == 0)
+				s->vlan_id = rd16(data + off) & 0x0fff;
+			et = rd16(data + off + 2);
+			s->ethertype = et;
+			en = mm_ethertype_name(et);
+			line(out, ind, "VLAN: id %u prio %u type 0x%04x%s%s%s",
+			     rd16(data + off) & 0x0fff, data[off] >> 5, et, en ? " (" : "",
+			     en ? en : "", en ? ")" : "");
+			off += 4;
+		}
 		if (et == 0x0800)
-			dissect_ipv4(data + 14, len - 14, s, out, ind);
+			dissect_ipv4(data + off, len - off, s, out, ind);
 		else if (et == 0x86dd)
-			dissect_ipv6(data + 14, len - 14, s, out, ind);
+			dissect_ipv6(data + off, len - off, s, out, ind);
+		else if (et == MM_ETH_P_ARP)
+			dissect_arp(data + off, len - off, s, out, ind);
 		else
-			line(out, ind, "Payload: %zu bytes", len - 14);
+			line(out, ind, "Payload: %zu bytes", len - off);
 		return;
 	}
 	case MM_DISSECT_NETWORK:

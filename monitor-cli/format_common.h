@@ -20,6 +20,7 @@ struct mm_fmt {
 	bool hex;     /* --hex: dump the captured bytes */
 	bool json;    /* JSON lines (the dispatcher's --json decision) */
 	bool numeric; /* -n: ifindex only, no interface names */
+	bool time;    /* --time: every text line starts with the event's time (-v does too) */
 	bool color;   /* only on a terminal */
 };
 

@@ -80,6 +80,56 @@ static void put_tuple(struct mm_json *j, const Meshmon__V1__Tuple *t)
 	mm_json__obj_close(j);
 }
 
+static void mac_value(struct mm_json *j, const uint8_t mac[6])
+{
+	char buf[32];
+
+	mm_json__str_plain(j, buf, mm_mac_str(mac, buf, sizeof(buf)));
+}
+
+static void ipv4_value(struct mm_json *j, const uint8_t ip[4])
+{
+	char buf[64];
+
+	mm_json__str_plain(j, buf, mm_fmt_addr(ip, 4, buf, sizeof(buf)));
+}
+
+/*
+ * "arp":{...} for an ARP frame (Ethernet and IPv4, also inside VLAN tags),
+ * from the captured bytes: events with an IP tuple never carry one, so only
+ * the rare others are dissected.
+ */
+static void put_arp(struct mm_json *j, const Meshmon__V1__Event *ev)
+{
+	const uint8_t *b = ev->captured.data;
+	struct mm_pkt_summary s;
+	unsigned int et;
+
+	if ((ev->tuple && ev->tuple->src.len) ||
+	    ev->layer != MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_ETHERNET || ev->captured.len < 14)
+		return;
+	/* Capture events have no tuple: only ARP or a VLAN tag is worth a dissection. */
+	et = (unsigned int)b[12] << 8 | b[13];
+	if (et != MM_ETH_P_ARP && !mm_ethertype_is_vlan(et))
+		return;
+	mm_dissect(ev->captured.data, ev->captured.len, MM_DISSECT_ETHERNET, 0, 0, &s, NULL, NULL);
+	if (!s.has_arp)
+		return;
+	MM_JSON_KEY(j, "arp");
+	mm_json__obj_open(j);
+	KV_NAME(j, "op", mm_arp_op_name(s.arp.op), s.arp.op);
+	KV_U64(j, "op_code", s.arp.op);
+	MM_JSON_KEY(j, "sender_mac");
+	mac_value(j, s.arp.sender_mac);
+	MM_JSON_KEY(j, "sender_ip");
+	ipv4_value(j, s.arp.sender_ip);
+	MM_JSON_KEY(j, "target_mac");
+	mac_value(j, s.arp.target_mac);
+	MM_JSON_KEY(j, "target_ip");
+	ipv4_value(j, s.arp.target_ip);
+	mm_json__obj_close(j);
+}
+
 static void put_tcp_flags(struct mm_json *j, uint32_t flags)
 {
 	int i;
@@ -231,6 +281,7 @@ void mm_json_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 		KV_HEX(&j, "ifname_raw", &ev->ifname_raw);
 	KV_U64(&j, "flow_id", ev->flow_id);
 	put_tuple(&j, ev->tuple);
+	put_arp(&j, ev);
 	KV_U64(&j, "len", ev->len);
 	KV_U64(&j, "cap_len", ev->cap_len);
 	switch (ev->detail_case) {

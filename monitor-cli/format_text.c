@@ -52,6 +52,10 @@ struct pkt_view {
 	int family;
 	uint8_t src[16], dst[16];
 	uint32_t sport, dport, proto, ethertype;
+	/* Not IP: the frame's own ethertype (a VLAN tag's, then ethertype is the inner one). */
+	uint32_t outer_ethertype, vlan_id;
+	bool has_arp;
+	struct mm_arp arp;
 	bool have_flags, have_icmp;
 	bool no_ports; /* the transport header was not parsed */
 	uint32_t tcp_flags, icmp_type, icmp_code;
@@ -89,9 +93,10 @@ static void view_of(const Meshmon__V1__Event *ev, struct pkt_view *v)
 	/*
 	 * The captured bytes are read only for what the event does not carry: the
 	 * tuple (capture events have none), TCP flags and ICMP type (only traces
-	 * carry them). A trace with a tuple, most of the stream, needs nothing.
+	 * carry them), what a non-IP frame is (ARP's addresses, VLAN tags). A
+	 * trace with an IP tuple, most of the stream, needs nothing.
 	 */
-	if (t && trace)
+	if (t && trace && tuple_family(t))
 		memset(&s, 0, sizeof(s));
 	else
 		mm_dissect(ev->captured.data, ev->captured.len, layer_of(ev),
@@ -118,6 +123,15 @@ static void view_of(const Meshmon__V1__Event *ev, struct pkt_view *v)
 		v->ethertype = s.ethertype;
 	} else {
 		v->ethertype = s.ethertype;
+	}
+	v->outer_ethertype = v->ethertype;
+	if (!v->ip && s.outer_ethertype) {
+		/* The bytes say more than the tuple's ethertype: tags, the inner type, ARP. */
+		v->outer_ethertype = s.outer_ethertype;
+		v->ethertype = s.ethertype;
+		v->vlan_id = s.vlan_id;
+		v->has_arp = s.has_arp;
+		v->arp = s.arp;
 	}
 	if (trace) {
 		v->no_ports = ev->trace->parse_error == MESHMON__V1__PARSE_ERROR__PARSE_ERROR_TRUNCATED_L4 ||
@@ -166,6 +180,87 @@ static void put_name_or(struct mm_line *l, const char *name, const char *what, s
 	mm_line__u64(l, value);
 }
 
+/* "LLDP", or "ethertype 0x88b5" when the type has no name here. */
+static void put_ethertype(struct mm_line *l, uint32_t ethertype)
+{
+	const char *name = mm_ethertype_name(ethertype);
+
+	if (name) {
+		mm_line__str(l, name);
+		return;
+	}
+	mm_line__lit(l, "ethertype 0x");
+	mm_line__hex_pad(l, ethertype, 4);
+}
+
+static void put_ipv4(struct mm_line *l, const uint8_t ip[4])
+{
+	char a[64];
+
+	mm_fmt_addr(ip, 4, a, sizeof(a));
+	mm_line__str(l, a);
+}
+
+static void put_mac(struct mm_line *l, const uint8_t mac[6])
+{
+	char m[64];
+
+	mm_mac_str(mac, m, sizeof(m));
+	mm_line__str(l, m);
+}
+
+/* In tcpdump's words: "ARP who-has 10.0.0.2 tell 10.0.0.1", "ARP reply 10.0.0.2 is-at MAC". */
+static void put_arp(struct mm_line *l, const struct mm_arp *a)
+{
+	switch (a->op) {
+	case MM_ARP_REQUEST:
+		mm_line__lit(l, "ARP who-has ");
+		put_ipv4(l, a->target_ip);
+		mm_line__lit(l, " tell ");
+		put_ipv4(l, a->sender_ip);
+		return;
+	case MM_ARP_REPLY:
+		mm_line__lit(l, "ARP reply ");
+		put_ipv4(l, a->sender_ip);
+		mm_line__lit(l, " is-at ");
+		put_mac(l, a->sender_mac);
+		return;
+	default:
+		mm_line__lit(l, "ARP op ");
+		mm_line__u64(l, a->op);
+		mm_line__lit(l, ", sender ");
+		put_ipv4(l, a->sender_ip);
+		mm_line__c(l, ' ');
+		put_mac(l, a->sender_mac);
+		mm_line__lit(l, ", target ");
+		put_ipv4(l, a->target_ip);
+		mm_line__c(l, ' ');
+		put_mac(l, a->target_mac);
+	}
+}
+
+/*
+ * A frame that is not IP, as what it is: "802.1Q vlan 7, " before the inner
+ * type, ARP with its addresses, other types by name or number. False when
+ * nothing is known.
+ */
+static bool put_non_ip(struct mm_line *l, const struct pkt_view *v)
+{
+	if (!v->outer_ethertype)
+		return false;
+	if (mm_ethertype_is_vlan(v->outer_ethertype)) {
+		put_ethertype(l, v->outer_ethertype);
+		mm_line__lit(l, " vlan ");
+		mm_line__u64(l, v->vlan_id);
+		mm_line__lit(l, ", ");
+	}
+	if (v->has_arp)
+		put_arp(l, &v->arp);
+	else
+		put_ethertype(l, v->ethertype);
+	return true;
+}
+
 /* "SRC -> DST proto ...": false when there is nothing to show. */
 static bool put_tuple(struct mm_line *l, const struct pkt_view *v)
 {
@@ -174,19 +269,8 @@ static bool put_tuple(struct mm_line *l, const struct pkt_view *v)
 	const char *name;
 	char flags[64];
 
-	if (!v->ip) {
-		if (!v->ethertype)
-			return false;
-		name = mm_ethertype_name(v->ethertype);
-		mm_line__lit(l, "ethertype 0x");
-		mm_line__hex_pad(l, v->ethertype, 4);
-		if (name) {
-			mm_line__lit(l, " (");
-			mm_line__str(l, name);
-			mm_line__c(l, ')');
-		}
-		return true;
-	}
+	if (!v->ip)
+		return put_non_ip(l, v);
 	put_endpoint(l, v, v->src, v->sport, ports);
 	mm_line__lit(l, " -> ");
 	put_endpoint(l, v, v->dst, v->dport, ports);
@@ -271,13 +355,14 @@ static void put_cpu(struct mm_line *l, uint32_t cpu)
 	mm_line__lit(l, ": ");
 }
 
+/* "TIME CPU 01: " with -v; "TIME " with --time alone; nothing otherwise. */
 static void put_prefix(struct mm_line *l, const struct mm_fmt *f, uint64_t time_ns, uint32_t cpu)
 {
-	if (!f->verbose)
+	if (!f->verbose && !f->time)
 		return;
 	put_time(l, time_ns);
 	mm_line__c(l, ' ');
-	if (cpu != MM_CPU_NONE)
+	if (f->verbose && cpu != MM_CPU_NONE)
 		put_cpu(l, cpu);
 }
 
@@ -332,7 +417,9 @@ static void text_trace(struct mm_line *l, const struct mm_fmt *f, const Meshmon_
 	mm_line__c(l, ' ');
 	put_ifindex(l, f, ev);
 	put_tuple_tail(l, v);
-	if (tr->parse_error != MESHMON__V1__PARSE_ERROR__PARSE_ERROR_NONE) {
+	/* Not being IP is no error (the datapath says so too): the frame is described above. */
+	if (tr->parse_error != MESHMON__V1__PARSE_ERROR__PARSE_ERROR_NONE &&
+	    tr->parse_error != MESHMON__V1__PARSE_ERROR__PARSE_ERROR_NOT_IP) {
 		perr = mm_parse_error_text(tr->parse_error);
 		if (perr) {
 			mm_line__lit(l, ", parse error: ");
@@ -614,7 +701,7 @@ void mm_text_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *l)
 {
 	char a[40], b[40];
 
-	if (f->verbose) {
+	if (f->verbose || f->time) {
 		mm_fmt_time(l->last_time_ns, a, sizeof(a));
 		fprintf(f->out, "%s ", a);
 	}

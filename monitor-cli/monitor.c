@@ -93,25 +93,55 @@ static int resubscribe(void *arg, struct mm_client *c)
 	return send_subscribe(s->o, c, false);
 }
 
-/* Opens the pcap file, prints the Hello and sends one Subscribe built from the flags. */
+/*
+ * The "Listening for events ..." header is a note, not an event: it goes to
+ * stderr, as cilium-dbg monitor's does, so `meshmon monitor > file` holds
+ * events only. Not in JSON mode (stdout there is objects, stderr errors).
+ */
+static void print_header(const struct session *s, const Meshmon__V1__Hello *hello)
+{
+	struct mm_fmt note = s->f;
+
+	note.out = stderr;
+	note.color = false;
+	mm_format_hello(&note, hello);
+}
+
+/*
+ * The --pcap file is opened before connecting: a path that cannot be written
+ * is a usage error reported at once, not after the agent answered (or did
+ * not). MM_EXIT_OK or MM_EXIT_USAGE (reported).
+ */
+static int create_pcap(struct session *s)
+{
+	char msg[600];
+
+	if (!s->o->pcap)
+		return MM_EXIT_OK;
+	s->pcap = mm_pcap__create(s->o->pcap);
+	if (s->pcap)
+		return MM_EXIT_OK;
+	snprintf(msg, sizeof(msg), "--pcap: cannot write %.500s: %s", s->o->pcap, strerror(errno));
+	mm_report_usage(s->json, "monitor", msg);
+	return MM_EXIT_USAGE;
+}
+
+/* Writes the pcap header, prints the Hello and sends one Subscribe built from the flags. */
 static int start(struct session *s, const Meshmon__V1__Hello *hello)
 {
 	char msg[600];
 	int rc;
 
-	if (s->o->pcap) {
-		s->pcap = mm_pcap__open(s->o->pcap, hello->capture_len);
-		if (!s->pcap) {
-			snprintf(msg, sizeof(msg), "meshmon: --pcap: cannot write %s: %s",
-				 s->o->pcap, strerror(errno));
+	if (s->pcap) {
+		rc = mm_pcap__start(s->pcap, hello->capture_len);
+		if (rc < 0) {
+			snprintf(msg, sizeof(msg), "meshmon: --pcap: writing %s: %s", s->o->pcap,
+				 strerror(-rc));
 			mm_report_error(s->json, msg);
 			return MM_EXIT_FAILURE;
 		}
 	}
-	if (s->text)
-		mm_format_hello(&s->f, hello);
-	else
-		mm_text_hello(&s->f, hello); /* a note on stderr, like tcpdump -w - */
+	print_header(s, hello);
 
 	rc = send_subscribe(s->o, &s->c, true);
 	if (rc == -ENOMEM) {
@@ -297,6 +327,7 @@ static int run(const struct mm_opts *o, bool json)
 			.hex = o->hex,
 			.json = json,
 			.numeric = o->numeric,
+			.time = o->time,
 			.color = isatty(STDOUT_FILENO) && !json,
 		},
 		.text = true,
@@ -311,11 +342,14 @@ static int run(const struct mm_opts *o, bool json)
 		s.f.out = stderr;
 		s.f.color = false;
 	}
-	rc = mm_client__handshake(&s.c, o->socket, &hello, err, sizeof(err));
-	if (rc != MM_EXIT_OK)
-		mm_report_error(json, err);
-	else if (hello) /* NULL: interrupted */
-		rc = start(&s, hello->hello);
+	rc = create_pcap(&s);
+	if (rc == MM_EXIT_OK) {
+		rc = mm_client__handshake(&s.c, o->socket, &hello, err, sizeof(err));
+		if (rc != MM_EXIT_OK)
+			mm_report_error(json, err);
+		else if (hello) /* NULL: interrupted */
+			rc = start(&s, hello->hello);
+	}
 	if (rc == MM_EXIT_OK && hello)
 		rc = follow(&s);
 	fflush(stdout);

@@ -28,6 +28,7 @@ enum {
 	OPT_PCAP,
 	OPT_NO_RECONNECT,
 	OPT_RECONNECT_TIMEOUT,
+	OPT_TIME,
 };
 
 static const struct option monitor_longopts[] = {
@@ -47,6 +48,7 @@ static const struct option monitor_longopts[] = {
 	{ "no-reconnect", no_argument, NULL, OPT_NO_RECONNECT },
 	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT },
 	{ "numeric", no_argument, NULL, 'n' },
+	{ "time", no_argument, NULL, OPT_TIME },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -273,6 +275,9 @@ static int parse_flag(struct mm_opts *o, int c, const char *arg, char *err, size
 	case 'n':
 		o->numeric = true;
 		return 0;
+	case OPT_TIME:
+		o->time = true;
+		return 0;
 	case 'h':
 		o->help = true;
 		return 0;
@@ -390,6 +395,7 @@ void mm_opts_usage_monitor(FILE *out)
 	      "agent in the subscription: different flags are ANDed, repeated flags ORed.\n"
 	      "When the agent goes away (a restart), reconnect and resubscribe, and report\n"
 	      "the span of events that was not seen; not with --count.\n"
+	      "The 'Listening for events ...' header goes to stderr: stdout holds events.\n"
 	      "\n"
 	      "Connection:\n"
 	      "      --socket PATH       agent socket (default " MM_SOCKET_DEFAULT ", or $" MM_SOCKET_ENV ")\n"
@@ -416,14 +422,16 @@ void mm_opts_usage_monitor(FILE *out)
 	      "      --hex               hex dump of the captured bytes\n"
 	      "  -j, --json              one JSON object per line\n"
 	      "  -n, --numeric           interface index only, no names\n"
+	      "      --time              start every line with the event's time (RFC 3339,\n"
+	      "                          UTC, nanoseconds; -v does too)\n"
 	      "  -c, --count N           exit after N events (or when the agent goes away)\n"
 	      "      --pcap FILE         write captured Ethernet packets to FILE as pcap\n"
 	      "                          ('-': stdout, and no text output)\n"
 	      "  -h, --help              this help\n"
 	      "\n"
-	      "Exit status: 0 after --count or Ctrl-C, 1 agent or I/O error, 2 bad flag,\n"
-	      "3 agent not running (or not back within --reconnect-timeout), 4 socket not\n"
-	      "permitted.\n",
+	      "Exit status: 0 after --count or Ctrl-C, 1 agent or I/O error, 2 bad flag (or\n"
+	      "a --pcap FILE that cannot be written, checked before connecting), 3 agent not\n"
+	      "running (or not back within --reconnect-timeout), 4 socket not permitted.\n",
 	      out);
 }
 

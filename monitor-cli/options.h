@@ -32,6 +32,7 @@ struct mm_opts {
 	bool help;
 	int verbose;
 	bool hex, numeric;    /* JSON is not here: see mm_opts_json */
+	bool time;            /* --time: a timestamp on every text line */
 	uint64_t count;       /* 0: unlimited */
 	uint32_t last;        /* --last N */
 	const char *pcap;     /* --pcap FILE or "-" */

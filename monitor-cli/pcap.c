@@ -7,8 +7,11 @@
  * hooks capture. docs/cli.md documents the choice.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "pcap.h"
 
@@ -29,7 +32,63 @@ struct pcap_rec_hdr {
 	uint32_t orig_len;
 };
 
-struct mm_pcap *mm_pcap__open(const char *path, uint32_t snaplen)
+/*
+ * Opens path for writing without truncating it: if the run ends before the
+ * header is written (no agent), an existing file keeps its contents and a file
+ * this run created is removed again (mm_pcap__close). The fd or -errno.
+ */
+static int open_unstarted(struct mm_pcap *p, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+
+	if (fd >= 0) {
+		p->created = strdup(path);
+		if (!p->created) {
+			unlink(path);
+			close(fd);
+			return -ENOMEM;
+		}
+		return fd;
+	}
+	if (errno != EEXIST)
+		return -errno;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	return fd >= 0 ? fd : -errno;
+}
+
+struct mm_pcap *mm_pcap__create(const char *path)
+{
+	struct mm_pcap *p = calloc(1, sizeof(*p));
+	int fd, err;
+
+	if (!p)
+		return NULL;
+	if (strcmp(path, "-") == 0) {
+		p->f = stdout;
+		return p;
+	}
+	p->own = true;
+	p->buf = malloc(MM_PCAP_BUFFER);
+	fd = p->buf ? open_unstarted(p, path) : -ENOMEM;
+	p->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!p->f) {
+		err = fd < 0 ? -fd : errno;
+		if (fd >= 0)
+			close(fd);
+		if (p->created)
+			unlink(p->created);
+		free(p->created);
+		free(p->buf);
+		free(p);
+		errno = err;
+		return NULL;
+	}
+	/* glibc would pick 4 KiB (st_blksize); it ignores the size unless given the buffer. */
+	setvbuf(p->f, p->buf, _IOFBF, MM_PCAP_BUFFER);
+	return p;
+}
+
+int mm_pcap__start(struct mm_pcap *p, uint32_t snaplen)
 {
 	struct pcap_file_hdr h = {
 		.magic = MM_PCAP_MAGIC,
@@ -38,36 +97,31 @@ struct mm_pcap *mm_pcap__open(const char *path, uint32_t snaplen)
 		.snaplen = snaplen ? snaplen : MM_PCAP_DEFAULT_SNAPLEN,
 		.linktype = MM_PCAP_LINKTYPE_ETHERNET,
 	};
-	struct mm_pcap *p = calloc(1, sizeof(*p));
+	struct stat st;
+
+	/* What the old contents of a regular file were is replaced now (a FIFO has none). */
+	if (p->own && !fstat(fileno(p->f), &st) && S_ISREG(st.st_mode) &&
+	    ftruncate(fileno(p->f), 0))
+		return -errno;
+	free(p->created);
+	p->created = NULL;
+	p->snaplen = h.snaplen;
+	if (fwrite(&h, sizeof(h), 1, p->f) != 1 || fflush(p->f) != 0)
+		return -(errno ? errno : EIO);
+	return 0;
+}
+
+struct mm_pcap *mm_pcap__open(const char *path, uint32_t snaplen)
+{
+	struct mm_pcap *p = mm_pcap__create(path);
 	int err;
 
 	if (!p)
 		return NULL;
-	if (strcmp(path, "-") == 0) {
-		p->f = stdout;
-	} else {
-		p->buf = malloc(MM_PCAP_BUFFER);
-		p->f = p->buf ? fopen(path, "wb") : NULL;
-		p->own = true;
-	}
-	if (!p->f) {
-		err = p->own && !p->buf ? ENOMEM : errno;
-		free(p->buf);
-		free(p);
-		errno = err;
-		return NULL;
-	}
-	/* glibc would pick 4 KiB (st_blksize); it ignores the size unless given the buffer. */
-	if (p->own)
-		setvbuf(p->f, p->buf, _IOFBF, MM_PCAP_BUFFER);
-	p->snaplen = h.snaplen;
-	if (fwrite(&h, sizeof(h), 1, p->f) != 1 || fflush(p->f) != 0) {
-		err = errno ? errno : EIO;
-		if (p->own)
-			fclose(p->f);
-		free(p->buf);
-		free(p);
-		errno = err;
+	err = mm_pcap__start(p, snaplen);
+	if (err) {
+		mm_pcap__close(p);
+		errno = -err;
 		return NULL;
 	}
 	return p;
@@ -112,6 +166,10 @@ int mm_pcap__close(struct mm_pcap *p)
 		err = -errno;
 	if (p->own && fclose(p->f) != 0 && !err)
 		err = -errno;
+	/* Never started (no agent): a file of this run's making is not left behind empty. */
+	if (p->created)
+		unlink(p->created);
+	free(p->created);
 	free(p->buf);
 	free(p);
 	return err;

@@ -28,13 +28,24 @@
 struct mm_pcap {
 	FILE *f;
 	bool own;          /* fclose on close (not stdout) */
+	char *created;     /* the path, while this run created the file and has not started */
 	char *buf;         /* f's buffer when own */
 	uint32_t snaplen;
 	uint64_t written;  /* packets written */
 	uint64_t skipped;  /* events with bytes not starting at Ethernet */
 };
 
-/* Opens path ("-" = stdout) and writes the file header. NULL with errno set. */
+/*
+ * Opens path ("-" = stdout) for writing, header not yet written: done before
+ * connecting to the agent, so a path that cannot be written (no such
+ * directory, no permission, a directory) is reported at once. An existing
+ * file is truncated only by mm_pcap__start; a file created here and never
+ * started is removed by mm_pcap__close. NULL with errno set.
+ */
+struct mm_pcap *mm_pcap__create(const char *path);
+/* Writes the file header with the snap length (the Hello's capture_len): 0 or -errno. */
+int mm_pcap__start(struct mm_pcap *p, uint32_t snaplen);
+/* mm_pcap__create and mm_pcap__start in one. NULL with errno set. */
 struct mm_pcap *mm_pcap__open(const char *path, uint32_t snaplen);
 /* Writes ev's captured bytes: 1 written, 0 skipped (no bytes / not Ethernet), -errno. */
 int mm_pcap__write(struct mm_pcap *p, const Meshmon__V1__Event *ev);

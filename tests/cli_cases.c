@@ -66,6 +66,25 @@ static void set_packet(struct cli_case *c, const struct mm_test_pkt_spec *spec, 
 	}
 }
 
+/*
+ * The 28 bytes after the Ethernet header as an ARP packet for Ethernet and
+ * IPv4: op, the frame's source MAC as the sender's, the target's MAC zero.
+ */
+static void set_arp(struct cli_case *c, uint16_t op, const char *sender, const char *target)
+{
+	uint8_t *a = c->pkt + 14;
+
+	memset(a, 0, 28);
+	a[1] = 1;    /* hardware type: Ethernet */
+	a[2] = 0x08; /* protocol type: IPv4 */
+	a[4] = 6;
+	a[5] = 4;
+	a[7] = (uint8_t)op;
+	memcpy(a + 8, c->pkt + 6, 6);
+	inet_pton(AF_INET, sender, a + 14);
+	inet_pton(AF_INET, target, a + 24);
+}
+
 static struct cli_case *trace(const char *name, uint32_t point, uint32_t state,
 			      const struct mm_test_pkt_spec *spec)
 {
@@ -212,6 +231,7 @@ size_t cli_cases_build(struct cli_case **out)
 		   .payload_len = 8));
 	c = trace("trace non-IP arp", 1, 0, SPEC(.family = 0, .ethertype = 0x0806, .payload_len = 28));
 	c->trace.parse_error = MESHMON__V1__PARSE_ERROR__PARSE_ERROR_NOT_IP;
+	set_arp(c, 1, "10.0.0.1", "10.0.0.2");
 	c = trace("trace parse error truncated l4", 1, 0,
 		  SPEC(.family = 4, .proto = IPPROTO_TCP, .src = "10.0.0.1", .dst = "10.0.0.2",
 		       .sport = 1, .dport = 2, .truncate_to = 14 + 20 + 6));

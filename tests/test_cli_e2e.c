@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <pcap/pcap.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,11 +103,17 @@ Test(cli_e2e, text_lines)
 	snprintf(out, sizeof(out), "%s/out.txt", agent.dir);
 	traffic();
 	cr_assert(eq(int, run_cli("monitor -c 3 -t trace:to-network --proto icmp", out), 0));
+	/* stdout holds the 3 events and nothing else; the header is on stderr (as Cilium's). */
 	snprintf(cmd, sizeof(cmd),
-		 "head -1 %s | grep -q '^Listening for events on [0-9]* CPUs with 64 pages of [0-9]* bytes per CPU$' && "
+		 "test $(wc -l < %s) = 3 && "
 		 "test $(grep -c '^-> network flow 0x[0-9a-f]* state [a-z]* ifindex [0-9]* (%s): 10.199.0.1 -> 10.199.0.2 EchoRequest$' %s) = 3",
 		 out, pair.local_if, out);
 	cr_assert(eq(int, system(cmd), 0), "unexpected text in %s", out);
+	snprintf(cmd, sizeof(cmd),
+		 "test \"$(cat %s/cli.err)\" = \"$(grep -x 'Listening for events on [0-9]* CPUs with 64 pages of [0-9]* bytes per CPU' %s/cli.err)\" && "
+		 "test $(wc -l < %s/cli.err) = 1",
+		 agent.dir, agent.dir, agent.dir);
+	cr_assert(eq(int, system(cmd), 0), "stderr is not the one header line: see %s/cli.err", agent.dir);
 }
 
 Test(cli_e2e, pcap_matches_trace_records)
@@ -163,4 +170,97 @@ Test(cli_e2e, status)
 	cr_assert(eq(int, jq(".[0] | .protocol_version == 1 and .capture_len == 128 and (.interfaces | length == 1) and (.lost | type == \"array\")", out), 0));
 	snprintf(cmd, sizeof(cmd), "grep -q '\"interfaces\":\\[\"%s\"\\]' %s", pair.local_if, out);
 	cr_assert(eq(int, system(cmd), 0));
+}
+
+/* The MAC address of ifname, in the caller's namespace or (peer) the pair's other one. */
+static void mac_of(const char *ifname, bool peer, char *mac, size_t cap)
+{
+	char path[160], cmd[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.mac", agent.dir, ifname);
+	snprintf(cmd, sizeof(cmd), "ip -br link show dev %s | awk '{print $3}' >%s", ifname, path);
+	if (peer)
+		cr_assert(eq(int, mm_test_pair_sh(&pair, "%s", cmd), 0));
+	else
+		cr_assert(eq(int, mm_test_sh("%s", cmd), 0));
+	f = fopen(path, "r");
+	cr_assert(f != NULL);
+	cr_assert(fgets(mac, (int)cap, f) != NULL);
+	fclose(f);
+	mac[strcspn(mac, "\n")] = '\0';
+	cr_assert(eq(sz, strlen(mac), 17), "no MAC for %s: '%s'", ifname, mac);
+}
+
+/*
+ * `meshmon monitor ARGS` while the kernel resolves the peer's address again:
+ * the neighbour entry flushed, then one ping, so a real ARP request leaves
+ * and its reply comes back through the agent's interface. Returns the CLI's
+ * exit status (Ctrl-C once the exchange is over: 0).
+ */
+static int run_cli_during_arp(const char *args, const char *out_path)
+{
+	char cmd[2048];
+	int st;
+
+	snprintf(cmd, sizeof(cmd),
+		 "%s %s --socket %s >%s 2>%s/cli.err & pid=$!; "
+		 "for i in $(seq 100); do grep -q '^Listening\\|\"error\"' %s/cli.err %s && break; sleep 0.05; done; "
+		 "sleep 0.3; ip neigh flush dev %s; ping -c 1 -W 2 10.199.0.2 >/dev/null 2>&1; "
+		 "sleep 0.5; kill -INT $pid; wait $pid",
+		 MESHMON_CLI_PATH, args, agent.sock_path, out_path, agent.dir, agent.dir, out_path,
+		 pair.local_if);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+#define RFC3339_NS "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{9}Z"
+
+/* Real ARP, captured by the agent, printed as ARP in tcpdump's words; --time on every line. */
+Test(cli_e2e, arp_text_lines_with_time)
+{
+	char out[128], cmd[2048], local_mac[32], peer_mac[32];
+
+	mac_of(pair.peer_if, true, peer_mac, sizeof(peer_mac));
+	mac_of(pair.local_if, false, local_mac, sizeof(local_mac));
+	snprintf(out, sizeof(out), "%s/arp.txt", agent.dir);
+	cr_assert(eq(int, run_cli_during_arp("monitor -t trace --time", out), 0), "see %s/cli.err",
+		  agent.dir);
+	snprintf(cmd, sizeof(cmd),
+		 "grep -qE '^" RFC3339_NS " -> network flow 0x[0-9a-f]+ state [a-z]+ ifindex %d \\(%s\\): ARP who-has 10\\.199\\.0\\.2 tell 10\\.199\\.0\\.1$' %s",
+		 pair.local_ifindex, pair.local_if, out);
+	cr_assert(eq(int, system(cmd), 0), "no ARP request line in %s", out);
+	snprintf(cmd, sizeof(cmd),
+		 "grep -qE '^" RFC3339_NS " <- network flow 0x[0-9a-f]+ state [a-z]+ ifindex %d \\(%s\\): ARP reply 10\\.199\\.0\\.2 is-at %s$' %s",
+		 pair.local_ifindex, pair.local_if, peer_mac, out);
+	cr_assert(eq(int, system(cmd), 0), "no ARP reply line (is-at %s) in %s", peer_mac, out);
+	/* Every line has the time; nothing reads as an error; stdout has no header. */
+	snprintf(cmd, sizeof(cmd),
+		 "test $(grep -cvE '^" RFC3339_NS " ' %s) = 0 && ! grep -q 'parse error\\|Listening' %s",
+		 out, out);
+	cr_assert(eq(int, system(cmd), 0), "a line without its time, or a parse error, in %s", out);
+}
+
+/* The same exchange as JSON: the arp object with both sides' addresses. */
+Test(cli_e2e, arp_json_object)
+{
+	char out[128], filter[640], local_mac[32], peer_mac[32];
+
+	mac_of(pair.peer_if, true, peer_mac, sizeof(peer_mac));
+	mac_of(pair.local_if, false, local_mac, sizeof(local_mac));
+	snprintf(out, sizeof(out), "%s/arp.json", agent.dir);
+	cr_assert(eq(int, run_cli_during_arp("monitor --json -t trace", out), 0), "see %s/cli.err",
+		  agent.dir);
+	snprintf(filter, sizeof(filter),
+		 "any(.point == \"to-network\" and .tuple.ethertype == 2054 and .tuple.proto == null and "
+		 ".arp == {\"op\":\"request\",\"op_code\":1,\"sender_mac\":\"%s\",\"sender_ip\":\"10.199.0.1\",\"target_mac\":\"00:00:00:00:00:00\",\"target_ip\":\"10.199.0.2\"})",
+		 local_mac);
+	cr_assert(eq(int, jq(filter, out), 0), "no ARP request object in %s", out);
+	snprintf(filter, sizeof(filter),
+		 "any(.point == \"from-network\" and .parse_error == \"not IP\" and "
+		 ".arp == {\"op\":\"reply\",\"op_code\":2,\"sender_mac\":\"%s\",\"sender_ip\":\"10.199.0.2\",\"target_mac\":\"%s\",\"target_ip\":\"10.199.0.1\"})",
+		 peer_mac, local_mac);
+	cr_assert(eq(int, jq(filter, out), 0), "no ARP reply object in %s", out);
+	/* Only ARP frames carry one. */
+	cr_assert(eq(int, jq("all(has(\"arp\") == (.tuple.ethertype == 2054))", out), 0), "%s", out);
 }

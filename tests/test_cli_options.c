@@ -12,6 +12,7 @@
 #include <criterion/parameterized.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,11 @@ Test(cli_options, output_flags)
 	cr_assert(o.help);
 	cr_assert(eq(int, PARSE("--help"), 0));
 	cr_assert(o.help);
+	cr_assert(eq(int, PARSE0(), 0));
+	cr_assert(not(o.time)); /* no timestamps by default, as cilium-dbg monitor */
+	cr_assert(eq(int, PARSE("--time"), 0));
+	cr_assert(o.time);
+	cr_assert(eq(int, PARSE("--time=x"), MM_EXIT_USAGE));
 }
 
 Test(cli_options, types_and_points)
@@ -428,7 +434,7 @@ Test(cli_options, binary_help)
 	static const char *const monitor_flags[] = {
 		"--socket", "--type", "--from", "--to", "--related-to", "--proto", "--port",
 		"--verbose", "--hex", "--json", "--count", "--last", "--pcap", "--numeric",
-		"--no-reconnect", "--reconnect-timeout", "MESHMON_SOCK", "trace:POINT",
+		"--no-reconnect", "--reconnect-timeout", "MESHMON_SOCK", "trace:POINT", "--time",
 	};
 	size_t i;
 
@@ -586,6 +592,125 @@ Test(cli_options, binary_socket_not_permitted)
 	cr_assert(eq(int, code, MM_EXIT_PERMISSION), "%s", out);
 	cr_assert(strstr(out, "not permitted to use the agent socket") != NULL, "%s", out);
 	close(fd);
+	unlink(path);
+}
+
+/* ---- --pcap FILE: checked before connecting ---- */
+
+/*
+ * A socket that listens and never accepts, where an agent would be: a
+ * connection the CLI made stays in its backlog, so poll() tells whether
+ * the CLI connected at all.
+ */
+static int listen_never_accept(char *path, size_t cap)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert(ge(int, fd, 0));
+	snprintf(path, cap, "/tmp/mm-cli-pcapchk-%d.sock", getpid());
+	unlink(path);
+	strcpy(sa.sun_path, path);
+	cr_assert(eq(int, bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0));
+	cr_assert(eq(int, chmod(path, 0666), 0)); /* anyone could connect */
+	cr_assert(eq(int, listen(fd, 8), 0));
+	return fd;
+}
+
+static bool connected_to(int lfd)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+Test(cli_options, binary_pcap_path_checked_before_connecting)
+{
+	static const struct {
+		const char *path, *reason;
+	} bad[] = {
+		{ "/nonexistent-mm-dir/x.pcap", "No such file or directory" },
+		{ "/tmp", "Is a directory" },
+	};
+	char sock[64], args[256], out[4096], want[512];
+	int lfd = listen_never_accept(sock, sizeof(sock));
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(args, sizeof(args), "monitor --socket %s --pcap %s", sock, bad[i].path);
+		cr_assert(eq(int, run_cli(args, out, sizeof(out)), MM_EXIT_USAGE), "%s", out);
+		snprintf(want, sizeof(want), "meshmon monitor: --pcap: cannot write %s: %s\n",
+			 bad[i].path, bad[i].reason);
+		cr_assert(eq(str, out, want));
+		snprintf(args, sizeof(args), "monitor --json --socket %s --pcap %s", sock, bad[i].path);
+		cr_assert(eq(int, run_cli(args, out, sizeof(out)), MM_EXIT_USAGE), "%s", out);
+		snprintf(want, sizeof(want), "{\"error\":\"--pcap: cannot write %s: %s\"}\n",
+			 bad[i].path, bad[i].reason);
+		cr_assert(eq(str, out, want));
+	}
+	cr_assert(not(connected_to(lfd)), "the CLI connected before checking --pcap");
+	close(lfd);
+	unlink(sock);
+}
+
+/* EACCES: a directory the user may not write, with no agent at the socket path at all. */
+Test(cli_options, binary_pcap_not_permitted_is_about_the_file)
+{
+	char dir[64], bin[96], closed[64], path[128], out[1024] = "";
+	int pipefd[2], st, code;
+	ssize_t n;
+	pid_t pid;
+
+	copy_cli_for_nobody(dir, sizeof(dir), bin, sizeof(bin));
+	snprintf(closed, sizeof(closed), "/tmp/mm-cli-closed-XXXXXX");
+	cr_assert(mkdtemp(closed) != NULL); /* 0700, root's */
+	snprintf(path, sizeof(path), "%s/x.pcap", closed);
+	cr_assert(eq(int, pipe(pipefd), 0));
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], 2);
+		dup2(pipefd[1], 1);
+		if (setgid(65534) || setuid(65534))
+			_exit(99);
+		execl(bin, "meshmon", "monitor", "--socket", "/nonexistent/meshmon.sock", "--pcap",
+		      path, (char *)NULL);
+		_exit(98);
+	}
+	close(pipefd[1]);
+	n = read(pipefd[0], out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(pipefd[0]);
+	waitpid(pid, &st, 0);
+	remove_cli_copy(dir, bin);
+	rmdir(closed);
+	code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	cr_assert(ne(int, code, 98), "uid 65534 cannot exec %s", bin);
+	cr_assert(eq(int, code, MM_EXIT_USAGE), "%s", out);
+	cr_assert(strstr(out, "meshmon monitor: --pcap: cannot write ") == out, "%s", out);
+	cr_assert(strstr(out, ": Permission denied\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "agent") == NULL, "%s", out);
+}
+
+/* A file that can be written but no agent: the agent's error; nothing made, nothing lost. */
+Test(cli_options, binary_pcap_file_untouched_without_an_agent)
+{
+	char path[64], args[256], out[4096];
+	struct stat st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/mm-cli-pcap-%d.pcap", getpid());
+	unlink(path);
+	snprintf(args, sizeof(args), "monitor --socket /nonexistent/meshmon.sock --pcap %s", path);
+	cr_assert(eq(int, run_cli(args, out, sizeof(out)), MM_EXIT_UNREACHABLE), "%s", out);
+	cr_assert(strstr(out, "cannot reach the agent") != NULL, "%s", out);
+	cr_assert(ne(int, stat(path, &st), 0), "%s was left behind", path);
+	f = fopen(path, "w");
+	cr_assert(f != NULL);
+	fputs("an older capture\n", f);
+	fclose(f);
+	cr_assert(eq(int, run_cli(args, out, sizeof(out)), MM_EXIT_UNREACHABLE), "%s", out);
+	cr_assert(eq(int, stat(path, &st), 0));
+	cr_assert(eq(i64, (int64_t)st.st_size, 17), "%s was truncated", path);
 	unlink(path);
 }
 

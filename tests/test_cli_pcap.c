@@ -3,13 +3,16 @@
  * The pcap writer of `meshmon monitor --pcap`: the fixed events of cli_cases.c
  * written to a file and read back with libpcap (pcap_open_offline): same
  * packets, lengths and timestamps; Ethernet link type; the agent's capture
- * length as snap length; events not captured at Ethernet are skipped.
+ * length as snap length; events not captured at Ethernet are skipped; the
+ * file opened before connecting and replaced only when the header is written.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli_cases.h"
@@ -124,4 +127,48 @@ Test(cli_pcap, open_errors)
 {
 	cr_assert(mm_pcap__open("/nonexistent/dir/x.pcap", 128) == NULL);
 	cr_assert(eq(int, mm_pcap__close(NULL), 0));
+}
+
+/* The file size, or -1. */
+static long file_size(void)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : (long)st.st_size;
+}
+
+/*
+ * Created before the agent answers, started after: an existing file is
+ * replaced only once the header is written (not a byte of the old one left),
+ * kept whole when the run never starts, and a file of the run's own making is
+ * not left behind empty.
+ */
+Test(cli_pcap, create_then_start)
+{
+	static const char old[] = "an older, longer capture that must not survive at the end";
+	struct mm_pcap *p;
+	FILE *f;
+
+	f = fopen(path, "w");
+	cr_assert(f != NULL);
+	fputs(old, f);
+	fclose(f);
+	p = mm_pcap__create(path);
+	cr_assert(p != NULL);
+	cr_assert(eq(int, mm_pcap__close(p), 0)); /* never started: kept whole */
+	cr_assert(eq(long, file_size(), (long)strlen(old)));
+	p = mm_pcap__create(path);
+	cr_assert(p != NULL);
+	cr_assert(eq(long, file_size(), (long)strlen(old)));
+	cr_assert(eq(int, mm_pcap__start(p, 96), 0));
+	cr_assert(eq(int, mm_pcap__close(p), 0));
+	cr_assert(eq(long, file_size(), 24)); /* the header alone */
+	unlink(path);
+	p = mm_pcap__create(path);
+	cr_assert(p != NULL);
+	cr_assert(eq(long, file_size(), 0));
+	cr_assert(eq(int, mm_pcap__close(p), 0));
+	cr_assert(eq(long, file_size(), -1), "an empty file was left behind");
+	cr_assert(mm_pcap__create("/tmp") == NULL);
+	cr_assert(eq(int, errno, EISDIR));
 }
