@@ -17,6 +17,10 @@ extern struct mm_test_agent agent;
 
 /* Start the agent on the pair's local end (capture 128, no history, no cgroup). */
 void cli_agent_start(void);
+/* The same with more arguments (NULL-terminated), after those: a later --history wins. */
+void cli_agent_start_argv(const char *const *extra);
+/* A private netns, the pair and the agent's temp dir, without starting the agent. */
+void cli_agent_prepare(const char *tag);
 /* A private netns, the pair, the agent's temp dir (tag names it), and the agent started. */
 void cli_agent_setup(const char *tag);
 void cli_agent_teardown(void);

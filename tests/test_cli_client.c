@@ -345,7 +345,8 @@ static int run(const char *args, char *out, size_t cap, char *err, size_t ecap)
 	int st;
 
 	snprintf(errpath, sizeof(errpath), "/tmp/mm-cli-err-%d", getpid());
-	snprintf(cmd, sizeof(cmd), "%s %s --socket %s 2>%s", MESHMON_CLI_PATH, args, fake.path,
+	/* timeout: a run that never ends fails the test instead of hanging it */
+	snprintf(cmd, sizeof(cmd), "timeout 20 %s %s --socket %s 2>%s", MESHMON_CLI_PATH, args, fake.path,
 		 errpath);
 	p = popen(cmd, "r");
 	cr_assert(p != NULL);
@@ -630,7 +631,7 @@ Test(cli_client, restart_resubscribes_and_reports_the_gap, .timeout = 30)
 
 	golden_lines(want, 3);
 	start(SCRIPT_RESTART);
-	rc = run("monitor --json --proto icmp -t trace --last 5 --follow --reconnect-timeout 1", out,
+	rc = run("monitor --json --proto icmp -t trace --last 5 --since 1h --follow --reconnect-timeout 1", out,
 		 sizeof(out), err, sizeof(err));
 	pthread_join(fake.thread, NULL);
 	/* Two cases, the notice, the third case, then the give-up: exit 3. */
@@ -664,13 +665,17 @@ Test(cli_client, restart_resubscribes_and_reports_the_gap, .timeout = 30)
 		 fake.path);
 	cr_assert(eq(str, (char *)p, tail));
 
-	/* The same subscription twice, except --last: replayed for the first connection only. */
+	/* The same subscription twice, except --last and --since: replayed for the first connection only. */
 	cr_assert(fake.received != NULL && fake.received2 != NULL);
 	a = fake.received->subscribe;
 	b = fake.received2->subscribe;
 	cr_assert(a != NULL && b != NULL);
 	cr_assert(eq(u32, a->replay, 5));
 	cr_assert(eq(u32, b->replay, 0));
+	cr_assert(gt(u64, a->since_ns, 0));
+	cr_assert(eq(u64, b->since_ns, 0), "--since: not replayed again either");
+	cr_assert(not(a->history_only));
+	cr_assert(not(b->history_only));
 	cr_assert(eq(sz, b->n_types, a->n_types));
 	cr_assert(eq(sz, b->n_types, 1));
 	cr_assert(eq(int, (int)b->types[0], (int)a->types[0]));
