@@ -205,16 +205,18 @@ static int listener_flush(struct mm_listener *l)
 }
 
 /*
- * A history-only listener whose ReplayDone is queued leaves the hub: its
- * connection closes once the output is written. 1 when l is gone. Not while
- * the caller walks the listeners with TAILQ_FOREACH.
+ * A history-only listener whose ReplayDone is queued leaves the hub once its
+ * output is written: the whole history, at the client's pace (the closing
+ * set's deadline is for a last few bytes, not for a replay of megabytes).
+ * The write callback (output drained) or the flush timer gets here. 1 when l
+ * is gone. Not while the caller walks the listeners with TAILQ_FOREACH.
  */
 static int listener_end_if_done(struct mm_listener *l)
 {
 	struct mm_hub *hub = l->hub;
 	struct bufferevent *bev = l->bev;
 
-	if (!l->ended)
+	if (!l->ended || evbuffer_get_length(bufferevent_get_output(bev)))
 		return 0;
 	listener_free(l);
 	mm_conn__close_after_flush(hub->conns, bev);

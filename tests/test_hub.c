@@ -20,6 +20,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "conn.h"
 #include "framing.h"
 #include "hub.h"
 #include "log.h"
@@ -537,5 +538,37 @@ Test(hub, replay_losses_are_reported_before_replay_done)
 	cr_assert(eq(u64, c.notices_at_done, c.notices), "every notice before ReplayDone");
 	cr_assert(eq(u64, c.events_at_done, c.events));
 	cr_assert(eq(u64, c.replay_done_events, c.events), "ReplayDone counts what was queued");
+	cr_assert(c.eof);
+}
+
+/*
+ * A history-only client that reads slowly still gets its whole history: the
+ * stream ends when its output is written, not at the closing set's deadline
+ * (MM_CONN_CLOSE_TIMEOUT_S), which would cut a large replay short.
+ */
+Test(hub, history_only_waits_for_a_slow_reader, .timeout = 30)
+{
+	Meshmon__V1__Subscribe sub = MESHMON__V1__SUBSCRIBE__INIT;
+	static struct client c; /* static: the suite teardown releases them */
+	struct timespec pause = {0, 100000000};
+
+	setup_hub(1 << 20, 400);
+	for (uint64_t i = 0; i < 400; i++)
+		publish(IPPROTO_TCP, i + 1);
+	sub.replay = 400;
+	sub.history_only = true;
+	client_init(&c, add_listener_sub(&sub));
+	/* Far more than the socket buffers, unread for longer than the deadline. */
+	for (int i = 0; i < (MM_CONN_CLOSE_TIMEOUT_S + 1) * 10; i++) {
+		pump();
+		nanosleep(&pause, NULL);
+	}
+	for (int i = 0; i < 2000 && !c.eof; i++) {
+		pump();
+		client_read(&c);
+	}
+	cr_assert(eq(u64, c.events, 400));
+	cr_assert(eq(u64, c.lost_queue, 0));
+	cr_assert(eq(u64, c.replay_dones, 1));
 	cr_assert(c.eof);
 }
