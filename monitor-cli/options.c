@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -304,9 +305,9 @@ static int add_tcp_flags(struct mm_flow_opts *o, const char *arg, char *err, siz
 
 static int add_interface(struct mm_flow_opts *o, const char *arg, char *err, size_t errlen)
 {
-	/* The kernel's IFNAMSIZ - 1 */
-	if (!*arg || strlen(arg) > 15)
-		return fail(err, errlen, "--interface: bad name '%s' (want 1 to 15 bytes)", arg);
+	if (!*arg || strlen(arg) > IF_NAMESIZE - 1)
+		return fail(err, errlen, "--interface: bad name '%s' (want 1 to %d bytes)", arg,
+			    IF_NAMESIZE - 1);
 	for (size_t i = 0; i < o->n_interfaces; i++)
 		if (!strcmp(o->interfaces[i], arg))
 			return 0;
