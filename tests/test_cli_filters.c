@@ -107,10 +107,12 @@ static void ping_with_id(int count)
 static void traffic(void)
 {
 	/* A whole TCP connection (SYN, SYN-ACK, data, FIN) to a listener in the peer. */
-	cr_assert(eq(int, mm_test_pair_sh(&pair, "timeout 5 nc -l 10.199.0.2 8080 >/dev/null 2>&1 &"),
+	cr_assert(eq(int, mm_test_pair_sh(&pair, "timeout 20 nc -l 10.199.0.2 8080 >/dev/null 2>&1 &"),
 		     0));
-	usleep(300000);
-	cr_assert(eq(int, mm_test_sh("echo hello | nc -N -w2 10.199.0.2 8080 >/dev/null 2>&1"), 0));
+	/* Until the listener is up (a refused attempt is one more SYN and RST in the mix). */
+	cr_assert(eq(int, mm_test_sh("for i in $(seq 50); do echo hello | nc -N -w2 10.199.0.2 8080 "
+				     ">/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1"),
+		     0));
 	/* SYN and RST-ACK: a closed port, on each pair. */
 	mm_test_sh("nc -z -w1 10.199.0.2 81 >/dev/null 2>&1; nc -z -w1 10.198.0.2 81 >/dev/null 2>&1");
 	/* UDP to PORT (closed in the peer, whose drops the agent does not watch). */
@@ -280,7 +282,7 @@ Test(cli_filters, each_filter_against_a_recorded_mix)
 		  "--since %s: see %s", t_mid, path);
 	/* With --follow the run does not end after the history. */
 	snprintf(path, sizeof(path), "%s/follow.json", agent.dir);
-	cr_expect(eq(int, monitor("--last 1 --follow", path, 2), 124),
+	cr_expect(eq(int, monitor("--last 1 --follow", path, 3), 124),
 		  "--follow keeps following after the history");
 	cr_expect(ge(long, count_lines(path), 1), "the one event replayed, then live ones");
 }
