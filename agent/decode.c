@@ -3,6 +3,7 @@
  * Decoding raw datapath records into protocol events (decode.h).
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,12 @@ static void fill_ifname(const struct mm_decode_ctx *ctx, struct mm_decoded *out,
 		e = ctx->ifname(ctx->ifname_arg, ifindex);
 	if (!e)
 		return; /* ev.ifname stays empty */
+	/* The filter's copy: the kernel's bytes (at most IF_NAMESIZE - 1, NUL-padded). */
+	if (e->raw_len)
+		memcpy(out->view.ifname, e->raw,
+		       e->raw_len < IF_NAMESIZE - 1 ? e->raw_len : IF_NAMESIZE - 1);
+	else
+		memcpy(out->view.ifname, e->name, strnlen(e->name, IF_NAMESIZE - 1));
 	out->ev.ifname = (char *)e->name;
 	if (e->raw_len) {
 		out->ev.ifname_raw.data = (uint8_t *)e->raw;
@@ -222,6 +229,8 @@ static void decode_trace(const struct mm_decode_ctx *ctx, const union mm_any_rec
 	t->point = (Meshmon__V1__TracePoint)r->trace.hdr.subtype;
 	t->state = (Meshmon__V1__TraceState)r->trace.state;
 	t->tcp_flags = r->trace.tcp_flags;
+	out->view.has_tcp_flags = out->view.family != MM_FAMILY_NONE && out->view.proto == IPPROTO_TCP;
+	out->view.tcp_flags = out->view.has_tcp_flags ? r->trace.tcp_flags : 0;
 	t->icmp_type = r->trace.icmp_type;
 	t->icmp_code = r->trace.icmp_code;
 	t->parse_error = (Meshmon__V1__ParseError)r->trace.parse_error;
@@ -242,6 +251,7 @@ static void decode_drop(const struct mm_decode_ctx *ctx, const union mm_any_reco
 	fill_ifname(ctx, out, rec->ifindex);
 	d->point = (Meshmon__V1__TracePoint)rec->hdr.subtype;
 	d->reason_code = rec->reason;
+	out->view.drop_key = mm_drop_key(rec->hdr.source == MM_SOURCE_KERNEL, rec->reason);
 	/* Kernel drops carry the running kernel's enum skb_drop_reason (names from BTF). */
 	if (rec->hdr.source == MM_SOURCE_KERNEL) {
 		if (ctx->kernel_drop_reason_name)
@@ -371,6 +381,7 @@ static void decode_header(const struct mm_decode_ctx *ctx, const struct mm_notif
 	out->ev.source = (Meshmon__V1__Source)hdr->source;
 	out->ev.flow_id = hdr->flow_id;
 	out->view.type = hdr->type;
+	out->view.time_ns = out->ev.time_ns;
 	out->ev.ifname = (char *)""; /* until fill_ifname() */
 }
 

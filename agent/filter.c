@@ -2,18 +2,22 @@
 /*
  * Compiling and matching listener filters (filter.h). Combination rules, as
  * `hubble observe`: within a FlowFilter different fields are ANDed and the
- * repeated values of one field ORed; FlowFilters are ORed.
+ * repeated values of one field ORed; FlowFilters are ORed; an event that
+ * matches any exclude FlowFilter is not sent, whatever the others say.
  *
  * Cost per event: the type and point bits, then at most
  * MM_SUBSCRIBE_MAX_FILTERS FlowFilters, each O(log MM_FILTER_MAX_VALUES)
  * (filter_sets.h), cheapest field first; never a scan of a field's values.
  * Memory: at most MM_FILTER_MAX_BYTES per compiled Subscribe.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "filter.h"
 #include "names.h"
@@ -22,36 +26,76 @@
 /* An invalid subscription: the reason in err. */
 #define fail(err, errlen, ...) mm_errorf(err, errlen, -EINVAL, __VA_ARGS__)
 
-_Static_assert(MM_FILTER_MAX_BYTES <= 320 * 1024, "a compiled subscription stays within 320 KiB");
+_Static_assert(MM_FILTER_MAX_BYTES <= 400 * 1024, "a compiled subscription stays within 400 KiB");
 
-/* The limits of proto/protocol.h, checked before anything is allocated or parsed further. */
+static int (*kernel_drop_reason_value)(const char *name);
+
+void mm_filter__set_kernel_drop_reasons(int (*value_of)(const char *name))
+{
+	kernel_drop_reason_value = value_of;
+}
+
+/* The limits of one FlowFilter (filters[i] or, after them, exclude[i - n_filters]). */
+static int check_flow_limits(const Meshmon__V1__FlowFilter *in, size_t i, char *err,
+			     size_t errlen)
+{
+	const struct {
+		const char *what;
+		size_t n;
+	} fields[] = {
+	    {"source endpoints", in->n_source},
+	    {"destination endpoints", in->n_destination},
+	    {"either endpoints", in->n_either},
+	    {"protocols", in->n_protocols},
+	    {"ports", in->n_ports},
+	    {"drop reasons", in->n_drop_reasons},
+	    {"tcp flag masks", in->n_tcp_flags},
+	    {"interfaces", in->n_interfaces},
+	};
+
+	for (size_t j = 0; j < sizeof(fields) / sizeof(fields[0]); j++)
+		if (fields[j].n > MM_FILTER_MAX_VALUES)
+			return fail(err, errlen,
+				    "filter %zu: %zu %s, over the limit of %d values per field", i,
+				    fields[j].n, fields[j].what, MM_FILTER_MAX_VALUES);
+	for (size_t j = 0; j < in->n_drop_reasons; j++)
+		if (strnlen(in->drop_reasons[j], MM_FILTER_MAX_NAME_LEN + 1) > MM_FILTER_MAX_NAME_LEN)
+			return fail(err, errlen,
+				    "filter %zu: a drop reason name over the limit of %d bytes", i,
+				    MM_FILTER_MAX_NAME_LEN);
+	for (size_t j = 0; j < in->n_interfaces; j++) {
+		size_t len = strnlen(in->interfaces[j], IF_NAMESIZE);
+
+		if (!len || len >= IF_NAMESIZE)
+			return fail(err, errlen,
+				    "filter %zu: interface name '%.*s' is not 1 to %d bytes", i,
+				    IF_NAMESIZE, in->interfaces[j], IF_NAMESIZE - 1);
+	}
+	return 0;
+}
+
+/*
+ * The limits of proto/protocol.h, checked before anything is allocated or
+ * parsed further. The FlowFilters are numbered filters first, then exclude.
+ */
 static int check_limits(const Meshmon__V1__Subscribe *sub, char *err, size_t errlen)
 {
-	if (sub->n_filters > MM_SUBSCRIBE_MAX_FILTERS)
+	int ret = 0;
+
+	if (sub->n_filters > MM_SUBSCRIBE_MAX_FILTERS && !sub->n_exclude)
 		return fail(err, errlen,
 			    "%zu filters, over the limit of %d FlowFilters per Subscribe",
 			    sub->n_filters, MM_SUBSCRIBE_MAX_FILTERS);
-	for (size_t i = 0; i < sub->n_filters; i++) {
-		const Meshmon__V1__FlowFilter *in = sub->filters[i];
-		const struct {
-			const char *what;
-			size_t n;
-		} fields[] = {
-		    {"source endpoints", in->n_source},
-		    {"destination endpoints", in->n_destination},
-		    {"either endpoints", in->n_either},
-		    {"protocols", in->n_protocols},
-		    {"ports", in->n_ports},
-		};
-
-		for (size_t j = 0; j < sizeof(fields) / sizeof(fields[0]); j++)
-			if (fields[j].n > MM_FILTER_MAX_VALUES)
-				return fail(
-				    err, errlen,
-				    "filter %zu: %zu %s, over the limit of %d values per field", i,
-				    fields[j].n, fields[j].what, MM_FILTER_MAX_VALUES);
-	}
-	return 0;
+	if (sub->n_filters > MM_SUBSCRIBE_MAX_FILTERS ||
+	    sub->n_exclude > MM_SUBSCRIBE_MAX_FILTERS - sub->n_filters)
+		return fail(err, errlen,
+			    "%zu filters and %zu exclude filters, over the limit of %d FlowFilters per Subscribe",
+			    sub->n_filters, sub->n_exclude, MM_SUBSCRIBE_MAX_FILTERS);
+	for (size_t i = 0; !ret && i < sub->n_filters; i++)
+		ret = check_flow_limits(sub->filters[i], i, err, errlen);
+	for (size_t i = 0; !ret && i < sub->n_exclude; i++)
+		ret = check_flow_limits(sub->exclude[i], sub->n_filters + i, err, errlen);
+	return ret;
 }
 
 static void flow_release(struct mm_flow_filter *ff)
@@ -60,6 +104,8 @@ static void flow_release(struct mm_flow_filter *ff)
 	mm_ep_set__release(&ff->dst);
 	mm_ep_set__release(&ff->either);
 	mm_port_set__release(&ff->ports);
+	mm_port_set__release(&ff->drops);
+	free(ff->ifnames);
 }
 
 static int compile_protos_ports(struct mm_flow_filter *ff, const Meshmon__V1__FlowFilter *in,
@@ -84,6 +130,113 @@ static int compile_protos_ports(struct mm_flow_filter *ff, const Meshmon__V1__Fl
 	return in->n_ports ? mm_port_set__build(&ff->ports, ports, in->n_ports) : 0;
 }
 
+/* Each mask a byte of TCP flags: the table holds every flag byte with all of one mask's bits. */
+static int compile_tcp_flags(struct mm_flow_filter *ff, const Meshmon__V1__FlowFilter *in,
+			     size_t idx, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < in->n_tcp_flags; i++) {
+		uint32_t mask = in->tcp_flags[i];
+
+		if (mask == 0 || mask > 255)
+			return fail(err, errlen, "filter %zu: tcp flag mask %u out of range (1-255)",
+				    idx, mask);
+		for (unsigned int flags = 0; flags < 256; flags++)
+			if ((flags & mask) == mask)
+				ff->tcp_flags[flags / 64] |= 1ull << (flags % 64);
+	}
+	ff->has_tcp_flags = in->n_tcp_flags > 0;
+	return 0;
+}
+
+/* meshmon's own reason of that name (any case): its value, or -ENOENT. */
+static int own_drop_reason_value(const char *name)
+{
+	/* The table's values are small (abi/tables.h); a compile-time scan is cheap. */
+	for (unsigned int v = 1; v < 256; v++) {
+		const char *n = mm_drop_reason_name(v);
+
+		if (n && !strcasecmp(n, name))
+			return (int)v;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Names as printed: meshmon's (POLICY_DENIED) and the running kernel's
+ * (NO_SOCKET), in any case. A name known to both matches either.
+ */
+static int compile_drop_reasons(struct mm_flow_filter *ff, const Meshmon__V1__FlowFilter *in,
+				size_t idx, char *err, size_t errlen)
+{
+	uint16_t keys[2 * MM_FILTER_MAX_VALUES];
+	size_t n = 0;
+
+	for (size_t i = 0; i < in->n_drop_reasons; i++) {
+		char upper[MM_FILTER_MAX_NAME_LEN + 1];
+		size_t len = strlen(in->drop_reasons[i]); /* within the limit: checked */
+		int own, kernel = -ENOENT;
+
+		for (size_t j = 0; j <= len; j++)
+			upper[j] = (char)toupper((unsigned char)in->drop_reasons[i][j]);
+		own = own_drop_reason_value(upper);
+		if (kernel_drop_reason_value)
+			kernel = kernel_drop_reason_value(upper);
+		if (own < 0 && kernel < 0)
+			return fail(err, errlen,
+				    "filter %zu: unknown drop reason '%s' (meshmon's, e.g. POLICY_DENIED, or the kernel's, e.g. NO_SOCKET)",
+				    idx, in->drop_reasons[i]);
+		if (own >= 0 && mm_drop_key(0, (uint32_t)own))
+			keys[n++] = mm_drop_key(0, (uint32_t)own);
+		if (kernel >= 0 && mm_drop_key(1, (uint32_t)kernel))
+			keys[n++] = mm_drop_key(1, (uint32_t)kernel);
+	}
+	return n ? mm_port_set__build(&ff->drops, keys, n) : 0;
+}
+
+static int ifname_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct mm_ifname_key));
+}
+
+/* Interface names (lengths checked) into a sorted set without duplicates. */
+static int compile_interfaces(struct mm_flow_filter *ff, const Meshmon__V1__FlowFilter *in)
+{
+	size_t n = 0;
+
+	if (!in->n_interfaces)
+		return 0;
+	ff->ifnames = calloc(in->n_interfaces, sizeof(*ff->ifnames));
+	if (!ff->ifnames)
+		return -ENOMEM;
+	for (size_t i = 0; i < in->n_interfaces; i++)
+		memcpy(ff->ifnames[i].name, in->interfaces[i], strlen(in->interfaces[i]));
+	qsort(ff->ifnames, in->n_interfaces, sizeof(*ff->ifnames), ifname_cmp);
+	for (size_t i = 0; i < in->n_interfaces; i++)
+		if (!n || ifname_cmp(&ff->ifnames[n - 1], &ff->ifnames[i]))
+			ff->ifnames[n++] = ff->ifnames[i];
+	ff->n_ifnames = n;
+	return 0;
+}
+
+/* Binary search of the sorted names (at most MM_FILTER_MAX_VALUES: 6 steps). */
+static bool ifnames_have(const struct mm_flow_filter *ff, const char *name)
+{
+	size_t lo = 0, hi = ff->n_ifnames;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(ff->ifnames[mid].name, name, IF_NAMESIZE);
+
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 /* On failure ff may hold some compiled fields: the caller releases it. */
 static int compile_flow(struct mm_flow_filter *ff, const Meshmon__V1__FlowFilter *in, size_t idx,
 			char *err, size_t errlen)
@@ -99,6 +252,12 @@ static int compile_flow(struct mm_flow_filter *ff, const Meshmon__V1__FlowFilter
 					 errlen);
 	if (!ret)
 		ret = compile_protos_ports(ff, in, idx, err, errlen);
+	if (!ret)
+		ret = compile_tcp_flags(ff, in, idx, err, errlen);
+	if (!ret)
+		ret = compile_drop_reasons(ff, in, idx, err, errlen);
+	if (!ret)
+		ret = compile_interfaces(ff, in);
 	return ret;
 }
 
@@ -106,7 +265,7 @@ void mm_filter__release(struct mm_filter *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->n_flows; i++)
+	for (size_t i = 0; i < f->n_flows + f->n_exclude; i++)
 		flow_release(&f->flows[i]);
 	free(f->flows);
 	memset(f, 0, sizeof(*f));
@@ -137,23 +296,38 @@ static int compile_types(struct mm_filter *f, const Meshmon__V1__Subscribe *sub,
 int mm_filter__compile(struct mm_filter *f, const Meshmon__V1__Subscribe *sub, char *err,
 		       size_t errlen)
 {
+	size_t n;
 	int ret;
 
 	memset(f, 0, sizeof(*f));
 	if (err && errlen)
 		err[0] = '\0';
 	f->replay = sub->replay;
+	f->since_ns = sub->since_ns;
+	f->until_ns = sub->until_ns;
+	f->history_only = sub->history_only;
 	ret = check_limits(sub, err, errlen);
+	if (!ret && f->until_ns && f->since_ns > f->until_ns)
+		ret = fail(err, errlen, "since_ns %llu is after until_ns %llu",
+			   (unsigned long long)f->since_ns, (unsigned long long)f->until_ns);
 	if (!ret)
 		ret = compile_types(f, sub, err, errlen);
-	if (ret || !sub->n_filters)
+	n = sub->n_filters + sub->n_exclude;
+	if (ret || !n)
 		return ret;
-	f->flows = calloc(sub->n_filters, sizeof(*f->flows));
+	f->flows = calloc(n, sizeof(*f->flows));
 	if (!f->flows)
 		return -ENOMEM;
-	f->n_flows = sub->n_filters;
-	for (size_t i = 0; i < sub->n_filters; i++) {
-		ret = compile_flow(&f->flows[i], sub->filters[i], i, err, errlen);
+	for (size_t i = 0; i < n; i++) {
+		const Meshmon__V1__FlowFilter *in =
+		    i < sub->n_filters ? sub->filters[i] : sub->exclude[i - sub->n_filters];
+
+		/* Counted as it goes, so a release after a failure frees what was built. */
+		if (i < sub->n_filters)
+			f->n_flows++;
+		else
+			f->n_exclude++;
+		ret = compile_flow(&f->flows[i], in, i, err, errlen);
 		if (ret) {
 			mm_filter__release(f);
 			return ret;
@@ -164,44 +338,75 @@ int mm_filter__compile(struct mm_filter *f, const Meshmon__V1__Subscribe *sub, c
 
 size_t mm_filter__bytes(const struct mm_filter *f)
 {
-	size_t bytes = f->n_flows * sizeof(*f->flows);
+	size_t n = f->n_flows + f->n_exclude;
+	size_t bytes = n * sizeof(*f->flows);
 
-	for (size_t i = 0; i < f->n_flows; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct mm_flow_filter *ff = &f->flows[i];
 
 		bytes += mm_ep_set__bytes(&ff->src) + mm_ep_set__bytes(&ff->dst) +
-			 mm_ep_set__bytes(&ff->either) + ff->ports.n * sizeof(*ff->ports.v);
+			 mm_ep_set__bytes(&ff->either) + ff->ports.n * sizeof(*ff->ports.v) +
+			 ff->drops.n * sizeof(*ff->drops.v) + ff->n_ifnames * sizeof(*ff->ifnames);
 	}
 	return bytes;
 }
 
-static bool flow_is_empty(const struct mm_flow_filter *ff)
+/* The fields that need an IP tuple. */
+static bool flow_needs_ip(const struct mm_flow_filter *ff)
 {
-	return !ff->has_protos && !ff->ports.n && !ff->src.given && !ff->dst.given &&
-	       !ff->either.given;
+	return ff->has_protos || ff->ports.n || ff->src.given || ff->dst.given || ff->either.given;
+}
+
+/* Ports mean something only for these: an ICMP echo id (in sport) is not a port. */
+static bool proto_has_ports(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
 }
 
 /* ev has an IP tuple. Cheapest field first: the result is the same AND. */
 static bool flow_match_ip(const struct mm_flow_filter *ff, const struct mm_event_view *ev)
 {
+	/* 0 is no port: no port set holds it and no endpoint port is 0. */
+	uint16_t sport = proto_has_ports(ev->proto) ? ev->sport : 0;
+	uint16_t dport = proto_has_ports(ev->proto) ? ev->dport : 0;
+
 	if (ff->has_protos && !((ff->protos[ev->proto / 64] >> (ev->proto % 64)) & 1))
 		return false;
-	if (ff->ports.n && !mm_port_set__has(&ff->ports, ev->sport) &&
-	    !mm_port_set__has(&ff->ports, ev->dport))
+	if (ff->ports.n && !mm_port_set__has(&ff->ports, sport) &&
+	    !mm_port_set__has(&ff->ports, dport))
 		return false;
-	if (ff->src.given && !mm_ep_set__match(&ff->src, ev->family, ev->src, ev->sport))
+	if (ff->src.given && !mm_ep_set__match(&ff->src, ev->family, ev->src, sport))
 		return false;
-	if (ff->dst.given && !mm_ep_set__match(&ff->dst, ev->family, ev->dst, ev->dport))
+	if (ff->dst.given && !mm_ep_set__match(&ff->dst, ev->family, ev->dst, dport))
 		return false;
-	if (ff->either.given && !mm_ep_set__match(&ff->either, ev->family, ev->src, ev->sport) &&
-	    !mm_ep_set__match(&ff->either, ev->family, ev->dst, ev->dport))
+	if (ff->either.given && !mm_ep_set__match(&ff->either, ev->family, ev->src, sport) &&
+	    !mm_ep_set__match(&ff->either, ev->family, ev->dst, dport))
 		return false;
 	return true;
+}
+
+/*
+ * The fields that need no tuple first: drop reasons (only drop events have
+ * one), TCP flags (only trace events of TCP packets), interfaces. Then the
+ * tuple's fields, which an event without an IP tuple fails.
+ */
+static bool flow_match(const struct mm_flow_filter *ff, const struct mm_event_view *ev,
+		       bool is_ip)
+{
+	if (ff->drops.n && (!ev->drop_key || !mm_port_set__has(&ff->drops, ev->drop_key)))
+		return false;
+	if (ff->has_tcp_flags && (!ev->has_tcp_flags ||
+				  !((ff->tcp_flags[ev->tcp_flags / 64] >> (ev->tcp_flags % 64)) & 1)))
+		return false;
+	if (ff->n_ifnames && !ifnames_have(ff, ev->ifname))
+		return false;
+	return is_ip ? flow_match_ip(ff, ev) : !flow_needs_ip(ff);
 }
 
 int mm_filter__match(const struct mm_filter *f, const struct mm_event_view *ev)
 {
 	bool is_ip = ev->family == MM_FAMILY_IPV4 || ev->family == MM_FAMILY_IPV6;
+	size_t i;
 
 	/* All ones: no constraint, which passes values beyond the mask's 64 bits too. */
 	if (f->types != ~0ull && (ev->type >= 64 || !(f->types & (1ull << ev->type))))
@@ -209,11 +414,15 @@ int mm_filter__match(const struct mm_filter *f, const struct mm_event_view *ev)
 	if (ev->type == MM_EVENT_TRACE && f->points != ~0ull &&
 	    (ev->point >= 64 || !(f->points & (1ull << ev->point))))
 		return 0;
+	if (ev->time_ns < f->since_ns || (f->until_ns && ev->time_ns > f->until_ns))
+		return 0;
+	for (i = f->n_flows; i < f->n_flows + f->n_exclude; i++)
+		if (flow_match(&f->flows[i], ev, is_ip))
+			return 0;
 	if (!f->n_flows)
 		return 1;
-	/* An event without an IP tuple fails every non-empty field. */
-	for (size_t i = 0; i < f->n_flows; i++)
-		if (is_ip ? flow_match_ip(&f->flows[i], ev) : flow_is_empty(&f->flows[i]))
+	for (i = 0; i < f->n_flows; i++)
+		if (flow_match(&f->flows[i], ev, is_ip))
 			return 1;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #ifndef MESHMON_AGENT_FILTER_H
 #define MESHMON_AGENT_FILTER_H
 
+#include <net/if.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,51 +25,103 @@ struct mm_event_view {
 	uint8_t proto;	/* IPPROTO_* */
 	uint16_t sport;
 	uint16_t dport;
-	uint8_t src[16]; /* network order; IPv4 in the first 4 bytes */
+	uint16_t drop_key; /* drop events: mm_drop_key(); 0 for other events */
+	uint8_t tcp_flags; /* trace events of a TCP packet: its flags */
+	uint8_t has_tcp_flags;
+	uint64_t time_ns;  /* wall clock, Event.time_ns */
+	uint8_t src[16];   /* network order; IPv4 in the first 4 bytes */
 	uint8_t dst[16];
+	char ifname[IF_NAMESIZE]; /* the kernel's bytes, NUL-padded; empty when unknown */
+};
+
+/*
+ * A drop reason as one 16-bit key: meshmon's own reasons and the kernel's
+ * (enum skb_drop_reason, source KERNEL) are two numbering spaces, told apart
+ * by the top bits. 0 (no key) for a reason beyond either space.
+ */
+#define MM_DROP_KEY_OWN	   0x4000u
+#define MM_DROP_KEY_KERNEL 0x8000u
+static inline uint16_t mm_drop_key(int kernel, uint32_t reason)
+{
+	if (reason >= MM_DROP_KEY_OWN)
+		return 0;
+	return (uint16_t)((kernel ? MM_DROP_KEY_KERNEL : MM_DROP_KEY_OWN) | reason);
+}
+
+/* An interface name as a fixed-size key (NUL-padded), compared with memcmp. */
+struct mm_ifname_key {
+	char name[IF_NAMESIZE];
 };
 
 /*
  * One FlowFilter, every field compiled into a lookup whose cost does not grow
- * with its values (filter_sets.h): protocols a 256-bit bitmap (O(1)), ports
- * and the three endpoint fields sorted sets (O(log n), n <= 64). A FlowFilter
- * costs O(1) + 2 port searches + at most 4 endpoint-side lookups of 3 binary
- * searches each; a filter at most MM_SUBSCRIBE_MAX_FILTERS times that.
+ * with its values (filter_sets.h): protocols a 256-bit bitmap (O(1)), TCP
+ * flag masks a 256-bit table of the flag bytes that hold one of the masks
+ * (O(1)), ports, drop reasons, interfaces and the three endpoint fields
+ * sorted sets (O(log n), n <= 64). A FlowFilter costs O(1) + 2 port searches
+ * + a drop-reason and an interface search + at most 4 endpoint-side lookups
+ * of 3 binary searches each; a filter at most MM_SUBSCRIBE_MAX_FILTERS times
+ * that.
  */
 struct mm_flow_filter {
 	struct mm_ep_set src, dst, either;
 	uint64_t protos[4];	  /* bit per IP protocol, when has_protos */
+	uint64_t tcp_flags[4];	  /* bit per flag byte that holds a mask, when has_tcp_flags */
 	struct mm_port_set ports; /* matched by the source or the destination port */
-	bool has_protos;
+	struct mm_port_set drops; /* mm_drop_key() values (a sorted set of 16-bit keys) */
+	struct mm_ifname_key *ifnames; /* sorted, no duplicates */
+	size_t n_ifnames;
+	bool has_protos, has_tcp_flags;
 };
 
 struct mm_filter {
 	uint64_t types;	 /* bit per enum mm_event_type; all ones when none given */
 	uint64_t points; /* bit per enum mm_trace_point (trace events); all ones when none */
-	struct mm_flow_filter *flows;
+	struct mm_flow_filter *flows; /* Subscribe.filters, then Subscribe.exclude */
 	size_t n_flows; /* 0: no flow constraint */
+	size_t n_exclude; /* flows[n_flows .. n_flows + n_exclude) */
+	uint64_t since_ns, until_ns; /* wall clock window; 0: open */
 	uint32_t replay;
+	bool history_only;
 };
+
+/* Whether the subscription asked for a replay (and so gets a ReplayDone). */
+static inline bool mm_filter__replays(const struct mm_filter *f)
+{
+	return f->replay || f->since_ns || f->history_only;
+}
 
 /*
  * The most heap a compiled filter holds (mm_filter__bytes), fixed by the
- * limits of proto/protocol.h: the FlowFilters, and in each three endpoint
- * sets of at most MM_FILTER_MAX_VALUES blocks and a set of as many ports.
- * About 310 KiB on x86_64 (filter.c asserts at most 320 KiB), against the
+ * limits of proto/protocol.h: the FlowFilters (filters and exclude
+ * together), and in each three endpoint sets of at most MM_FILTER_MAX_VALUES
+ * blocks, a set of as many ports, of as many interface names, and of twice
+ * as many drop-reason keys (a name can be both meshmon's and the kernel's).
+ * About 394 KiB on x86_64 (filter.c asserts at most 400 KiB), against the
  * 41 MB that 524,284 empty FlowFilters in a 1 MiB Subscribe held unbounded.
  */
 #define MM_FILTER_MAX_BYTES                                                                        \
 	((size_t)MM_SUBSCRIBE_MAX_FILTERS *                                                        \
 	 (sizeof(struct mm_flow_filter) +                                                          \
 	  3 * (size_t)MM_FILTER_MAX_VALUES * sizeof(struct mm_ep_block) +                          \
-	  (size_t)MM_FILTER_MAX_VALUES * sizeof(uint16_t)))
+	  3 * (size_t)MM_FILTER_MAX_VALUES * sizeof(uint16_t) +                                    \
+	  (size_t)MM_FILTER_MAX_VALUES * sizeof(struct mm_ifname_key)))
+
+/*
+ * Where compiling finds the kernel's drop reasons by name (the value of
+ * enum skb_drop_reason, or a negative errno): process-wide, set once before
+ * the first compile (the agent: datapath/kernel_drop_reasons.h; tests: a
+ * table of their own). Unset, only meshmon's own reason names are known.
+ */
+void mm_filter__set_kernel_drop_reasons(int (*value_of)(const char *name));
 
 /*
  * Compiles sub into f: 0, -EINVAL with a one-line reason in err (over a limit
- * of proto/protocol.h, naming it; unknown type or point, bad address length,
- * prefix too long, port or protocol out of range), or -ENOMEM. The limits are
- * checked first, before anything is allocated. f needs mm_filter__release()
- * only after success.
+ * of proto/protocol.h, naming it; unknown type, point or drop reason, bad
+ * address length, prefix too long, port, protocol or TCP flag mask out of
+ * range, an interface name too long), or -ENOMEM. The limits are checked
+ * first, before anything is allocated. f needs mm_filter__release() only
+ * after success.
  */
 int mm_filter__compile(struct mm_filter *f, const Meshmon__V1__Subscribe *sub, char *err,
 		       size_t errlen);

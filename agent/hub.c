@@ -2,8 +2,8 @@
 /*
  * Owns the subscribed listeners, the fan-out of packed events to them,
  * per-listener budgets of what their queues really cost, pending loss
- * coalescing, replay from the history and the set of closing connections
- * (hub.h).
+ * coalescing, replay from the history (ReplayDone after it, and the end of
+ * a history-only stream) and the set of closing connections (hub.h).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -73,6 +73,9 @@ struct mm_listener {
 	uint64_t full_mono_ns;        /* when a direct write last found the socket full */
 	struct ref_meter *meter;      /* REF_COST of the references queued */
 	int half_closed;              /* the client shut its write side; it still reads */
+	int replay_done_due;          /* ReplayDone waits for the replay's lost notices */
+	uint64_t replayed;            /* replayed events queued: ReplayDone.events */
+	int ended;                    /* history only, ReplayDone queued: close once written */
 };
 
 struct mm_hub {
@@ -142,12 +145,34 @@ static size_t listener_cost(const struct mm_listener *l)
 	return n + n / COPY_OVERHEAD_DIV + l->meter->bytes;
 }
 
+/*
+ * ReplayDone, once the notices of what the replay lost are out (so it follows
+ * the whole replay and precedes every live event): 0, or 1 to retry later.
+ * A history-only stream ends after it.
+ */
+static int listener_replay_done(struct mm_listener *l)
+{
+	Meshmon__V1__ServerMessage msg = MESHMON__V1__SERVER_MESSAGE__INIT;
+	Meshmon__V1__ReplayDone done = MESHMON__V1__REPLAY_DONE__INIT;
+
+	done.events = l->replayed;
+	msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_REPLAY_DONE;
+	msg.replay_done = &done;
+	if (mm_conn__send(l->bev, &msg))
+		return 1; /* out of memory: retry on the timer */
+	l->replay_done_due = 0;
+	l->ended = l->filter.history_only;
+	return 0;
+}
+
 /* Queue pending notices when the queue has room; returns 0 when none are left. */
 static int listener_flush(struct mm_listener *l)
 {
 	struct mm_hub *hub = l->hub;
 	size_t per = slots_per_source(hub);
 
+	if (!l->n_pending && l->replay_done_due)
+		return listener_replay_done(l);
 	/* Room means below half the budget: a stalled queue that hovers just under
 	 * its budget would otherwise take one small notice per lost event. */
 	if (!l->n_pending || listener_cost(l) > hub->opts.queue_bytes / 2)
@@ -174,7 +199,28 @@ static int listener_flush(struct mm_listener *l)
 			hub->stats.notices++;
 		}
 	}
+	if (!l->n_pending && l->replay_done_due)
+		return listener_replay_done(l);
 	return (int)l->n_pending;
+}
+
+/*
+ * A history-only listener whose ReplayDone is queued leaves the hub once its
+ * output is written: the whole history, at the client's pace (the closing
+ * set's deadline is for a last few bytes, not for a replay of megabytes).
+ * The write callback (output drained) or the flush timer gets here. 1 when l
+ * is gone. Not while the caller walks the listeners with TAILQ_FOREACH.
+ */
+static int listener_end_if_done(struct mm_listener *l)
+{
+	struct mm_hub *hub = l->hub;
+	struct bufferevent *bev = l->bev;
+
+	if (!l->ended || evbuffer_get_length(bufferevent_get_output(bev)))
+		return 0;
+	listener_free(l);
+	mm_conn__close_after_flush(hub->conns, bev);
+	return 1;
 }
 
 static void listener_lose(struct mm_listener *l, unsigned int source, uint32_t cpu,
@@ -279,9 +325,10 @@ static int listener_offer(struct mm_listener *l, struct mm_blob *blob, uint64_t 
 {
 	struct mm_hub *hub = l->hub;
 
-	if (l->n_pending) {
+	if (l->n_pending || l->replay_done_due) {
 		/* A gap is reported before anything after it: while notices wait
-		 * (queue above half its budget), new events join the gap. */
+		 * (queue above half its budget), new events join the gap; so
+		 * does an event while ReplayDone waits for them. */
 		if (listener_cost(l) > hub->opts.queue_bytes / 2)
 			listener_make_room(l, hub->opts.queue_bytes - hub->opts.queue_bytes / 2);
 		if (listener_flush(l))
@@ -306,6 +353,7 @@ static void on_listener_write(struct bufferevent *bev, void *arg)
 
 	(void)bev;
 	listener_flush(l);
+	listener_end_if_done(l);
 }
 
 static void on_listener_read(struct bufferevent *bev, void *arg)
@@ -417,10 +465,35 @@ void mm_hub__free(struct mm_hub *hub)
 	free(hub);
 }
 
+/*
+ * The replay: the newest filter.replay matching stored events (every match
+ * when only since_ns bounds it), oldest first; then ReplayDone, at once or
+ * once the replay's lost notices are out.
+ */
+static void hub_replay(struct mm_hub *hub, struct mm_listener *l)
+{
+	size_t limit = l->filter.replay ? l->filter.replay : l->filter.since_ns ? SIZE_MAX : 0;
+	size_t matched = 0, start = hub->history.n;
+
+	while (start > 0 && matched < limit) {
+		start--;
+		if (mm_filter__match(&l->filter, &mm_history__at(&hub->history, start)->view))
+			matched++;
+	}
+	for (size_t i = start; matched && i < hub->history.n; i++) {
+		const struct mm_history_entry *e = mm_history__at(&hub->history, i);
+
+		if (mm_filter__match(&l->filter, &e->view))
+			l->replayed += (uint64_t)listener_offer(l, e->blob, mm_hub__now_ns());
+	}
+	l->replay_done_due = 1;
+	listener_flush(l);
+	listener_end_if_done(l);
+}
+
 int mm_hub__add_listener(struct mm_hub *hub, struct bufferevent *bev, struct mm_filter *filter)
 {
 	struct mm_listener *l = calloc(1, sizeof(*l));
-	size_t matched = 0, start;
 
 	if (!l)
 		return -ENOMEM;
@@ -446,21 +519,8 @@ int mm_hub__add_listener(struct mm_hub *hub, struct bufferevent *bev, struct mm_
 	bufferevent_setcb(bev, on_listener_read, on_listener_write, on_listener_event, l);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 
-	/* Replay: the newest l->filter.replay matching events, oldest first. */
-	if (!l->filter.replay || !hub->history.n)
-		return 0;
-	start = hub->history.n;
-	while (start > 0 && matched < l->filter.replay) {
-		start--;
-		if (mm_filter__match(&l->filter, &mm_history__at(&hub->history, start)->view))
-			matched++;
-	}
-	for (size_t i = start; i < hub->history.n; i++) {
-		const struct mm_history_entry *e = mm_history__at(&hub->history, i);
-
-		if (mm_filter__match(&l->filter, &e->view))
-			listener_offer(l, e->blob, mm_hub__now_ns());
-	}
+	if (mm_filter__replays(&l->filter))
+		hub_replay(hub, l);
 	return 0;
 }
 
@@ -485,7 +545,8 @@ int mm_hub__publish(struct mm_hub *hub, const Meshmon__V1__ServerMessage *msg,
 	blob->len = (size_t)n;
 	memcpy(blob->data, frame, (size_t)n);
 	TAILQ_FOREACH(l, &hub->listeners, link) {
-		if (mm_filter__match(&l->filter, view))
+		/* A history-only listener takes no live event. */
+		if (!l->filter.history_only && mm_filter__match(&l->filter, view))
 			queued += listener_offer(l, blob, time_ns);
 	}
 	mm_history__push(&hub->history, blob, view);
@@ -501,6 +562,9 @@ void mm_hub__add_loss(struct mm_hub *hub, unsigned int source, uint32_t cpu, uin
 	if (!count || source == 0 || source >= MM_LOSS_SOURCES)
 		return;
 	TAILQ_FOREACH(l, &hub->listeners, link) {
+		/* Losses of live events: not a history-only listener's (it takes none). */
+		if (l->filter.history_only)
+			continue;
 		listener_lose(l, source, cpu, count, time_ns);
 		listener_flush(l);
 	}
@@ -526,10 +590,13 @@ void mm_hub__write_out_soon(struct mm_hub *hub)
 
 void mm_hub__flush(struct mm_hub *hub)
 {
-	struct mm_listener *l;
+	struct mm_listener *l, *next;
 
-	TAILQ_FOREACH(l, &hub->listeners, link)
+	for (l = TAILQ_FIRST(&hub->listeners); l; l = next) {
+		next = TAILQ_NEXT(l, link);
 		listener_flush(l);
+		listener_end_if_done(l);
+	}
 }
 
 struct mm_conns *mm_hub__conns(struct mm_hub *hub)

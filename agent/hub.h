@@ -48,7 +48,10 @@ void mm_hub__free(struct mm_hub *hub);
  * Adds a subscribed client. The hub takes bev (and frees it on a write error,
  * once the client has closed, or on any further client message; a half-close
  * keeps the stream) and the compiled filter (*filter is zeroed).
- * Replays up to filter->replay matching stored events first. 0 or -errno
+ * Replays first what the filter asks (the newest filter->replay matching
+ * stored events, or every one from since_ns), then sends ReplayDone once the
+ * replay's lost notices are out; a history-only listener then takes no live
+ * event and its connection closes once written. 0 or -errno
  * (on error bev and filter are still the caller's).
  */
 int mm_hub__add_listener(struct mm_hub *hub, struct bufferevent *bev, struct mm_filter *filter);

@@ -25,6 +25,7 @@
 #include "filter.h"
 #include "framing.h"
 #include "hub.h"
+#include "kernel_drop_reasons.h"
 #include "log.h"
 #include "server.h"
 
@@ -155,8 +156,11 @@ static void client_subscribe(struct client *c, const Meshmon__V1__Subscribe *sub
 		return;
 	}
 	s->results[MM_CONN_SUBSCRIBED]++;
-	conn_log(s, "client pid %d subscribed: %zu types, %zu filters, replay %u; %u listeners",
-		 (int)pid, sub->n_types, sub->n_filters, sub->replay, mm_hub__listeners(s->hub));
+	conn_log(s,
+		 "client pid %d subscribed: %zu types, %zu filters, %zu exclude, replay %u%s%s; %u listeners",
+		 (int)pid, sub->n_types, sub->n_filters, sub->n_exclude, sub->replay,
+		 sub->since_ns || sub->until_ns ? ", time window" : "",
+		 sub->history_only ? ", history only" : "", mm_hub__listeners(s->hub));
 }
 
 static void client_status(struct client *c)
@@ -514,6 +518,8 @@ struct mm_server *mm_server__new(struct event_base *base, struct mm_hub *hub,
 	s->base = base;
 	s->hub = hub;
 	s->conns = mm_hub__conns(hub);
+	/* Subscriptions name kernel drop reasons as printed: the running kernel's BTF names. */
+	mm_filter__set_kernel_drop_reasons(mm_kernel_drop_reason_value);
 	s->opts = *opts;
 	s->log_limit.what = "connections";
 	s->log_limit.max = CONN_LOG_PER_S;

@@ -127,6 +127,8 @@ static void check_filter(const struct mm_filter *f, const Meshmon__V1__Subscribe
 {
 	FUZZ_CHECK(f->n_flows == sub->n_filters, "%zu flows of %zu filters", f->n_flows,
 		   sub->n_filters);
+	FUZZ_CHECK(f->n_exclude == sub->n_exclude, "%zu exclude flows of %zu", f->n_exclude,
+		   sub->n_exclude);
 	FUZZ_CHECK(f->replay == sub->replay, "replay");
 	for (unsigned int t = 0; t < 64 && sub->n_types; t++)
 		FUZZ_CHECK(!(f->types & (1ull << t)) || mm_event_type_name(t), "unknown type %u",
@@ -163,7 +165,8 @@ static int compile_and_match(const Meshmon__V1__Subscribe *sub, unsigned int *ma
 	for (unsigned int i = 0; i < N_VIEWS; i++) {
 		m = mm_filter__match(&f, &views[i]);
 		FUZZ_CHECK(m == 0 || m == 1, "match returned %d", m);
-		if (!sub->n_types && !sub->n_points && !sub->n_filters && views[i].type < 64)
+		if (!sub->n_types && !sub->n_points && !sub->n_filters && !sub->n_exclude &&
+		    !sub->since_ns && !sub->until_ns && views[i].type < 64)
 			FUZZ_CHECK(m == 1, "an empty Subscribe refused view %u", i);
 		*matches |= (unsigned int)m << i;
 	}

@@ -8,6 +8,7 @@
  *   4 mm_prefix_mask() / mm_prefix_match()
  *   5 mm_event_type_parse(), mm_trace_point_parse(), mm_aggregation_parse(),
  *     mm_direction_parse()
+ *   6 mm_parse_time_ns() (RFC 3339 or a duration ago; mm_parse_duration_ns())
  * Invariants: what parses prints back (addresses with inet_ntop, numbers with
  * %u, names from the tables) and parses again to the same value; prefixes and
  * ports are in range; a masked address matches its own prefix, masking twice
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "cidr.h"
@@ -184,6 +186,29 @@ static void names(const char *s)
 	}
 }
 
+/* A time that parses prints back as RFC 3339 (UTC, ns) and parses again to itself. */
+static void parse_time(const char *s)
+{
+	const uint64_t now = 1796144400ull * 1000000000ull;
+	uint64_t v = 0xdeadbeef, again = 0;
+	char text[64], day[32];
+	struct tm tm;
+	time_t t;
+	int ret = mm_parse_time_ns(s, now, &v);
+
+	FUZZ_CHECK(ret == 0 || ret == -EINVAL, "returned %d", ret);
+	if (ret) {
+		FUZZ_CHECK(v == 0xdeadbeef, "out written on failure");
+		return;
+	}
+	t = (time_t)(v / 1000000000ull);
+	FUZZ_CHECK(gmtime_r(&t, &tm) != NULL, "'%s': %lu", s, (unsigned long)v);
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(text, sizeof(text), "%s.%09luZ", day, (unsigned long)(v % 1000000000ull));
+	FUZZ_CHECK(mm_parse_time_ns(text, now, &again) == 0 && again == v, "'%s' printed as '%s'",
+		   s, text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s;
@@ -196,7 +221,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0:
 		endpoint(s);
 		break;
@@ -216,6 +241,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 5:
 		names(s);
+		break;
+	case 6:
+		parse_time(s);
 		break;
 	}
 	free(s);

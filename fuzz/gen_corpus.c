@@ -139,6 +139,33 @@ static void client_corpus(void)
 	add_frame(&s, &cm.base);
 	put(t, "subscribe_flows", s.b, s.n);
 
+	/* The filters of issue 12: drop reasons, TCP flags, interfaces, exclude, a time window. */
+	{
+		char *reasons[] = { "POLICY_DENIED", "policy_denied" }, *ifnames[] = { "eth0" };
+		uint32_t masks[] = { 0x02, 0x12 }, port53[] = { 53 };
+		Meshmon__V1__FlowFilter ex = MESHMON__V1__FLOW_FILTER__INIT, *exs[] = { &ex };
+
+		ff.n_drop_reasons = 2;
+		ff.drop_reasons = reasons;
+		ff.n_tcp_flags = 2;
+		ff.tcp_flags = masks;
+		ff2.n_interfaces = 1;
+		ff2.interfaces = ifnames;
+		ex.n_ports = 1;
+		ex.ports = port53;
+		sub.n_exclude = 1;
+		sub.exclude = exs;
+		sub.since_ns = 1796144400000000000ull;
+		sub.until_ns = 1796148000000000000ull;
+		sub.history_only = 1;
+		s = (struct bytes){ .b = { 5 }, .n = 1 };
+		add_frame(&s, &cm.base);
+		put(t, "subscribe_hubble_filters", s.b, s.n);
+		ff.n_drop_reasons = ff.n_tcp_flags = ff2.n_interfaces = sub.n_exclude = 0;
+		sub.since_ns = sub.until_ns = 0;
+		sub.history_only = 0;
+	}
+
 	/* Invalid subscriptions: an address of 5 bytes, a prefix too long, port 0 in ports. */
 	src.address.data = bad5;
 	src.address.len = 5;
@@ -614,6 +641,8 @@ static void text_corpus(void)
 		{ 2, "tcp" }, { 2, "ICMPv6" }, { 2, "255" }, { 2, "256" }, { 2, "-1" },
 		{ 4, "\x01\x41" "abcdefghijklmnop" }, { 4, "\x00\x17" "\x0a\x01\xff\xff" },
 		{ 5, "trace" }, { 5, "from-network" }, { 5, "maximum" }, { 5, "ingress" },
+		{ 6, "2026-12-01T17:00:00Z" }, { 6, "2026-12-01 18:00:00.123456789+01:00" },
+		{ 6, "2024-02-29T23:59:59.5-00:30" }, { 6, "1h30m" }, { 6, "30s" },
 	};
 	static const struct {
 		uint8_t errlen;
@@ -628,8 +657,8 @@ static void text_corpus(void)
 		{ 160, "proto=tcp,proto=udp" },
 		{ 1, "sport=65536" },
 	};
-	static const char *const sel_names[6] = { "endpoint", "cidr", "ipproto",
-						  "u64",      "prefix", "names" };
+	static const char *const sel_names[7] = { "endpoint", "cidr",  "ipproto", "u64",
+						  "prefix",   "names", "time" };
 	struct bytes s;
 	char name[32];
 

@@ -2,9 +2,10 @@
 /*
  * `meshmon monitor`: handshake, one Subscribe built from the flags, then every
  * Event / LostNotice printed (text or JSON) and/or written to the pcap file
- * until --count events or Ctrl-C. When the agent hangs up, the session goes on
- * with a new connection (reconnect.c) unless --no-reconnect or --count says
- * the run should end there.
+ * until --count events or Ctrl-C, or, with --last or --since and no --follow,
+ * until the agent's ReplayDone ends the history. When the agent hangs up, the
+ * session goes on with a new connection (reconnect.c) unless --no-reconnect,
+ * --count or a history-only run says the run should end there.
  */
 #include <errno.h>
 #include <signal.h>
@@ -63,9 +64,9 @@ struct session {
 };
 
 /*
- * Sends the Subscribe built from the flags on c: 0 or -errno. --last is asked
- * of the first connection only: a replay after a reconnect would repeat what
- * was already printed.
+ * Sends the Subscribe built from the flags on c: 0 or -errno. --last and
+ * --since are asked of the first connection only: a replay after a reconnect
+ * would repeat what was already printed (--until still bounds the stream).
  */
 static int send_subscribe(const struct mm_opts *o, struct mm_client *c, bool first)
 {
@@ -77,8 +78,11 @@ static int send_subscribe(const struct mm_opts *o, struct mm_client *c, bool fir
 	if (!sb)
 		return -ENOMEM;
 	mm_opts_subscribe(o, sb);
-	if (!first)
+	if (!first) {
 		sb->sub.replay = 0;
+		sb->sub.since_ns = 0;
+		sb->sub.history_only = false; /* a history-only run does not reconnect */
+	}
 	cm.msg_case = MESHMON__V1__CLIENT_MESSAGE__MSG_SUBSCRIBE;
 	cm.subscribe = &sb->sub;
 	rc = mm_client__send(c, &cm);
@@ -201,6 +205,11 @@ static int on_message(struct session *s, const Meshmon__V1__ServerMessage *m)
 		else
 			mm_text_lost(&s->f, m->lost);
 		break;
+	case MESHMON__V1__SERVER_MESSAGE__MSG_REPLAY_DONE:
+		/* The history is over: a run without --follow ends here, successfully. */
+		if (mm_opts_history_only(s->o))
+			stop_requested = 1;
+		break;
 	case MESHMON__V1__SERVER_MESSAGE__MSG_ERROR:
 		snprintf(msg, sizeof(msg), "meshmon: the agent reported an error: %s (code %u)",
 			 m->error->message, m->error->code);
@@ -212,7 +221,8 @@ static int on_message(struct session *s, const Meshmon__V1__ServerMessage *m)
 		stop_requested = 1;
 		break;
 	default:
-		/* Hello or Status out of order: ignored, as the protocol allows new messages. */
+		/* Hello or Status out of order, or a member this build does not know
+		 * (a newer agent): skipped, as the protocol says. */
 		break;
 	}
 	return rc;
@@ -307,7 +317,8 @@ static int follow(struct session *s)
 		rc = stream(s);
 		if (rc != MM_EXIT_OK || !s->hung_up || stop_requested)
 			return rc;
-		if (s->o->no_reconnect || s->o->count)
+		/* A history-only run that loses its agent did not get the whole history. */
+		if (s->o->no_reconnect || s->o->count || mm_opts_history_only(s->o))
 			return report_hangup(s);
 		rc = mm_reconnect__run(&r, &s->c, s->last_event_ns);
 		if (rc != MM_EXIT_OK)

@@ -7,10 +7,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include "dissect.h"
 #include "ipproto.h"
 #include "names.h"
 #include "options.h"
@@ -29,6 +32,12 @@ enum {
 	OPT_NO_RECONNECT,
 	OPT_RECONNECT_TIMEOUT,
 	OPT_TIME,
+	OPT_DROP_REASON,
+	OPT_NOT,
+	OPT_TCP_FLAGS,
+	OPT_INTERFACE,
+	OPT_SINCE,
+	OPT_UNTIL,
 };
 
 static const struct option monitor_longopts[] = {
@@ -39,6 +48,13 @@ static const struct option monitor_longopts[] = {
 	{ "related-to", required_argument, NULL, OPT_RELATED },
 	{ "proto", required_argument, NULL, OPT_PROTO },
 	{ "port", required_argument, NULL, OPT_PORT },
+	{ "drop-reason", required_argument, NULL, OPT_DROP_REASON },
+	{ "not", no_argument, NULL, OPT_NOT },
+	{ "tcp-flags", required_argument, NULL, OPT_TCP_FLAGS },
+	{ "interface", required_argument, NULL, OPT_INTERFACE },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "follow", no_argument, NULL, 'f' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "hex", no_argument, NULL, OPT_HEX },
 	{ "json", no_argument, NULL, 'j' },
@@ -76,6 +92,27 @@ static int add_u32(uint32_t *arr, size_t *n, size_t cap, uint32_t v)
 	return 0;
 }
 
+/*
+ * The types -t accepts: those the datapath emits today. capture records are
+ * decoded but not emitted yet; policy-verdict and trace-sock are reserved
+ * numbers (abi/tables.h): a filter on them would print nothing, forever.
+ */
+static const uint32_t emitted_types[] = {
+	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP,
+	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TRACE,
+	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DEBUG,
+	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TCP_PROBE,
+};
+#define EMITTED_TYPES_TEXT "drop, trace, debug, tcp_probe or trace:POINT"
+
+static bool type_is_emitted(int type)
+{
+	for (size_t i = 0; i < sizeof(emitted_types) / sizeof(emitted_types[0]); i++)
+		if ((uint32_t)type == emitted_types[i])
+			return true;
+	return false;
+}
+
 /* One -t value: "drop", "trace", "trace:from-network", or a comma list of them. */
 static int parse_types(struct mm_opts *o, const char *arg, char *err, size_t errlen)
 {
@@ -95,7 +132,11 @@ static int parse_types(struct mm_opts *o, const char *arg, char *err, size_t err
 		type = mm_event_type_parse(tok);
 		if (type < 0)
 			return fail(err, errlen,
-				    "--type: unknown event type '%s' (want drop, trace, debug, capture, tcp_probe or trace:POINT)",
+				    "--type: unknown event type '%s' (want " EMITTED_TYPES_TEXT ")",
+				    tok);
+		if (!type_is_emitted(type))
+			return fail(err, errlen,
+				    "--type: the datapath does not emit '%s' events (want " EMITTED_TYPES_TEXT ")",
 				    tok);
 		if (add_u32(o->types, &o->n_types, 16, (uint32_t)type))
 			return fail(err, errlen, "--type: too many types");
@@ -133,6 +174,9 @@ static int add_endpoint(struct mm_endpoint *arr, size_t *n, const char *flag, co
 /* The flag text of the option getopt just rejected. */
 static const char *bad_flag(int argc, char **argv, char *buf, size_t cap)
 {
+	/* A long flag as written, even when its short twin is optopt (--follow=yes: 'f'). */
+	if (optind > 0 && optind <= argc && !strncmp(argv[optind - 1], "--", 2))
+		return argv[optind - 1];
 	if (optopt && optopt < 256) {
 		snprintf(buf, cap, "-%c", optopt);
 		return buf;
@@ -148,7 +192,7 @@ static const struct flag_table {
 	const char *shortopts; /* ':' first: a missing value is ':', not '?' */
 	const struct option *longopts;
 } flag_tables[] = {
-	{ "monitor", ":t:vjc:nh", monitor_longopts },
+	{ "monitor", ":t:vjc:nfh", monitor_longopts },
 	{ "status", ":jh", status_longopts },
 };
 
@@ -186,7 +230,7 @@ bool mm_opts_json(const char *command, int argc, char **argv)
 	return json;
 }
 
-static int add_proto(struct mm_opts *o, const char *arg, char *err, size_t errlen)
+static int add_proto(struct mm_flow_opts *o, const char *arg, char *err, size_t errlen)
 {
 	uint8_t p;
 
@@ -199,7 +243,7 @@ static int add_proto(struct mm_opts *o, const char *arg, char *err, size_t errle
 	return 0;
 }
 
-static int add_port(struct mm_opts *o, const char *arg, char *err, size_t errlen)
+static int add_port(struct mm_flow_opts *o, const char *arg, char *err, size_t errlen)
 {
 	uint64_t v;
 
@@ -208,6 +252,117 @@ static int add_port(struct mm_opts *o, const char *arg, char *err, size_t errlen
 	if (add_u32(o->ports, &o->n_ports, MM_MAX_VALUES, (uint32_t)v))
 		return fail(err, errlen, "--port: too many ports");
 	return 0;
+}
+
+/*
+ * --drop-reason NAME[,NAME...]: names as printed, meshmon's (POLICY_DENIED)
+ * or the kernel's (NO_SOCKET). The agent knows the running kernel's names
+ * and refuses unknown ones; here only their shape is checked.
+ */
+static int add_drop_reasons(struct mm_flow_opts *o, const char *arg, char *err, size_t errlen)
+{
+	const char *p = arg;
+
+	do {
+		size_t len = strcspn(p, ",");
+
+		if (!len || len > MM_FILTER_MAX_NAME_LEN)
+			return fail(err, errlen,
+				    "--drop-reason: bad name in '%s' (want names like POLICY_DENIED or NO_SOCKET, comma-separated)",
+				    arg);
+		if (o->n_drop_reasons >= MM_MAX_VALUES)
+			return fail(err, errlen, "--drop-reason: more than %d reasons", MM_MAX_VALUES);
+		memcpy(o->drop_reasons[o->n_drop_reasons], p, len);
+		o->drop_reasons[o->n_drop_reasons++][len] = '\0';
+		p += len;
+	} while (*p++ == ',');
+	return 0;
+}
+
+/* --tcp-flags SYN,ACK: one mask, matched when every flag of it is set. */
+static int add_tcp_flags(struct mm_flow_opts *o, const char *arg, char *err, size_t errlen)
+{
+	const char *p = arg;
+	uint32_t mask = 0;
+
+	do {
+		size_t len = strcspn(p, ",");
+		unsigned int bit;
+
+		for (bit = 0; bit < 8; bit++)
+			if (len == strlen(mm_tcp_flag_names[bit]) &&
+			    !strncasecmp(p, mm_tcp_flag_names[bit], len))
+				break;
+		if (bit == 8)
+			return fail(err, errlen,
+				    "--tcp-flags: bad flags '%s' (want a comma list of FIN, SYN, RST, PSH, ACK, URG, ECE, CWR)",
+				    arg);
+		mask |= 1u << bit;
+		p += len;
+	} while (*p++ == ',');
+	if (add_u32(o->tcp_flags, &o->n_tcp_flags, MM_MAX_VALUES, mask))
+		return fail(err, errlen, "--tcp-flags: more than %d flag sets", MM_MAX_VALUES);
+	return 0;
+}
+
+static int add_interface(struct mm_flow_opts *o, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg || strlen(arg) > IF_NAMESIZE - 1)
+		return fail(err, errlen, "--interface: bad name '%s' (want 1 to %d bytes)", arg,
+			    IF_NAMESIZE - 1);
+	for (size_t i = 0; i < o->n_interfaces; i++)
+		if (!strcmp(o->interfaces[i], arg))
+			return 0;
+	if (o->n_interfaces >= MM_MAX_VALUES)
+		return fail(err, errlen, "--interface: more than %d interfaces", MM_MAX_VALUES);
+	o->interfaces[o->n_interfaces++] = arg;
+	return 0;
+}
+
+static uint64_t wall_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int parse_time(const char *flag, const char *arg, uint64_t *out, char *err, size_t errlen)
+{
+	if (mm_parse_time_ns(arg, wall_now_ns(), out))
+		return fail(err, errlen,
+			    "%s: bad time '%s' (want RFC 3339 like 2026-12-01T17:00:00Z, or a duration ago like 30s, 5m, 2h)",
+			    flag, arg);
+	return 0;
+}
+
+/*
+ * The filter flags, which --not can negate: into the FlowFilter fl (the
+ * whitelist, or the exclude one after --not). -1 for any other flag.
+ */
+static int parse_filter_flag(struct mm_flow_opts *fl, int c, const char *arg, char *err,
+			     size_t errlen)
+{
+	switch (c) {
+	case OPT_FROM:
+		return add_endpoint(fl->from, &fl->n_from, "--from", arg, err, errlen);
+	case OPT_TO:
+		return add_endpoint(fl->to, &fl->n_to, "--to", arg, err, errlen);
+	case OPT_RELATED:
+		return add_endpoint(fl->related, &fl->n_related, "--related-to", arg, err, errlen);
+	case OPT_PROTO:
+		return add_proto(fl, arg, err, errlen);
+	case OPT_PORT:
+		return add_port(fl, arg, err, errlen);
+	case OPT_DROP_REASON:
+		return add_drop_reasons(fl, arg, err, errlen);
+	case OPT_TCP_FLAGS:
+		return add_tcp_flags(fl, arg, err, errlen);
+	case OPT_INTERFACE:
+		return add_interface(fl, arg, err, errlen);
+	default:
+		return -1;
+	}
 }
 
 /*
@@ -227,16 +382,13 @@ static int parse_flag(struct mm_opts *o, int c, const char *arg, char *err, size
 		return 0;
 	case 't':
 		return parse_types(o, arg, err, errlen);
-	case OPT_FROM:
-		return add_endpoint(o->from, &o->n_from, "--from", arg, err, errlen);
-	case OPT_TO:
-		return add_endpoint(o->to, &o->n_to, "--to", arg, err, errlen);
-	case OPT_RELATED:
-		return add_endpoint(o->related, &o->n_related, "--related-to", arg, err, errlen);
-	case OPT_PROTO:
-		return add_proto(o, arg, err, errlen);
-	case OPT_PORT:
-		return add_port(o, arg, err, errlen);
+	case OPT_SINCE:
+		return parse_time("--since", arg, &o->since_ns, err, errlen);
+	case OPT_UNTIL:
+		return parse_time("--until", arg, &o->until_ns, err, errlen);
+	case 'f':
+		o->follow = true;
+		return 0;
 	case 'c':
 		if (mm_parse_u64(arg, 1, UINT64_MAX, &v))
 			return fail(err, errlen, "--count: bad count '%s' (want a number >= 1)", arg);
@@ -291,6 +443,7 @@ int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv,
 {
 	const struct flag_table *t = flag_table_of(command);
 	const char *env = getenv(MM_SOCKET_ENV);
+	bool negate = false; /* --not was the last flag */
 	char fb[8];
 	int c, rc;
 
@@ -307,7 +460,19 @@ int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv,
 		if (c == ':')
 			return fail(err, errlen, "%s: missing value",
 				    bad_flag(argc, argv, fb, sizeof(fb)));
-		rc = parse_flag(o, c, optarg, err, errlen);
+		if (c == OPT_NOT) {
+			if (negate)
+				return fail(err, errlen, "--not: given twice in a row");
+			negate = true;
+			continue;
+		}
+		rc = parse_filter_flag(negate ? &o->not : &o->flow, c, optarg, err, errlen);
+		if (rc < 0 && negate)
+			return fail(err, errlen,
+				    "--not: must be followed by a filter flag (--from, --to, --related-to, --proto, --port, --drop-reason, --tcp-flags or --interface)");
+		negate = false;
+		if (rc < 0)
+			rc = parse_flag(o, c, optarg, err, errlen);
 		if (rc < 0)
 			return fail(err, errlen, "unknown flag '%s' (see 'meshmon %s --help')",
 				    bad_flag(argc, argv, fb, sizeof(fb)), command);
@@ -317,6 +482,13 @@ int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv,
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s' (see 'meshmon %s --help')",
 			    argv[optind], command);
+	if (negate)
+		return fail(err, errlen, "--not: no filter flag after it");
+	if (o->until_ns && !o->last && !o->since_ns)
+		return fail(err, errlen,
+			    "--until: give --since or --last too (the history it ends)");
+	if (o->until_ns && o->since_ns > o->until_ns)
+		return fail(err, errlen, "--since: after --until");
 	return 0;
 }
 
@@ -335,13 +507,45 @@ static void fill_endpoints(const struct mm_endpoint *in, size_t n, Meshmon__V1__
 	}
 }
 
+/* fl as the FlowFilter of fb; false when fl has no value, so no FlowFilter. */
+static bool fill_flow(const struct mm_flow_opts *fl, struct mm_flow_buf *fb)
+{
+	Meshmon__V1__FlowFilter *f = &fb->filter;
+	size_t i;
+
+	meshmon__v1__flow_filter__init(f);
+	fill_endpoints(fl->from, fl->n_from, fb->eps, fb->src);
+	fill_endpoints(fl->to, fl->n_to, fb->eps + MM_MAX_ENDPOINTS, fb->dst);
+	fill_endpoints(fl->related, fl->n_related, fb->eps + 2 * MM_MAX_ENDPOINTS, fb->either);
+	f->n_source = fl->n_from;
+	f->source = fl->n_from ? fb->src : NULL;
+	f->n_destination = fl->n_to;
+	f->destination = fl->n_to ? fb->dst : NULL;
+	f->n_either = fl->n_related;
+	f->either = fl->n_related ? fb->either : NULL;
+	f->n_protocols = fl->n_protos;
+	f->protocols = fl->n_protos ? (uint32_t *)fl->protos : NULL;
+	f->n_ports = fl->n_ports;
+	f->ports = fl->n_ports ? (uint32_t *)fl->ports : NULL;
+	for (i = 0; i < fl->n_drop_reasons; i++)
+		fb->drop_reasons[i] = (char *)fl->drop_reasons[i];
+	f->n_drop_reasons = fl->n_drop_reasons;
+	f->drop_reasons = fl->n_drop_reasons ? fb->drop_reasons : NULL;
+	f->n_tcp_flags = fl->n_tcp_flags;
+	f->tcp_flags = fl->n_tcp_flags ? (uint32_t *)fl->tcp_flags : NULL;
+	for (i = 0; i < fl->n_interfaces; i++)
+		fb->interfaces[i] = (char *)fl->interfaces[i];
+	f->n_interfaces = fl->n_interfaces;
+	f->interfaces = fl->n_interfaces ? fb->interfaces : NULL;
+	return fl->n_from || fl->n_to || fl->n_related || fl->n_protos || fl->n_ports ||
+	       fl->n_drop_reasons || fl->n_tcp_flags || fl->n_interfaces;
+}
+
 void mm_opts_subscribe(const struct mm_opts *o, struct mm_subscribe_buf *sb)
 {
-	Meshmon__V1__FlowFilter *f = &sb->filter;
 	size_t i;
 
 	meshmon__v1__subscribe__init(&sb->sub);
-	meshmon__v1__flow_filter__init(f);
 	if (o->types_given) {
 		for (i = 0; i < o->n_types; i++)
 			sb->types[i] = (Meshmon__V1__EventType)o->types[i];
@@ -366,24 +570,19 @@ void mm_opts_subscribe(const struct mm_opts *o, struct mm_subscribe_buf *sb)
 	sb->sub.n_points = o->n_points;
 	sb->sub.points = o->n_points ? sb->points : NULL;
 	sb->sub.replay = o->last;
+	sb->sub.since_ns = o->since_ns;
+	sb->sub.until_ns = o->until_ns;
+	sb->sub.history_only = mm_opts_history_only(o);
 
-	fill_endpoints(o->from, o->n_from, sb->eps, sb->src);
-	fill_endpoints(o->to, o->n_to, sb->eps + MM_MAX_ENDPOINTS, sb->dst);
-	fill_endpoints(o->related, o->n_related, sb->eps + 2 * MM_MAX_ENDPOINTS, sb->either);
-	f->n_source = o->n_from;
-	f->source = o->n_from ? sb->src : NULL;
-	f->n_destination = o->n_to;
-	f->destination = o->n_to ? sb->dst : NULL;
-	f->n_either = o->n_related;
-	f->either = o->n_related ? sb->either : NULL;
-	f->n_protocols = o->n_protos;
-	f->protocols = o->n_protos ? (uint32_t *)o->protos : NULL;
-	f->n_ports = o->n_ports;
-	f->ports = o->n_ports ? (uint32_t *)o->ports : NULL;
-	if (o->n_from || o->n_to || o->n_related || o->n_protos || o->n_ports) {
-		sb->filters[0] = f;
+	if (fill_flow(&o->flow, &sb->flow)) {
+		sb->filters[0] = &sb->flow.filter;
 		sb->sub.n_filters = 1;
 		sb->sub.filters = sb->filters;
+	}
+	if (fill_flow(&o->not, &sb->not)) {
+		sb->exclude[0] = &sb->not.filter;
+		sb->sub.n_exclude = 1;
+		sb->sub.exclude = sb->exclude;
 	}
 }
 
@@ -392,9 +591,12 @@ void mm_opts_usage_monitor(FILE *out)
 	fputs("Usage: meshmon monitor [FLAGS]\n"
 	      "\n"
 	      "Stream the agent's events until Ctrl-C (or --count). Filters are sent to the\n"
-	      "agent in the subscription: different flags are ANDed, repeated flags ORed.\n"
-	      "When the agent goes away (a restart), reconnect and resubscribe, and report\n"
-	      "the span of events that was not seen; not with --count.\n"
+	      "agent in the subscription: different flags are ANDed, repeated flags ORed;\n"
+	      "an event that matches the --not flags (ANDed among themselves) is left out.\n"
+	      "With --last or --since, print the stored history and exit (0) after it,\n"
+	      "unless --follow. When the agent goes away (a restart), reconnect and\n"
+	      "resubscribe, and report the span of events that was not seen; not with\n"
+	      "--count or when printing the history only.\n"
 	      "The 'Listening for events ...' header goes to stderr: stdout holds events.\n"
 	      "\n"
 	      "Connection:\n"
@@ -405,7 +607,7 @@ void mm_opts_usage_monitor(FILE *out)
 	      "                          (default 60; 0: retry forever)\n"
 	      "\n"
 	      "Filters:\n"
-	      "  -t, --type TYPE         drop, trace, debug, capture, tcp_probe, or trace:POINT with\n"
+	      "  -t, --type TYPE         drop, trace, debug, tcp_probe, or trace:POINT with\n"
 	      "                          POINT from-network, to-network, from-stack, to-stack,\n"
 	      "                          kernel, from-socket, to-socket (repeatable, comma lists)\n"
 	      "      --from EP           source side matches EP (repeatable)\n"
@@ -413,9 +615,23 @@ void mm_opts_usage_monitor(FILE *out)
 	      "      --related-to EP     either side matches EP (repeatable)\n"
 	      "                          EP: ADDR, ADDR/LEN, ADDR:PORT, [V6ADDR]:PORT or :PORT\n"
 	      "      --proto PROTO       tcp, udp, icmp, icmpv6 or a number (repeatable)\n"
-	      "      --port N            source or destination port (repeatable)\n"
-	      "      --last N            replay up to N stored events first (not again after\n"
-	      "                          a reconnect)\n"
+	      "      --port N            TCP, UDP or SCTP source or destination port (repeatable)\n"
+	      "      --drop-reason NAME  drops of this reason, as printed: POLICY_DENIED,\n"
+	      "                          NO_SOCKET, ... (repeatable, comma lists)\n"
+	      "      --tcp-flags FLAGS   TCP packets with all of FLAGS set, a comma list of FIN,\n"
+	      "                          SYN, RST, PSH, ACK, URG, ECE, CWR (repeatable: any set)\n"
+	      "      --interface NAME    events on this interface (repeatable)\n"
+	      "      --not               negate the next filter flag: events matching every\n"
+	      "                          negated flag are left out\n"
+	      "\n"
+	      "History:\n"
+	      "      --last N            print up to N stored events, then exit\n"
+	      "      --since TIME        print the stored events from TIME, then exit\n"
+	      "      --until TIME        nothing later than TIME (with --since or --last)\n"
+	      "                          TIME: RFC 3339 (2026-12-01T17:00:00Z) or a duration\n"
+	      "                          ago (30s, 5m, 2h, 1d, 1h30m)\n"
+	      "  -f, --follow            after the history, keep following live events (the\n"
+	      "                          history is not replayed again after a reconnect)\n"
 	      "\n"
 	      "Output:\n"
 	      "  -v, --verbose           more fields and debug records; -vv dissects packets\n"
@@ -429,9 +645,10 @@ void mm_opts_usage_monitor(FILE *out)
 	      "                          ('-': stdout, and no text output)\n"
 	      "  -h, --help              this help\n"
 	      "\n"
-	      "Exit status: 0 after --count or Ctrl-C, 1 agent or I/O error, 2 bad flag (or\n"
-	      "a --pcap FILE that cannot be written, checked before connecting), 3 agent not\n"
-	      "running (or not back within --reconnect-timeout), 4 socket not permitted.\n",
+	      "Exit status: 0 after --count, the history or Ctrl-C, 1 agent or I/O error, 2 bad\n"
+	      "flag (or a --pcap FILE that cannot be written, checked before connecting), 3\n"
+	      "agent not running (or not back within --reconnect-timeout), 4 socket not\n"
+	      "permitted.\n",
 	      out);
 }
 

@@ -17,14 +17,32 @@
 #include "protocol.h"
 
 /*
- * The flags make one FlowFilter, so each repeated flag (--from, --to,
- * --related-to, --proto, --port) takes at most what the agent accepts in one
- * field of a FlowFilter (proto/protocol.h): never a Subscribe it refuses.
+ * The flags make one FlowFilter (and the --not flags one exclude
+ * FlowFilter), so each repeated flag (--from, --to, --related-to, --proto,
+ * --port, --drop-reason, --tcp-flags, --interface) takes at most what the
+ * agent accepts in one field of a FlowFilter (proto/protocol.h): never a
+ * Subscribe it refuses.
  */
 #define MM_MAX_ENDPOINTS MM_FILTER_MAX_VALUES
 #define MM_MAX_VALUES MM_FILTER_MAX_VALUES
 /* --reconnect-timeout when not given, in seconds. */
 #define MM_RECONNECT_TIMEOUT_DEFAULT 60
+
+/* The filter flags of one FlowFilter: the plain ones, or those after --not. */
+struct mm_flow_opts {
+	struct mm_endpoint from[MM_MAX_ENDPOINTS], to[MM_MAX_ENDPOINTS], related[MM_MAX_ENDPOINTS];
+	size_t n_from, n_to, n_related;
+	uint32_t protos[MM_MAX_VALUES];
+	size_t n_protos;
+	uint32_t ports[MM_MAX_VALUES];
+	size_t n_ports;
+	char drop_reasons[MM_MAX_VALUES][MM_FILTER_MAX_NAME_LEN + 1];
+	size_t n_drop_reasons;
+	uint32_t tcp_flags[MM_MAX_VALUES]; /* masks of TCP_FLAG bits (FIN 0x01 ... CWR 0x80) */
+	size_t n_tcp_flags;
+	const char *interfaces[MM_MAX_VALUES];
+	size_t n_interfaces;
+};
 
 struct mm_opts {
 	const char *command;  /* "monitor" or "status" */
@@ -35,6 +53,8 @@ struct mm_opts {
 	bool time;            /* --time: a timestamp on every text line */
 	uint64_t count;       /* 0: unlimited */
 	uint32_t last;        /* --last N */
+	bool follow;          /* -f/--follow: keep following after --last or --since */
+	uint64_t since_ns, until_ns; /* --since, --until: wall clock; 0: not given */
 	const char *pcap;     /* --pcap FILE or "-" */
 	bool no_reconnect;    /* --no-reconnect: end when the agent goes away */
 	uint32_t reconnect_timeout; /* seconds without an agent before giving up; 0: never */
@@ -43,13 +63,15 @@ struct mm_opts {
 	size_t n_types;
 	uint32_t points[16];
 	size_t n_points;
-	struct mm_endpoint from[MM_MAX_ENDPOINTS], to[MM_MAX_ENDPOINTS], related[MM_MAX_ENDPOINTS];
-	size_t n_from, n_to, n_related;
-	uint32_t protos[MM_MAX_VALUES];
-	size_t n_protos;
-	uint32_t ports[MM_MAX_VALUES];
-	size_t n_ports;
+	struct mm_flow_opts flow; /* the whitelist FlowFilter */
+	struct mm_flow_opts not;  /* the flags after --not: the exclude FlowFilter */
 };
+
+/* Whether the run ends after the history (ReplayDone): --last or --since without --follow. */
+static inline bool mm_opts_history_only(const struct mm_opts *o)
+{
+	return (o->last || o->since_ns) && !o->follow;
+}
 
 /*
  * Parses argv (argv[0] is the command name, e.g. "monitor") into *o. Returns
@@ -72,13 +94,19 @@ bool mm_opts_json(const char *command, int argc, char **argv);
  * The Subscribe of o. The message and everything it points to live in *sb,
  * which must outlive the message's use.
  */
-struct mm_subscribe_buf {
-	Meshmon__V1__Subscribe sub;
+struct mm_flow_buf {
 	Meshmon__V1__FlowFilter filter;
-	Meshmon__V1__FlowFilter *filters[1];
 	Meshmon__V1__Endpoint eps[3 * MM_MAX_ENDPOINTS];
 	Meshmon__V1__Endpoint *src[MM_MAX_ENDPOINTS], *dst[MM_MAX_ENDPOINTS],
 		*either[MM_MAX_ENDPOINTS];
+	char *drop_reasons[MM_MAX_VALUES];
+	char *interfaces[MM_MAX_VALUES];
+};
+
+struct mm_subscribe_buf {
+	Meshmon__V1__Subscribe sub;
+	struct mm_flow_buf flow, not;
+	Meshmon__V1__FlowFilter *filters[1], *exclude[1];
 	Meshmon__V1__EventType types[16];
 	Meshmon__V1__TracePoint points[16];
 };

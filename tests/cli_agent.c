@@ -14,7 +14,7 @@ struct mm_test_agent agent;
 
 void cli_agent_start_with(const char *const *extra)
 {
-	const char *argv[32] = {"meshmon-agent", "--iface", pair.local_if, "--socket",
+	const char *argv[48] = {"meshmon-agent", "--iface", pair.local_if, "--socket",
 				agent.sock_path, "--capture-len", "128", "--history", "0",
 				"--cgroup", "none"};
 	size_t n = 11;

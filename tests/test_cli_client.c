@@ -3,7 +3,8 @@
  * The `meshmon` binary against a scripted fake agent on a Unix socket: the
  * handshake, the Subscribe built from the flags (as the agent receives it),
  * events and lost notices printed, --count, --pcap (file and stdout), status,
- * agent errors, protocol version mismatch, Ctrl-C, and a restart: the second
+ * agent errors, protocol version mismatch, Ctrl-C, ReplayDone ending a
+ * history-only run (an unknown member skipped), and a restart: the second
  * Subscribe, the reconnect notice, giving up. The fake agent sends
  * the fixed messages of cli_cases.c, so the JSON output must equal the golden
  * file byte for byte.
@@ -43,6 +44,7 @@ enum script {
 	SCRIPT_HUGE_FRAME,  /* Hello, 2 cases, a length prefix over MM_FRAME_MAX, then keep it open */
 	SCRIPT_STATUS,      /* Hello, then a Status for the StatusRequest */
 	SCRIPT_ERROR,       /* Hello, then an Error for the Subscribe */
+	SCRIPT_REPLAY_HOLD, /* Hello, 2 cases, an unknown member, ReplayDone, a case; keep it open */
 	SCRIPT_BAD_VERSION, /* Hello with protocol version 2 */
 	SCRIPT_RESTART,     /* 2 cases, close; again with the third case; then stop listening */
 	SCRIPT_RESTART_MUTE, /* 2 cases, close; then accept nothing more (connects hang) */
@@ -246,6 +248,24 @@ static void *fake_agent(void *arg)
 			;
 		break;
 	}
+	case SCRIPT_REPLAY_HOLD: {
+		/* ServerMessage field 15 (not in the schema), 2 bytes: what a newer agent might send. */
+		static const uint8_t unknown[] = { 0, 0, 0, 4, 0x7a, 0x02, 0x08, 0x01 };
+		Meshmon__V1__ServerMessage dm = MESHMON__V1__SERVER_MESSAGE__INIT;
+		Meshmon__V1__ReplayDone done = MESHMON__V1__REPLAY_DONE__INIT;
+
+		done.events = 2;
+		dm.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_REPLAY_DONE;
+		dm.replay_done = &done;
+		send_msg(fd, &cases[0].msg);
+		send_msg(fd, &cases[1].msg);
+		send(fd, unknown, sizeof(unknown), MSG_NOSIGNAL);
+		send_msg(fd, &dm);
+		send_msg(fd, &cases[2].msg);
+		while (read(fd, drain, sizeof(drain)) > 0)
+			;
+		break;
+	}
 	case SCRIPT_STATUS: {
 		Meshmon__V1__ServerMessage sm = MESHMON__V1__SERVER_MESSAGE__INIT;
 		Meshmon__V1__Status st = MESHMON__V1__STATUS__INIT;
@@ -325,7 +345,8 @@ static int run(const char *args, char *out, size_t cap, char *err, size_t ecap)
 	int st;
 
 	snprintf(errpath, sizeof(errpath), "/tmp/mm-cli-err-%d", getpid());
-	snprintf(cmd, sizeof(cmd), "%s %s --socket %s 2>%s", MESHMON_CLI_PATH, args, fake.path,
+	/* timeout: a run that never ends fails the test instead of hanging it */
+	snprintf(cmd, sizeof(cmd), "timeout 20 %s %s --socket %s 2>%s", MESHMON_CLI_PATH, args, fake.path,
 		 errpath);
 	p = popen(cmd, "r");
 	cr_assert(p != NULL);
@@ -408,7 +429,7 @@ Test(cli_client, count_stops_and_subscribe_has_filters)
 
 	start(SCRIPT_EVENTS_HOLD);
 	rc = run("monitor -c 3 --json --proto icmp --from 10.0.0.0/8 --to [fd00::1]:80 "
-		 "--related-to :53 --port 443 -t trace:from-network --last 5",
+		 "--related-to :53 --port 443 -t trace:from-network --last 5 --follow",
 		 out, sizeof(out), err, sizeof(err));
 	stop();
 	cr_assert(eq(int, rc, 0), "%s", err);
@@ -418,7 +439,7 @@ Test(cli_client, count_stops_and_subscribe_has_filters)
 
 	start(SCRIPT_EVENTS_HOLD);
 	rc = run("monitor -c 1 --proto icmp --from 10.0.0.0/8 --to [fd00::1]:80 --related-to :53 "
-		 "--port 443 -t trace:from-network --last 5",
+		 "--port 443 -t trace:from-network --last 5 --follow",
 		 out, sizeof(out), err, sizeof(err));
 	pthread_join(fake.thread, NULL);
 	cr_assert(eq(int, rc, 0), "%s", err);
@@ -430,6 +451,7 @@ Test(cli_client, count_stops_and_subscribe_has_filters)
 	cr_assert(eq(sz, s->n_points, 1));
 	cr_assert(eq(int, (int)s->points[0], 1));
 	cr_assert(eq(u32, s->replay, 5));
+	cr_assert(not(s->history_only), "-f: following after the history");
 	cr_assert(eq(sz, s->n_filters, 1));
 	cr_assert(eq(sz, s->filters[0]->n_source, 1));
 	cr_assert(eq(u32, s->filters[0]->source[0]->prefix_len, 8));
@@ -617,7 +639,7 @@ Test(cli_client, restart_resubscribes_and_reports_the_gap, .timeout = 30)
 
 	golden_lines(want, 3);
 	start(SCRIPT_RESTART);
-	rc = run("monitor --json --proto icmp -t trace --last 5 --reconnect-timeout 1", out,
+	rc = run("monitor --json --proto icmp -t trace --last 5 --since 1h --follow --reconnect-timeout 1", out,
 		 sizeof(out), err, sizeof(err));
 	pthread_join(fake.thread, NULL);
 	/* Two cases, the notice, the third case, then the give-up: exit 3. */
@@ -651,13 +673,17 @@ Test(cli_client, restart_resubscribes_and_reports_the_gap, .timeout = 30)
 		 fake.path);
 	cr_assert(eq(str, (char *)p, tail));
 
-	/* The same subscription twice, except --last: replayed for the first connection only. */
+	/* The same subscription twice, except --last and --since: replayed for the first connection only. */
 	cr_assert(fake.received != NULL && fake.received2 != NULL);
 	a = fake.received->subscribe;
 	b = fake.received2->subscribe;
 	cr_assert(a != NULL && b != NULL);
 	cr_assert(eq(u32, a->replay, 5));
 	cr_assert(eq(u32, b->replay, 0));
+	cr_assert(gt(u64, a->since_ns, 0));
+	cr_assert(eq(u64, b->since_ns, 0), "--since: not replayed again either");
+	cr_assert(not(a->history_only));
+	cr_assert(not(b->history_only));
 	cr_assert(eq(sz, b->n_types, a->n_types));
 	cr_assert(eq(sz, b->n_types, 1));
 	cr_assert(eq(int, (int)b->types[0], (int)a->types[0]));
@@ -888,4 +914,29 @@ Test(cli_client, broken_frames_end_the_stream)
 	for (i = 0; i < 2; p += strlen(want[i]), i++)
 		cr_assert(eq(int, strncmp(p, want[i], strlen(want[i])), 0), "%s", out);
 	cr_assert(eq(str, (char *)p, "{\"error\":\"reading from the agent: Bad message\"}\n"));
+}
+
+/*
+ * --last without --follow ends at ReplayDone, exit 0, though the agent keeps
+ * the connection open; a member the CLI does not know is skipped. With
+ * --follow the stream goes on past ReplayDone.
+ */
+Test(cli_client, replay_done_ends_a_history_only_run)
+{
+	int rc;
+
+	start(SCRIPT_REPLAY_HOLD);
+	rc = run("monitor --json --last 5", out, sizeof(out), err, sizeof(err));
+	cr_assert(eq(int, rc, 0), "%s", err);
+	cr_expect(eq(sz, count_lines(out), 2), "%s", out);
+	cr_expect(eq(str, err, ""));
+	cr_assert(fake.received != NULL);
+	cr_expect(fake.received->subscribe->history_only);
+	stop();
+
+	start(SCRIPT_REPLAY_HOLD);
+	rc = run("monitor --json --last 5 --follow -c 3", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 0), "%s", err);
+	cr_expect(eq(sz, count_lines(out), 3), "the case after ReplayDone too: %s", out);
 }

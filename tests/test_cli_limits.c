@@ -64,9 +64,9 @@ Test(cli_limits, every_flag_at_the_limit_compiles_in_the_agent)
 	cr_assert(eq(int, parse_counts(n), 0), "%s", err);
 	mm_opts_subscribe(&o, &sb);
 	cr_assert(eq(sz, sb.sub.n_filters, 1));
-	cr_expect(eq(sz, sb.filter.n_source, 64));
-	cr_expect(eq(sz, sb.filter.n_protocols, 64));
-	cr_expect(eq(sz, sb.filter.n_ports, 64));
+	cr_expect(eq(sz, sb.flow.filter.n_source, 64));
+	cr_expect(eq(sz, sb.flow.filter.n_protocols, 64));
+	cr_expect(eq(sz, sb.flow.filter.n_ports, 64));
 	cr_assert(eq(int, mm_filter__compile(&f, &sb.sub, ferr, sizeof(ferr)), 0), "%s", ferr);
 	mm_filter__release(&f);
 }

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "options.h"
@@ -139,10 +140,10 @@ Test(cli_options, types_and_points)
 	cr_assert(eq(sz, o.n_points, 2));
 	cr_assert(eq(u32, o.points[0], 1));
 	cr_assert(eq(u32, o.points[1], 4));
-	cr_assert(eq(int, PARSE("-t", "drop,capture,debug", "-t", "tcp_probe"), 0));
+	cr_assert(eq(int, PARSE("-t", "drop,trace,debug", "-t", "tcp_probe"), 0));
 	cr_assert(eq(sz, o.n_types, 4));
 	cr_assert(eq(u32, o.types[0], 1));
-	cr_assert(eq(u32, o.types[1], 3));
+	cr_assert(eq(u32, o.types[1], 4));
 	cr_assert(eq(u32, o.types[2], 2));
 	cr_assert(eq(u32, o.types[3], 8));
 	cr_assert(eq(int, PARSE("-t", "tcp-probe"), 0));
@@ -213,6 +214,29 @@ ParameterizedTestParameters(cli_options, bad_values)
 		{ { "--port", "http" }, "--port" },
 		{ { "--port", "80x" }, "--port" },
 		{ { "-t", "nope" }, "--type: unknown event type 'nope'" },
+		{ { "-t", "capture" }, "--type: the datapath does not emit 'capture' events" },
+		{ { "-t", "drop,policy-verdict" }, "--type: the datapath does not emit 'policy-verdict'" },
+		{ { "-t", "trace-sock" }, "--type: the datapath does not emit 'trace-sock'" },
+		{ { "--drop-reason", "<empty>" }, "--drop-reason: bad name in ''" },
+		{ { "--drop-reason", "NO_SOCKET,,X" }, "--drop-reason: bad name in 'NO_SOCKET,,X'" },
+		{ { "--drop-reason", "NO_SOCKET," }, "--drop-reason: bad name" },
+		{ { "--tcp-flags", "SYN,FOO" }, "--tcp-flags: bad flags 'SYN,FOO'" },
+		{ { "--tcp-flags", "<empty>" }, "--tcp-flags: bad flags" },
+		{ { "--tcp-flags", "SYN," }, "--tcp-flags: bad flags" },
+		{ { "--interface", "<empty>" }, "--interface: bad name ''" },
+		{ { "--interface", "a234567890123456" }, "--interface: bad name 'a234567890123456'" },
+		{ { "--since", "yesterday" }, "--since: bad time 'yesterday'" },
+		{ { "--since", "2026-02-30T00:00:00Z" }, "--since: bad time" },
+		{ { "--since", "2026-12-01T17:00:00" }, "--since: bad time" },
+		{ { "--since", "5x" }, "--since: bad time" },
+		{ { "--since", "0s" }, "--since: bad time" },
+		{ { "--until", "5m" }, "--until: give --since or --last too" },
+		{ { "--since", "1m", "--until" }, "--until: missing value" },
+		{ { "--not" }, "--not: no filter flag after it" },
+		{ { "--not", "--not", "--port" }, "--not: given twice in a row" },
+		{ { "--not", "-t", "drop" }, "--not: must be followed by a filter flag" },
+		{ { "--not", "--last", "5" }, "--not: must be followed by a filter flag" },
+		{ { "--follow=yes" }, "--follow" },
 		{ { "-t", "drop:from-network" }, "--type: only trace takes a point" },
 		{ { "-t", "trace:nowhere" }, "--type: unknown trace point 'nowhere'" },
 		{ { "-t", "<empty>" }, "--type" },
@@ -397,17 +421,99 @@ Test(cli_options, subscribe_carries_every_filter)
 	meshmon__v1__subscribe__free_unpacked(s, NULL);
 }
 
+/* The new filter flags, --not, the history flags: into the Subscribe as the agent sees it. */
+Test(cli_options, subscribe_carries_the_hubble_filters)
+{
+	Meshmon__V1__Subscribe *s;
+	Meshmon__V1__FlowFilter *f, *x;
+
+	cr_assert(eq(int, PARSE("--drop-reason", "POLICY_DENIED,no_socket", "--drop-reason",
+				"NO_SOCKET", "--tcp-flags", "syn,ACK", "--tcp-flags", "FIN",
+				"--interface", "veth-a", "--interface", "veth-a", "--not", "--port",
+				"53", "--not", "--drop-reason", "TC_EGRESS", "--proto", "udp", "--not",
+				"--interface", "lo", "--since", "2026-12-01T17:00:00Z", "--until",
+				"2026-12-01T18:00:00.5+01:00"),
+		     0), "%s", err);
+	s = roundtrip();
+	cr_assert(s != NULL);
+	cr_assert(eq(sz, s->n_filters, 1));
+	f = s->filters[0];
+	cr_assert(eq(sz, f->n_drop_reasons, 3));
+	cr_expect(eq(str, f->drop_reasons[0], "POLICY_DENIED"));
+	cr_expect(eq(str, f->drop_reasons[1], "no_socket"), "sent as given: the agent ignores case");
+	cr_expect(eq(str, f->drop_reasons[2], "NO_SOCKET"));
+	cr_assert(eq(sz, f->n_tcp_flags, 2));
+	cr_expect(eq(u32, f->tcp_flags[0], 0x12));
+	cr_expect(eq(u32, f->tcp_flags[1], 0x01));
+	cr_assert(eq(sz, f->n_interfaces, 1), "duplicates dropped");
+	cr_expect(eq(str, f->interfaces[0], "veth-a"));
+	cr_assert(eq(sz, f->n_protocols, 1), "--not negates only the flag after it");
+	cr_expect(eq(sz, f->n_ports, 0));
+	cr_assert(eq(sz, s->n_exclude, 1));
+	x = s->exclude[0];
+	cr_assert(eq(sz, x->n_ports, 1));
+	cr_expect(eq(u32, x->ports[0], 53));
+	cr_assert(eq(sz, x->n_drop_reasons, 1));
+	cr_expect(eq(str, x->drop_reasons[0], "TC_EGRESS"));
+	cr_assert(eq(sz, x->n_interfaces, 1));
+	cr_expect(eq(str, x->interfaces[0], "lo"));
+	cr_expect(eq(sz, x->n_protocols + x->n_tcp_flags + x->n_source, 0));
+	/* 2026-12-01T17:00:00Z = 1796144400 s; 18:00:00.5+01:00 is 17:00:00.5Z. */
+	cr_expect(eq(u64, s->since_ns, 1796144400ull * 1000000000ull));
+	cr_expect(eq(u64, s->until_ns, 1796144400ull * 1000000000ull + 500000000ull));
+	cr_expect(s->history_only, "--since without --follow: the history only");
+	cr_expect(eq(u32, s->replay, 0));
+	meshmon__v1__subscribe__free_unpacked(s, NULL);
+}
+
+/* --last and --since end after the history unless -f/--follow; nothing else does. */
+Test(cli_options, history_only_unless_follow)
+{
+	Meshmon__V1__Subscribe *s;
+	struct timespec now;
+	uint64_t now_ns;
+
+	cr_assert(eq(int, PARSE("--last", "5"), 0));
+	s = roundtrip();
+	cr_expect(s->history_only);
+	cr_expect(eq(u32, s->replay, 5));
+	meshmon__v1__subscribe__free_unpacked(s, NULL);
+	cr_assert(eq(int, PARSE("--last", "5", "-f"), 0));
+	s = roundtrip();
+	cr_expect(not(s->history_only));
+	meshmon__v1__subscribe__free_unpacked(s, NULL);
+	cr_assert(eq(int, PARSE("--follow", "--since", "90s"), 0));
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	s = roundtrip();
+	cr_expect(not(s->history_only));
+	/* 90 s before the parse, which was just now */
+	cr_expect(le(u64, s->since_ns, now_ns - 90000000000ull));
+	cr_expect(gt(u64, s->since_ns, now_ns - 95000000000ull));
+	meshmon__v1__subscribe__free_unpacked(s, NULL);
+	cr_assert(eq(int, PARSE("-f"), 0));
+	s = roundtrip();
+	cr_expect(not(s->history_only), "nothing to replay: a plain live stream");
+	meshmon__v1__subscribe__free_unpacked(s, NULL);
+	cr_assert(eq(int, PARSE0(), 0));
+	s = roundtrip();
+	cr_expect(not(s->history_only));
+	cr_expect(eq(u64, s->since_ns, 0));
+	cr_expect(eq(sz, s->n_exclude, 0));
+	meshmon__v1__subscribe__free_unpacked(s, NULL);
+}
+
 Test(cli_options, proto_names)
 {
 	cr_assert(eq(int, PARSE("--proto", "tcp", "--proto", "UDP", "--proto", "icmp", "--proto",
 				"icmpv6", "--proto", "47"),
 		     0));
-	cr_assert(eq(sz, o.n_protos, 5));
-	cr_assert(eq(u32, o.protos[0], 6));
-	cr_assert(eq(u32, o.protos[1], 17));
-	cr_assert(eq(u32, o.protos[2], 1));
-	cr_assert(eq(u32, o.protos[3], 58));
-	cr_assert(eq(u32, o.protos[4], 47));
+	cr_assert(eq(sz, o.flow.n_protos, 5));
+	cr_assert(eq(u32, o.flow.protos[0], 6));
+	cr_assert(eq(u32, o.flow.protos[1], 17));
+	cr_assert(eq(u32, o.flow.protos[2], 1));
+	cr_assert(eq(u32, o.flow.protos[3], 58));
+	cr_assert(eq(u32, o.flow.protos[4], 47));
 }
 
 /* ---- the binary: help, errors on stderr or as JSON, exit codes ---- */
@@ -812,4 +918,13 @@ Test(cli_options, binary_version)
 	cr_assert(eq(int, (int)(strchr(out, '\n') - out), (int)strlen(out) - 1), "one line: %s", out);
 	cr_assert(eq(int, run_cli("-V", out, sizeof(out)), MM_EXIT_OK));
 	cr_assert(eq(int, strncmp(out, want, strlen(want)), 0), "%s", out);
+}
+
+Test(cli_options, binary_rejects_reserved_types)
+{
+	char out[4096];
+
+	cr_assert(eq(int, run_cli("monitor -t policy-verdict", out, sizeof(out)), MM_EXIT_USAGE));
+	cr_assert(eq(str, out,
+		     "meshmon monitor: --type: the datapath does not emit 'policy-verdict' events (want drop, trace, debug, tcp_probe or trace:POINT)\n"));
 }

@@ -147,6 +147,35 @@ Test(cli_unpack, kernel_drop_symbol_in_the_one_pass)
 	free(buf);
 }
 
+/* ReplayDone (ServerMessage 6) takes the one pass and reads as protobuf-c reads it. */
+Test(cli_unpack, replay_done_takes_the_one_pass)
+{
+	Meshmon__V1__ServerMessage m = MESHMON__V1__SERVER_MESSAGE__INIT;
+	Meshmon__V1__ReplayDone d = MESHMON__V1__REPLAY_DONE__INIT;
+	const uint64_t counts[] = { 0, 1, 4095, 1ull << 40 };
+	struct mm_unpack u;
+	size_t len;
+	uint8_t *buf;
+
+	mm_unpack__init(&u);
+	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_REPLAY_DONE;
+	m.replay_done = &d;
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		Meshmon__V1__ServerMessage *got;
+
+		d.events = counts[i];
+		buf = pack(&m.base, &len);
+		cr_assert(check_bytes(buf, len, "replay_done"), "not the one pass");
+		got = (Meshmon__V1__ServerMessage *)mm_unpack__fast(&u, server, len, buf);
+		cr_assert(got != NULL);
+		cr_assert(eq(int, (int)got->msg_case, MESHMON__V1__SERVER_MESSAGE__MSG_REPLAY_DONE));
+		cr_assert(eq(u64, got->replay_done->events, counts[i]));
+		mm_arena__reset(&u.arena);
+		free(buf);
+	}
+	mm_arena__release(&u.arena);
+}
+
 /*
  * What the one pass relies on, in every message an event or a lost notice
  * carries: fields in number order, none required, none repeated (a repeated
@@ -179,6 +208,7 @@ Test(cli_unpack, stream_messages_have_the_shape_the_one_pass_reads)
 	check_descriptor(&meshmon__v1__event__descriptor, true);
 	check_descriptor(&meshmon__v1__lost_notice__descriptor, true);
 	check_descriptor(&meshmon__v1__hello__descriptor, true);
+	check_descriptor(&meshmon__v1__replay_done__descriptor, true);
 	check_descriptor(server, false);
 }
 
@@ -390,6 +420,10 @@ Test(cli_unpack, where_protobuf_c_merges_replaces_or_refuses)
 		{ "scalar twice: the last", 6, { 0x12, 0x04, 0x18, 0x01, 0x18, 0x02 } },
 		{ "event twice", 8, { 0x12, 0x02, 0x18, 0x01, 0x12, 0x02, 0x20, 0x04 } },
 		{ "event then lost", 8, { 0x12, 0x02, 0x18, 0x01, 0x1a, 0x02, 0x08, 0x02 } },
+		/* replay_done { events 3 }, an empty one, and an unknown member (15) */
+		{ "replay done", 4, { 0x32, 0x02, 0x08, 0x03 } },
+		{ "empty replay done", 2, { 0x32, 0x00 } },
+		{ "unknown member", 4, { 0x7a, 0x02, 0x08, 0x01 } },
 		{ "empty message", 0, { 0 } },
 		{ "empty event", 2, { 0x12, 0x00 } },
 	};

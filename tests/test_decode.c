@@ -735,3 +735,43 @@ Test(decode, clock_offset_sane)
 	/* REALTIME is after 2020 and MONOTONIC is under a few years of uptime */
 	cr_expect(off > 1500000000ll * 1000000000ll);
 }
+
+/* The filter's view: drop key, TCP flags (TCP traces only), the kernel's ifname bytes, time. */
+Test(decode, view_carries_what_the_filters_match)
+{
+	struct mm_trace_record t = { 0 };
+	struct mm_drop_record d = { 0 };
+
+	hdr(&t.hdr, MM_EVENT_TRACE, MM_POINT_TO_STACK, MM_SOURCE_TC, MM_TRACE_VERSION);
+	tuple4(&t.tuple);
+	t.ifindex = 7;
+	t.tcp_flags = MM_TCP_SYN | MM_TCP_ACK;
+	cr_assert(eq(int, mm_decode(&ctx, &t, sizeof(t), 0, &out), 0));
+	cr_expect(eq(u8, out.view.has_tcp_flags, 1));
+	cr_expect(eq(u8, out.view.tcp_flags, MM_TCP_SYN | MM_TCP_ACK));
+	cr_expect(eq(str, out.view.ifname, "veth-test"));
+	cr_expect(eq(u64, out.view.time_ns, out.ev.time_ns));
+	cr_expect(eq(u16, out.view.drop_key, 0), "a trace has no drop reason");
+	t.tuple.proto = IPPROTO_UDP;
+	t.tcp_flags = MM_TCP_SYN; /* whatever the record says: a UDP packet has no TCP flags */
+	t.ifindex = 8;
+	cr_assert(eq(int, mm_decode(&ctx, &t, sizeof(t), 0, &out), 0));
+	cr_expect(eq(u8, out.view.has_tcp_flags, 0));
+	cr_expect(eq(u8, out.view.tcp_flags, 0));
+	cr_expect(eq(str, out.view.ifname, "\xffveth\xc3"), "the kernel's bytes, not the U+FFFD text");
+	t.ifindex = 99; /* no name */
+	cr_assert(eq(int, mm_decode(&ctx, &t, sizeof(t), 0, &out), 0));
+	cr_expect(eq(str, out.view.ifname, ""));
+
+	hdr(&d.hdr, MM_EVENT_DROP, MM_POINT_TO_NETWORK, MM_SOURCE_TC, MM_DROP_VERSION);
+	tuple4(&d.tuple);
+	d.reason = MM_DROP_POLICY_DENIED;
+	cr_assert(eq(int, mm_decode(&ctx, &d, sizeof(d), 0, &out), 0));
+	cr_expect(eq(u16, out.view.drop_key, mm_drop_key(0, MM_DROP_POLICY_DENIED)));
+	cr_expect(eq(u8, out.view.has_tcp_flags, 0), "a drop carries no TCP flags");
+	hdr(&d.hdr, MM_EVENT_DROP, MM_POINT_KERNEL, MM_SOURCE_KERNEL, MM_DROP_VERSION);
+	d.reason = 3;
+	cr_assert(eq(int, mm_decode(&ctx, &d, sizeof(d), 0, &out), 0));
+	cr_expect(eq(u16, out.view.drop_key, MM_DROP_KEY_KERNEL | 3));
+	cr_expect(ne(u16, mm_drop_key(1, 3), mm_drop_key(0, 3)), "two numbering spaces");
+}

@@ -2,7 +2,9 @@
 /*
  * Listener filters (agent/filter.h): every field, CIDR boundaries for IPv4
  * and IPv6, either-side, port-only and proto-only filters, AND within a
- * FlowFilter and OR across them, and invalid subscriptions.
+ * FlowFilter and OR across them, ports of TCP, UDP and SCTP only, drop
+ * reasons (meshmon's and a stand-in kernel's), TCP flag masks, interfaces,
+ * exclude filters (negation), the time window, and invalid subscriptions.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -21,7 +23,8 @@ struct ff_build {
 	Meshmon__V1__Endpoint ep[3][MAXN];
 	Meshmon__V1__Endpoint *epp[3][MAXN];
 	uint8_t addr[3][MAXN][16];
-	uint32_t protos[MAXN], ports[MAXN];
+	uint32_t protos[MAXN], ports[MAXN], masks[MAXN];
+	char *reasons[MAXN], *ifnames[MAXN];
 };
 static struct ff_build ffb[MAXN];
 static Meshmon__V1__FlowFilter *ffp[MAXN];
@@ -47,6 +50,9 @@ static void setup(void)
 		ffb[i].ff.either = ffb[i].epp[EITHER];
 		ffb[i].ff.protocols = ffb[i].protos;
 		ffb[i].ff.ports = ffb[i].ports;
+		ffb[i].ff.tcp_flags = ffb[i].masks;
+		ffb[i].ff.drop_reasons = ffb[i].reasons;
+		ffb[i].ff.interfaces = ffb[i].ifnames;
 		ffp[i] = &ffb[i].ff;
 	}
 	memset(&filt, 0, sizeof(filt));
@@ -99,6 +105,46 @@ static void add_port(int i, uint32_t p)
 	ffb[i].ports[ffb[i].ff.n_ports++] = p;
 	if ((size_t)i + 1 > sub.n_filters)
 		sub.n_filters = i + 1;
+}
+
+static void add_reason(int i, const char *name)
+{
+	ffb[i].reasons[ffb[i].ff.n_drop_reasons++] = (char *)name;
+	if ((size_t)i + 1 > sub.n_filters)
+		sub.n_filters = i + 1;
+}
+
+static void add_mask(int i, uint32_t mask)
+{
+	ffb[i].masks[ffb[i].ff.n_tcp_flags++] = mask;
+	if ((size_t)i + 1 > sub.n_filters)
+		sub.n_filters = i + 1;
+}
+
+static void add_ifname(int i, const char *name)
+{
+	ffb[i].ifnames[ffb[i].ff.n_interfaces++] = (char *)name;
+	if ((size_t)i + 1 > sub.n_filters)
+		sub.n_filters = i + 1;
+}
+
+/* Flow filters [from, from + n) of ffb become sub's exclude list (after the n_filters ones). */
+static void exclude(int from, size_t n)
+{
+	sub.exclude = ffp + from;
+	sub.n_exclude = n;
+}
+
+/* A stand-in for the kernel's BTF names: NO_SOCKET 2, TC_EGRESS 64, POLICY_DENIED 77. */
+static int kernel_reason(const char *name)
+{
+	if (!strcmp(name, "NO_SOCKET"))
+		return 2;
+	if (!strcmp(name, "TC_EGRESS"))
+		return 64;
+	if (!strcmp(name, "POLICY_DENIED"))
+		return 77;
+	return -ENOENT;
 }
 
 static void compile(void)
@@ -383,6 +429,231 @@ Test(filter, event_without_tuple)
 	add_ep(0, EITHER, "0.0.0.0", 0, 0);
 	compile();
 	cr_expect(eq(int, match(none), 0));
+}
+
+/* A drop event: meshmon's own reason (source tc) or the kernel's. */
+static struct mm_event_view drop(int kernel, unsigned int reason)
+{
+	struct mm_event_view v = ev("10.0.0.1", 1000, "10.0.0.2", 53, IPPROTO_UDP);
+
+	v.type = MM_EVENT_DROP;
+	v.point = kernel ? MM_POINT_KERNEL : MM_POINT_TO_NETWORK;
+	v.drop_key = mm_drop_key(kernel, reason);
+	return v;
+}
+
+static struct mm_event_view tcp_trace(uint8_t flags)
+{
+	struct mm_event_view v = ev("10.0.0.1", 40000, "10.0.0.2", 80, IPPROTO_TCP);
+
+	v.has_tcp_flags = 1;
+	v.tcp_flags = flags;
+	return v;
+}
+
+Test(filter, drop_reasons_by_name)
+{
+	mm_filter__set_kernel_drop_reasons(kernel_reason);
+	add_reason(0, "NO_SOCKET");
+	add_reason(0, "policy_denied"); /* any case; meshmon's 1 and the kernel's 77 */
+	compile();
+	cr_expect(eq(int, match(drop(1, 2)), 1), "the kernel's NO_SOCKET");
+	cr_expect(eq(int, match(drop(0, 1)), 1), "meshmon's POLICY_DENIED");
+	cr_expect(eq(int, match(drop(1, 77)), 1), "the kernel's POLICY_DENIED");
+	cr_expect(eq(int, match(drop(0, 2)), 0), "meshmon's 2 is not the kernel's 2");
+	cr_expect(eq(int, match(drop(1, 1)), 0), "the kernel's 1 is not meshmon's 1");
+	cr_expect(eq(int, match(drop(1, 64)), 0));
+	cr_expect(eq(int, match(ev("10.0.0.1", 1000, "10.0.0.2", 53, IPPROTO_UDP)), 0),
+		  "only drop events have a reason");
+}
+
+Test(filter, drop_reason_unknown_is_refused)
+{
+	mm_filter__set_kernel_drop_reasons(kernel_reason);
+	add_reason(0, "NO_SOCKET");
+	add_reason(0, "NO_SUCH_REASON");
+	cr_assert(eq(int, mm_filter__compile(&filt, &sub, err, sizeof(err)), -EINVAL));
+	cr_expect(eq(str, err,
+		     "filter 0: unknown drop reason 'NO_SUCH_REASON' (meshmon's, e.g. POLICY_DENIED, or the kernel's, e.g. NO_SOCKET)"));
+	/* Without the kernel's names, only meshmon's are known. */
+	setup();
+	mm_filter__set_kernel_drop_reasons(NULL);
+	add_reason(0, "NO_SOCKET");
+	cr_expect(eq(int, mm_filter__compile(&filt, &sub, err, sizeof(err)), -EINVAL));
+	setup();
+	add_reason(0, "POLICY_DENIED");
+	compile();
+	cr_expect(eq(int, match(drop(0, 1)), 1));
+	mm_filter__set_kernel_drop_reasons(kernel_reason);
+}
+
+Test(filter, tcp_flag_masks)
+{
+	add_mask(0, MM_TCP_SYN);
+	add_mask(0, MM_TCP_FIN | MM_TCP_ACK);
+	compile();
+	cr_expect(eq(int, match(tcp_trace(MM_TCP_SYN)), 1));
+	cr_expect(eq(int, match(tcp_trace(MM_TCP_SYN | MM_TCP_ACK)), 1), "SYN is set");
+	cr_expect(eq(int, match(tcp_trace(MM_TCP_FIN | MM_TCP_ACK | MM_TCP_PSH)), 1));
+	cr_expect(eq(int, match(tcp_trace(MM_TCP_FIN)), 0), "FIN without ACK");
+	cr_expect(eq(int, match(tcp_trace(MM_TCP_ACK)), 0));
+	cr_expect(eq(int, match(tcp_trace(0)), 0));
+	cr_expect(eq(int, match(ev("10.0.0.1", 1, "10.0.0.2", 2, IPPROTO_UDP)), 0),
+		  "no TCP flags: no match");
+	/* A drop of a TCP packet carries no flags in the view: it does not match either. */
+	cr_expect(eq(int, match(drop(0, 1)), 0));
+}
+
+Test(filter, interfaces)
+{
+	struct mm_event_view v = ev("10.0.0.1", 1, "10.0.0.2", 2, IPPROTO_UDP);
+
+	add_ifname(0, "veth-a");
+	add_ifname(0, "eth0");
+	add_ifname(0, "eth0");
+	compile();
+	strcpy(v.ifname, "eth0");
+	cr_expect(eq(int, match(v), 1));
+	strcpy(v.ifname, "veth-a");
+	cr_expect(eq(int, match(v), 1));
+	strcpy(v.ifname, "eth");
+	cr_expect(eq(int, match(v), 0), "a prefix is not the name");
+	strcpy(v.ifname, "eth00");
+	cr_expect(eq(int, match(v), 0));
+	v.ifname[0] = '\0';
+	cr_expect(eq(int, match(v), 0), "no interface");
+	/* An interface needs no tuple: a debug event on eth0 matches. */
+	v = (struct mm_event_view){ .type = MM_EVENT_DEBUG, .family = MM_FAMILY_NONE };
+	strcpy(v.ifname, "eth0");
+	cr_expect(eq(int, match(v), 1));
+}
+
+/* --port, Endpoint.port: TCP, UDP and SCTP ports; an ICMP echo id in sport is not one. */
+Test(filter, ports_only_for_tcp_udp_sctp)
+{
+	add_port(0, 7);
+	compile();
+	cr_expect(eq(int, match(ev("1.1.1.1", 7, "2.2.2.2", 0, IPPROTO_ICMP)), 0), "echo id 7");
+	cr_expect(eq(int, match(ev("::1", 7, "::2", 0, IPPROTO_ICMPV6)), 0));
+	cr_expect(eq(int, match(ev("1.1.1.1", 7, "2.2.2.2", 9, IPPROTO_TCP)), 1));
+	cr_expect(eq(int, match(ev("1.1.1.1", 9, "2.2.2.2", 7, IPPROTO_UDP)), 1));
+	cr_expect(eq(int, match(ev("1.1.1.1", 9, "2.2.2.2", 7, IPPROTO_SCTP)), 1));
+	cr_expect(eq(int, match(ev("1.1.1.1", 9, "2.2.2.2", 7, 47)), 0), "GRE has no ports");
+	mm_filter__release(&filt);
+	setup();
+	add_ep(0, SRC, "", 0, 7);
+	add_ep(1, EITHER, "1.1.1.1", 32, 7);
+	compile();
+	cr_expect(eq(int, match(ev("1.1.1.1", 7, "2.2.2.2", 0, IPPROTO_ICMP)), 0),
+		  "an endpoint's port neither");
+	cr_expect(eq(int, match(ev("1.1.1.1", 7, "2.2.2.2", 0, IPPROTO_UDP)), 1));
+	mm_filter__release(&filt);
+	setup();
+	add_ep(0, SRC, "1.1.1.1", 32, 0);
+	compile();
+	cr_expect(eq(int, match(ev("1.1.1.1", 7, "2.2.2.2", 0, IPPROTO_ICMP)), 1),
+		  "an address without a port still matches ICMP");
+}
+
+/* exclude: an event that matches any exclude FlowFilter is left out, whatever filters say. */
+Test(filter, exclude_negates)
+{
+	struct mm_event_view on_lo = ev("10.0.0.1", 1, "10.0.0.2", 53, IPPROTO_UDP);
+
+	mm_filter__set_kernel_drop_reasons(kernel_reason);
+	/* filters: UDP; exclude: port 53, or NO_SOCKET drops */
+	add_proto(0, IPPROTO_UDP);
+	add_port(1, 53);
+	add_reason(2, "NO_SOCKET");
+	sub.n_filters = 1;
+	exclude(1, 2);
+	compile();
+	cr_expect(eq(int, match(ev("10.0.0.1", 1, "10.0.0.2", 54, IPPROTO_UDP)), 1));
+	cr_expect(eq(int, match(ev("10.0.0.1", 1, "10.0.0.2", 53, IPPROTO_UDP)), 0), "port 53");
+	cr_expect(eq(int, match(ev("10.0.0.1", 1, "10.0.0.2", 54, IPPROTO_TCP)), 0), "not UDP");
+	cr_expect(eq(int, match(drop(1, 2)), 0), "UDP but NO_SOCKET (and port 53)");
+	mm_filter__release(&filt);
+
+	/* Only exclude: everything else passes, tuple-less events too. */
+	setup();
+	add_port(0, 53);
+	add_ifname(0, "lo");
+	sub.n_filters = 0;
+	exclude(0, 1);
+	compile();
+	strcpy(on_lo.ifname, "lo");
+	cr_expect(eq(int, match(on_lo), 0), "port 53 on lo: both negated fields hold");
+	on_lo.dport = 54;
+	cr_expect(eq(int, match(on_lo), 1), "not port 53: the AND of the exclude fails");
+	on_lo.dport = 53;
+	strcpy(on_lo.ifname, "eth0");
+	cr_expect(eq(int, match(on_lo), 1), "not on lo");
+	cr_expect(eq(int, match_type(MM_EVENT_DEBUG, 0), 1));
+	cr_expect(eq(int, match((struct mm_event_view){ .type = MM_EVENT_DEBUG }), 1),
+		  "no tuple: the exclude's port cannot hold");
+}
+
+Test(filter, time_window)
+{
+	struct mm_event_view v = ev("10.0.0.1", 1, "10.0.0.2", 2, IPPROTO_UDP);
+
+	sub.since_ns = 1000;
+	sub.until_ns = 2000;
+	compile();
+	v.time_ns = 999;
+	cr_expect(eq(int, match(v), 0));
+	v.time_ns = 1000;
+	cr_expect(eq(int, match(v), 1), "since is inclusive");
+	v.time_ns = 2000;
+	cr_expect(eq(int, match(v), 1), "until is inclusive");
+	v.time_ns = 2001;
+	cr_expect(eq(int, match(v), 0));
+	mm_filter__release(&filt);
+	sub.since_ns = 0;
+	sub.until_ns = 0;
+	compile();
+	v.time_ns = UINT64_MAX;
+	cr_expect(eq(int, match(v), 1), "no window");
+	mm_filter__release(&filt);
+	sub.since_ns = 3000;
+	sub.until_ns = 2000;
+	cr_assert(eq(int, mm_filter__compile(&filt, &sub, err, sizeof(err)), -EINVAL));
+	cr_expect(eq(str, err, "since_ns 3000 is after until_ns 2000"));
+}
+
+Test(filter, replay_and_history_only_carried)
+{
+	cr_expect(not(mm_filter__replays(&filt)));
+	sub.since_ns = 5;
+	sub.history_only = true;
+	compile();
+	cr_expect(mm_filter__replays(&filt));
+	cr_expect(filt.history_only);
+	cr_expect(eq(u64, filt.since_ns, 5));
+}
+
+Test(filter, invalid_new_fields)
+{
+	add_mask(0, 0);
+	compile_fails();
+	cr_expect(eq(str, err, "filter 0: tcp flag mask 0 out of range (1-255)"));
+	setup();
+	add_mask(0, 256);
+	compile_fails();
+	setup();
+	add_proto(0, IPPROTO_TCP);
+	add_ifname(1, "a234567890123456");
+	compile_fails();
+	cr_expect(eq(str, err, "filter 1: interface name 'a234567890123456' is not 1 to 15 bytes"));
+	setup();
+	add_proto(0, IPPROTO_TCP);
+	add_mask(1, 2);
+	exclude(1, 1);
+	sub.n_filters = 1;
+	add_ifname(1, "");
+	compile_fails();
+	cr_expect(eq(str, err, "filter 1: interface name '' is not 1 to 15 bytes"),
+		  "exclude filters are numbered after filters");
 }
 
 Test(filter, replay_carried)

@@ -5,16 +5,21 @@
  * by bit on the unmasked addresses of the Subscribe. Random Subscribes within
  * the limits (fixed seed) and random event views near their addresses (IPv4
  * and IPv6, every prefix length 0..32 / 0..128, ports 0..65535, protocols
- * 0..255, nested and duplicate CIDRs, port-only endpoints), plus a few fixed
- * cases of nested blocks, where the sorted-set matcher could go wrong.
+ * 0..255, nested and duplicate CIDRs, port-only endpoints, drop reasons of
+ * meshmon and of a stand-in kernel table, TCP flag masks, interface names,
+ * exclude filters and a time window), plus a few fixed cases of nested
+ * blocks, where the sorted-set matcher could go wrong.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "filter.h"
 #include "protocol.h"
@@ -40,9 +45,47 @@ static bool ref_is_ip(const struct mm_event_view *v)
 	return v->family == MM_FAMILY_IPV4 || v->family == MM_FAMILY_IPV6;
 }
 
+/* docs/protocol.md: ports are TCP's, UDP's and SCTP's; an ICMP echo id is not one. */
+static bool ref_has_ports(const struct mm_event_view *v)
+{
+	return v->proto == 6 || v->proto == 17 || v->proto == 132;
+}
+
+/*
+ * The stand-in kernel table: "K<n>" is value n (n < 10), and the kernel also
+ * has a POLICY_DENIED, value 9, so that name is meshmon's and the kernel's.
+ */
+static int fake_kernel_reason(const char *name)
+{
+	int v;
+	char end;
+
+	if (!strcmp(name, "POLICY_DENIED"))
+		return 9;
+	if (sscanf(name, "K%d%c", &v, &end) != 1 || v < 0 || v >= 10)
+		return -ENOENT;
+	return v;
+}
+
+/* A drop event's reason: meshmon's reason 1 is POLICY_DENIED, the kernel's n is K<n>. */
+static bool ref_reason(const char *name, const struct mm_event_view *v)
+{
+	unsigned int n;
+	char end;
+
+	if (v->type != MM_EVENT_DROP || !v->drop_key)
+		return false;
+	if (!strcasecmp(name, "POLICY_DENIED"))
+		return v->drop_key == (0x4000 | 1) || v->drop_key == (0x8000 | 9);
+	return (sscanf(name, "K%u%c", &n, &end) == 1 || sscanf(name, "k%u%c", &n, &end) == 1) &&
+	       v->drop_key == (0x8000 | n);
+}
+
 static bool ref_side(const Meshmon__V1__Endpoint *ep, const struct mm_event_view *v, bool src)
 {
 	if (!ref_is_ip(v))
+		return false;
+	if (ep->port && !ref_has_ports(v))
 		return false;
 	if (ep->address.len) {
 		uint8_t fam = ep->address.len == 4 ? MM_FAMILY_IPV4 : MM_FAMILY_IPV6;
@@ -81,8 +124,23 @@ static bool ref_flow(const Meshmon__V1__FlowFilter *ff, const struct mm_event_vi
 	if (!ok)
 		return false;
 	ok = !ff->n_ports;
-	for (size_t i = 0; i < ff->n_ports && ref_is_ip(v); i++)
+	for (size_t i = 0; i < ff->n_ports && ref_is_ip(v) && ref_has_ports(v); i++)
 		ok |= ff->ports[i] == v->sport || ff->ports[i] == v->dport;
+	if (!ok)
+		return false;
+	ok = !ff->n_drop_reasons;
+	for (size_t i = 0; i < ff->n_drop_reasons; i++)
+		ok |= ref_reason(ff->drop_reasons[i], v);
+	if (!ok)
+		return false;
+	ok = !ff->n_tcp_flags;
+	for (size_t i = 0; i < ff->n_tcp_flags && v->has_tcp_flags; i++)
+		ok |= (v->tcp_flags & ff->tcp_flags[i]) == ff->tcp_flags[i];
+	if (!ok)
+		return false;
+	ok = !ff->n_interfaces;
+	for (size_t i = 0; i < ff->n_interfaces; i++)
+		ok |= !strcmp(ff->interfaces[i], v->ifname);
 	return ok;
 }
 
@@ -101,6 +159,11 @@ static int ref_match(const Meshmon__V1__Subscribe *s, const struct mm_event_view
 		if (!ok)
 			return 0;
 	}
+	if (v->time_ns < s->since_ns || (s->until_ns && v->time_ns > s->until_ns))
+		return 0;
+	for (size_t i = 0; i < s->n_exclude; i++)
+		if (ref_flow(s->exclude[i], v))
+			return 0;
 	for (size_t i = 0; i < s->n_filters; i++)
 		if (ref_flow(s->filters[i], v))
 			return 1;
@@ -129,7 +192,8 @@ struct rflow {
 	Meshmon__V1__Endpoint ep[3][NV];
 	Meshmon__V1__Endpoint *epp[3][NV];
 	uint8_t addr[3][NV][16];
-	uint32_t protos[NV], ports[NV];
+	uint32_t protos[NV], ports[NV], masks[NV];
+	char *reasons[NV], *ifnames[NV];
 };
 static struct rflow rf[MM_SUBSCRIBE_MAX_FILTERS];
 static Meshmon__V1__FlowFilter *rfp[MM_SUBSCRIBE_MAX_FILTERS];
@@ -142,6 +206,12 @@ static uint8_t base[2][2][16];
 /* Neighbours too, so that an off-by-one in a port lookup shows. */
 static const uint16_t port_pool[] = {52, 53, 54, 80, 81, 443, 8080, 1, 2, 65534, 65535};
 #define N_PORT_POOL (sizeof(port_pool) / sizeof(port_pool[0]))
+
+/* Names a Subscribe may hold and an event may carry, with near misses. */
+static char *const reason_pool[] = {"POLICY_DENIED", "policy_denied", "K0", "K1", "K2", "k3", "K9"};
+static char *const ifname_pool[] = {"eth0", "eth1", "veth-a", "lo", "eth"};
+#define N_REASON_POOL (sizeof(reason_pool) / sizeof(reason_pool[0]))
+#define N_IFNAME_POOL (sizeof(ifname_pool) / sizeof(ifname_pool[0]))
 
 static uint32_t rnd_port(void)
 {
@@ -217,6 +287,19 @@ static void rnd_flow(struct rflow *f)
 	f->ff.n_ports = rnd_count();
 	for (size_t j = 0; j < f->ff.n_ports; j++)
 		f->ports[j] = rnd_port();
+	/* The new fields less often, so the tuple's fields still decide many views. */
+	f->ff.drop_reasons = f->reasons;
+	f->ff.n_drop_reasons = below(3) ? 0 : rnd_count();
+	for (size_t j = 0; j < f->ff.n_drop_reasons; j++)
+		f->reasons[j] = reason_pool[below(N_REASON_POOL)];
+	f->ff.tcp_flags = f->masks;
+	f->ff.n_tcp_flags = below(3) ? 0 : rnd_count();
+	for (size_t j = 0; j < f->ff.n_tcp_flags; j++)
+		f->masks[j] = 1u << below(8) | (below(2) ? 1u << below(8) : 0);
+	f->ff.interfaces = f->ifnames;
+	f->ff.n_interfaces = below(3) ? 0 : rnd_count();
+	for (size_t j = 0; j < f->ff.n_interfaces; j++)
+		f->ifnames[j] = ifname_pool[below(N_IFNAME_POOL)];
 }
 
 static void rnd_subscribe(void)
@@ -238,10 +321,15 @@ static void rnd_subscribe(void)
 		rpoints[i] = 1 + below(7);
 	rsub.filters = rfp;
 	rsub.n_filters = below(10) ? below(5) : 1 + below(MM_SUBSCRIBE_MAX_FILTERS);
-	for (size_t k = 0; k < rsub.n_filters; k++) {
+	rsub.n_exclude = below(3) ? 0 : below(MM_SUBSCRIBE_MAX_FILTERS - rsub.n_filters + 1) % 4;
+	rsub.exclude = rfp + rsub.n_filters;
+	for (size_t k = 0; k < rsub.n_filters + rsub.n_exclude; k++) {
 		rnd_flow(&rf[k]);
 		rfp[k] = &rf[k].ff;
 	}
+	/* A window over the views' times 0..10000 now and then. */
+	rsub.since_ns = below(4) ? 0 : below(5000);
+	rsub.until_ns = below(4) ? 0 : rsub.since_ns + below(8000);
 }
 
 /* A view near the Subscribe's addresses: a base with bits flipped anywhere. */
@@ -265,6 +353,19 @@ static void rnd_view(struct mm_event_view *v)
 	v->sport = (uint16_t)(below(2) ? rnd_port() : below(65536));
 	v->dport = (uint16_t)(below(2) ? rnd_port() : below(65536));
 	v->proto = (uint8_t)rnd_proto();
+	if (v->type == MM_EVENT_DROP) {
+		static const uint16_t keys[] = {0x4001, 0x4002, 0x8000, 0x8001, 0x8002,
+						0x8003, 0x8009, 0x8004, 0};
+
+		v->drop_key = keys[below(sizeof(keys) / sizeof(keys[0]))];
+	}
+	if (v->type == MM_EVENT_TRACE && v->proto == IPPROTO_TCP && v->family != MM_FAMILY_NONE) {
+		v->has_tcp_flags = 1;
+		v->tcp_flags = (uint8_t)rnd();
+	}
+	if (below(5))
+		strcpy(v->ifname, ifname_pool[below(N_IFNAME_POOL)]);
+	v->time_ns = below(10001);
 }
 
 /* Whether v passes the types and points of rsub: then the FlowFilters decide. */
@@ -273,6 +374,7 @@ static bool ref_flows_decide(const struct mm_event_view *v)
 	Meshmon__V1__Subscribe open = rsub;
 
 	open.n_filters = 0;
+	open.n_exclude = 0;
 	return rsub.n_filters && ref_match(&open, v);
 }
 
@@ -284,6 +386,7 @@ Test(filter_equiv, random_subscribes_match_the_reference)
 	struct mm_filter f;
 	char err[256];
 
+	mm_filter__set_kernel_drop_reasons(fake_kernel_reason);
 	for (int i = 0; i < subs; i++) {
 		rnd_subscribe();
 		cr_assert(eq(int, mm_filter__compile(&f, &rsub, err, sizeof(err)), 0),

@@ -3,8 +3,9 @@
  * The limits of one Subscribe (proto/protocol.h, agent/filter.h): every limit
  * exactly at its bound compiles, one past it is refused with a reason naming
  * the limit; types and points take any number of values (duplicates too);
- * the hostile Subscribes the limits exist for are refused; the largest
- * allowed filter holds at most MM_FILTER_MAX_BYTES and still matches.
+ * the hostile Subscribes the limits exist for are refused; filters and
+ * exclude share one limit; names have a length limit; the largest allowed
+ * filter holds at most MM_FILTER_MAX_BYTES and still matches.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -22,7 +23,28 @@
 #define MAXF (MM_SUBSCRIBE_MAX_FILTERS + 1)
 #define MAXV (MM_FILTER_MAX_VALUES + 1)
 
-enum field { F_SOURCE, F_DESTINATION, F_EITHER, F_PROTOCOLS, F_PORTS, N_FIELDS };
+enum field {
+	F_SOURCE,
+	F_DESTINATION,
+	F_EITHER,
+	F_PROTOCOLS,
+	F_PORTS,
+	F_DROP_REASONS,
+	F_TCP_FLAGS,
+	F_INTERFACES,
+	N_FIELDS
+};
+
+/* Kernel drop reason names for these tests: "R<n>" is value n, for n < 100. */
+static int fake_kernel_reason(const char *name)
+{
+	int v;
+	char end;
+
+	if (sscanf(name, "R%d%c", &v, &end) != 1 || v < 0 || v >= 100)
+		return -ENOENT;
+	return v;
+}
 
 /* Room for one past every limit; filled by fill_flow(). */
 struct lim_flow {
@@ -30,7 +52,9 @@ struct lim_flow {
 	Meshmon__V1__Endpoint ep[3][MAXV];
 	Meshmon__V1__Endpoint *epp[3][MAXV];
 	uint8_t addr[3][MAXV][16];
-	uint32_t protos[MAXV], ports[MAXV];
+	uint32_t protos[MAXV], ports[MAXV], masks[MAXV];
+	char names[2][MAXV][8]; /* drop reasons, interfaces */
+	char *namep[2][MAXV];
 };
 static struct lim_flow flows[MAXF];
 static Meshmon__V1__FlowFilter *flowp[MAXF];
@@ -49,6 +73,7 @@ static void setup(void)
 	}
 	memset(&filt, 0, sizeof(filt));
 	err[0] = '\0';
+	mm_filter__set_kernel_drop_reasons(fake_kernel_reason);
 }
 
 static void teardown(void)
@@ -92,7 +117,16 @@ static void fill_flow(size_t k, size_t n)
 	for (size_t j = 0; j < n; j++) {
 		f->protos[j] = (uint32_t)j;
 		f->ports[j] = 1 + (uint32_t)j;
+		f->masks[j] = 1 + (uint32_t)j;
+		snprintf(f->names[0][j], sizeof(f->names[0][j]), "R%zu", j);
+		snprintf(f->names[1][j], sizeof(f->names[1][j]), "if%zu", j);
+		f->namep[0][j] = f->names[0][j];
+		f->namep[1][j] = f->names[1][j];
 	}
+	f->ff.drop_reasons = f->namep[0];
+	f->ff.interfaces = f->namep[1];
+	f->ff.tcp_flags = f->masks;
+	f->ff.n_drop_reasons = f->ff.n_interfaces = f->ff.n_tcp_flags = n;
 	f->ff.source = f->epp[0];
 	f->ff.destination = f->epp[1];
 	f->ff.either = f->epp[2];
@@ -104,8 +138,9 @@ static void fill_flow(size_t k, size_t n)
 
 static size_t *field_count(Meshmon__V1__FlowFilter *ff, enum field fl)
 {
-	size_t *counts[N_FIELDS] = {&ff->n_source, &ff->n_destination, &ff->n_either,
-				    &ff->n_protocols, &ff->n_ports};
+	size_t *counts[N_FIELDS] = {&ff->n_source,	   &ff->n_destination, &ff->n_either,
+				    &ff->n_protocols,	   &ff->n_ports,       &ff->n_drop_reasons,
+				    &ff->n_tcp_flags,	   &ff->n_interfaces};
 
 	return counts[fl];
 }
@@ -132,6 +167,58 @@ Test(filter_limits, flowfilters_at_the_limit_and_one_past)
 	cr_expect(eq(ptr, filt.flows, NULL), "nothing is kept of a refused Subscribe");
 }
 
+/* filters and exclude share the limit of 64 FlowFilters. */
+Test(filter_limits, exclude_counts_with_filters)
+{
+	sub.n_filters = 32;
+	sub.exclude = flowp + 32;
+	sub.n_exclude = 32;
+	cr_assert(eq(int, compile(), 0), "%s", err);
+	cr_expect(eq(sz, filt.n_flows, 32));
+	cr_expect(eq(sz, filt.n_exclude, 32));
+	mm_filter__release(&filt);
+	sub.n_exclude = 33;
+	cr_assert(eq(int, compile(), -EINVAL));
+	cr_expect(eq(str, err,
+		     "32 filters and 33 exclude filters, over the limit of 64 FlowFilters per Subscribe"));
+	sub.n_filters = 0;
+	sub.n_exclude = 65;
+	cr_assert(eq(int, compile(), -EINVAL));
+	cr_expect(eq(str, err,
+		     "0 filters and 65 exclude filters, over the limit of 64 FlowFilters per Subscribe"));
+}
+
+/* A drop reason name of at most 64 bytes, an interface name of 1 to 15: checked before lookup. */
+Test(filter_limits, name_lengths)
+{
+	char name[MM_FILTER_MAX_NAME_LEN + 2];
+	char *p = name;
+
+	sub.n_filters = 1;
+	flows[0].ff.drop_reasons = &p;
+	flows[0].ff.n_drop_reasons = 1;
+	memset(name, 'A', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	cr_assert(eq(int, compile(), -EINVAL));
+	cr_expect(eq(str, err, "filter 0: a drop reason name over the limit of 64 bytes"));
+	name[MM_FILTER_MAX_NAME_LEN] = '\0'; /* 64 bytes: within the limit, but unknown */
+	cr_assert(eq(int, compile(), -EINVAL));
+	cr_expect(eq(int, strncmp(err, "filter 0: unknown drop reason 'AAAA", 35), 0), "%s", err);
+
+	flows[0].ff.n_drop_reasons = 0;
+	flows[0].ff.interfaces = &p;
+	flows[0].ff.n_interfaces = 1;
+	strcpy(name, "a234567890123456"); /* 16 bytes */
+	cr_assert(eq(int, compile(), -EINVAL));
+	cr_expect(eq(str, err, "filter 0: interface name 'a234567890123456' is not 1 to 15 bytes"));
+	name[15] = '\0';
+	cr_assert(eq(int, compile(), 0), "%s", err);
+	mm_filter__release(&filt);
+	name[0] = '\0';
+	cr_assert(eq(int, compile(), -EINVAL));
+	cr_expect(eq(str, err, "filter 0: interface name '' is not 1 to 15 bytes"));
+}
+
 /* Arrays, not pointers: criterion copies parameters into another process. */
 struct field_case {
 	enum field field;
@@ -146,6 +233,9 @@ ParameterizedTestParameters(filter_limits, values_per_field)
 	    {F_EITHER, "either endpoints"},
 	    {F_PROTOCOLS, "protocols"},
 	    {F_PORTS, "ports"},
+	    {F_DROP_REASONS, "drop reasons"},
+	    {F_TCP_FLAGS, "tcp flag masks"},
+	    {F_INTERFACES, "interfaces"},
 	};
 
 	return cr_make_param_array(struct field_case, cases, sizeof(cases) / sizeof(cases[0]));
@@ -230,9 +320,15 @@ Test(filter_limits, largest_filter_memory_is_bounded)
 	sub.n_filters = MM_SUBSCRIBE_MAX_FILTERS;
 	cr_assert(eq(int, compile(), 0), "%s", err);
 	cr_expect(le(sz, mm_filter__bytes(&filt), MM_FILTER_MAX_BYTES));
-	cr_expect(le(sz, MM_FILTER_MAX_BYTES, (size_t)320 * 1024));
-	/* Distinct /128s and distinct ports: nothing pruned, the bound is reached exactly. */
-	cr_expect(eq(sz, mm_filter__bytes(&filt), MM_FILTER_MAX_BYTES));
+	cr_expect(le(sz, MM_FILTER_MAX_BYTES, (size_t)400 * 1024));
+	/*
+	 * Distinct /128s, ports and names: nothing pruned, the bound is reached
+	 * but for the second key the bound allows each drop reason name, which
+	 * only a name of both meshmon and the kernel takes (these are the kernel's).
+	 */
+	cr_expect(eq(sz, mm_filter__bytes(&filt),
+		     MM_FILTER_MAX_BYTES - (size_t)MM_SUBSCRIBE_MAX_FILTERS * MM_FILTER_MAX_VALUES *
+					       sizeof(uint16_t)));
 }
 
 static void set_tuple(struct mm_event_view *v, const uint8_t *src, unsigned int sport,
@@ -250,24 +346,40 @@ Test(filter_limits, largest_filter_still_matches)
 	struct mm_event_view v = {.type = MM_EVENT_TRACE, .point = MM_POINT_FROM_NETWORK};
 	const uint8_t *src62 = flows[63].addr[0][62], *dst63 = flows[63].addr[1][63];
 
-	for (size_t k = 0; k < MM_SUBSCRIBE_MAX_FILTERS; k++)
+	for (size_t k = 0; k < MM_SUBSCRIBE_MAX_FILTERS; k++) {
 		fill_flow(k, MM_FILTER_MAX_VALUES);
+		flows[k].ff.n_drop_reasons = 0; /* a trace event has no drop reason */
+	}
 	sub.n_filters = MM_SUBSCRIBE_MAX_FILTERS;
 	cr_assert(eq(int, compile(), 0), "%s", err);
 	v.family = MM_FAMILY_IPV6;
-	/* Flow 63: source 62 (any port), destination 63 (port 1063), either 62 = source 62. */
-	set_tuple(&v, src62, 64, dst63, 1063, 63);
+	v.has_tcp_flags = 1;
+	v.tcp_flags = 0x41; /* holds masks 1, 64 and 65; 1 and 64 are in 1..64 */
+	strcpy(v.ifname, "if63");
+	/*
+	 * Flow 63: source 62 (any port), destination 63 (port 1063), either 62 =
+	 * source 62; protocol 6 (TCP, which has ports) is in 0..63.
+	 */
+	set_tuple(&v, src62, 64, dst63, 1063, IPPROTO_TCP);
 	cr_expect(eq(int, mm_filter__match(&filt, &v), 1));
 	set_tuple(&v, src62, 64, dst63, 1063, 64);
 	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "protocol 64 is not in 0..63");
-	set_tuple(&v, src62, 65, dst63, 1063, 63);
+	set_tuple(&v, src62, 64, dst63, 1063, IPPROTO_ICMP);
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "ICMP has no ports");
+	set_tuple(&v, src62, 65, dst63, 1063, IPPROTO_TCP);
 	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "neither port in 1..64");
-	set_tuple(&v, src62, 64, dst63, 1062, 63);
+	set_tuple(&v, src62, 64, dst63, 1062, IPPROTO_TCP);
 	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "destination 63 wants port 1063");
-	set_tuple(&v, flows[63].addr[1][62], 64, dst63, 1063, 63);
+	set_tuple(&v, flows[63].addr[1][62], 64, dst63, 1063, IPPROTO_TCP);
 	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "not a source address");
-	set_tuple(&v, flows[0].addr[0][62], 64, flows[0].addr[1][63], 1063, 63);
+	set_tuple(&v, flows[0].addr[0][62], 64, flows[0].addr[1][63], 1063, IPPROTO_TCP);
 	cr_expect(eq(int, mm_filter__match(&filt, &v), 1), "flow 0 alike");
+	strcpy(v.ifname, "if64");
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "if64 is not in if0..if63");
+	strcpy(v.ifname, "if0");
+	v.tcp_flags = 0x80; /* holds only mask 128 */
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "no mask of 1..64 within 0x80");
+	v.tcp_flags = 0x41;
 	v.family = MM_FAMILY_IPV4;
 	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "IPv6 endpoints, an IPv4 tuple");
 }

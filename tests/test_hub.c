@@ -3,7 +3,9 @@
  * The listener hub without a kernel: socketpairs in a private event_base.
  * Filters per listener, the byte budget of a listener that never reads, the
  * coalesced QUEUE lost notice once it reads again, delivered + lost ==
- * emitted, and replay from the history.
+ * emitted, replay from the history (by count, or from since_ns), ReplayDone
+ * after the replay and its lost notices, and the end of a history-only
+ * stream.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -18,6 +20,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "conn.h"
 #include "framing.h"
 #include "hub.h"
 #include "log.h"
@@ -35,6 +38,12 @@ struct client {
 	int gap_before_notice; /* an event arrived after a gap nobody reported yet */
 	uint64_t events_after_gap; /* events that arrived after some loss: the order check ran */
 	uint64_t bad_payload;      /* events whose captured bytes were not as published */
+	uint64_t first_ktime;      /* of the first event */
+	uint64_t replay_dones, replay_done_events; /* ReplayDone messages, and their count */
+	uint64_t events_at_done;   /* events before the ReplayDone */
+	uint64_t notices_at_done;  /* lost notices before it */
+	uint64_t after_done;       /* messages after it */
+	int eof;                   /* the hub closed the stream */
 };
 
 static struct event_base *base;
@@ -64,13 +73,27 @@ static void client_read(struct client *c)
 	size_t len;
 	ssize_t n;
 
-	while ((n = read(c->fd, buf, sizeof(buf))) > 0) {
+	while ((n = read(c->fd, buf, sizeof(buf))) > 0 || (n == 0 && !c->eof)) {
+		if (n == 0) {
+			c->eof = 1;
+			break;
+		}
 		cr_assert(eq(int, mm_frame_reader__feed(&c->reader, buf, (size_t)n), 0));
 		while (mm_frame_reader__next(&c->reader, &p, &len) == 1) {
 			Meshmon__V1__ServerMessage *m = mm_frame__unpack_server(p, len);
 
 			cr_assert(m != NULL, "undecodable frame");
+			c->after_done += c->replay_dones;
+			if (m->msg_case == MESHMON__V1__SERVER_MESSAGE__MSG_REPLAY_DONE) {
+				c->replay_dones++;
+				c->replay_done_events = m->replay_done->events;
+				c->events_at_done = c->events;
+				c->notices_at_done = c->notices;
+				c->after_done = 0;
+			}
 			if (m->msg_case == MESHMON__V1__SERVER_MESSAGE__MSG_EVENT) {
+				if (!c->events)
+					c->first_ktime = m->event->ktime_ns;
 				c->events++;
 				c->by_proto[m->event->tuple ? m->event->tuple->proto & 0xff : 0]++;
 				for (size_t i = 0; i < m->event->captured.len; i++)
@@ -107,12 +130,9 @@ static void pump(void)
 		event_base_loop(base, EVLOOP_NONBLOCK);
 }
 
-/* A listener on a socketpair: returns the client end. */
-static int add_listener(const uint32_t *protos, size_t n_protos, uint32_t replay)
+/* A listener of sub on a socketpair: returns the client end. */
+static int add_listener_sub(const Meshmon__V1__Subscribe *sub)
 {
-	Meshmon__V1__Subscribe sub = MESHMON__V1__SUBSCRIBE__INIT;
-	Meshmon__V1__FlowFilter ff = MESHMON__V1__FLOW_FILTER__INIT;
-	Meshmon__V1__FlowFilter *ffp = &ff;
 	struct mm_filter f;
 	struct bufferevent *bev;
 	char err[128];
@@ -122,6 +142,22 @@ static int add_listener(const uint32_t *protos, size_t n_protos, uint32_t replay
 	/* Keep the kernel's own buffering small so the agent-side budget is what bounds. */
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
 	setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	memset(&f, 0, sizeof(f));
+	cr_assert(eq(int, mm_filter__compile(&f, sub, err, sizeof(err)), 0), "%s", err);
+	evutil_make_socket_nonblocking(sv[0]);
+	bev = bufferevent_socket_new(base, sv[0], BEV_OPT_CLOSE_ON_FREE);
+	cr_assert(bev != NULL);
+	cr_assert(eq(int, mm_hub__add_listener(hub, bev, &f), 0));
+	return sv[1];
+}
+
+/* A listener on a socketpair: returns the client end. */
+static int add_listener(const uint32_t *protos, size_t n_protos, uint32_t replay)
+{
+	Meshmon__V1__Subscribe sub = MESHMON__V1__SUBSCRIBE__INIT;
+	Meshmon__V1__FlowFilter ff = MESHMON__V1__FLOW_FILTER__INIT;
+	Meshmon__V1__FlowFilter *ffp = &ff;
+
 	if (n_protos) {
 		ff.n_protocols = n_protos;
 		ff.protocols = (uint32_t *)protos;
@@ -129,13 +165,7 @@ static int add_listener(const uint32_t *protos, size_t n_protos, uint32_t replay
 		sub.filters = &ffp;
 	}
 	sub.replay = replay;
-	memset(&f, 0, sizeof(f));
-	cr_assert(eq(int, mm_filter__compile(&f, &sub, err, sizeof(err)), 0), "%s", err);
-	evutil_make_socket_nonblocking(sv[0]);
-	bev = bufferevent_socket_new(base, sv[0], BEV_OPT_CLOSE_ON_FREE);
-	cr_assert(bev != NULL);
-	cr_assert(eq(int, mm_hub__add_listener(hub, bev, &f), 0));
-	return sv[1];
+	return add_listener_sub(&sub);
 }
 
 /* An event with cap captured bytes (0xab): a frame of about cap + 60 bytes. */
@@ -176,6 +206,7 @@ static void publish_sized(uint8_t proto, uint64_t seq, size_t cap)
 	v.dport = 8080;
 	memcpy(v.src, src, 4);
 	memcpy(v.dst, dst, 4);
+	v.time_ns = ev.time_ns;
 	cr_assert(ge(int, mm_hub__publish(hub, &msg, &v, ev.time_ns), 0));
 }
 
@@ -382,4 +413,162 @@ Test(hub, large_frames_are_referenced_and_charged_what_they_cost)
 	 * socket buffers (4 KiB: one frame) and what it read once it read. */
 	cr_assert(le(u64, slow.events, budget / (frame + 1072) + 2), "%lu events held",
 		  (unsigned long)slow.events);
+}
+
+#define T0 1700000000000000000ull /* publish_sized: time_ns = T0 + seq */
+
+static void drain(struct client *c, int rounds)
+{
+	for (int i = 0; i < rounds; i++) {
+		pump();
+		client_read(c);
+	}
+}
+
+/* ReplayDone right after the replayed events, then live events; none without a replay. */
+Test(hub, replay_done_follows_the_replay_then_live_events)
+{
+	uint32_t tcp = IPPROTO_TCP;
+	static struct client c, live; /* static: the suite teardown releases them */
+
+	setup_hub(1 << 20, 8);
+	for (uint64_t i = 0; i < 20; i++)
+		publish(i % 2 ? IPPROTO_TCP : IPPROTO_UDP, i + 1);
+	client_init(&c, add_listener(&tcp, 1, 3));
+	client_init(&live, add_listener(NULL, 0, 0));
+	drain(&c, 10);
+	cr_assert(eq(u64, c.replay_dones, 1));
+	cr_assert(eq(u64, c.replay_done_events, 3));
+	cr_assert(eq(u64, c.events_at_done, 3), "ReplayDone after the replayed events");
+	publish(IPPROTO_TCP, 21);
+	publish(IPPROTO_TCP, 22);
+	drain(&c, 10);
+	drain(&live, 10);
+	cr_assert(eq(u64, c.events, 5));
+	cr_assert(eq(u64, c.after_done, 2), "the live events after ReplayDone");
+	cr_assert(not(c.eof));
+	cr_assert(eq(u64, live.replay_dones, 0), "no replay asked: no ReplayDone");
+	cr_assert(eq(u64, live.events, 2));
+	cr_assert(eq(u32, mm_hub__listeners(hub), 2));
+}
+
+/* history_only: the replay, ReplayDone, then the end of the stream; no live event. */
+Test(hub, history_only_ends_after_replay_done)
+{
+	Meshmon__V1__Subscribe sub = MESHMON__V1__SUBSCRIBE__INIT;
+	static struct client c; /* static: the suite teardown releases them */
+
+	setup_hub(1 << 20, 8);
+	for (uint64_t i = 0; i < 20; i++)
+		publish(IPPROTO_TCP, i + 1);
+	sub.replay = 5;
+	sub.history_only = true;
+	client_init(&c, add_listener_sub(&sub));
+	publish(IPPROTO_TCP, 21); /* live: not for a history-only listener */
+	drain(&c, 10);
+	cr_assert(eq(u64, c.events, 5));
+	cr_assert(eq(u64, c.first_ktime, 16));
+	cr_assert(eq(u64, c.last_ktime, 20), "the live event 21 was not sent");
+	cr_assert(eq(u64, c.replay_dones, 1));
+	cr_assert(eq(u64, c.replay_done_events, 5));
+	cr_assert(eq(u64, c.after_done, 0));
+	cr_assert(c.eof, "the stream ends after ReplayDone");
+	cr_assert(eq(u32, mm_hub__listeners(hub), 0));
+}
+
+/* since_ns replays every stored event from then on (no count); until_ns bounds it. */
+Test(hub, since_replays_the_stored_events_from_then)
+{
+	Meshmon__V1__Subscribe sub = MESHMON__V1__SUBSCRIBE__INIT;
+	static struct client from15, window, past; /* static: the suite teardown releases them */
+
+	setup_hub(1 << 20, 8); /* holds 13..20 */
+	for (uint64_t i = 0; i < 20; i++)
+		publish(IPPROTO_TCP, i + 1);
+	sub.since_ns = T0 + 15;
+	client_init(&from15, add_listener_sub(&sub));
+	sub.until_ns = T0 + 17;
+	client_init(&window, add_listener_sub(&sub));
+	sub.since_ns = T0 + 1;
+	sub.until_ns = T0 + 2;
+	client_init(&past, add_listener_sub(&sub));
+	publish(IPPROTO_TCP, 21);
+	drain(&from15, 10);
+	drain(&window, 10);
+	drain(&past, 10);
+	cr_assert(eq(u64, from15.events_at_done, 6), "15..20 replayed");
+	cr_assert(eq(u64, from15.first_ktime, 15));
+	cr_assert(eq(u64, from15.replay_done_events, 6));
+	cr_assert(eq(u64, from15.events, 7), "and 21 live");
+	cr_assert(eq(u64, window.events, 3), "15..17, and no live event after until");
+	cr_assert(eq(u64, window.last_ktime, 17));
+	cr_assert(eq(u64, window.replay_done_events, 3));
+	cr_assert(eq(u64, past.events, 0), "1..2 are no longer stored");
+	cr_assert(eq(u64, past.replay_dones, 1), "ReplayDone, of nothing");
+	cr_assert(eq(u64, past.replay_done_events, 0));
+}
+
+/*
+ * A replay larger than the queue: what does not fit is counted lost, and its
+ * notice comes before ReplayDone, which a history-only stream ends with.
+ */
+Test(hub, replay_losses_are_reported_before_replay_done)
+{
+	Meshmon__V1__Subscribe sub = MESHMON__V1__SUBSCRIBE__INIT;
+	static struct client c; /* static: the suite teardown releases them */
+
+	setup_hub(8192, 400);
+	for (uint64_t i = 0; i < 400; i++)
+		publish(IPPROTO_TCP, i + 1);
+	sub.replay = 400;
+	sub.history_only = true;
+	client_init(&c, add_listener_sub(&sub));
+	/* Live while it waits to send its notice: neither sent nor counted lost for it. */
+	for (uint64_t i = 400; i < 410; i++)
+		publish(IPPROTO_TCP, i + 1);
+	cr_assert(eq(u32, mm_hub__listeners(hub), 1), "still sending its replay");
+	for (int i = 0; i < 500 && !c.eof; i++) {
+		pump();
+		client_read(&c);
+	}
+	cr_assert(gt(u64, c.lost_queue, 0), "the replay did not overflow the queue");
+	cr_assert(eq(u64, c.events + c.lost_queue, 400));
+	cr_assert(le(u64, c.last_ktime, 400), "no live event");
+	cr_assert(eq(u64, c.replay_dones, 1));
+	cr_assert(eq(u64, c.notices_at_done, c.notices), "every notice before ReplayDone");
+	cr_assert(eq(u64, c.events_at_done, c.events));
+	cr_assert(eq(u64, c.replay_done_events, c.events), "ReplayDone counts what was queued");
+	cr_assert(c.eof);
+}
+
+/*
+ * A history-only client that reads slowly still gets its whole history: the
+ * stream ends when its output is written, not at the closing set's deadline
+ * (MM_CONN_CLOSE_TIMEOUT_S), which would cut a large replay short.
+ */
+Test(hub, history_only_waits_for_a_slow_reader, .timeout = 30)
+{
+	Meshmon__V1__Subscribe sub = MESHMON__V1__SUBSCRIBE__INIT;
+	static struct client c; /* static: the suite teardown releases them */
+	struct timespec pause = {0, 100000000};
+
+	setup_hub(1 << 20, 400);
+	for (uint64_t i = 0; i < 400; i++)
+		publish(IPPROTO_TCP, i + 1);
+	sub.replay = 400;
+	sub.history_only = true;
+	client_init(&c, add_listener_sub(&sub));
+	/* Far more than the socket buffers, unread for longer than the deadline. */
+	for (int i = 0; i < (MM_CONN_CLOSE_TIMEOUT_S + 1) * 10; i++) {
+		pump();
+		nanosleep(&pause, NULL);
+	}
+	for (int i = 0; i < 2000 && !c.eof; i++) {
+		pump();
+		client_read(&c);
+	}
+	cr_assert(eq(u64, c.events, 400));
+	cr_assert(eq(u64, c.lost_queue, 0));
+	cr_assert(eq(u64, c.replay_dones, 1));
+	cr_assert(c.eof);
 }

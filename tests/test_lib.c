@@ -3,7 +3,7 @@
  * lib/: the shared parsers of user input. CIDRs (both families, forced
  * family, prefix bounds), prefix masking and matching, IP protocol names (one
  * table: every name parses back to its number, any case, numbers 0-255), and
- * the protocol header's loss-source names.
+ * the protocol header's loss-source names, and durations and RFC 3339 times.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -14,6 +14,7 @@
 
 #include "cidr.h"
 #include "ipproto.h"
+#include "textparse.h"
 #include "protocol.h"
 #include "records.h"
 
@@ -169,4 +170,58 @@ Test(protocol, loss_source_names_and_keys)
 #define X(name, value, display, key) cr_expect(lt(int, value, MM_LOSS_SOURCES), #name);
 	MM_LOSS_SOURCE_TABLE(X)
 #undef X
+}
+
+Test(textparse, durations)
+{
+	uint64_t v = 7;
+
+	cr_assert(eq(int, mm_parse_duration_ns("30s", &v), 0));
+	cr_expect(eq(u64, v, 30000000000ull));
+	cr_assert(eq(int, mm_parse_duration_ns("5m", &v), 0));
+	cr_expect(eq(u64, v, 300000000000ull));
+	cr_assert(eq(int, mm_parse_duration_ns("2h", &v), 0));
+	cr_expect(eq(u64, v, 7200000000000ull));
+	cr_assert(eq(int, mm_parse_duration_ns("1d", &v), 0));
+	cr_expect(eq(u64, v, 86400000000000ull));
+	cr_assert(eq(int, mm_parse_duration_ns("1h30m5s", &v), 0));
+	cr_expect(eq(u64, v, 5405000000000ull));
+	v = 7;
+	static const char *const bad[] = { "", "s", "5", "5x", "-5s", " 5s", "5s ", "0s", "5S",
+					   "1.5h", "99999999999999999999s", "106752d" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect(eq(int, mm_parse_duration_ns(bad[i], &v), -EINVAL), "'%s'", bad[i]);
+	cr_expect(eq(u64, v, 7), "left alone on error");
+}
+
+Test(textparse, times)
+{
+	const uint64_t now = 1796144400ull * 1000000000ull; /* 2026-12-01T17:00:00Z */
+	uint64_t v = 7;
+
+	cr_assert(eq(int, mm_parse_time_ns("2026-12-01T17:00:00Z", now, &v), 0));
+	cr_expect(eq(u64, v, now));
+	cr_assert(eq(int, mm_parse_time_ns("2026-12-01t17:00:00.123456789z", now, &v), 0));
+	cr_expect(eq(u64, v, now + 123456789));
+	cr_assert(eq(int, mm_parse_time_ns("2026-12-01 18:30:00.5+01:30", now, &v), 0));
+	cr_expect(eq(u64, v, now + 500000000));
+	cr_assert(eq(int, mm_parse_time_ns("2026-12-01T16:00:00-01:00", now, &v), 0));
+	cr_expect(eq(u64, v, now));
+	cr_assert(eq(int, mm_parse_time_ns("2026-12-01T17:00:00.1234567891Z", now, &v), 0));
+	cr_expect(eq(u64, v, now + 123456789), "digits below 1 ns are dropped");
+	cr_assert(eq(int, mm_parse_time_ns("2024-02-29T00:00:00Z", now, &v), 0));
+	cr_expect(eq(u64, v, 1709164800ull * 1000000000ull));
+	cr_assert(eq(int, mm_parse_time_ns("5m", now, &v), 0));
+	cr_expect(eq(u64, v, now - 300000000000ull), "a duration: that long ago");
+	v = 7;
+	static const char *const bad[] = {
+		"2026-12-01T17:00:00", "2026-12-01", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z",
+		"2026-12-01T24:00:00Z", "2026-12-01T17:60:00Z", "2026-12-01T17:00:60Z",
+		"2026-12-01T17:00:00.Z", "2026-12-01T17:00:00+0100", "2026-12-01T17:00:00Zx",
+		"1969-12-31T23:59:59Z", "26-12-01T17:00:00Z", "2026/12/01T17:00:00Z", "yesterday",
+		"60000d",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect(eq(int, mm_parse_time_ns(bad[i], now, &v), -EINVAL), "'%s'", bad[i]);
+	cr_expect(eq(u64, v, 7), "left alone on error");
 }
