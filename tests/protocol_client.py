@@ -24,28 +24,16 @@ import subprocess
 import sys
 import time
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+from meshmon_schema import FRAME_MAX, load_pool, message_class  # noqa: E402
 
-FRAME_MAX = 1 << 20  # docs/protocol.md, "Framing"
 BAD_FRAME, HANDSHAKE_TIMEOUT, TOO_MANY_CLIENTS, PERMISSION_DENIED = 1, 5, 6, 8
 EVENT_TYPE_TRACE = 4
 
 
 def classes(path):
-    fds = descriptor_pb2.FileDescriptorSet()
-    with open(path, "rb") as f:
-        fds.ParseFromString(f.read())
-    pool = descriptor_pool.DescriptorPool()
-    for fd in fds.file:
-        pool.Add(fd)
-
-    def cls(name):
-        d = pool.FindMessageTypeByName("meshmon.v1." + name)
-        if hasattr(message_factory, "GetMessageClass"):  # protobuf >= 4.22
-            return message_factory.GetMessageClass(d)
-        return message_factory.MessageFactory(pool).GetPrototype(d)
-
-    return cls("ServerMessage"), cls("ClientMessage")
+    pool = load_pool(path)
+    return message_class(pool, "ServerMessage"), message_class(pool, "ClientMessage")
 
 
 class Conn:

@@ -302,16 +302,18 @@ static void expect_both_cpus(const struct order_scan *s)
 		  s->events);
 }
 
-Test(agent_order, json_pcap_and_history_in_time_order_across_cpus)
+/*
+ * The agent with --reorder-ms reorder_ms, a JSON and a pcap monitor of
+ * EVENTS_READ events each, the mix on both CPUs; json and pcap name the files.
+ */
+static void record_mix(const char *reorder_ms, char *json, char *pcap, size_t len)
 {
-	char json[128], pcap[128], replay[128], cmd[512], args[256];
-	struct order_scan s;
+	char args[256];
 	pid_t mon_json, mon_pcap;
 
-	snprintf(json, sizeof(json), "%s/live.json", agent.dir);
-	snprintf(pcap, sizeof(pcap), "%s/live.pcap", agent.dir);
-	snprintf(replay, sizeof(replay), "%s/replay.json", agent.dir);
-	start_agent("5");
+	snprintf(json, len, "%s/live.json", agent.dir);
+	snprintf(pcap, len, "%s/live.pcap", agent.dir);
+	start_agent(reorder_ms);
 	snprintf(args, sizeof(args), "monitor --json -c %d", EVENTS_READ);
 	mon_json = cli_background(args, json);
 	snprintf(args, sizeof(args), "monitor -c %d --pcap %s", EVENTS_READ, pcap);
@@ -320,6 +322,15 @@ Test(agent_order, json_pcap_and_history_in_time_order_across_cpus)
 	traffic_on_both_cpus();
 	cli_wait(mon_json);
 	cli_wait(mon_pcap);
+}
+
+Test(agent_order, json_pcap_and_history_in_time_order_across_cpus)
+{
+	char json[128], pcap[128], replay[128], cmd[512], args[256];
+	struct order_scan s;
+
+	record_mix("5", json, pcap, sizeof(json));
+	snprintf(replay, sizeof(replay), "%s/replay.json", agent.dir);
 
 	scan_json(json, &s);
 	expect_both_cpus(&s);
@@ -352,22 +363,10 @@ Test(agent_order, json_pcap_and_history_in_time_order_across_cpus)
 /* The same mix without the merge: out of order, and each late event says so. */
 Test(agent_order, reorder_off_the_mix_is_out_of_order_and_marked)
 {
-	char json[128], pcap[128], cmd[512], args[256];
+	char json[128], pcap[128], cmd[512];
 	struct order_scan s;
-	pid_t mon_json, mon_pcap;
 
-	snprintf(json, sizeof(json), "%s/live.json", agent.dir);
-	snprintf(pcap, sizeof(pcap), "%s/live.pcap", agent.dir);
-	start_agent("0");
-	snprintf(args, sizeof(args), "monitor --json -c %d", EVENTS_READ);
-	mon_json = cli_background(args, json);
-	snprintf(args, sizeof(args), "monitor -c %d --pcap %s", EVENTS_READ, pcap);
-	mon_pcap = cli_background(args, "/dev/null");
-	wait_listeners(2);
-	traffic_on_both_cpus();
-	cli_wait(mon_json);
-	cli_wait(mon_pcap);
-
+	record_mix("0", json, pcap, sizeof(json));
 	scan_json(json, &s);
 	expect_both_cpus(&s);
 	cr_expect(gt(sz, s.inversions, 10), "the rings read in turn: %zu inversions in %zu events",

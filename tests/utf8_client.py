@@ -24,27 +24,17 @@ import struct
 import sys
 import time
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.internal import api_implementation
 
-FRAME_MAX = 1 << 20  # docs/protocol.md, "Framing"
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+from meshmon_schema import FRAME_MAX, load_pool, message_class  # noqa: E402
 
 
 def message_classes(path):
-    fds = descriptor_pb2.FileDescriptorSet()
-    with open(path, "rb") as f:
-        fds.ParseFromString(f.read())
-    pool = descriptor_pool.DescriptorPool()
-    for fd in fds.file:
-        pool.Add(fd)
-
-    def cls(name):
-        d = pool.FindMessageTypeByName("meshmon.v1." + name)
-        if hasattr(message_factory, "GetMessageClass"):  # protobuf >= 4.22
-            return message_factory.GetMessageClass(d)
-        return message_factory.MessageFactory(pool).GetPrototype(d)
-
-    return cls("ServerMessage"), cls("ClientMessage"), cls("TcpProbe"), pool
+    pool = load_pool(path)
+    return tuple(message_class(pool, n) for n in ("ServerMessage", "ClientMessage", "TcpProbe")) + (
+        pool,
+    )
 
 
 def rejects_invalid_utf8(tcp_probe_cls):
