@@ -44,10 +44,11 @@
 	X(DATAPATH, 1, "datapath", "datapath")                    \
 	X(RING, 2, "ring", "ring")                                \
 	X(RATE_LIMIT, 3, "rate limit", "rate_limit")              \
-	X(QUEUE, 4, "queue", "queue")
+	X(QUEUE, 4, "queue", "queue")                             \
+	X(CAPTURE, 5, "capture", "capture")
 
 /* Slots of an array indexed by LossSource value (0, UNSPECIFIED, unused). */
-#define MM_LOSS_SOURCES 5
+#define MM_LOSS_SOURCES 6
 
 /* Display name of a loss source, "unknown" for a value not in the table. */
 const char *mm_loss_source_name(unsigned int source);
