@@ -133,7 +133,8 @@ static int load(struct mm_kallsyms *k)
 		free(t.pool);
 		return rc;
 	}
-	qsort(t.syms, t.n, sizeof(*t.syms), by_addr);
+	if (t.n) /* no table at all when every address read 0 (kptr_restrict) */
+		qsort(t.syms, t.n, sizeof(*t.syms), by_addr);
 	free(k->syms);
 	free(k->pool);
 	k->syms = t.syms;

@@ -27,16 +27,38 @@
 
 TestSuite(protocol_doc, .init = agent_setup, .fini = agent_teardown, .timeout = 120);
 
+/*
+ * The client's files where uid 65534 can read them: the checkout and the
+ * build tree may be in a 0700 directory (CI clones into one). The agent's
+ * directory is made reachable by the test that runs as 65534.
+ */
+static void copy_client(char *script, char *desc, size_t cap)
+{
+	char cmd[2048], src_dir[512], *slash;
+
+	snprintf(src_dir, sizeof(src_dir), "%s", MM_PROTOCOL_CLIENT);
+	slash = strrchr(src_dir, '/');
+	cr_assert(slash != NULL);
+	*slash = '\0';
+	snprintf(script, cap, "%s/protocol_client.py", agent.dir);
+	snprintf(desc, cap, "%s/meshmon.desc", agent.dir);
+	snprintf(cmd, sizeof(cmd), "install -m 0644 %s %s/meshmon_schema.py %s && install -m 0644 %s %s",
+		 MM_PROTOCOL_CLIENT, src_dir, agent.dir, MM_PROTO_DESC, desc);
+	cr_assert(eq(int, system(cmd), 0), "%s", cmd);
+}
+
 /* One check of the client, as uid (0: the test's own): its exit status; its output in out. */
 static int client(const char *check, uid_t uid, char *out, size_t cap)
 {
-	char cmd[1024], line[512];
+	char cmd[2048], line[512], script[512] = MM_PROTOCOL_CLIENT, desc[512] = MM_PROTO_DESC;
 	FILE *p;
 	int st;
 
+	if (uid)
+		copy_client(script, desc, sizeof(script));
 	snprintf(cmd, sizeof(cmd), "%s" PYTHON3 " %s %s --socket %s --descriptor %s --iface %s 2>&1",
-		 uid ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "",
-		 MM_PROTOCOL_CLIENT, check, agent.sock_path, MM_PROTO_DESC, pair.local_if);
+		 uid ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "", script, check,
+		 agent.sock_path, desc, pair.local_if);
 	p = popen(cmd, "r");
 	cr_assert(p != NULL);
 	out[0] = '\0';
