@@ -37,6 +37,34 @@ static void put(struct out *o, const char *fmt, ...)
 		o->pos += (size_t)n;
 }
 
+/* meshmon_observed_* by point and meshmon_drops_total / meshmon_dropped_bytes_total (counters.h). */
+static void put_counters(struct out *o, const struct mm_counters *c)
+{
+	put(o, "# HELP meshmon_observed_packets_total Packets seen at each observation point, "
+	       "those dropped there included.\n"
+	       "# TYPE meshmon_observed_packets_total counter\n");
+	for (size_t i = 0; i < c->n_points; i++)
+		put(o, "meshmon_observed_packets_total{point=\"%s\"} %" PRIu64 "\n",
+		    mm_trace_point_name(c->points[i].point), c->points[i].packets);
+	put(o, "# HELP meshmon_observed_bytes_total Bytes seen at each observation point.\n"
+	       "# TYPE meshmon_observed_bytes_total counter\n");
+	for (size_t i = 0; i < c->n_points; i++)
+		put(o, "meshmon_observed_bytes_total{point=\"%s\"} %" PRIu64 "\n",
+		    mm_trace_point_name(c->points[i].point), c->points[i].bytes);
+	put(o, "# HELP meshmon_drops_total Packets dropped, by who dropped them and why (every "
+	       "drop, reported or not).\n"
+	       "# TYPE meshmon_drops_total counter\n");
+	for (size_t i = 0; i < c->n_drops; i++)
+		put(o, "meshmon_drops_total{source=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
+		    mm_source_name(c->drops[i].source), c->drops[i].reason, c->drops[i].packets);
+	put(o, "# HELP meshmon_dropped_bytes_total Bytes of the packets dropped, by who dropped "
+	       "them and why.\n"
+	       "# TYPE meshmon_dropped_bytes_total counter\n");
+	for (size_t i = 0; i < c->n_drops; i++)
+		put(o, "meshmon_dropped_bytes_total{source=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
+		    mm_source_name(c->drops[i].source), c->drops[i].reason, c->drops[i].bytes);
+}
+
 size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t len)
 {
 	struct out o = {buf, len, 0};
@@ -51,10 +79,10 @@ size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t
 				put(&o, "# HELP meshmon_traffic_bytes_total Bytes seen by the tc "
 					"datapath.\n"
 					"# TYPE meshmon_traffic_bytes_total counter\n");
-			for (unsigned int dir = 1; dir < 3; dir++) {
+			for (unsigned int dir = MM_DIR_INGRESS; dir <= MM_DIR_EGRESS; dir++) {
 				for (unsigned int r = 0; r < MM_TRAFFIC_REASONS; r++) {
 					const struct mm_traffic_counter *c =
-					    &s->traffic[MM_TRAFFIC_INDEX(dir, r)];
+					    &s->traffic[MM_TRAFFIC_INDEX(MM_TC_POINT(dir), r)];
 					const char *reason =
 					    r ? mm_drop_reason_name(r) : "forwarded";
 
@@ -70,6 +98,7 @@ size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t
 			}
 		}
 	}
+	put_counters(&o, &s->counters);
 	put(&o, "# HELP meshmon_events_total Records read from the rings, by type.\n"
 		"# TYPE meshmon_events_total counter\n");
 #define X(name, value, text)                                                                       \
