@@ -16,6 +16,9 @@
  *   their frame bytes; the merged kernel drop of a denied packet is no kernel
  *   drop; only non-zero drop series appear;
  * - Status.points and Status.drops carry the same numbers.
+ * And without a kernel: the list the agent builds from the datapath's sums
+ * (counters.h), rendered, names the overflow slot and unnamed reasons, lists
+ * no zero count, and passes promtool too.
  * IPv6 is off on the pair and the neighbours are static, so nothing but the
  * test's own packets crosses the veth.
  */
@@ -31,7 +34,9 @@
 #include <criterion/new/assert.h>
 
 #include "cli_agent.h"
+#include "counters.h"
 #include "kernel_drop_reasons.h"
+#include "metrics.h"
 
 #ifndef MESHMON_CLI_PATH
 #error "MESHMON_CLI_PATH must name the built meshmon"
@@ -307,5 +312,62 @@ Test(metrics_counters, points_and_drops_equal_the_interface_and_the_traffic)
 		     0),
 		  "Status tc drops: see %s", status);
 	cr_expect(eq(int, mm_test_sh("jq -e '.drops | all(.packets > 0)' %s >/dev/null", status), 0));
+	free(text);
+}
+
+static const char *no_names(unsigned int reason)
+{
+	(void)reason;
+	return NULL;
+}
+
+Test(metrics_counters, overflow_and_unnamed_reasons_render_within_conventions)
+{
+	static struct mm_traffic_counter traffic[MM_TRAFFIC_SLOTS], kernel[MM_KDROP_COUNT_SLOTS];
+	static struct mm_metrics_snapshot snap;
+	char path[] = "/tmp/mm-metrics-render-XXXXXX", *text;
+	size_t len;
+	FILE *f;
+	int fd;
+
+	traffic[MM_TRAFFIC_INDEX(MM_POINT_FROM_NETWORK, 0)] = (struct mm_traffic_counter){10, 1000};
+	traffic[MM_TRAFFIC_INDEX(MM_POINT_FROM_NETWORK, MM_DROP_POLICY_DENIED)] =
+	    (struct mm_traffic_counter){2, 120};
+	traffic[MM_TRAFFIC_INDEX(MM_POINT_TO_NETWORK, MM_DROP_POLICY_DENIED)] =
+	    (struct mm_traffic_counter){1, 60};
+	traffic[MM_TRAFFIC_INDEX(MM_POINT_FROM_SOCKET, 0)] = (struct mm_traffic_counter){4, 400};
+	kernel[200] = (struct mm_traffic_counter){3, 150};
+	kernel[MM_KDROP_OVERFLOW_SLOT] = (struct mm_traffic_counter){5, 250};
+	mm_counters__collect(&snap.counters, traffic, kernel, no_names);
+	cr_assert(eq(sz, snap.counters.n_points, 3), "from-network, to-network, from-socket");
+	cr_expect(eq(u64, snap.counters.points[0].packets, 12), "dropped ones included");
+	cr_expect(eq(u64, snap.counters.points[1].packets, 1));
+	cr_expect(eq(u32, snap.counters.points[2].point, MM_POINT_FROM_SOCKET));
+	cr_assert(eq(sz, snap.counters.n_drops, 3), "only non-zero reasons");
+	cr_expect(eq(u64, snap.counters.drops[0].packets, 3), "tc drops of both points");
+	cr_expect(eq(u64, snap.counters.drops[0].bytes, 180));
+	cr_expect(eq(str, snap.counters.drops[1].reason, "200"), "no name: the value");
+	cr_expect(eq(u32, snap.counters.drops[2].reason_code, MM_KDROP_OVERFLOW_CODE));
+	cr_expect(eq(str, snap.counters.drops[2].reason, "overflow"));
+
+	len = mm_metrics__render(&snap, NULL, 0) + 1;
+	text = malloc(len);
+	cr_assert(text != NULL);
+	mm_metrics__render(&snap, text, len);
+	cr_expect(strstr(text, "meshmon_drops_total{source=\"kernel\",reason=\"overflow\"} 5\n") !=
+		  NULL);
+	cr_expect(strstr(text, "meshmon_dropped_bytes_total{source=\"kernel\",reason=\"200\"} 150\n") !=
+		  NULL);
+	cr_expect(strstr(text, "meshmon_observed_packets_total{point=\"from-socket\"} 4\n") != NULL);
+	fd = mkstemp(path);
+	cr_assert(ge(int, fd, 0));
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	cr_expect(eq(int, mm_test_sh("out=$(promtool check metrics < %s 2>&1) && test -z \"$out\"",
+				     path),
+		     0),
+		  "promtool on the rendered text");
+	unlink(path);
 	free(text);
 }
