@@ -37,32 +37,38 @@ static void put(struct out *o, const char *fmt, ...)
 		o->pos += (size_t)n;
 }
 
-/* meshmon_observed_* by point and meshmon_drops_total / meshmon_dropped_bytes_total (counters.h). */
+/* One counter family by observation point (counters.h): packets, or bytes when bytes is set. */
+static void put_points(struct out *o, const struct mm_counters *c, const char *name,
+		       const char *help, int bytes)
+{
+	put(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	for (size_t i = 0; i < c->n_points; i++)
+		put(o, "%s{point=\"%s\"} %" PRIu64 "\n", name,
+		    mm_trace_point_name(c->points[i].point),
+		    bytes ? c->points[i].bytes : c->points[i].packets);
+}
+
+/* One counter family by drop source and reason (counters.h): packets, or bytes. */
+static void put_drops(struct out *o, const struct mm_counters *c, const char *name,
+		      const char *help, int bytes)
+{
+	put(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	for (size_t i = 0; i < c->n_drops; i++)
+		put(o, "%s{source=\"%s\",reason=\"%s\"} %" PRIu64 "\n", name,
+		    mm_source_name(c->drops[i].source), c->drops[i].reason,
+		    bytes ? c->drops[i].bytes : c->drops[i].packets);
+}
+
 static void put_counters(struct out *o, const struct mm_counters *c)
 {
-	put(o, "# HELP meshmon_observed_packets_total Packets seen at each observation point, "
-	       "those dropped there included.\n"
-	       "# TYPE meshmon_observed_packets_total counter\n");
-	for (size_t i = 0; i < c->n_points; i++)
-		put(o, "meshmon_observed_packets_total{point=\"%s\"} %" PRIu64 "\n",
-		    mm_trace_point_name(c->points[i].point), c->points[i].packets);
-	put(o, "# HELP meshmon_observed_bytes_total Bytes seen at each observation point.\n"
-	       "# TYPE meshmon_observed_bytes_total counter\n");
-	for (size_t i = 0; i < c->n_points; i++)
-		put(o, "meshmon_observed_bytes_total{point=\"%s\"} %" PRIu64 "\n",
-		    mm_trace_point_name(c->points[i].point), c->points[i].bytes);
-	put(o, "# HELP meshmon_drops_total Packets dropped, by who dropped them and why (every "
-	       "drop, reported or not).\n"
-	       "# TYPE meshmon_drops_total counter\n");
-	for (size_t i = 0; i < c->n_drops; i++)
-		put(o, "meshmon_drops_total{source=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
-		    mm_source_name(c->drops[i].source), c->drops[i].reason, c->drops[i].packets);
-	put(o, "# HELP meshmon_dropped_bytes_total Bytes of the packets dropped, by who dropped "
-	       "them and why.\n"
-	       "# TYPE meshmon_dropped_bytes_total counter\n");
-	for (size_t i = 0; i < c->n_drops; i++)
-		put(o, "meshmon_dropped_bytes_total{source=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
-		    mm_source_name(c->drops[i].source), c->drops[i].reason, c->drops[i].bytes);
+	put_points(o, c, "meshmon_observed_packets_total",
+		   "Packets seen at each observation point, those dropped there included.", 0);
+	put_points(o, c, "meshmon_observed_bytes_total", "Bytes seen at each observation point.",
+		   1);
+	put_drops(o, c, "meshmon_drops_total",
+		  "Packets dropped, by who dropped them and why (every drop, reported or not).", 0);
+	put_drops(o, c, "meshmon_dropped_bytes_total",
+		  "Bytes of the packets dropped, by who dropped them and why.", 1);
 }
 
 size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t len)
