@@ -47,14 +47,43 @@ struct mm_rate_bucket {
 	__u64 last_ns;
 };
 
-/* Traffic counters (mm_traffic per-CPU array): index = MM_TRAFFIC_INDEX(dir, reason). */
-#define MM_TRAFFIC_REASONS 16 /* reason 0 = forwarded, else enum mm_drop_reason */
-#define MM_TRAFFIC_INDEX(dir, reason) ((dir) * MM_TRAFFIC_REASONS + (reason))
-#define MM_TRAFFIC_SLOTS (3 * MM_TRAFFIC_REASONS) /* by enum mm_direction */
+/*
+ * Packets and bytes at each observation point (mm_traffic, a per-CPU array
+ * shared by every datapath object: maps.bpf.h), by what happened to them
+ * there: index = MM_TRAFFIC_INDEX(point, reason), point an enum
+ * mm_trace_point value (the tc programs count at FROM_NETWORK and
+ * TO_NETWORK; a socket-side program counts at its own point in the same map),
+ * reason 0 = passed, else the enum mm_drop_reason it was dropped for.
+ */
+#define MM_TRAFFIC_POINTS  16 /* room for every MM_TRACE_POINTS value */
+#define MM_TRAFFIC_REASONS 16 /* room for every MM_DROP_REASONS value, and 0 */
+#define MM_TRAFFIC_INDEX(point, reason) ((point) * MM_TRAFFIC_REASONS + (reason))
+#define MM_TRAFFIC_SLOTS (MM_TRAFFIC_POINTS * MM_TRAFFIC_REASONS)
+#define MM__POINT_FITS(name, value, ...) _Static_assert((value) < MM_TRAFFIC_POINTS, \
+						      "raise MM_TRAFFIC_POINTS");
+MM_TRACE_POINTS(MM__POINT_FITS)
+#undef MM__POINT_FITS
+#define MM__REASON_FITS(name, value, ...) _Static_assert((value) < MM_TRAFFIC_REASONS, \
+						       "raise MM_TRAFFIC_REASONS");
+MM_DROP_REASONS(MM__REASON_FITS)
+#undef MM__REASON_FITS
+/* The tc programs' point by enum mm_direction: ingress at FROM_NETWORK, egress at TO_NETWORK. */
+#define MM_TC_POINT(dir) ((dir) == MM_DIR_EGRESS ? MM_POINT_TO_NETWORK : MM_POINT_FROM_NETWORK)
 struct mm_traffic_counter {
 	__u64 packets;
 	__u64 bytes;
 };
+
+/*
+ * Kernel drops by the kernel's own reason (mm_kdrop_counts, a per-CPU array
+ * of struct mm_traffic_counter in kernel_drops.bpf.c): slot = the enum
+ * skb_drop_reason value when below MM_KDROP_REASON_SLOTS, else
+ * MM_KDROP_OVERFLOW_SLOT, which sums every larger value (subsystem-encoded
+ * reasons such as mac80211's or openvswitch's, or a future kernel's).
+ */
+#define MM_KDROP_REASON_SLOTS  256
+#define MM_KDROP_OVERFLOW_SLOT MM_KDROP_REASON_SLOTS
+#define MM_KDROP_COUNT_SLOTS   (MM_KDROP_REASON_SLOTS + 1)
 
 /*
  * Flow table (LRU hash mm_flows), keyed by the tuple as seen in a flow's first

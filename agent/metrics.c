@@ -37,6 +37,40 @@ static void put(struct out *o, const char *fmt, ...)
 		o->pos += (size_t)n;
 }
 
+/* One counter family by observation point (counters.h): packets, or bytes when bytes is set. */
+static void put_points(struct out *o, const struct mm_counters *c, const char *name,
+		       const char *help, int bytes)
+{
+	put(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	for (size_t i = 0; i < c->n_points; i++)
+		put(o, "%s{point=\"%s\"} %" PRIu64 "\n", name,
+		    mm_trace_point_name(c->points[i].point),
+		    bytes ? c->points[i].bytes : c->points[i].packets);
+}
+
+/* One counter family by drop source and reason (counters.h): packets, or bytes. */
+static void put_drops(struct out *o, const struct mm_counters *c, const char *name,
+		      const char *help, int bytes)
+{
+	put(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	for (size_t i = 0; i < c->n_drops; i++)
+		put(o, "%s{source=\"%s\",reason=\"%s\"} %" PRIu64 "\n", name,
+		    mm_source_name(c->drops[i].source), c->drops[i].reason,
+		    bytes ? c->drops[i].bytes : c->drops[i].packets);
+}
+
+static void put_counters(struct out *o, const struct mm_counters *c)
+{
+	put_points(o, c, "meshmon_observed_packets_total",
+		   "Packets seen at each observation point, those dropped there included.", 0);
+	put_points(o, c, "meshmon_observed_bytes_total", "Bytes seen at each observation point.",
+		   1);
+	put_drops(o, c, "meshmon_drops_total",
+		  "Packets dropped, by who dropped them and why (every drop, reported or not).", 0);
+	put_drops(o, c, "meshmon_dropped_bytes_total",
+		  "Bytes of the packets dropped, by who dropped them and why.", 1);
+}
+
 size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t len)
 {
 	struct out o = {buf, len, 0};
@@ -51,10 +85,10 @@ size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t
 				put(&o, "# HELP meshmon_traffic_bytes_total Bytes seen by the tc "
 					"datapath.\n"
 					"# TYPE meshmon_traffic_bytes_total counter\n");
-			for (unsigned int dir = 1; dir < 3; dir++) {
+			for (unsigned int dir = MM_DIR_INGRESS; dir <= MM_DIR_EGRESS; dir++) {
 				for (unsigned int r = 0; r < MM_TRAFFIC_REASONS; r++) {
 					const struct mm_traffic_counter *c =
-					    &s->traffic[MM_TRAFFIC_INDEX(dir, r)];
+					    &s->traffic[MM_TRAFFIC_INDEX(MM_TC_POINT(dir), r)];
 					const char *reason =
 					    r ? mm_drop_reason_name(r) : "forwarded";
 
@@ -70,6 +104,7 @@ size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t
 			}
 		}
 	}
+	put_counters(&o, &s->counters);
 	put(&o, "# HELP meshmon_events_total Records read from the rings, by type.\n"
 		"# TYPE meshmon_events_total counter\n");
 #define X(name, value, text)                                                                       \

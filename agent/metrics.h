@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Prometheus text on GET /metrics, served by libevent's evhttp on --metrics
- * ADDR:PORT. Labels are bounded: direction, reason, type, source, result;
+ * ADDR:PORT. Labels are bounded: direction, point, reason, type, source, result;
  * never an address. The numbers come from a snapshot callback at each scrape.
  */
 #ifndef MESHMON_AGENT_METRICS_H
@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "counters.h"
 #include "hub.h"
 
 struct event_base;
@@ -20,6 +21,7 @@ struct mm_metrics;
 struct mm_metrics_snapshot {
 	struct mm_traffic_counter traffic[MM_TRAFFIC_SLOTS];
 	int have_traffic;
+	struct mm_counters counters; /* points and drops, as Status.points / Status.drops */
 	uint64_t events_by_type[256];
 	uint64_t events_unknown;
 	uint64_t events_short;

@@ -7,8 +7,11 @@
 
 #include "agent.h"
 #include "conn.h"
+#include "counters.h"
 #include "framing.h"
 #include "hub.h"
+#include "kernel_drop_reasons.h"
+#include "kernel_drops.h"
 #include "names.h"
 #include "report.h"
 #include "server.h"
@@ -96,6 +99,54 @@ static uint64_t kernel_drops_merged(const struct mm_agent *a)
 	return mm_datapath__read_stats(a->dp, stats) ? 0 : stats[MM_STAT_KDROP_MERGED];
 }
 
+/* The point and drop counters, as both Status and /metrics show them (counters.h). */
+/* traffic: the datapath's sums already read, or NULL (nothing counted). */
+static void collect_counters(const struct mm_agent *a, const struct mm_traffic_counter *traffic,
+			     struct mm_counters *c)
+{
+	struct mm_traffic_counter kernel[MM_KDROP_COUNT_SLOTS];
+	int have_kernel = a->kdrops && !mm_kdrops__read_counts(a->kdrops, kernel);
+
+	mm_counters__collect(c, traffic, have_kernel ? kernel : NULL, mm_kernel_drop_reason_name);
+}
+
+/* Status.points and Status.drops: the messages point into c and into store. */
+struct status_counters {
+	struct mm_traffic_counter traffic[MM_TRAFFIC_SLOTS];
+	struct mm_counters c;
+	Meshmon__V1__PointCounter pc[MM_TRAFFIC_POINTS], *pcp[MM_TRAFFIC_POINTS];
+	Meshmon__V1__DropCounter dc[MM_TRAFFIC_REASONS + MM_KDROP_COUNT_SLOTS];
+	Meshmon__V1__DropCounter *dcp[MM_TRAFFIC_REASONS + MM_KDROP_COUNT_SLOTS];
+};
+
+static void fill_counters(const struct mm_agent *a, struct status_counters *sc,
+			  Meshmon__V1__Status *st)
+{
+	int have_traffic = !mm_datapath__read_traffic(a->dp, sc->traffic);
+
+	collect_counters(a, have_traffic ? sc->traffic : NULL, &sc->c);
+	for (size_t i = 0; i < sc->c.n_points; i++) {
+		meshmon__v1__point_counter__init(&sc->pc[i]);
+		sc->pc[i].point = (Meshmon__V1__TracePoint)sc->c.points[i].point;
+		sc->pc[i].packets = sc->c.points[i].packets;
+		sc->pc[i].bytes = sc->c.points[i].bytes;
+		sc->pcp[i] = &sc->pc[i];
+	}
+	for (size_t i = 0; i < sc->c.n_drops; i++) {
+		meshmon__v1__drop_counter__init(&sc->dc[i]);
+		sc->dc[i].source = (Meshmon__V1__Source)sc->c.drops[i].source;
+		sc->dc[i].reason_code = sc->c.drops[i].reason_code;
+		sc->dc[i].reason = sc->c.drops[i].reason;
+		sc->dc[i].packets = sc->c.drops[i].packets;
+		sc->dc[i].bytes = sc->c.drops[i].bytes;
+		sc->dcp[i] = &sc->dc[i];
+	}
+	st->n_points = sc->c.n_points;
+	st->points = sc->pcp;
+	st->n_drops = sc->c.n_drops;
+	st->drops = sc->dcp;
+}
+
 int mm_report__send_status(void *ctx, struct bufferevent *bev)
 {
 	struct mm_agent *a = ctx;
@@ -105,10 +156,11 @@ int mm_report__send_status(void *ctx, struct bufferevent *bev)
 	Meshmon__V1__LossCounter *lc = calloc(n_loss, sizeof(*lc));
 	Meshmon__V1__LossCounter **lcp = calloc(n_loss, sizeof(*lcp));
 	Meshmon__V1__EventTypeCount tc[MAX_EVENT_TYPES], *tcp[MAX_EVENT_TYPES];
+	struct status_counters *sc = calloc(1, sizeof(*sc));
 	struct mm_hub_stats hs;
 	int rc = -ENOMEM;
 
-	if (!lc || !lcp)
+	if (!lc || !lcp || !sc)
 		goto out;
 	mm_losses__poll(a->losses, a->dp, a->hub);
 	mm_hub__stats(a->hub, &hs);
@@ -125,10 +177,12 @@ int mm_report__send_status(void *ctx, struct bufferevent *bev)
 	st.events_out_of_order = a->events_out_of_order;
 	st.reorder_window_us = a->opts.reorder_ms * 1000;
 	st.kernel_drops_merged = kernel_drops_merged(a);
+	fill_counters(a, sc, &st);
 	msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_STATUS;
 	msg.status = &st;
 	rc = mm_conn__send(bev, &msg);
 out:
+	free(sc);
 	free(lc);
 	free(lcp);
 	return rc;
@@ -146,6 +200,7 @@ void mm_report__metrics_snapshot(void *ctx, struct mm_metrics_snapshot *s)
 	s->events_out_of_order = a->events_out_of_order;
 	s->reorder_window_us = a->opts.reorder_ms * 1000;
 	s->kernel_drops_merged = kernel_drops_merged(a);
+	collect_counters(a, s->have_traffic ? s->traffic : NULL, &s->counters);
 	mm_losses__totals(a->losses, a->hub, s->lost_by_source);
 	s->listeners = mm_hub__listeners(a->hub);
 	mm_server__connections(a->server, s->connections);

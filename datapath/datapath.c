@@ -131,6 +131,7 @@ int mm_datapath__reuse_shared_maps(const struct mm_datapath *dp, struct bpf_obje
 	    dp ? dp->skel->maps.mm_stats : NULL,
 	    dp ? dp->skel->maps.mm_rate_bucket : NULL,
 	    dp ? dp->skel->maps.mm_verdict_skb : NULL,
+	    dp ? dp->skel->maps.mm_traffic : NULL,
 	};
 	size_t i;
 
@@ -265,34 +266,42 @@ int mm_datapath__read_stats(const struct mm_datapath *dp, __u64 *stats)
 	return err;
 }
 
-int mm_datapath__read_traffic(const struct mm_datapath *dp, struct mm_traffic_counter *traffic)
+int mm_counter_map__sum(int map_fd, __u32 slots, struct mm_traffic_counter *sum)
 {
 	int n = libbpf_num_possible_cpus();
 	struct mm_traffic_counter *vals;
 	__u32 slot;
 	int i;
 
-	if (!dp || !traffic)
+	if (map_fd < 0 || !sum)
 		return -EINVAL;
 	if (n < 0)
 		return n;
 	vals = calloc(n, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
-	for (slot = 0; slot < MM_TRAFFIC_SLOTS; slot++) {
-		if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.mm_traffic), &slot, vals)) {
+	for (slot = 0; slot < slots; slot++) {
+		if (bpf_map_lookup_elem(map_fd, &slot, vals)) {
 			int err = -errno;
 
 			free(vals);
 			return err;
 		}
-		traffic[slot].packets = 0;
-		traffic[slot].bytes = 0;
+		sum[slot].packets = 0;
+		sum[slot].bytes = 0;
 		for (i = 0; i < n; i++) {
-			traffic[slot].packets += vals[i].packets;
-			traffic[slot].bytes += vals[i].bytes;
+			sum[slot].packets += vals[i].packets;
+			sum[slot].bytes += vals[i].bytes;
 		}
 	}
 	free(vals);
 	return 0;
+}
+
+int mm_datapath__read_traffic(const struct mm_datapath *dp, struct mm_traffic_counter *traffic)
+{
+	if (!dp)
+		return -EINVAL;
+	return mm_counter_map__sum(bpf_map__fd(dp->skel->maps.mm_traffic), MM_TRAFFIC_SLOTS,
+				   traffic);
 }

@@ -62,11 +62,13 @@ pid_t mm_datapath__tc_owner_pid(const struct mm_datapath *dp, int ifindex);
 int mm_datapath__set_deny_rules(struct mm_datapath *dp, const struct mm_deny_spec *rules,
 				size_t n);
 
-/* Sums over CPUs: stats[MM_STAT_MAX] and traffic[MM_TRAFFIC_SLOTS]. */
+/* Sums over CPUs: stats[MM_STAT_MAX] and traffic[MM_TRAFFIC_SLOTS] (MM_TRAFFIC_INDEX). */
 int mm_datapath__read_stats(const struct mm_datapath *dp, __u64 *stats);
 int mm_datapath__read_stats_percpu(const struct mm_datapath *dp, __u32 stat, __u64 *per_cpu,
 				   int ncpus);
 int mm_datapath__read_traffic(const struct mm_datapath *dp, struct mm_traffic_counter *traffic);
+/* sum[0..slots) = the per-CPU array map_fd of struct mm_traffic_counter summed over CPUs. */
+int mm_counter_map__sum(int map_fd, __u32 slots, struct mm_traffic_counter *sum);
 
 /* Program fds, for BPF_PROG_TEST_RUN in tests. */
 int mm_datapath__tc_ingress_fd(const struct mm_datapath *dp);

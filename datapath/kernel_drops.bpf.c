@@ -17,6 +17,12 @@
  * TC_INGRESS/TC_EGRESS, the very skb the tc program marked: verdict.bpf.h),
  * which the tc drop record reports; MM_STAT_KDROP_MERGED counts those.
  *
+ * Counts: every drop in scope that is not one of meshmon's own tc drops is
+ * counted in mm_kdrop_counts (per-CPU array, packets and bytes by the
+ * kernel's reason value, MM_KDROP_OVERFLOW_SLOT for a value beyond
+ * MM_KDROP_REASON_SLOTS: config.h) before the record switch, aggregation and
+ * the rate limit, so the counts are every drop, not the drops reported.
+ *
  * Maps: the shared maps (maps.bpf.h), mm_verdict_skb among them;
  * mm_kdrop_netns (hash, netns inode -> 1): with kernel_drop_scope MONITORED
  * only drops in these namespaces are reported; mm_kdrop_agg (LRU hash, per
@@ -57,6 +63,13 @@ struct {
 	__type(value, struct mm_drop_agg_entry);
 } mm_kdrop_agg SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MM_KDROP_COUNT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct mm_traffic_counter);
+} mm_kdrop_counts SEC(".maps");
+
 /* Too big for the 512-byte stack together with the aggregation key. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -64,6 +77,32 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mm_drop_record);
 } mm_kdrop_scratch SEC(".maps");
+
+/*
+ * The dropped packet's length from the first header the skb still holds in
+ * front of skb->data (link layer, else network), so that a packet dropped at
+ * the socket counts the bytes its interface counted for it; skb->len alone
+ * when neither is set (a local packet not yet given a header).
+ */
+static __always_inline __u32 mm_kdrop_bytes(__u32 len, __u64 data_off, __u16 mh, __u16 nh)
+{
+	if (mh != MM_HDR_UNSET && mh <= data_off)
+		return len + (__u32)(data_off - mh);
+	if (nh != MM_HDR_UNSET && nh <= data_off)
+		return len + (__u32)(data_off - nh);
+	return len;
+}
+
+static __always_inline void mm_kdrop_count(__u32 reason, __u32 bytes)
+{
+	__u32 slot = reason < MM_KDROP_REASON_SLOTS ? reason : MM_KDROP_OVERFLOW_SLOT;
+	struct mm_traffic_counter *c = bpf_map_lookup_elem(&mm_kdrop_counts, &slot);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
 
 static __always_inline void mm_kdrop_ports(struct mm_tuple *t, const unsigned char *l4)
 {
@@ -173,7 +212,7 @@ static __always_inline int mm_kdrop(void *ctx, struct sk_buff *skb, void *locati
 	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TC_EGRESS))
 		own_verdict = mm_verdict_take((__u64)(long)skb);
 	cfg = mm_config_get();
-	if (!cfg || !mm_type_enabled(cfg, MM_EVENT_DROP))
+	if (!cfg)
 		return 0;
 
 	dev = BPF_CORE_READ(skb, dev);
@@ -195,17 +234,20 @@ static __always_inline int mm_kdrop(void *ctx, struct sk_buff *skb, void *locati
 		return 0;
 	}
 
-	rec = bpf_map_lookup_elem(&mm_kdrop_scratch, &zero);
-	if (!rec)
-		return 0;
-	__builtin_memset(rec, 0, sizeof(*rec));
-
 	head = BPF_CORE_READ(skb, head);
 	data = BPF_CORE_READ(skb, data);
 	nh = BPF_CORE_READ(skb, network_header);
 	th = BPF_CORE_READ(skb, transport_header);
 	mh = BPF_CORE_READ(skb, mac_header);
 	len = BPF_CORE_READ(skb, len);
+	mm_kdrop_count(reason, mm_kdrop_bytes(len, data - head, mh, nh));
+	if (!mm_type_enabled(cfg, MM_EVENT_DROP))
+		return 0;
+
+	rec = bpf_map_lookup_elem(&mm_kdrop_scratch, &zero);
+	if (!rec)
+		return 0;
+	__builtin_memset(rec, 0, sizeof(*rec));
 	mm_kdrop_tuple(&rec->tuple, skb, head, nh, th);
 
 	now = bpf_ktime_get_ns();

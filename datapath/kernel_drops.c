@@ -139,3 +139,16 @@ int mm_kdrops__set_config(struct mm_kdrops *kd, const struct mm_config *cfg)
 		return -errno;
 	return 0;
 }
+
+int mm_kdrops__read_counts(const struct mm_kdrops *kd, struct mm_traffic_counter *counts)
+{
+	if (!kd)
+		return -EINVAL;
+	return mm_counter_map__sum(bpf_map__fd(kd->skel->maps.mm_kdrop_counts),
+				   MM_KDROP_COUNT_SLOTS, counts);
+}
+
+int mm_kdrops__raw_tp_fd(const struct mm_kdrops *kd)
+{
+	return kd && kd->fallback ? bpf_program__fd(kd->skel->progs.mm_kdrop_raw) : -EINVAL;
+}

@@ -32,5 +32,12 @@ int mm_kdrops__unwatch_netns(struct mm_kdrops *kd, __u32 netns_inum);
 int mm_kdrops__is_fallback(const struct mm_kdrops *kd);
 int mm_kdrops__events_fd(const struct mm_kdrops *kd);
 int mm_kdrops__set_config(struct mm_kdrops *kd, const struct mm_config *cfg);
+/*
+ * Kernel drops counted so far, summed over CPUs: counts[MM_KDROP_COUNT_SLOTS]
+ * by slot (config.h: the reason value, MM_KDROP_OVERFLOW_SLOT beyond).
+ */
+int mm_kdrops__read_counts(const struct mm_kdrops *kd, struct mm_traffic_counter *counts);
+/* fd of the raw_tp fallback program (loaded by mm_kdrops__open_raw_tp), for BPF_PROG_TEST_RUN. */
+int mm_kdrops__raw_tp_fd(const struct mm_kdrops *kd);
 
 #endif /* MESHMON_KERNEL_DROPS_H */

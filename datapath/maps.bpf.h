@@ -5,7 +5,8 @@
  * the other objects reuse the same fds (bpf_map__reuse_fd), so there is one
  * event ring set, one configuration, one token bucket and one set of counters.
  * mm_verdict_skb links the tc deny verdict to the kernel's free of the
- * dropped skb (verdict.bpf.h).
+ * dropped skb (verdict.bpf.h). mm_traffic counts packets at every
+ * observation point, whichever object observes there (counters.bpf.h).
  *
  * Full maps: mm_events is a per-CPU ring; when a CPU's ring is full the write
  * fails and MM_STAT_RING_FULL counts it (the kernel counts the same write in
@@ -51,5 +52,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } mm_verdict_skb SEC(".maps");
+
+/* Packets and bytes by observation point and outcome: MM_TRAFFIC_INDEX() in config.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MM_TRAFFIC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct mm_traffic_counter);
+} mm_traffic SEC(".maps");
 
 #endif /* MESHMON_MAPS_BPF_H */

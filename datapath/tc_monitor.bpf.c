@@ -8,9 +8,10 @@
  * deny rule matches.
  *
  * Maps: shared (maps.bpf.h) mm_events, mm_config_map, mm_stats,
- * mm_rate_bucket, mm_verdict_skb (verdict.bpf.h: the skb a deny dropped);
+ * mm_rate_bucket, mm_verdict_skb (verdict.bpf.h: the skb a deny dropped),
+ * mm_traffic (counters.bpf.h: every packet at its point, by outcome);
  * own mm_flows and mm_drop_agg (flow.bpf.h), mm_deny_rules, mm_deny_src and
- * mm_deny_dst (deny.bpf.h), mm_traffic (below).
+ * mm_deny_dst (deny.bpf.h).
  *
  * Full maps: mm_flows and mm_drop_agg are LRU and evict (an evicted flow is
  * seen as NEW again, an evicted drop key reports its next drop at once); a
@@ -25,33 +26,16 @@
 
 #include "parse.bpf.h"
 #include "emit.bpf.h"
+#include "counters.bpf.h"
 #include "flow.bpf.h"
 #include "deny.bpf.h"
 #include "verdict.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MM_TRAFFIC_SLOTS);
-	__type(key, __u32);
-	__type(value, struct mm_traffic_counter);
-} mm_traffic SEC(".maps");
-
 /* Aggregation decisions in MM_DBG_AGGREGATE's first argument. */
 #define MM_AGG_DECISION_FOLD   0
 #define MM_AGG_DECISION_REPORT 1
-
-static __always_inline void mm_traffic_add(__u32 dir, __u32 reason, __u32 bytes)
-{
-	__u32 idx = MM_TRAFFIC_INDEX(dir, reason);
-	struct mm_traffic_counter *c = bpf_map_lookup_elem(&mm_traffic, &idx);
-
-	if (c) {
-		c->packets++;
-		c->bytes += bytes;
-	}
-}
 
 /*
  * Every record about one packet carries the time the program first read the
@@ -174,14 +158,14 @@ static __always_inline int mm_tc_handle(struct __sk_buff *skb, __u8 point, __u8 
 
 	rule = mm_deny_match(&p.tuple, dir);
 	if (rule) {
-		mm_traffic_add(dir, MM_DROP_POLICY_DENIED, skb->len);
+		mm_traffic_add(point, MM_DROP_POLICY_DENIED, skb->len);
 		mm_debug(skb, cfg, now, MM_DBG_RULE_MATCH, mm_flow_hash(&key), rule->id,
 			 p.tuple.proto, p.tuple.dport);
 		mm_emit_drop(skb, cfg, now, &key, point, rule);
 		mm_verdict_mark_shot(skb); /* the kernel's free of skb is this drop */
 		return TC_ACT_SHOT;
 	}
-	mm_traffic_add(dir, 0, skb->len);
+	mm_traffic_add(point, 0, skb->len);
 
 	/* Only fully parsed IP packets have a flow; the rest are always traced. */
 	if (p.parse_error == MM_PARSE_NONE) {

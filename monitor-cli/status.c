@@ -15,6 +15,81 @@
 #include "names.h"
 #include "options.h"
 
+/* A counter's label: the table's name, or the number when this build does not know it. */
+static const char *counter_label(const char *name, unsigned int value, char *num, size_t len)
+{
+	if (name)
+		return name;
+	snprintf(num, len, "%u", value);
+	return num;
+}
+
+/* Status.points and Status.drops (the agent's meshmon_observed_* and meshmon_drops_total). */
+static void status_counters_text(FILE *out, const Meshmon__V1__Status *st)
+{
+	char num[16];
+	size_t i;
+
+	fprintf(out, "Observed:\n");
+	if (!st->n_points)
+		fprintf(out, "  none\n");
+	for (i = 0; i < st->n_points; i++) {
+		const Meshmon__V1__PointCounter *p = st->points[i];
+
+		fprintf(out, "  %-16s %" PRIu64 " packets, %" PRIu64 " bytes\n",
+			counter_label(mm_trace_point_name(p->point), p->point, num, sizeof(num)),
+			p->packets, p->bytes);
+	}
+	fprintf(out, "Drops:\n");
+	if (!st->n_drops)
+		fprintf(out, "  none\n");
+	for (i = 0; i < st->n_drops; i++) {
+		const Meshmon__V1__DropCounter *d = st->drops[i];
+
+		fprintf(out, "  %-6s ", counter_label(mm_source_name(d->source), d->source, num,
+						       sizeof(num)));
+		mm_fmt_clean(out, d->reason);
+		fprintf(out, "%*s %" PRIu64 " packets, %" PRIu64 " bytes\n",
+			(int)(strlen(d->reason) < 24 ? 24 - strlen(d->reason) : 0), "", d->packets,
+			d->bytes);
+	}
+}
+
+static void status_counters_json(struct mm_json *j, const Meshmon__V1__Status *st)
+{
+	char num[16];
+	size_t i;
+
+	mm_json__key(j, "points");
+	mm_json__arr_open(j);
+	for (i = 0; i < st->n_points; i++) {
+		const Meshmon__V1__PointCounter *p = st->points[i];
+
+		mm_json__obj_open(j);
+		mm_json__kv_str(j, "point",
+				counter_label(mm_trace_point_name(p->point), p->point, num, sizeof(num)));
+		mm_json__kv_u64(j, "packets", p->packets);
+		mm_json__kv_u64(j, "bytes", p->bytes);
+		mm_json__obj_close(j);
+	}
+	mm_json__arr_close(j);
+	mm_json__key(j, "drops");
+	mm_json__arr_open(j);
+	for (i = 0; i < st->n_drops; i++) {
+		const Meshmon__V1__DropCounter *d = st->drops[i];
+
+		mm_json__obj_open(j);
+		mm_json__kv_str(j, "source",
+				counter_label(mm_source_name(d->source), d->source, num, sizeof(num)));
+		mm_json__kv_u64(j, "reason_code", d->reason_code);
+		mm_json__kv_str(j, "reason", d->reason);
+		mm_json__kv_u64(j, "packets", d->packets);
+		mm_json__kv_u64(j, "bytes", d->bytes);
+		mm_json__obj_close(j);
+	}
+	mm_json__arr_close(j);
+}
+
 void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
 {
 	char up[32], iv[32];
@@ -52,6 +127,7 @@ void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
 		fprintf(out, "Reorder window:    off (events as read)\n");
 	/* Kernel drops of packets meshmon's own deny rules dropped: shown once, as the tc drop. */
 	fprintf(out, "Merged drops:      %" PRIu64 "\n", st->kernel_drops_merged);
+	status_counters_text(out, st);
 	fprintf(out, "Lost:\n");
 	if (!st->n_losses)
 		fprintf(out, "  none\n");
@@ -131,6 +207,7 @@ void mm_status_json(FILE *out, const Meshmon__V1__Status *st)
 	mm_json__kv_u64(&j, "events_out_of_order", st->events_out_of_order);
 	mm_json__kv_u64(&j, "reorder_window_us", st->reorder_window_us);
 	mm_json__kv_u64(&j, "kernel_drops_merged", st->kernel_drops_merged);
+	status_counters_json(&j, st);
 	mm_json__key(&j, "lost");
 	mm_json__arr_open(&j);
 	for (i = 0; i < st->n_losses; i++) {

@@ -25,6 +25,9 @@ packages=(
   python3-protobuf
   # capinfos, which checks that a --pcap file is in strict time order (tests/test_agent_order.c)
   wireshark-common
+  # promtool, which lints the agent's /metrics (tests/test_metrics_counters.c);
+  # the server it comes with is not used and must not run (see below)
+  prometheus
 )
 
 missing=()
@@ -37,7 +40,27 @@ if ((${#missing[@]})); then
   # wireshark-common asks whether non-root users may capture: no (tests run as root).
   echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -qq
+  # prometheus's maintainer scripts start its server (invoke-rc.d, or
+  # deb-systemd-invoke under systemd; both ask policy-rc.d first): forbid
+  # service starts for this install unless the machine has a policy-rc.d of
+  # its own.
+  policy=/usr/sbin/policy-rc.d
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Only promtool is needed: a server the machine's own policy let start is
+  # stopped and kept from starting at boot.
+  if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+    if [[ -d /run/systemd/system ]]; then
+      systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    elif [[ -x /etc/init.d/prometheus ]]; then
+      /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+      update-rc.d prometheus disable >/dev/null 2>&1 || true
+    fi
+  fi
 fi
 
 # bpffs, for pinning and for bpftool; some machines boot without it.

@@ -127,7 +127,7 @@ struct mm_traffic_counter traffic_of(unsigned int dir, unsigned int reason)
 	struct mm_traffic_counter t[MM_TRAFFIC_SLOTS];
 
 	cr_assert(eq(int, mm_datapath__read_traffic(dp, t), 0));
-	return t[MM_TRAFFIC_INDEX(dir, reason)];
+	return t[MM_TRAFFIC_INDEX(MM_TC_POINT(dir), reason)];
 }
 
 void addr_of(int family, const char *text, __u32 out[4])

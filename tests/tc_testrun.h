@@ -56,6 +56,7 @@ void assert_capture(const struct mm_test_record *r, size_t fixed_size, const uin
 		    size_t cap_len);
 
 __u64 stat_of(unsigned int s);
+/* The tc program's counter of direction dir (at its point, MM_TC_POINT) and reason. */
 struct mm_traffic_counter traffic_of(unsigned int dir, unsigned int reason);
 void addr_of(int family, const char *text, __u32 out[4]);
 

@@ -270,6 +270,40 @@ static void status_msg(Meshmon__V1__Status *st, Meshmon__V1__LossCounter *lc,
 	st->reorder_window_us = 5000;
 }
 
+/* Status.points and Status.drops: the tc points, a tc, a kernel and the kernel's overflow drop. */
+static void status_counters(Meshmon__V1__Status *st)
+{
+	static Meshmon__V1__PointCounter pc[2], *pcp[2];
+	static Meshmon__V1__DropCounter dc[3], *dcp[3];
+	static const struct {
+		uint32_t source, code;
+		char *reason;
+		uint64_t packets, bytes;
+	} d[3] = { { 1, 1, "POLICY_DENIED", 5, 490 }, { 2, 2, "NO_SOCKET", 7, 329 },
+		   { 2, 0xffffffffu, "overflow", 1, 60 } };
+
+	for (size_t i = 0; i < 2; i++) {
+		meshmon__v1__point_counter__init(&pc[i]);
+		pc[i].point = i + 1; /* from-network, to-network */
+		pc[i].packets = 1000 * (i + 1);
+		pc[i].bytes = 98000 * (i + 1);
+		pcp[i] = &pc[i];
+	}
+	for (size_t i = 0; i < 3; i++) {
+		meshmon__v1__drop_counter__init(&dc[i]);
+		dc[i].source = d[i].source;
+		dc[i].reason_code = d[i].code;
+		dc[i].reason = d[i].reason;
+		dc[i].packets = d[i].packets;
+		dc[i].bytes = d[i].bytes;
+		dcp[i] = &dc[i];
+	}
+	st->n_points = 2;
+	st->points = pcp;
+	st->n_drops = 3;
+	st->drops = dcp;
+}
+
 Test(cli_format, status_text_and_json)
 {
 	Meshmon__V1__Status st;
@@ -280,6 +314,7 @@ Test(cli_format, status_text_and_json)
 	FILE *f;
 
 	status_msg(&st, lc, lcp, ec, ecp);
+	status_counters(&st);
 	f = open_memstream(&buf, &len);
 	mm_status_text(f, &st);
 	fclose(f);
@@ -908,6 +943,8 @@ Test(cli_format, agent_strings_lose_control_characters)
 	st.cgroup = "/\033[1A";
 	st.tc_attach = "tcx\n";
 	st.aggregation_name = "med\tium";
+	status_counters(&st);
+	st.drops[1]->reason = "NO\033[2J_SOCKET";
 	mm_status_text(f.out, &st);
 	fclose(f.out);
 	cr_assert(drops > 0);
