@@ -206,7 +206,8 @@ void mm_status_json(FILE *out, const Meshmon__V1__Status *st)
 		else
 			mm_json__u64(&j, l->cpu);
 		mm_json__kv_u64(&j, "count", l->count);
-		mm_json__kv_str_or_null(&j, "record_type", l->type ? mm_event_type_name(l->type) : NULL);
+		if (l->type && mm_event_type_name(l->type))
+			mm_json__kv_str(&j, "record_type", mm_event_type_name(l->type));
 		mm_json__obj_close(&j);
 	}
 	mm_json__arr_close(&j);
