@@ -2,7 +2,8 @@
 /*
  * The loss ledger: what the agent has reported lost upstream of the hub, per
  * CPU and per source (DATAPATH, RING, RATE_LIMIT), per record type for the
- * refusals of a type's own rate limit, and the hub's QUEUE losses in the totals. The datapath's counters are per CPU and cumulative; the
+ * refusals of a type's own rate limit, and the hub's QUEUE losses in the
+ * totals. The datapath's counters are cumulative (per CPU, per type); the
  * ledger keeps the last read and hands the hub only what grew since. A full
  * ring is counted once although both the datapath (ring_full) and the kernel
  * (PERF_RECORD_LOST) see it.

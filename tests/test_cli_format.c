@@ -213,6 +213,7 @@ Test(cli_format, json_one_line_per_message)
 	free(buf);
 }
 
+/* lc and lcp have room for 6 loss counters. */
 static void status_msg(Meshmon__V1__Status *st, Meshmon__V1__LossCounter *lc,
 		       Meshmon__V1__LossCounter **lcp, Meshmon__V1__EventTypeCount *ec,
 		       Meshmon__V1__EventTypeCount **ecp)
@@ -888,7 +889,7 @@ Test(cli_format, agent_strings_lose_control_characters)
 {
 	Meshmon__V1__Hello h = hello;
 	Meshmon__V1__Status st;
-	Meshmon__V1__LossCounter lc[5], *lcp[5];
+	Meshmon__V1__LossCounter lc[6], *lcp[6];
 	Meshmon__V1__EventTypeCount ec[3], *ecp[3];
 	char *ifs[2] = { "veth\r0", "eth0" };
 	struct mm_fmt f = { .verbose = 1 };

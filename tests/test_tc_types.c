@@ -91,7 +91,7 @@ Test(tc_types, own_limit_refuses_beyond_burst_others_pass)
 	dp_down();
 }
 
-/* The type's limit first (burst 5), then the host total (burst 3): 3 pass, each refusal counted once. */
+/* The type's limit first (burst 5), then the host total (burst 3): 3 pass, each refusal once. */
 static void trace_limited_host_3(struct mm_config *c)
 {
 	c->type_rate_mask = MM_EVENT_BIT(MM_EVENT_TRACE);
