@@ -33,7 +33,8 @@ struct mm_config {
 	__u8 agg_tcp_flags;     /* MM_TCP_* whose first sighting per direction is reported */
 	__u8 aggregate_drops;   /* 1: fold drops per flow and reason (default at maximum) */
 	__u8 kernel_drop_scope; /* MM_KDROP_SCOPE_* */
-	__u32 pad;
+	__u32 type_rate_mask;   /* MM_EVENT_BIT() of the types with a limit of their own
+				 * in mm_type_rate: one test per record when none has */
 	__u64 agg_interval_ns;  /* medium/maximum: report a flow at most once per interval */
 	__u64 rate_per_cpu;     /* token bucket refill, records per second per CPU; 0 = off */
 	__u64 burst_per_cpu;    /* bucket size per CPU */
@@ -45,6 +46,25 @@ _Static_assert(sizeof(struct mm_config) == 48, "mm_config layout");
 struct mm_rate_bucket {
 	__u64 tokens_nano;
 	__u64 last_ns;
+};
+
+/* Every record type is below this: the index of the per-type maps. */
+#define MM_EVENT_TYPE_SLOTS 16
+
+/*
+ * One record type's own limit (mm_type_rate array, index = type), checked
+ * before the host total when mm_config.type_rate_mask has the type's bit; its
+ * buckets are in the per-CPU array mm_type_bucket.
+ */
+struct mm_type_rate {
+	__u64 rate_per_cpu; /* records per second per CPU */
+	__u64 burst_per_cpu;
+};
+
+/* Per record type (mm_type_stats per-CPU array, index = type). */
+struct mm_type_counter {
+	__u64 emitted; /* written to the ring */
+	__u64 refused; /* refused by the type's own limit (the host total's: MM_STAT_RATE_LIMITED) */
 };
 
 /*

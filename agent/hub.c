@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "blob.h"
+#include "config.h"
 #include "conn.h"
 #include "framing.h"
 #include "history.h"
@@ -69,6 +70,8 @@ struct mm_listener {
 	struct bufferevent *bev;
 	struct mm_filter filter;
 	struct pending_loss *pending; /* [source][cpu slot], ncpus + 1 slots per source */
+	/* RATE_LIMIT losses of one record type's own limit, not per CPU (index: type) */
+	struct pending_loss type_limited[MM_EVENT_TYPE_SLOTS];
 	uint64_t n_pending;           /* slots with count > 0 */
 	uint64_t full_mono_ns;        /* when a direct write last found the socket full */
 	struct ref_meter *meter;      /* REF_COST of the references queued */
@@ -165,6 +168,31 @@ static int listener_replay_done(struct mm_listener *l)
 	return 0;
 }
 
+/* Queue p's notice, if it has one, and clear it: 0, or -1 when out of memory. */
+static int listener_send_loss(struct mm_listener *l, struct pending_loss *p, unsigned int source,
+			      uint32_t cpu, unsigned int type)
+{
+	Meshmon__V1__ServerMessage msg = MESHMON__V1__SERVER_MESSAGE__INIT;
+	Meshmon__V1__LostNotice n = MESHMON__V1__LOST_NOTICE__INIT;
+
+	if (!p->count)
+		return 0;
+	n.source = (Meshmon__V1__LossSource)source;
+	n.cpu = cpu;
+	n.count = p->count;
+	n.first_time_ns = p->first_ns;
+	n.last_time_ns = p->last_ns;
+	n.type = (Meshmon__V1__EventType)type;
+	msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_LOST;
+	msg.lost = &n;
+	if (mm_conn__send(l->bev, &msg))
+		return -1;
+	memset(p, 0, sizeof(*p));
+	l->n_pending--;
+	l->hub->stats.notices++;
+	return 0;
+}
+
 /* Queue pending notices when the queue has room; returns 0 when none are left. */
 static int listener_flush(struct mm_listener *l)
 {
@@ -179,25 +207,17 @@ static int listener_flush(struct mm_listener *l)
 		return (int)l->n_pending;
 	for (unsigned int src = 1; src < MM_LOSS_SOURCES; src++) {
 		for (size_t c = 0; c < per; c++) {
-			struct pending_loss *p = &l->pending[src * per + c];
-			Meshmon__V1__ServerMessage msg = MESHMON__V1__SERVER_MESSAGE__INIT;
-			Meshmon__V1__LostNotice n = MESHMON__V1__LOST_NOTICE__INIT;
+			uint32_t cpu = c < hub->opts.ncpus ? (uint32_t)c : MM_CPU_NONE;
 
-			if (!p->count)
-				continue;
-			n.source = (Meshmon__V1__LossSource)src;
-			n.cpu = c < hub->opts.ncpus ? (uint32_t)c : MM_CPU_NONE;
-			n.count = p->count;
-			n.first_time_ns = p->first_ns;
-			n.last_time_ns = p->last_ns;
-			msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_LOST;
-			msg.lost = &n;
-			if (mm_conn__send(l->bev, &msg))
+			if (listener_send_loss(l, &l->pending[src * per + c], src, cpu, 0))
 				return (int)l->n_pending; /* out of memory: retry on the timer */
-			memset(p, 0, sizeof(*p));
-			l->n_pending--;
-			hub->stats.notices++;
 		}
+	}
+	for (unsigned int type = 0; type < MM_EVENT_TYPE_SLOTS; type++) {
+		if (listener_send_loss(l, &l->type_limited[type],
+				       MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RATE_LIMIT, MM_CPU_NONE,
+				       type))
+			return (int)l->n_pending;
 	}
 	if (!l->n_pending && l->replay_done_due)
 		return listener_replay_done(l);
@@ -223,11 +243,9 @@ static int listener_end_if_done(struct mm_listener *l)
 	return 1;
 }
 
-static void listener_lose(struct mm_listener *l, unsigned int source, uint32_t cpu,
-			  uint64_t count, uint64_t time_ns)
+static void pending_add(struct mm_listener *l, struct pending_loss *p, uint64_t count,
+			uint64_t time_ns)
 {
-	struct pending_loss *p = &l->pending[slot_of(l->hub, source, cpu)];
-
 	if (!count)
 		return;
 	if (!p->count) {
@@ -236,6 +254,12 @@ static void listener_lose(struct mm_listener *l, unsigned int source, uint32_t c
 	}
 	p->count += count;
 	p->last_ns = time_ns;
+}
+
+static void listener_lose(struct mm_listener *l, unsigned int source, uint32_t cpu,
+			  uint64_t count, uint64_t time_ns)
+{
+	pending_add(l, &l->pending[slot_of(l->hub, source, cpu)], count, time_ns);
 }
 
 static uint64_t mono_ns(void)
@@ -566,6 +590,21 @@ void mm_hub__add_loss(struct mm_hub *hub, unsigned int source, uint32_t cpu, uin
 		if (l->filter.history_only)
 			continue;
 		listener_lose(l, source, cpu, count, time_ns);
+		listener_flush(l);
+	}
+}
+
+void mm_hub__add_type_loss(struct mm_hub *hub, unsigned int type, uint64_t count,
+			   uint64_t time_ns)
+{
+	struct mm_listener *l;
+
+	if (!count || type >= MM_EVENT_TYPE_SLOTS)
+		return;
+	TAILQ_FOREACH(l, &hub->listeners, link) {
+		if (l->filter.history_only)
+			continue;
+		pending_add(l, &l->type_limited[type], count, time_ns);
 		listener_flush(l);
 	}
 }

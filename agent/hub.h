@@ -68,6 +68,13 @@ int mm_hub__publish(struct mm_hub *hub, const Meshmon__V1__ServerMessage *msg,
 void mm_hub__add_loss(struct mm_hub *hub, unsigned int source, uint32_t cpu, uint64_t count,
 		      uint64_t time_ns);
 
+/*
+ * count records of type (enum mm_event_type) refused by that type's own rate
+ * limit, for every listener: LostNotice RATE_LIMIT with its type, not per CPU.
+ */
+void mm_hub__add_type_loss(struct mm_hub *hub, unsigned int type, uint64_t count,
+			   uint64_t time_ns);
+
 /* Sends pending notices of every listener that has room (also run on a timer). */
 /*
  * Write what each listener has queued into its socket, at most

@@ -18,6 +18,8 @@ struct mm_losses {
 	 * rate_limited. scratch: the current read.
 	 */
 	uint64_t *ring_lost, *ring_full, *kernel_lost, *dp_failed, *dp_limited, *scratch;
+	/* Per record type, not per CPU: refused by the type's own limit, reported so far. */
+	uint64_t type_refused[MM_EVENT_TYPE_SLOTS];
 	uint64_t counters[]; /* 6 * ncpus, the arrays above */
 };
 
@@ -78,6 +80,22 @@ void mm_losses__add_perf_lost(struct mm_losses *l, struct mm_hub *hub, int cpu, 
 	}
 }
 
+/* Refusals by each type's own limit: what grew since the last read, as that type's loss. */
+static void poll_type_refused(struct mm_losses *l, const struct mm_datapath *dp,
+			      struct mm_hub *hub, uint64_t now)
+{
+	struct mm_type_counter counters[MM_EVENT_TYPE_SLOTS];
+
+	if (mm_datapath__read_type_counters(dp, counters))
+		return;
+	for (unsigned int type = 0; type < MM_EVENT_TYPE_SLOTS; type++) {
+		if (counters[type].refused > l->type_refused[type])
+			mm_hub__add_type_loss(hub, type,
+					      counters[type].refused - l->type_refused[type], now);
+		l->type_refused[type] = counters[type].refused;
+	}
+}
+
 /* Datapath counters are per CPU and cumulative: report what grew since the last read. */
 void mm_losses__poll(struct mm_losses *l, const struct mm_datapath *dp, struct mm_hub *hub)
 {
@@ -108,6 +126,12 @@ void mm_losses__poll(struct mm_losses *l, const struct mm_datapath *dp, struct m
 		for (int c = 0; c < l->ncpus; c++)
 			report_ring_loss(l, hub, c, now);
 	}
+	poll_type_refused(l, dp, hub, now);
+}
+
+uint64_t mm_losses__type_refused(const struct mm_losses *l, unsigned int type)
+{
+	return type < MM_EVENT_TYPE_SLOTS ? l->type_refused[type] : 0;
 }
 
 const uint64_t *mm_losses__per_cpu(const struct mm_losses *l, unsigned int source)
@@ -142,5 +166,7 @@ void mm_losses__totals(const struct mm_losses *l, const struct mm_hub *hub, uint
 	by_source[MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_DATAPATH] = sum(l->dp_failed, l->ncpus);
 	by_source[MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RING] = sum(l->ring_lost, l->ncpus);
 	by_source[MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RATE_LIMIT] = sum(l->dp_limited, l->ncpus);
+	for (unsigned int type = 0; type < MM_EVENT_TYPE_SLOTS; type++)
+		by_source[MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RATE_LIMIT] += l->type_refused[type];
 	by_source[MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE] = hs.queue_lost;
 }

@@ -71,6 +71,27 @@ static void put_counters(struct out *o, const struct mm_counters *c)
 		  "Bytes of the packets dropped, by who dropped them and why.", 1);
 }
 
+/* Records the datapath emitted and refused (by the type's own limit), per record type. */
+static void put_type_counters(struct out *o, const struct mm_metrics_snapshot *s)
+{
+	put(o, "# HELP meshmon_records_emitted_total Records the datapath wrote to the rings, by "
+	       "type.\n"
+	       "# TYPE meshmon_records_emitted_total counter\n");
+#define X(name, value, text)                                                                       \
+	put(o, "meshmon_records_emitted_total{type=\"%s\"} %" PRIu64 "\n", text,                  \
+	    (uint64_t)s->types[value].emitted);
+	MM_EVENT_TYPES(X)
+#undef X
+	put(o, "# HELP meshmon_records_refused_total Records refused by their type's own rate "
+	       "limit (--rate-limit TYPE=RATE), by type.\n"
+	       "# TYPE meshmon_records_refused_total counter\n");
+#define X(name, value, text)                                                                       \
+	put(o, "meshmon_records_refused_total{type=\"%s\"} %" PRIu64 "\n", text,                  \
+	    (uint64_t)s->types[value].refused);
+	MM_EVENT_TYPES(X)
+#undef X
+}
+
 size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t len)
 {
 	struct out o = {buf, len, 0};
@@ -136,6 +157,8 @@ size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t
 	    s->lost_by_source[value]);
 	MM_LOSS_SOURCE_TABLE(X)
 #undef X
+	if (s->have_types)
+		put_type_counters(&o, s);
 	put(&o,
 	    "# HELP meshmon_listeners Subscribed clients.\n"
 	    "# TYPE meshmon_listeners gauge\n"

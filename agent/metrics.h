@@ -29,6 +29,8 @@ struct mm_metrics_snapshot {
 	unsigned int reorder_window_us; /* 0: not put in time order */
 	uint64_t kernel_drops_merged; /* Status.kernel_drops_merged */
 	uint64_t lost_by_source[MM_LOSS_SOURCES]; /* LossSource */
+	struct mm_type_counter types[MM_EVENT_TYPE_SLOTS]; /* the datapath's, by record type */
+	int have_types;
 	unsigned int listeners;
 	uint64_t connections[MM_CONN_RESULTS]; /* by enum mm_conn_result */
 };

@@ -30,6 +30,7 @@ enum {
 	OPT_RATE,
 	OPT_DENY,
 	OPT_DEBUG,
+	OPT_EVENTS,
 	OPT_KDROPS,
 	OPT_PROBE_INTERVAL,
 	OPT_MAX_LISTENERS,
@@ -56,6 +57,7 @@ static const struct option long_opts[] = {
 	{"rate-limit", required_argument, NULL, OPT_RATE},
 	{"deny", required_argument, NULL, OPT_DENY},
 	{"debug", no_argument, NULL, OPT_DEBUG},
+	{"events", required_argument, NULL, OPT_EVENTS},
 	{"kernel-drops", required_argument, NULL, OPT_KDROPS},
 	{"probe-interval", required_argument, NULL, OPT_PROBE_INTERVAL},
 	{"max-listeners", required_argument, NULL, OPT_MAX_LISTENERS},
@@ -85,6 +87,7 @@ void mm_agent_options__defaults(struct mm_agent_options *o)
 	o->max_listeners = MM_OPT_MAX_LISTENERS_DEFAULT;
 	o->queue_bytes = MM_OPT_QUEUE_BYTES_DEFAULT;
 	o->history = MM_OPT_HISTORY_DEFAULT;
+	o->event_mask = MM_EVENT_MASK_DEFAULT;
 }
 
 /* A one-line usage error in err. */
@@ -133,23 +136,97 @@ static int parse_aggregation(struct mm_agent_options *o, const char *arg, char *
 	return 0;
 }
 
-/* RATE[:BURST]; the burst defaults to one second of the rate. */
-static int parse_rate(struct mm_agent_options *o, const char *arg, char *err, size_t errlen)
+/*
+ * RATE[:BURST] into rate and burst; the burst defaults to one second of the
+ * rate. min_rate: 0 where 0 means off. 0, or -1 when s is no such pair.
+ */
+static int parse_rate_burst(const char *s, uint64_t min_rate, uint64_t *rate, uint64_t *burst)
 {
 	char buf[64], *colon;
 
-	if (strlen(arg) >= sizeof(buf))
-		return fail(err, errlen, "--rate-limit: '%s' is not RATE[:BURST]", arg);
-	strcpy(buf, arg);
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
 	colon = strchr(buf, ':');
 	if (colon)
 		*colon = '\0';
-	if (mm_parse_u64(buf, 0, 100000000, &o->rate) ||
-	    (colon && mm_parse_u64(colon + 1, 1, 100000000, &o->burst)))
+	if (mm_parse_u64(buf, min_rate, 100000000, rate) ||
+	    (colon && mm_parse_u64(colon + 1, 1, 100000000, burst)))
+		return -1;
+	if (!colon)
+		*burst = *rate;
+	return 0;
+}
+
+/* TYPE=RATE[:BURST]: one record type's own limit. */
+static int parse_type_rate(struct mm_agent_options *o, const char *arg, const char *eq,
+			   char *err, size_t errlen)
+{
+	char name[32];
+	struct mm_type_limit *limit;
+	int type;
+
+	if ((size_t)(eq - arg) >= sizeof(name))
+		return fail(err, errlen, "--rate-limit '%s': unknown record type", arg);
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = '\0';
+	type = mm_event_type_parse(name);
+	if (type < 0 || type >= MM_EVENT_TYPE_SLOTS)
+		return fail(err, errlen, "--rate-limit '%s': '%s' is not a record type (%s)", arg,
+			    name, MM_OPT_EVENT_NAMES);
+	limit = &o->type_limits[type];
+	if (limit->rate)
+		return fail(err, errlen, "--rate-limit: two limits for %s", name);
+	if (parse_rate_burst(eq + 1, 1, &limit->rate, &limit->burst))
+		return fail(err, errlen,
+			    "--rate-limit '%s' is not TYPE=RATE[:BURST] (records/s, 1..100000000)",
+			    arg);
+	return 0;
+}
+
+/* RATE[:BURST] (the host total) or TYPE=RATE[:BURST]; each at most once. */
+static int parse_rate(struct mm_agent_options *o, const char *arg, char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq)
+		return parse_type_rate(o, arg, eq, err, errlen);
+	if (o->rate_set)
+		return fail(err, errlen, "--rate-limit: the host total RATE[:BURST] given twice");
+	if (parse_rate_burst(arg, 0, &o->rate, &o->burst))
 		return fail(err, errlen, "--rate-limit: '%s' is not RATE[:BURST] (records/s, 0 = off)",
 			    arg);
-	if (!colon)
-		o->burst = o->rate;
+	o->rate_set = 1;
+	return 0;
+}
+
+/* --events TYPE[,TYPE...]: the record types the datapath emits, replacing the default set. */
+static int parse_events(struct mm_agent_options *o, const char *arg, char *err, size_t errlen)
+{
+	char buf[256], *name, *save = NULL;
+	uint32_t mask = 0;
+
+	if (o->events_set)
+		return fail(err, errlen, "--events given twice");
+	if (!*arg || strlen(arg) >= sizeof(buf))
+		return fail(err, errlen, "--events: '%s' is not a list of record types (%s)", arg,
+			    MM_OPT_EVENT_NAMES);
+	strcpy(buf, arg);
+	for (name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		int type = mm_event_type_parse(name);
+
+		if (type < 0 || type >= 32)
+			return fail(err, errlen, "--events: '%s' is not a record type (%s)", name,
+				    MM_OPT_EVENT_NAMES);
+		if (mask & MM_EVENT_BIT(type))
+			return fail(err, errlen, "--events: %s listed twice", name);
+		mask |= MM_EVENT_BIT(type);
+	}
+	if (!mask || arg[strlen(arg) - 1] == ',' || arg[0] == ',' || strstr(arg, ",,"))
+		return fail(err, errlen, "--events: '%s' is not a list of record types (%s)", arg,
+			    MM_OPT_EVENT_NAMES);
+	o->event_mask = mask;
+	o->events_set = 1;
 	return 0;
 }
 
@@ -268,6 +345,8 @@ static int parse_option(struct mm_agent_options *o, int c, char *arg, char **arg
 	case OPT_DEBUG:
 		o->debug = 1;
 		return 0;
+	case OPT_EVENTS:
+		return parse_events(o, arg, err, errlen);
 	case OPT_KDROPS:
 		return parse_kernel_drops(o, arg, err, errlen);
 	case OPT_PROBE_INTERVAL:
@@ -334,9 +413,13 @@ int mm_agent_options__usage(char *buf, size_t len, const char *argv0)
 		"  --aggregation LEVEL        none|low|medium|maximum (default none)\n"
 		"  --aggregation-interval S   seconds between reports of a flow (default %llu)\n"
 		"  --rate-limit RATE[:BURST]  records/s for the host, split per CPU (default 0 = off)\n"
+		"  --rate-limit TYPE=RATE[:BURST]  records/s of one record type, checked before\n"
+		"                             the host total; once per type (default: none)\n"
 		"  --deny RULE                proto=tcp,src=CIDR,dst=CIDR,sport=N,dport=N,dir=ingress|egress;\n"
 		"                             repeatable, at most %d (default: none)\n"
-		"  --debug                    emit debug records (default off)\n"
+		"  --events TYPE,...          record types to emit: " MM_OPT_EVENT_NAMES "\n"
+		"                             (default trace,drop,tcp_probe)\n"
+		"  --debug                    emit debug records too (default off)\n"
 		"  --kernel-drops on|off|all  report kernel drops (kfree_skb) in the agent's network\n"
 		"                             namespace (on) or on the whole host (all) (default off)\n"
 		"  --probe-interval S         tcp_probe periodic reports (default %u)\n"
@@ -372,9 +455,25 @@ void mm_agent_options__to_config(const struct mm_agent_options *o, int ncpus,
 	cfg->aggregation = (__u8)o->aggregation;
 	cfg->aggregate_drops = o->aggregation == MM_AGG_MAXIMUM;
 	cfg->agg_interval_ns = (__u64)o->aggregation_interval_s * 1000000000ull;
+	cfg->event_mask = o->event_mask;
 	if (o->debug)
 		cfg->event_mask |= MM_EVENT_BIT(MM_EVENT_DEBUG);
+	cfg->type_rate_mask = 0;
+	for (unsigned int type = 0; type < MM_EVENT_TYPE_SLOTS; type++)
+		if (o->type_limits[type].rate)
+			cfg->type_rate_mask |= MM_EVENT_BIT(type);
 	cfg->rate_per_cpu = o->rate ? div_ceil(o->rate, (uint64_t)ncpus) : 0;
 	cfg->burst_per_cpu = o->rate ? div_ceil(o->burst ? o->burst : o->rate, (uint64_t)ncpus) : 0;
 	cfg->probe_interval_ns = (__u64)o->probe_interval_s * 1000000000ull;
+}
+
+void mm_agent_options__type_rate(const struct mm_agent_options *o, int ncpus, unsigned int type,
+				 struct mm_type_rate *rate)
+{
+	const struct mm_type_limit *limit = &o->type_limits[type];
+
+	if (ncpus < 1)
+		ncpus = 1;
+	rate->rate_per_cpu = limit->rate ? div_ceil(limit->rate, (uint64_t)ncpus) : 0;
+	rate->burst_per_cpu = limit->rate ? div_ceil(limit->burst, (uint64_t)ncpus) : 0;
 }

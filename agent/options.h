@@ -26,6 +26,14 @@
 #define MM_OPT_PROBE_INTERVAL_DEFAULT 5u
 #define MM_OPT_MAX_IFACES 32
 #define MM_OPT_QUEUE_BYTES_MIN 4096u
+/* The record types --events and --rate-limit TYPE= name, for their messages. */
+#define MM_OPT_EVENT_NAMES "trace, drop, capture, policy-verdict, debug, tcp_probe"
+
+/* --rate-limit TYPE=RATE[:BURST]: one record type's own limit, records/s for the host. */
+struct mm_type_limit {
+	uint64_t rate; /* 0: the type has no limit of its own */
+	uint64_t burst;
+};
 
 struct mm_agent_options {
 	const char *socket_path;
@@ -43,6 +51,10 @@ struct mm_agent_options {
 	unsigned int aggregation_interval_s;
 	uint64_t rate;               /* records/s for the whole host, 0 = off */
 	uint64_t burst;
+	int rate_set;                /* the host total was given */
+	struct mm_type_limit type_limits[MM_EVENT_TYPE_SLOTS]; /* index: enum mm_event_type */
+	uint32_t event_mask;         /* --events, MM_EVENT_BIT() per type; --debug adds debug */
+	int events_set;
 	struct mm_deny_spec deny[MM_DENY_MAX];
 	size_t n_deny;
 	int debug;
@@ -68,10 +80,14 @@ int mm_agent_options__parse(struct mm_agent_options *o, int argc, char **argv, c
 int mm_agent_options__usage(char *buf, size_t len, const char *argv0);
 /*
  * Fill cfg from o: capture length, aggregation (maximum also folds drops),
- * interval, event mask (debug), and the rate limit split per CPU:
+ * interval, event mask (--events, plus debug with --debug), the types with a
+ * limit of their own (type_rate_mask), and the host rate limit split per CPU:
  * rate_per_cpu = ceil(rate / ncpus), burst_per_cpu = ceil(burst / ncpus).
  */
 void mm_agent_options__to_config(const struct mm_agent_options *o, int ncpus,
 				 struct mm_config *cfg);
+/* The limit of type alone, split per CPU like the host's: rate_per_cpu 0 when it has none. */
+void mm_agent_options__type_rate(const struct mm_agent_options *o, int ncpus, unsigned int type,
+				 struct mm_type_rate *rate);
 
 #endif /* MESHMON_AGENT_OPTIONS_H */

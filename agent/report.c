@@ -24,8 +24,10 @@ _Static_assert(0 MM_EVENT_TYPES(X) <= MAX_EVENT_TYPES,
 #undef X
 
 /*
- * One LossCounter per (CPU, upstream source) and one for the hub's queue
- * losses, which are not per CPU: lc has room for 3 * ncpus + 1.
+ * One LossCounter per (CPU, upstream source), one for the hub's queue
+ * losses, which are not per CPU, and one per record type with a rate limit of
+ * its own (RATE_LIMIT with that type, not per CPU): lc has room for
+ * 3 * ncpus + 1 + MM_EVENT_TYPE_SLOTS.
  */
 static size_t fill_losses(const struct mm_agent *a, uint64_t queue_lost,
 			  Meshmon__V1__LossCounter *lc, Meshmon__V1__LossCounter **lcp)
@@ -50,7 +52,43 @@ static size_t fill_losses(const struct mm_agent *a, uint64_t queue_lost,
 	lc[i].cpu = MM_CPU_NONE;
 	lc[i].count = queue_lost;
 	lcp[i] = &lc[i];
-	return i + 1;
+	i++;
+	for (unsigned int type = 0; type < MM_EVENT_TYPE_SLOTS; type++) {
+		if (!a->opts.type_limits[type].rate)
+			continue;
+		meshmon__v1__loss_counter__init(&lc[i]);
+		lc[i].source = MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RATE_LIMIT;
+		lc[i].cpu = MM_CPU_NONE;
+		lc[i].type = (Meshmon__V1__EventType)type;
+		lc[i].count = mm_losses__type_refused(a->losses, type);
+		lcp[i] = &lc[i];
+		i++;
+	}
+	return i;
+}
+
+/* Status.types: each record type's switch, own rate limit and datapath counters. */
+static size_t fill_types(const struct mm_agent *a, Meshmon__V1__TypeCounters *tc,
+			 Meshmon__V1__TypeCounters **tcp)
+{
+	struct mm_type_counter counters[MM_EVENT_TYPE_SLOTS];
+	size_t n = 0;
+
+	if (mm_datapath__read_type_counters(a->dp, counters))
+		memset(counters, 0, sizeof(counters));
+#define X(name, value, text)                                                                       \
+	meshmon__v1__type_counters__init(&tc[n]);                                                  \
+	tc[n].type = (Meshmon__V1__EventType)value;                                                \
+	tc[n].enabled = (a->cfg.event_mask & MM_EVENT_BIT(value)) != 0;                            \
+	tc[n].emitted = counters[value].emitted;                                                   \
+	tc[n].refused = counters[value].refused;                                                   \
+	tc[n].rate_per_sec = (uint32_t)a->opts.type_limits[value].rate;                            \
+	tc[n].burst = (uint32_t)a->opts.type_limits[value].burst;                                  \
+	tcp[n] = &tc[n];                                                                           \
+	n++;
+	MM_EVENT_TYPES(X)
+#undef X
+	return n;
 }
 
 static size_t fill_event_counts(const struct mm_agent *a, Meshmon__V1__EventTypeCount *tc,
@@ -152,11 +190,12 @@ int mm_report__send_status(void *ctx, struct bufferevent *bev)
 	struct mm_agent *a = ctx;
 	Meshmon__V1__ServerMessage msg = MESHMON__V1__SERVER_MESSAGE__INIT;
 	Meshmon__V1__Status st = MESHMON__V1__STATUS__INIT;
-	size_t n_loss = 3 * (size_t)a->ncpus + 1;
+	size_t n_loss = 3 * (size_t)a->ncpus + 1 + MM_EVENT_TYPE_SLOTS;
 	Meshmon__V1__LossCounter *lc = calloc(n_loss, sizeof(*lc));
 	Meshmon__V1__LossCounter **lcp = calloc(n_loss, sizeof(*lcp));
 	Meshmon__V1__EventTypeCount tc[MAX_EVENT_TYPES], *tcp[MAX_EVENT_TYPES];
 	struct status_counters *sc = calloc(1, sizeof(*sc));
+	Meshmon__V1__TypeCounters types[MAX_EVENT_TYPES], *typesp[MAX_EVENT_TYPES];
 	struct mm_hub_stats hs;
 	int rc = -ENOMEM;
 
@@ -172,6 +211,8 @@ int mm_report__send_status(void *ctx, struct bufferevent *bev)
 	st.losses = lcp;
 	st.n_event_counts = fill_event_counts(a, tc, tcp);
 	st.event_counts = tcp;
+	st.n_types = fill_types(a, types, typesp);
+	st.types = typesp;
 	st.events_unknown = a->events_unknown;
 	st.events_short = a->events_short;
 	st.events_out_of_order = a->events_out_of_order;
@@ -202,6 +243,7 @@ void mm_report__metrics_snapshot(void *ctx, struct mm_metrics_snapshot *s)
 	s->kernel_drops_merged = kernel_drops_merged(a);
 	collect_counters(a, s->have_traffic ? s->traffic : NULL, &s->counters);
 	mm_losses__totals(a->losses, a->hub, s->lost_by_source);
+	s->have_types = !mm_datapath__read_type_counters(a->dp, s->types);
 	s->listeners = mm_hub__listeners(a->hub);
 	mm_server__connections(a->server, s->connections);
 }

@@ -60,6 +60,28 @@ void mm_agent__stop_losses(struct mm_agent *a)
 	a->losses = NULL;
 }
 
+/* Each record type's own limit (--rate-limit TYPE=...), per CPU. */
+static int write_type_rates(struct mm_agent *a)
+{
+	for (unsigned int type = 0; type < MM_EVENT_TYPE_SLOTS; type++) {
+		struct mm_type_rate rate;
+		int rc;
+
+		mm_agent_options__type_rate(&a->opts, a->ncpus, type, &rate);
+		if (!rate.rate_per_cpu)
+			continue;
+		rc = mm_datapath__set_type_rate(a->dp, type, &rate);
+		if (rc) {
+			mm_log("rate limit of %s: %s", mm_event_type_name(type), strerror(-rc));
+			return rc;
+		}
+		mm_log("rate limit of %s: %" PRIu64 "/s per CPU (burst %" PRIu64 ")",
+		       mm_event_type_name(type), (uint64_t)rate.rate_per_cpu,
+		       (uint64_t)rate.burst_per_cpu);
+	}
+	return 0;
+}
+
 /* The tc datapath: its configuration from the options, then the deny rules. */
 int mm_agent__start_datapath(struct mm_agent *a)
 {
@@ -83,6 +105,9 @@ int mm_agent__start_datapath(struct mm_agent *a)
 	       "/s per CPU (burst %" PRIu64 ")",
 	       a->cfg.capture_len, mm_aggregation_name(a->cfg.aggregation),
 	       (uint64_t)a->cfg.rate_per_cpu, (uint64_t)a->cfg.burst_per_cpu);
+	rc = write_type_rates(a);
+	if (rc)
+		return rc;
 	if (a->opts.n_deny) {
 		rc = mm_datapath__set_deny_rules(a->dp, a->opts.deny, a->opts.n_deny);
 		if (rc) {

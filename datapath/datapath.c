@@ -130,6 +130,9 @@ int mm_datapath__reuse_shared_maps(const struct mm_datapath *dp, struct bpf_obje
 	    dp ? dp->skel->maps.mm_config_map : NULL,
 	    dp ? dp->skel->maps.mm_stats : NULL,
 	    dp ? dp->skel->maps.mm_rate_bucket : NULL,
+	    dp ? dp->skel->maps.mm_type_rate : NULL,
+	    dp ? dp->skel->maps.mm_type_bucket : NULL,
+	    dp ? dp->skel->maps.mm_type_stats : NULL,
 	    dp ? dp->skel->maps.mm_verdict_skb : NULL,
 	    dp ? dp->skel->maps.mm_traffic : NULL,
 	};
@@ -304,4 +307,46 @@ int mm_datapath__read_traffic(const struct mm_datapath *dp, struct mm_traffic_co
 		return -EINVAL;
 	return mm_counter_map__sum(bpf_map__fd(dp->skel->maps.mm_traffic), MM_TRAFFIC_SLOTS,
 				   traffic);
+}
+
+/* --- per record type: limits and counters ------------------------------- */
+
+int mm_datapath__set_type_rate(struct mm_datapath *dp, __u32 type, const struct mm_type_rate *rate)
+{
+	if (!dp || !rate || type >= MM_EVENT_TYPE_SLOTS)
+		return -EINVAL;
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.mm_type_rate), &type, rate, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int mm_datapath__read_type_counters(const struct mm_datapath *dp, struct mm_type_counter *counters)
+{
+	int n = libbpf_num_possible_cpus();
+	struct mm_type_counter *vals;
+	__u32 type;
+
+	if (!dp || !counters)
+		return -EINVAL;
+	if (n < 0)
+		return n;
+	vals = calloc(n, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (type = 0; type < MM_EVENT_TYPE_SLOTS; type++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.mm_type_stats), &type, vals)) {
+			int err = -errno;
+
+			free(vals);
+			return err;
+		}
+		counters[type].emitted = 0;
+		counters[type].refused = 0;
+		for (int i = 0; i < n; i++) {
+			counters[type].emitted += vals[i].emitted;
+			counters[type].refused += vals[i].refused;
+		}
+	}
+	free(vals);
+	return 0;
 }

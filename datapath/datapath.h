@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The datapath as userspace sees it: one handle that owns the shared maps
- * (event rings, configuration, token bucket, counters), the tc object and
+ * (event rings, configuration, token buckets, counters), the tc object and
  * every tc attachment. Other datapath objects (tcp_probe, kernel drops) join
  * it through mm_datapath__reuse_shared_maps() so that every record lands in
  * the same rings under the same configuration.
@@ -69,6 +69,14 @@ int mm_datapath__read_stats_percpu(const struct mm_datapath *dp, __u32 stat, __u
 int mm_datapath__read_traffic(const struct mm_datapath *dp, struct mm_traffic_counter *traffic);
 /* sum[0..slots) = the per-CPU array map_fd of struct mm_traffic_counter summed over CPUs. */
 int mm_counter_map__sum(int map_fd, __u32 slots, struct mm_traffic_counter *sum);
+
+/*
+ * One record type's own limit, per CPU (rate_per_cpu 0: none). It applies
+ * while mm_config.type_rate_mask has MM_EVENT_BIT(type) (set_config).
+ */
+int mm_datapath__set_type_rate(struct mm_datapath *dp, __u32 type, const struct mm_type_rate *rate);
+/* Sums over CPUs, per record type: counters[MM_EVENT_TYPE_SLOTS]. */
+int mm_datapath__read_type_counters(const struct mm_datapath *dp, struct mm_type_counter *counters);
 
 /* Program fds, for BPF_PROG_TEST_RUN in tests. */
 int mm_datapath__tc_ingress_fd(const struct mm_datapath *dp);

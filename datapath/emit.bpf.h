@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Emitting records: configuration lookup, the per-CPU token bucket, perf
- * output with loss counting, and the drop-site stamp. Every record that the
- * datapath decided to emit and could not is counted in mm_stats.
+ * Emitting records: configuration lookup, the per-CPU token buckets (host
+ * total and per type), perf output with loss counting, and the drop-site
+ * stamp. Every record that the datapath decided to emit and could not is
+ * counted in mm_stats or, refused by its type's own limit, in mm_type_stats;
+ * every record written is counted per type in mm_type_stats.
  */
 #ifndef MESHMON_EMIT_BPF_H
 #define MESHMON_EMIT_BPF_H
@@ -31,26 +33,30 @@ static __always_inline int mm_type_enabled(const struct mm_config *cfg, __u32 ty
 	return type < 32 && (cfg->event_mask & MM_EVENT_BIT(type));
 }
 
+/* Count one record of type in mm_type_stats: emitted, or refused by its own limit. */
+static __always_inline void mm_type_count(__u32 type, int refused)
+{
+	struct mm_type_counter *c = bpf_map_lookup_elem(&mm_type_stats, &type);
+
+	if (!c)
+		return;
+	if (refused)
+		c->refused++;
+	else
+		c->emitted++;
+}
+
 /*
  * Token bucket, one per CPU so that CPUs never contend (Cilium's single bucket
  * races across CPUs). Tokens are counted in nano-records: refilling
- * elapsed_ns * rate nano-records is exact integer arithmetic. Returns 1 when a
- * record may be emitted; a refusal is counted in MM_STAT_RATE_LIMITED. now is
- * the caller's bpf_ktime_get_ns(): a program that already read the clock for
- * this packet passes that reading instead of paying for another.
+ * elapsed_ns * rate nano-records is exact integer arithmetic. Takes one token
+ * from b when it has one: 1, else 0.
  */
-static __always_inline int mm_rate_allow_at(const struct mm_config *cfg, __u64 now)
+static __always_inline int mm_bucket_take(struct mm_rate_bucket *b, __u64 rate, __u64 burst,
+					  __u64 now)
 {
-	__u64 rate = cfg->rate_per_cpu, cap, elapsed;
-	struct mm_rate_bucket *b;
-	__u32 zero = 0;
+	__u64 cap = (burst ? burst : 1) * MM_NSEC_PER_SEC, elapsed;
 
-	if (!rate)
-		return 1;
-	b = bpf_map_lookup_elem(&mm_rate_bucket, &zero);
-	if (!b)
-		return 1;
-	cap = (cfg->burst_per_cpu ? cfg->burst_per_cpu : 1) * MM_NSEC_PER_SEC;
 	elapsed = now - b->last_ns;
 	b->last_ns = now;
 	/* Clamp before multiplying so elapsed * rate cannot overflow. */
@@ -60,18 +66,64 @@ static __always_inline int mm_rate_allow_at(const struct mm_config *cfg, __u64 n
 		b->tokens_nano = cap;
 	else
 		b->tokens_nano += elapsed * rate;
-	if (b->tokens_nano < MM_NSEC_PER_SEC) {
-		mm_stat_add(MM_STAT_RATE_LIMITED, 1);
+	if (b->tokens_nano < MM_NSEC_PER_SEC)
 		return 0;
-	}
 	b->tokens_nano -= MM_NSEC_PER_SEC;
 	return 1;
 }
 
-/* The same, reading the clock only when rate limiting is on. */
-static __always_inline int mm_rate_allow(const struct mm_config *cfg)
+/* The limit of type alone (mm_type_rate); a refusal counts in the type's refused. */
+static __always_inline int mm_type_rate_allow(__u32 type, __u64 now)
 {
-	return !cfg->rate_per_cpu || mm_rate_allow_at(cfg, bpf_ktime_get_ns());
+	const struct mm_type_rate *r = bpf_map_lookup_elem(&mm_type_rate, &type);
+	struct mm_rate_bucket *b = bpf_map_lookup_elem(&mm_type_bucket, &type);
+
+	if (!r || !b || !r->rate_per_cpu)
+		return 1;
+	if (mm_bucket_take(b, r->rate_per_cpu, r->burst_per_cpu, now))
+		return 1;
+	mm_type_count(type, 1);
+	return 0;
+}
+
+static __always_inline int mm_type_limited(const struct mm_config *cfg, __u32 type)
+{
+	return type < 32 && (cfg->type_rate_mask & MM_EVENT_BIT(type));
+}
+
+/*
+ * May a record of type be emitted? Its type's own limit first (when it has
+ * one), then the host total; a refusal by the host total is counted in
+ * MM_STAT_RATE_LIMITED. A record its type's limit refused takes no host token;
+ * one the host total refuses has used its type's token. now is the caller's
+ * bpf_ktime_get_ns(): a program that already read the clock for this packet
+ * passes that reading instead of paying for another.
+ */
+static __always_inline int mm_rate_allow_at(const struct mm_config *cfg, __u32 type, __u64 now)
+{
+	__u64 rate = cfg->rate_per_cpu;
+	struct mm_rate_bucket *b;
+	__u32 zero = 0;
+
+	if (mm_type_limited(cfg, type) && !mm_type_rate_allow(type, now))
+		return 0;
+	if (!rate)
+		return 1;
+	b = bpf_map_lookup_elem(&mm_rate_bucket, &zero);
+	if (!b)
+		return 1;
+	if (mm_bucket_take(b, rate, cfg->burst_per_cpu, now))
+		return 1;
+	mm_stat_add(MM_STAT_RATE_LIMITED, 1);
+	return 0;
+}
+
+/* The same, reading the clock only when a limit applies. */
+static __always_inline int mm_rate_allow(const struct mm_config *cfg, __u32 type)
+{
+	if (!cfg->rate_per_cpu && !mm_type_limited(cfg, type))
+		return 1;
+	return mm_rate_allow_at(cfg, type, bpf_ktime_get_ns());
 }
 
 #define MM_ENOSPC 28
@@ -87,6 +139,18 @@ static __always_inline void mm_output_failed(long err)
 }
 
 /*
+ * Count the result err of writing rec (a record starting with struct
+ * mm_notify_hdr), by every output helper: emitted per type, or the failure.
+ */
+static __always_inline void mm_output_counted(const void *rec, long err)
+{
+	if (err)
+		mm_output_failed(err);
+	else
+		mm_type_count(((const struct mm_notify_hdr *)rec)->type, 0);
+}
+
+/*
  * Write a record, with cap_len packet bytes appended by the kernel (only for
  * program types whose ctx is an skb: tc, cgroup_skb). A failed write is the
  * datapath's own loss and is counted.
@@ -96,8 +160,7 @@ static __always_inline long mm_output(void *ctx, const void *rec, __u64 size, __
 	long err = bpf_perf_event_output(ctx, &mm_events, ((__u64)cap_len << 32) | BPF_F_CURRENT_CPU,
 					 (void *)rec, size);
 
-	if (err)
-		mm_output_failed(err);
+	mm_output_counted(rec, err);
 	return err;
 }
 

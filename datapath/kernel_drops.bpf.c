@@ -272,7 +272,7 @@ static __always_inline int mm_kdrop(void *ctx, struct sk_buff *skb, void *locati
 			bpf_map_update_elem(&mm_kdrop_agg, &key, &fresh, BPF_ANY);
 		}
 	}
-	if (!mm_rate_allow(cfg))
+	if (!mm_rate_allow(cfg, MM_EVENT_DROP))
 		return 0;
 
 	if (can_capture && cfg->capture_len) {
@@ -309,8 +309,7 @@ static __always_inline int mm_kdrop(void *ctx, struct sk_buff *skb, void *locati
 		long err = bpf_skb_output(skb, &mm_events, ((__u64)cap << 32) | BPF_F_CURRENT_CPU,
 					  rec, sizeof(*rec));
 
-		if (err)
-			mm_output_failed(err);
+		mm_output_counted(rec, err);
 	} else {
 		mm_output(ctx, rec, sizeof(*rec), 0);
 	}

@@ -3,7 +3,8 @@
  * Maps shared by every datapath object. Each object declares them; the
  * userspace loader creates them once (in the first object loaded) and makes
  * the other objects reuse the same fds (bpf_map__reuse_fd), so there is one
- * event ring set, one configuration, one token bucket and one set of counters.
+ * event ring set, one configuration, one set of token buckets and one set of
+ * counters.
  * mm_verdict_skb links the tc deny verdict to the kernel's free of the
  * dropped skb (verdict.bpf.h). mm_traffic counts packets at every
  * observation point, whichever object observes there (counters.bpf.h).
@@ -44,6 +45,28 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mm_rate_bucket);
 } mm_rate_bucket SEC(".maps");
+
+/* Per-type limits, their per-CPU buckets and per-type counters (config.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MM_EVENT_TYPE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct mm_type_rate);
+} mm_type_rate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MM_EVENT_TYPE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct mm_rate_bucket);
+} mm_type_bucket SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MM_EVENT_TYPE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct mm_type_counter);
+} mm_type_stats SEC(".maps");
 
 /* Per CPU: the skb the tc program last dropped by a deny rule (verdict.bpf.h). */
 struct {

@@ -47,7 +47,8 @@ static __always_inline void mm_debug(struct __sk_buff *skb, const struct mm_conf
 {
 	struct mm_debug_record rec = {};
 
-	if (!mm_type_enabled(cfg, MM_EVENT_DEBUG) || !mm_rate_allow_at(cfg, now))
+	if (!mm_type_enabled(cfg, MM_EVENT_DEBUG) ||
+	    !mm_rate_allow_at(cfg, MM_EVENT_DEBUG, now))
 		return;
 	mm_hdr_init_at(&rec.hdr, MM_EVENT_DEBUG, subtype, MM_SOURCE_TC, MM_DEBUG_VERSION, flow_id,
 		       now);
@@ -87,7 +88,7 @@ static __always_inline void mm_emit_drop(struct __sk_buff *skb, const struct mm_
 		if (!report)
 			return;
 	}
-	if (!mm_rate_allow_at(cfg, now))
+	if (!mm_rate_allow_at(cfg, MM_EVENT_DROP, now))
 		return;
 	cap = mm_cap_len(cfg, skb);
 	mm_hdr_init_at(&rec.hdr, MM_EVENT_DROP, point, MM_SOURCE_TC, MM_DROP_VERSION,
@@ -192,7 +193,7 @@ static __always_inline int mm_tc_handle(struct __sk_buff *skb, __u8 point, __u8 
 		if (!report)
 			return TC_ACT_UNSPEC;
 	}
-	if (!mm_rate_allow_at(cfg, now))
+	if (!mm_rate_allow_at(cfg, MM_EVENT_TRACE, now))
 		return TC_ACT_UNSPEC;
 	mm_emit_trace(skb, cfg, now, point, &p, &flow, folded);
 	return TC_ACT_UNSPEC;

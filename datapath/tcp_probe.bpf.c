@@ -168,7 +168,7 @@ static __always_inline void mm_rec_from_sock(struct mm_tcp_probe_record *rec, st
 static __always_inline void mm_probe_emit(void *ctx, const struct mm_config *cfg,
 					  struct mm_tcp_probe_record *rec)
 {
-	if (!mm_rate_allow(cfg))
+	if (!mm_rate_allow(cfg, MM_EVENT_TCP_PROBE))
 		return;
 	mm_output(ctx, rec, sizeof(*rec), 0);
 }

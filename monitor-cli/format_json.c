@@ -326,6 +326,9 @@ void mm_json_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *l)
 	KV_STR(&j, "type", "lost");
 	KV_STR(&j, "source", mm_loss_source_key(l->source));
 	KV_U64(&j, "count", l->count);
+	/* "type" names the object ("lost"); only a type's own rate limit has a record type */
+	if (l->type && mm_event_type_name(l->type))
+		KV_STR(&j, "record_type", mm_event_type_name(l->type));
 	KV_TIME(&j, "first_time", l->first_time_ns);
 	KV_TIME(&j, "last_time", l->last_time_ns);
 	mm_json__obj_close(&j);

@@ -707,7 +707,11 @@ void mm_text_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *l)
 	}
 	if (l->cpu != MM_CPU_NONE)
 		fprintf(f->out, "CPU %02u: ", l->cpu);
-	fprintf(f->out, "Lost %" PRIu64 " events (%s)", l->count, mm_loss_source_name(l->source));
+	fprintf(f->out, "Lost %" PRIu64 " events (%s", l->count, mm_loss_source_name(l->source));
+	/* RATE_LIMIT of one record type's own limit: that type */
+	if (l->type && mm_event_type_name(l->type))
+		fprintf(f->out, ", %s", mm_event_type_name(l->type));
+	fputc(')', f->out);
 	if (f->verbose && l->first_time_ns) {
 		mm_fmt_time(l->first_time_ns, a, sizeof(a));
 		mm_fmt_time(l->last_time_ns, b, sizeof(b));

@@ -90,6 +90,65 @@ static void status_counters_json(struct mm_json *j, const Meshmon__V1__Status *s
 	mm_json__arr_close(j);
 }
 
+/* Status.types: per record type, the switch, the datapath's counters and its own limit. */
+static void types_text(FILE *out, const Meshmon__V1__Status *st)
+{
+	if (!st->n_types)
+		return;
+	fprintf(out, "Record types:      on/off  emitted  refused  limit\n");
+	for (size_t i = 0; i < st->n_types; i++) {
+		const Meshmon__V1__TypeCounters *t = st->types[i];
+		const char *tn = mm_event_type_name(t->type);
+		char name[24];
+
+		if (tn)
+			snprintf(name, sizeof(name), "%s", tn);
+		else
+			snprintf(name, sizeof(name), "type %u", t->type);
+		fprintf(out, "  %-16s %-7s %-8" PRIu64 " %-8" PRIu64 " ", name, t->enabled ? "on" : "off",
+			t->emitted, t->refused);
+		if (t->rate_per_sec)
+			fprintf(out, "%u/s, burst %u\n", t->rate_per_sec, t->burst);
+		else
+			fprintf(out, "none\n");
+	}
+}
+
+static void types_json(struct mm_json *j, const Meshmon__V1__Status *st)
+{
+	mm_json__key(j, "types");
+	mm_json__arr_open(j);
+	for (size_t i = 0; i < st->n_types; i++) {
+		const Meshmon__V1__TypeCounters *t = st->types[i];
+		const char *tn = mm_event_type_name(t->type);
+
+		mm_json__obj_open(j);
+		if (tn)
+			mm_json__kv_str(j, "type", tn);
+		else
+			mm_json__kv_u64(j, "type", t->type);
+		mm_json__key(j, "enabled");
+		mm_json__bool(j, t->enabled);
+		mm_json__kv_u64(j, "emitted", t->emitted);
+		mm_json__kv_u64(j, "refused", t->refused);
+		mm_json__kv_u64(j, "rate_per_sec", t->rate_per_sec);
+		mm_json__kv_u64(j, "burst", t->burst);
+		mm_json__obj_close(j);
+	}
+	mm_json__arr_close(j);
+}
+
+/* A loss counter's name: its source, and the record type whose own limit refused them. */
+static const char *loss_name(const Meshmon__V1__LossCounter *l, char *buf, size_t len)
+{
+	const char *tn = l->type ? mm_event_type_name(l->type) : NULL;
+
+	if (!tn)
+		return mm_loss_source_name(l->source);
+	snprintf(buf, len, "%s, %s", mm_loss_source_name(l->source), tn);
+	return buf;
+}
+
 void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
 {
 	char up[32], iv[32];
@@ -118,6 +177,7 @@ void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
 			fprintf(out, "  type %-11u %" PRIu64 "\n", st->event_counts[i]->type,
 				st->event_counts[i]->count);
 	}
+	types_text(out, st);
 	fprintf(out, "Unknown records:   %" PRIu64 "\n", st->events_unknown);
 	fprintf(out, "Short records:     %" PRIu64 "\n", st->events_short);
 	fprintf(out, "Out of order:      %" PRIu64 "\n", st->events_out_of_order);
@@ -133,9 +193,10 @@ void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
 		fprintf(out, "  none\n");
 	for (i = 0; i < st->n_losses; i++) {
 		const Meshmon__V1__LossCounter *l = st->losses[i];
+		char name[48];
 
 		if (l->cpu == MM_CPU_NONE)
-			fprintf(out, "  %-16s %" PRIu64 "\n", mm_loss_source_name(l->source), l->count);
+			fprintf(out, "  %-16s %" PRIu64 "\n", loss_name(l, name, sizeof(name)), l->count);
 		else
 			fprintf(out, "  %-10s CPU %02u %" PRIu64 "\n", mm_loss_source_name(l->source),
 				l->cpu, l->count);
@@ -202,6 +263,7 @@ void mm_status_json(FILE *out, const Meshmon__V1__Status *st)
 		mm_json__kv_u64(&j, tn, st->event_counts[i]->count);
 	}
 	mm_json__obj_close(&j);
+	types_json(&j, st);
 	mm_json__kv_u64(&j, "events_unknown", st->events_unknown);
 	mm_json__kv_u64(&j, "events_short", st->events_short);
 	mm_json__kv_u64(&j, "events_out_of_order", st->events_out_of_order);
@@ -221,6 +283,8 @@ void mm_status_json(FILE *out, const Meshmon__V1__Status *st)
 		else
 			mm_json__u64(&j, l->cpu);
 		mm_json__kv_u64(&j, "count", l->count);
+		if (l->type && mm_event_type_name(l->type))
+			mm_json__kv_str(&j, "record_type", mm_event_type_name(l->type));
 		mm_json__obj_close(&j);
 	}
 	mm_json__arr_close(&j);

@@ -171,6 +171,15 @@ ParameterizedTestParameters(agent_options, bad_values)
 		{"--metrics", "127.0.0.1:0", "--metrics"},
 		{"--iface", "a-name-much-too-long-for-ifnamsiz", "--iface"},
 		{"--bogus", "1", "unknown option"},
+		{"--events", "trace,bogus", "'bogus' is not a record type"},
+		{"--events", "trace,,drop", "--events"},
+		{"--events", ",", "--events"},
+		{"--events", "drop,drop", "drop listed twice"},
+		{"--rate-limit", "bogus=10", "'bogus' is not a record type"},
+		{"--rate-limit", "drop=0", "TYPE=RATE[:BURST]"},
+		{"--rate-limit", "drop=10:0", "TYPE=RATE[:BURST]"},
+		{"--rate-limit", "drop=x", "TYPE=RATE[:BURST]"},
+		{"--rate-limit", "=10", "not a record type"},
 	};
 	return cr_make_param_array(struct bad, bad, sizeof(bad) / sizeof(bad[0]));
 }
@@ -185,6 +194,77 @@ ParameterizedTest(struct bad *b, agent_options, bad_values)
 		  b->value);
 	cr_assert(strstr(err, b->msg) != NULL, "error '%s' should mention '%s'", err, b->msg);
 	cr_assert(strchr(err, '\n') == NULL, "one line");
+}
+
+/* --events replaces the default set; --debug adds debug to whichever set. */
+Test(agent_options, events_mask)
+{
+	struct mm_agent_options o;
+	struct mm_config cfg = {0};
+	char err[256] = "";
+
+	cr_assert(eq(int, PARSE(&o, err, "--events", "drop"), MM_EXIT_OK), "%s", err);
+	mm_agent_options__to_config(&o, 2, &cfg);
+	cr_assert(eq(u32, cfg.event_mask, MM_EVENT_BIT(MM_EVENT_DROP)));
+
+	cr_assert(eq(int, PARSE(&o, err, "--events", "trace,policy-verdict,tcp_probe", "--debug"),
+		     MM_EXIT_OK), "%s", err);
+	mm_agent_options__to_config(&o, 2, &cfg);
+	cr_assert(eq(u32, cfg.event_mask,
+		     MM_EVENT_BIT(MM_EVENT_TRACE) | MM_EVENT_BIT(MM_EVENT_POLICY_VERDICT) |
+			 MM_EVENT_BIT(MM_EVENT_TCP_PROBE) | MM_EVENT_BIT(MM_EVENT_DEBUG)));
+
+	cr_assert(eq(int, PARSE(&o, err, "--debug"), MM_EXIT_OK));
+	mm_agent_options__to_config(&o, 2, &cfg);
+	cr_assert(eq(u32, cfg.event_mask, MM_EVENT_MASK_DEFAULT | MM_EVENT_BIT(MM_EVENT_DEBUG)));
+}
+
+/* The host total and per-type limits side by side, each split per CPU. */
+Test(agent_options, per_type_rate_limits)
+{
+	struct mm_agent_options o;
+	struct mm_config cfg = {0};
+	struct mm_type_rate r;
+	char err[256] = "";
+
+	cr_assert(eq(int, PARSE(&o, err, "--rate-limit", "10000:1000", "--rate-limit", "drop=1001:101",
+				"--rate-limit", "trace=5000"),
+		     MM_EXIT_OK), "%s", err);
+	cr_assert(eq(u64, o.rate, 10000));
+	cr_assert(eq(u64, o.burst, 1000));
+	cr_assert(eq(u64, o.type_limits[MM_EVENT_DROP].rate, 1001));
+	cr_assert(eq(u64, o.type_limits[MM_EVENT_DROP].burst, 101));
+	cr_assert(eq(u64, o.type_limits[MM_EVENT_TRACE].burst, 5000)); /* one second of the rate */
+	cr_assert(eq(u64, o.type_limits[MM_EVENT_DEBUG].rate, 0));
+	mm_agent_options__to_config(&o, 2, &cfg);
+	cr_assert(eq(u64, cfg.rate_per_cpu, 5000));
+	cr_assert(eq(u32, cfg.type_rate_mask,
+		     MM_EVENT_BIT(MM_EVENT_DROP) | MM_EVENT_BIT(MM_EVENT_TRACE)));
+	mm_agent_options__type_rate(&o, 2, MM_EVENT_DROP, &r);
+	cr_assert(eq(u64, r.rate_per_cpu, 501)); /* ceil(1001 / 2) */
+	cr_assert(eq(u64, r.burst_per_cpu, 51));
+	mm_agent_options__type_rate(&o, 2, MM_EVENT_TCP_PROBE, &r);
+	cr_assert(eq(u64, r.rate_per_cpu, 0));
+
+	cr_assert(eq(int, PARSE(&o, err, "--rate-limit", "drop=10"), MM_EXIT_OK));
+	mm_agent_options__to_config(&o, 2, &cfg);
+	cr_assert(eq(u64, cfg.rate_per_cpu, 0), "a type's limit alone sets no host total");
+}
+
+/* Each limit and --events at most once: a repeat is an error, not a silent override. */
+Test(agent_options, duplicates_refused)
+{
+	struct mm_agent_options o;
+	char err[256] = "";
+
+	cr_assert(eq(int, PARSE(&o, err, "--rate-limit", "drop=10", "--rate-limit", "drop=20"),
+		     MM_EXIT_USAGE));
+	cr_assert(strstr(err, "two limits for drop") != NULL, "%s", err);
+	cr_assert(eq(int, PARSE(&o, err, "--rate-limit", "10", "--rate-limit", "20"),
+		     MM_EXIT_USAGE));
+	cr_assert(strstr(err, "given twice") != NULL, "%s", err);
+	cr_assert(eq(int, PARSE(&o, err, "--events", "drop", "--events", "trace"), MM_EXIT_USAGE));
+	cr_assert(strstr(err, "--events given twice") != NULL, "%s", err);
 }
 
 Test(agent_options, missing_value_and_stray_argument)
@@ -206,7 +286,7 @@ Test(agent_options, help_lists_every_flag_with_defaults)
 	static const char *flags[] = {
 		"--socket", "--iface", "--cgroup", "--pages", "--wakeup-events", "--drain-ms",
 		"--capture-len", "--aggregation ", "--aggregation-interval", "--rate-limit", "--deny",
-		"--debug", "--kernel-drops", "--probe-interval", "--max-listeners", "--queue-bytes",
+		"--debug", "--events", "--kernel-drops", "--probe-interval", "--max-listeners", "--queue-bytes",
 		"--history", "--metrics", "--help"};
 
 	cr_assert(lt(int, mm_agent_options__usage(buf, sizeof(buf), "meshmon-agent"), (int)sizeof(buf)));

@@ -196,7 +196,7 @@ Test(cli_format, json_lines_parse_and_have_keys)
 		jq_check("monitor-hex.json", checks[i], true);
 	}
 	jq_check("monitor-hex.json", "map(select(.type == \"trace\"))[0].captured_hex | test(\"^[0-9a-f]+$\")", true);
-	jq_check("status.json", "has(\"agent_version\") and has(\"protocol_version\") and has(\"num_cpus\") and has(\"pages_per_cpu\") and has(\"page_size\") and has(\"uptime_ns\") and has(\"listeners\") and has(\"events_read\") and (.lost | length == 5) and has(\"interfaces\") and has(\"cgroup\") and (.tc_attach == \"tcx\") and has(\"rate_limit_per_sec\") and has(\"aggregation\") and (.events_out_of_order == 11) and (.reorder_window_us == 5000)", false);
+	jq_check("status.json", "has(\"agent_version\") and has(\"protocol_version\") and has(\"num_cpus\") and has(\"pages_per_cpu\") and has(\"page_size\") and has(\"uptime_ns\") and has(\"listeners\") and has(\"events_read\") and (.lost | length == 6) and (.lost[5].record_type == \"drop\") and (.types[0] == {\"type\":\"drop\",\"enabled\":true,\"emitted\":3456,\"refused\":12,\"rate_per_sec\":1000,\"burst\":100}) and has(\"interfaces\") and has(\"cgroup\") and (.tc_attach == \"tcx\") and has(\"rate_limit_per_sec\") and has(\"aggregation\") and (.events_out_of_order == 11) and (.reorder_window_us == 5000)", false);
 }
 
 /* JSON lines count equals the number of cases: nothing dropped or merged. */
@@ -213,6 +213,7 @@ Test(cli_format, json_one_line_per_message)
 	free(buf);
 }
 
+/* lc and lcp have room for 6 loss counters. */
 static void status_msg(Meshmon__V1__Status *st, Meshmon__V1__LossCounter *lc,
 		       Meshmon__V1__LossCounter **lcp, Meshmon__V1__EventTypeCount *ec,
 		       Meshmon__V1__EventTypeCount **ecp)
@@ -221,9 +222,27 @@ static void status_msg(Meshmon__V1__Status *st, Meshmon__V1__LossCounter *lc,
 	static const struct {
 		uint32_t src, cpu;
 		uint64_t count;
-	} l[5] = { { 2, 0, 0 }, { 2, 1, 17 }, { 1, 0xffffffffu, 3 }, { 3, 0xffffffffu, 9 },
-		   { 4, 0xffffffffu, 0 } };
+		uint32_t type;
+	} l[6] = { { 2, 0, 0, 0 }, { 2, 1, 17, 0 }, { 1, 0xffffffffu, 3, 0 }, { 3, 0xffffffffu, 9, 0 },
+		   { 4, 0xffffffffu, 0, 0 }, { 3, 0xffffffffu, 12, 1 } };
+	/* Status.types: drop limited, debug off */
+	static Meshmon__V1__TypeCounters tc[3], *tcp[3];
 	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		meshmon__v1__type_counters__init(&tc[i]);
+		tcp[i] = &tc[i];
+	}
+	tc[0].type = 1;
+	tc[0].enabled = true;
+	tc[0].emitted = 3456;
+	tc[0].refused = 12;
+	tc[0].rate_per_sec = 1000;
+	tc[0].burst = 100;
+	tc[1].type = 2;
+	tc[2].type = 4;
+	tc[2].enabled = true;
+	tc[2].emitted = 120000;
 
 	meshmon__v1__status__init(st);
 	st->agent_version = "0.1.0";
@@ -235,15 +254,18 @@ static void status_msg(Meshmon__V1__Status *st, Meshmon__V1__LossCounter *lc,
 	st->listeners = 2;
 	st->events_read = 123456;
 	st->kernel_drops_merged = 7;
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 6; i++) {
 		meshmon__v1__loss_counter__init(&lc[i]);
 		lc[i].source = l[i].src;
 		lc[i].cpu = l[i].cpu;
 		lc[i].count = l[i].count;
+		lc[i].type = l[i].type;
 		lcp[i] = &lc[i];
 	}
-	st->n_losses = 5;
+	st->n_losses = 6;
 	st->losses = lcp;
+	st->n_types = 3;
+	st->types = tcp;
 	for (i = 0; i < 3; i++) {
 		meshmon__v1__event_type_count__init(&ec[i]);
 		ecp[i] = &ec[i];
@@ -307,7 +329,7 @@ static void status_counters(Meshmon__V1__Status *st)
 Test(cli_format, status_text_and_json)
 {
 	Meshmon__V1__Status st;
-	Meshmon__V1__LossCounter lc[5], *lcp[5];
+	Meshmon__V1__LossCounter lc[6], *lcp[6];
 	Meshmon__V1__EventTypeCount ec[3], *ecp[3];
 	char *buf;
 	size_t len;
@@ -902,7 +924,7 @@ Test(cli_format, agent_strings_lose_control_characters)
 {
 	Meshmon__V1__Hello h = hello;
 	Meshmon__V1__Status st;
-	Meshmon__V1__LossCounter lc[5], *lcp[5];
+	Meshmon__V1__LossCounter lc[6], *lcp[6];
 	Meshmon__V1__EventTypeCount ec[3], *ecp[3];
 	char *ifs[2] = { "veth\r0", "eth0" };
 	struct mm_fmt f = { .verbose = 1 };
@@ -984,5 +1006,35 @@ Test(cli_format, ipv6_extension_header_past_the_bytes)
 	fclose(f);
 	cr_expect(strstr(buf, "IPv6 extension header: truncated (60 of 136 bytes)") != NULL, "%s",
 		  buf);
+	free(buf);
+}
+
+/* A loss of one record type's own rate limit names the type, in text and in JSON. */
+Test(cli_format, lost_line_names_the_limited_type)
+{
+	Meshmon__V1__LostNotice n = MESHMON__V1__LOST_NOTICE__INIT;
+	struct mm_fmt f = { 0 };
+	char *buf;
+	size_t len;
+
+	n.source = MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RATE_LIMIT;
+	n.cpu = 0xffffffffu;
+	n.count = 12;
+	n.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP;
+	f.out = open_memstream(&buf, &len);
+	mm_format_lost(&f, &n);
+	n.type = 0; /* the host total */
+	mm_format_lost(&f, &n);
+	fclose(f.out);
+	cr_expect(eq(str, buf, "Lost 12 events (rate limit, drop)\nLost 12 events (rate limit)\n"));
+	free(buf);
+
+	f.json = true;
+	n.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP;
+	f.out = open_memstream(&buf, &len);
+	mm_format_lost(&f, &n);
+	fclose(f.out);
+	cr_expect(strstr(buf, "\"source\":\"rate_limit\",\"count\":12,\"record_type\":\"drop\"") != NULL,
+		  "%s", buf);
 	free(buf);
 }
