@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "capture.h"
 #include "conn.h"
 #include "framing.h"
 #include "hub.h"
@@ -125,6 +126,8 @@ int mm_report__send_status(void *ctx, struct bufferevent *bev)
 	st.events_out_of_order = a->events_out_of_order;
 	st.reorder_window_us = a->opts.reorder_ms * 1000;
 	st.kernel_drops_merged = kernel_drops_merged(a);
+	st.capture_rules = mm_captures__active(a->captures);
+	st.capture_rules_max = MM_CAPTURE_RULES_MAX;
 	msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_STATUS;
 	msg.status = &st;
 	rc = mm_conn__send(bev, &msg);
@@ -148,5 +151,6 @@ void mm_report__metrics_snapshot(void *ctx, struct mm_metrics_snapshot *s)
 	s->kernel_drops_merged = kernel_drops_merged(a);
 	mm_losses__totals(a->losses, a->hub, s->lost_by_source);
 	s->listeners = mm_hub__listeners(a->hub);
+	s->capture_rules = mm_captures__active(a->captures);
 	mm_server__connections(a->server, s->connections);
 }
