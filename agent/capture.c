@@ -42,6 +42,7 @@ struct mm_captures {
 	struct capture slot[MM_CAPTURE_RULES_MAX];
 	unsigned int active;
 	uint32_t next_id;
+	uint64_t lost; /* capture records the datapath failed to write, every rule since start */
 };
 
 static int bad(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -177,9 +178,14 @@ static void capture_release(struct capture *c, int report)
 	struct mm_capture_rule r;
 
 	mm_datapath__remove_capture(caps->dp, slot);
-	/* What the datapath wrote before the removal is counted; nothing after it. */
-	if (report && !mm_datapath__read_capture(caps->dp, slot, &r) && r.failed > c->failed)
-		mm_hub__add_capture_loss(caps->hub, c->id, r.failed - c->failed, mm_hub__now_ns());
+	/* What the datapath wrote before the removal is counted; nothing after it. The
+	 * client that left is not told, its loss is still counted. */
+	if (!mm_datapath__read_capture(caps->dp, slot, &r) && r.failed > c->failed) {
+		caps->lost += r.failed - c->failed;
+		if (report)
+			mm_hub__add_capture_loss(caps->hub, c->id, r.failed - c->failed,
+						 mm_hub__now_ns());
+	}
 	if (c->timer)
 		event_free(c->timer);
 	memset(c, 0, sizeof(*c));
@@ -240,6 +246,7 @@ static void capture_check(struct capture *c)
 	if (mm_datapath__read_capture(caps->dp, (__u32)(c - caps->slot), &r))
 		return;
 	if (r.failed > c->failed) {
+		caps->lost += r.failed - c->failed;
 		mm_hub__add_capture_loss(caps->hub, c->id, r.failed - c->failed, mm_hub__now_ns());
 		c->failed = r.failed;
 	}
@@ -381,6 +388,11 @@ void mm_captures__on_event(struct mm_captures *caps, uint32_t rule_id, uint32_t 
 		capture_end(c, END(PACKETS));
 	else if (c->max_bytes && c->bytes >= c->max_bytes)
 		capture_end(c, END(BYTES));
+}
+
+uint64_t mm_captures__lost(const struct mm_captures *caps)
+{
+	return caps ? caps->lost : 0;
 }
 
 unsigned int mm_captures__active(const struct mm_captures *caps)

@@ -39,6 +39,8 @@ int mm_captures__start(struct mm_captures *caps, struct bufferevent *bev,
 /* A capture event of rule_id with cap_len bytes was published: counts it, ends a spent budget. */
 void mm_captures__on_event(struct mm_captures *caps, uint32_t rule_id, uint32_t cap_len);
 
+/* Capture records the datapath failed to write, since start (LOSS_SOURCE_CAPTURE). */
+uint64_t mm_captures__lost(const struct mm_captures *caps);
 /* Captures running now (rules in the datapath). */
 unsigned int mm_captures__active(const struct mm_captures *caps);
 
