@@ -32,6 +32,7 @@ struct mm_metrics_snapshot {
 	struct mm_type_counter types[MM_EVENT_TYPE_SLOTS]; /* the datapath's, by record type */
 	int have_types;
 	unsigned int listeners;
+	unsigned int capture_rules; /* captures on demand running now */
 	uint64_t connections[MM_CONN_RESULTS]; /* by enum mm_conn_result */
 };
 
