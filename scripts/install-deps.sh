@@ -25,6 +25,9 @@ packages=(
   python3-protobuf
   # capinfos, which checks that a --pcap file is in strict time order (tests/test_agent_order.c)
   wireshark-common
+  # tshark, which reads the pcap of meshmon capture back (tests/test_cli_client.c,
+  # tests/test_cli_capture_e2e.c); it depends on wireshark-common (preseeded below)
+  tshark
 )
 
 missing=()
