@@ -33,7 +33,8 @@ struct mm_config {
 	__u8 agg_tcp_flags;     /* MM_TCP_* whose first sighting per direction is reported */
 	__u8 aggregate_drops;   /* 1: fold drops per flow and reason (default at maximum) */
 	__u8 kernel_drop_scope; /* MM_KDROP_SCOPE_* */
-	__u32 pad;
+	__u32 capture_slots;    /* bit per mm_capture_rules slot in use; 0: the tc
+				 * programs skip capture at the cost of this test */
 	__u64 agg_interval_ns;  /* medium/maximum: report a flow at most once per interval */
 	__u64 rate_per_cpu;     /* token bucket refill, records per second per CPU; 0 = off */
 	__u64 burst_per_cpu;    /* bucket size per CPU */
@@ -115,5 +116,47 @@ struct mm_lpm_key {
 	__u32 prefixlen; /* over the 128-bit address; IPv4 is mapped as ::ffff:a.b.c.d */
 	__u8 addr[16];
 };
+
+/*
+ * Capture rules (capture on demand, datapath/capture.bpf.h): an array of
+ * MM_CAPTURE_RULES_MAX slots, mm_capture_rules, the slots in use flagged in
+ * mm_config.capture_slots. A packet matching a rule (every constraint given,
+ * one value each; 0 or an empty prefix = any) gets a capture record of up to
+ * snaplen bytes from its Ethernet header, while the rule's budget lasts. The
+ * datapath counts into packets, bytes and failed with atomic adds: it takes
+ * at most max_packets records and max_bytes captured bytes (the last record
+ * truncated to fit), exactly, whatever the CPUs.
+ */
+#define MM_CAPTURE_RULES_MAX 16
+#define MM_CAPTURE_SNAP_MAX 16384 /* a jumbo frame (9,000-byte MTU) and then some */
+
+/* mm_capture_rule.points: bit per enum mm_trace_point */
+#define MM_POINT_BIT(point) (1u << (point))
+
+struct mm_capture_endpoint {
+	__u8 addr[16];  /* IPv4 in the first 4 bytes, network byte order */
+	__u8 family;    /* 0: any address, else MM_FAMILY_IPV4 / MM_FAMILY_IPV6 */
+	__u8 prefix;    /* bits */
+	__u16 port;     /* 0: any */
+};
+
+struct mm_capture_rule {
+	__u32 id;       /* the rule id (CaptureStarted.rule_id); 0 = free slot */
+	__u32 ifindex;  /* 0: any interface */
+	__u8 points;    /* MM_POINT_BIT()s where to capture */
+	__u8 proto;     /* 0: any */
+	__u16 port;     /* source or destination port; 0: any */
+	__u32 snaplen;  /* bytes per packet, at most MM_CAPTURE_SNAP_MAX */
+	struct mm_capture_endpoint src, dst, either;
+	__u32 pad;
+	__u64 max_packets; /* 0: no limit */
+	__u64 max_bytes;   /* captured bytes; 0: no limit */
+	/* Written by the datapath only (atomic adds). */
+	__u64 packets;  /* records taken from the budget */
+	__u64 bytes;    /* captured bytes taken */
+	__u64 failed;   /* of those records, writes that failed (full ring included) */
+};
+_Static_assert(sizeof(struct mm_capture_endpoint) == 20, "mm_capture_endpoint layout");
+_Static_assert(sizeof(struct mm_capture_rule) == 120, "mm_capture_rule layout");
 
 #endif /* MESHMON_CONFIG_H */

@@ -106,7 +106,7 @@ enum mm_source_file {
 /* Layout versions, one per record type. Bump on any change to that struct. */
 #define MM_TRACE_VERSION 1
 #define MM_DROP_VERSION 1
-#define MM_CAPTURE_VERSION 1
+#define MM_CAPTURE_VERSION 2
 #define MM_DEBUG_VERSION 1
 #define MM_TCP_PROBE_VERSION 1
 
@@ -208,12 +208,15 @@ struct mm_drop_record {
 	__u64 location;  /* kernel drops: address of the dropping function */
 };
 
-/* type CAPTURE, 56 bytes + captured bytes: a packet without flow semantics. */
+/*
+ * type CAPTURE, 56 bytes + captured bytes: a packet without flow semantics,
+ * emitted for a capture rule (capture on demand). Version 2: rule_id.
+ */
 struct mm_capture_record {
 	struct mm_notify_hdr hdr;
 	struct mm_capture_hdr cap;
 	__u32 ifindex;
-	__u32 pad;
+	__u32 rule_id;  /* the mm_capture_rule.id it matched */
 	__u64 reserved[3];
 };
 

@@ -45,6 +45,7 @@ struct mm_agent {
 	uint64_t release_at_ns;      /* when release_timer fires; 0 when it is not armed */
 	struct mm_hub *hub;
 	struct mm_server *server;
+	struct mm_captures *captures; /* captures on demand (capture.h), with the server */
 	struct mm_metrics *metrics;
 	struct mm_losses *losses;
 	struct event *sigs[MM_AGENT_STOP_SIGNALS], *stats_timer, *probe_timer;

@@ -290,6 +290,8 @@ static void decode_capture(const struct mm_decode_ctx *ctx, const union mm_any_r
 	meshmon__v1__capture__init(c);
 	fill_ifname(ctx, out, r->capture.ifindex);
 	c->point = (Meshmon__V1__TracePoint)r->capture.hdr.subtype;
+	c->rule_id = r->capture.rule_id;
+	out->view.rule_id = r->capture.rule_id;
 	out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_CAPTURE;
 	out->ev.capture = c;
 }

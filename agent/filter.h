@@ -28,6 +28,8 @@ struct mm_event_view {
 	uint16_t drop_key; /* drop events: mm_drop_key(); 0 for other events */
 	uint8_t tcp_flags; /* trace events of a TCP packet: its flags */
 	uint8_t has_tcp_flags;
+	uint32_t rule_id;  /* capture events: the capture rule; 0 otherwise. The hub routes
+			    * an event with a rule id to that rule's owner only (hub.h) */
 	uint64_t time_ns;  /* wall clock, Event.time_ns */
 	uint8_t src[16];   /* network order; IPv4 in the first 4 bytes */
 	uint8_t dst[16];

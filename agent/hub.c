@@ -76,6 +76,11 @@ struct mm_listener {
 	int replay_done_due;          /* ReplayDone waits for the replay's lost notices */
 	uint64_t replayed;            /* replayed events queued: ReplayDone.events */
 	int ended;                    /* history only, ReplayDone queued: close once written */
+	uint32_t capture_rule;        /* a capture's listener: its rule id; 0 for a subscriber */
+	Meshmon__V1__CaptureEnded capture_end; /* sent once notices are out when capture_end_due */
+	int capture_end_due;
+	mm_hub_capture_gone_fn capture_gone; /* told when the listener goes before its end */
+	void *capture_ctx;
 };
 
 struct mm_hub {
@@ -121,6 +126,8 @@ static void listener_free(struct mm_listener *l)
 {
 	struct mm_hub *hub = l->hub;
 
+	if (l->capture_gone)
+		l->capture_gone(l->capture_ctx, l->capture_rule);
 	TAILQ_REMOVE(&hub->listeners, l, link);
 	hub->n_listeners--;
 	mm_filter__release(&l->filter);
@@ -165,14 +172,38 @@ static int listener_replay_done(struct mm_listener *l)
 	return 0;
 }
 
+/* CaptureEnded, once the notices before it are out; the stream ends after it. 0 or 1 to retry. */
+static int listener_capture_end(struct mm_listener *l)
+{
+	Meshmon__V1__ServerMessage msg = MESHMON__V1__SERVER_MESSAGE__INIT;
+
+	msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_CAPTURE_ENDED;
+	msg.capture_ended = &l->capture_end;
+	if (mm_conn__send(l->bev, &msg))
+		return 1; /* out of memory: retry on the timer */
+	l->capture_end_due = 0;
+	l->ended = 1;
+	return 0;
+}
+
+/* What is due once no notice is pending: ReplayDone or CaptureEnded. */
+static int listener_due(struct mm_listener *l)
+{
+	if (l->replay_done_due)
+		return listener_replay_done(l);
+	if (l->capture_end_due)
+		return listener_capture_end(l);
+	return 0;
+}
+
 /* Queue pending notices when the queue has room; returns 0 when none are left. */
 static int listener_flush(struct mm_listener *l)
 {
 	struct mm_hub *hub = l->hub;
 	size_t per = slots_per_source(hub);
 
-	if (!l->n_pending && l->replay_done_due)
-		return listener_replay_done(l);
+	if (!l->n_pending)
+		return listener_due(l);
 	/* Room means below half the budget: a stalled queue that hovers just under
 	 * its budget would otherwise take one small notice per lost event. */
 	if (!l->n_pending || listener_cost(l) > hub->opts.queue_bytes / 2)
@@ -190,6 +221,8 @@ static int listener_flush(struct mm_listener *l)
 			n.count = p->count;
 			n.first_time_ns = p->first_ns;
 			n.last_time_ns = p->last_ns;
+			if (src == MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_CAPTURE)
+				n.rule_id = l->capture_rule;
 			msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_LOST;
 			msg.lost = &n;
 			if (mm_conn__send(l->bev, &msg))
@@ -199,8 +232,8 @@ static int listener_flush(struct mm_listener *l)
 			hub->stats.notices++;
 		}
 	}
-	if (!l->n_pending && l->replay_done_due)
-		return listener_replay_done(l);
+	if (!l->n_pending)
+		return listener_due(l);
 	return (int)l->n_pending;
 }
 
@@ -325,7 +358,7 @@ static int listener_offer(struct mm_listener *l, struct mm_blob *blob, uint64_t 
 {
 	struct mm_hub *hub = l->hub;
 
-	if (l->n_pending || l->replay_done_due) {
+	if (l->n_pending || l->replay_done_due || l->capture_end_due) {
 		/* A gap is reported before anything after it: while notices wait
 		 * (queue above half its budget), new events join the gap; so
 		 * does an event while ReplayDone waits for them. */
@@ -364,7 +397,7 @@ static void on_listener_read(struct bufferevent *bev, void *arg)
 	/* The protocol has nothing for a client to say after its Subscribe. */
 	listener_free(l);
 	mm_conn__fail(hub->conns, bev, MESHMON__V1__ERROR_CODE__ERROR_CODE_UNEXPECTED_MESSAGE,
-		      "no message is expected after Subscribe");
+		      "no message is expected after Subscribe or CaptureRequest");
 }
 
 static void on_listener_event(struct bufferevent *bev, short what, void *arg)
@@ -491,19 +524,20 @@ static void hub_replay(struct mm_hub *hub, struct mm_listener *l)
 	listener_end_if_done(l);
 }
 
-int mm_hub__add_listener(struct mm_hub *hub, struct bufferevent *bev, struct mm_filter *filter)
+static struct mm_listener *listener_new(struct mm_hub *hub, struct bufferevent *bev,
+				       struct mm_filter *filter)
 {
 	struct mm_listener *l = calloc(1, sizeof(*l));
 
 	if (!l)
-		return -ENOMEM;
+		return NULL;
 	l->pending = calloc(MM_LOSS_SOURCES * slots_per_source(hub), sizeof(*l->pending));
 	l->meter = calloc(1, sizeof(*l->meter));
 	if (!l->pending || !l->meter) {
 		free(l->pending);
 		free(l->meter);
 		free(l);
-		return -ENOMEM;
+		return NULL;
 	}
 	l->meter->holders = 1;
 	l->hub = hub;
@@ -518,10 +552,74 @@ int mm_hub__add_listener(struct mm_hub *hub, struct bufferevent *bev, struct mm_
 	bufferevent_set_max_single_write(bev, MM_HUB_WRITE_OUT_MAX);
 	bufferevent_setcb(bev, on_listener_read, on_listener_write, on_listener_event, l);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return l;
+}
 
+int mm_hub__add_listener(struct mm_hub *hub, struct bufferevent *bev, struct mm_filter *filter)
+{
+	struct mm_listener *l = listener_new(hub, bev, filter);
+
+	if (!l)
+		return -ENOMEM;
 	if (mm_filter__replays(&l->filter))
 		hub_replay(hub, l);
 	return 0;
+}
+
+int mm_hub__add_capture(struct mm_hub *hub, struct bufferevent *bev, uint32_t rule_id,
+			mm_hub_capture_gone_fn gone, void *ctx)
+{
+	struct mm_filter none = {0}; /* unused: a capture listener is routed by its rule id */
+	struct mm_listener *l;
+
+	if (!rule_id)
+		return -EINVAL;
+	l = listener_new(hub, bev, &none);
+	if (!l)
+		return -ENOMEM;
+	l->capture_rule = rule_id;
+	l->capture_gone = gone;
+	l->capture_ctx = ctx;
+	return 0;
+}
+
+static struct mm_listener *capture_listener(struct mm_hub *hub, uint32_t rule_id)
+{
+	struct mm_listener *l;
+
+	TAILQ_FOREACH(l, &hub->listeners, link)
+		if (l->capture_rule == rule_id)
+			return l;
+	return NULL;
+}
+
+void mm_hub__end_capture(struct mm_hub *hub, uint32_t rule_id, unsigned int reason,
+			 uint64_t packets, uint64_t bytes)
+{
+	struct mm_listener *l = rule_id ? capture_listener(hub, rule_id) : NULL;
+
+	if (!l || l->capture_end_due || l->ended)
+		return;
+	meshmon__v1__capture_ended__init(&l->capture_end);
+	l->capture_end.rule_id = rule_id;
+	l->capture_end.reason = (Meshmon__V1__CaptureEndReason)reason;
+	l->capture_end.packets = packets;
+	l->capture_end.bytes = bytes;
+	l->capture_end_due = 1;
+	l->capture_gone = NULL; /* the capture is over: nobody to tell when it goes */
+	listener_flush(l);
+	listener_end_if_done(l);
+}
+
+void mm_hub__add_capture_loss(struct mm_hub *hub, uint32_t rule_id, uint64_t count,
+			      uint64_t time_ns)
+{
+	struct mm_listener *l = rule_id ? capture_listener(hub, rule_id) : NULL;
+
+	if (!l || !count)
+		return;
+	listener_lose(l, MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_CAPTURE, MM_CPU_NONE, count, time_ns);
+	listener_flush(l);
 }
 
 int mm_hub__publish(struct mm_hub *hub, const Meshmon__V1__ServerMessage *msg,
@@ -545,11 +643,19 @@ int mm_hub__publish(struct mm_hub *hub, const Meshmon__V1__ServerMessage *msg,
 	blob->len = (size_t)n;
 	memcpy(blob->data, frame, (size_t)n);
 	TAILQ_FOREACH(l, &hub->listeners, link) {
+		/* A capture's events go to its owner alone, who takes nothing else. */
+		if (view->rule_id || l->capture_rule) {
+			if (view->rule_id == l->capture_rule && !l->ended && !l->capture_end_due)
+				queued += listener_offer(l, blob, time_ns);
+			continue;
+		}
 		/* A history-only listener takes no live event. */
 		if (!l->filter.history_only && mm_filter__match(&l->filter, view))
 			queued += listener_offer(l, blob, time_ns);
 	}
-	mm_history__push(&hub->history, blob, view);
+	/* A capture's events are its owner's: they are not kept for replays. */
+	if (!view->rule_id)
+		mm_history__push(&hub->history, blob, view);
 	mm_blob__put(blob);
 	return queued;
 }

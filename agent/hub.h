@@ -57,6 +57,27 @@ void mm_hub__free(struct mm_hub *hub);
 int mm_hub__add_listener(struct mm_hub *hub, struct bufferevent *bev, struct mm_filter *filter);
 
 /*
+ * Captures on demand (agent/capture.h): a capture's listener takes the
+ * capture events of its rule (mm_event_view.rule_id) and nothing else but
+ * lost notices; no subscriber ever gets a capture event with a rule id, and
+ * those events are not kept in the history. gone(ctx, rule_id) is called
+ * when the listener goes before mm_hub__end_capture() (the client left).
+ * Takes bev as mm_hub__add_listener() does; 0 or -errno.
+ */
+typedef void (*mm_hub_capture_gone_fn)(void *ctx, uint32_t rule_id);
+int mm_hub__add_capture(struct mm_hub *hub, struct bufferevent *bev, uint32_t rule_id,
+			mm_hub_capture_gone_fn gone, void *ctx);
+/*
+ * Ends rule_id's stream: CaptureEnded (reason: CaptureEndReason) once the
+ * pending notices are out, then the connection closes once written.
+ */
+void mm_hub__end_capture(struct mm_hub *hub, uint32_t rule_id, unsigned int reason,
+			 uint64_t packets, uint64_t bytes);
+/* count capture records of rule_id the datapath could not write, for its owner alone. */
+void mm_hub__add_capture_loss(struct mm_hub *hub, uint32_t rule_id, uint64_t count,
+			      uint64_t time_ns);
+
+/*
  * Packs msg (an Event) once and queues it on every listener whose filter
  * matches view; time_ns (wall clock) dates queue losses. Returns the number of
  * listeners it was queued on, or -errno when it could not be packed.

@@ -106,6 +106,11 @@ size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t
 	    "# TYPE meshmon_listeners gauge\n"
 	    "meshmon_listeners %u\n",
 	    s->listeners);
+	put(&o,
+	    "# HELP meshmon_capture_rules Captures on demand running now (at most %d).\n"
+	    "# TYPE meshmon_capture_rules gauge\n"
+	    "meshmon_capture_rules %u\n",
+	    MM_CAPTURE_RULES_MAX, s->capture_rules);
 	put(&o, "# HELP meshmon_connections_total Connections accepted, by how their handshake "
 		"ended.\n"
 		"# TYPE meshmon_connections_total counter\n");

@@ -28,6 +28,7 @@ struct mm_metrics_snapshot {
 	uint64_t kernel_drops_merged; /* Status.kernel_drops_merged */
 	uint64_t lost_by_source[MM_LOSS_SOURCES]; /* LossSource */
 	unsigned int listeners;
+	unsigned int capture_rules; /* captures on demand running now */
 	uint64_t connections[MM_CONN_RESULTS]; /* by enum mm_conn_result */
 };
 

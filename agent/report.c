@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "capture.h"
 #include "conn.h"
 #include "framing.h"
 #include "hub.h"
@@ -21,8 +22,9 @@ _Static_assert(0 MM_EVENT_TYPES(X) <= MAX_EVENT_TYPES,
 #undef X
 
 /*
- * One LossCounter per (CPU, upstream source) and one for the hub's queue
- * losses, which are not per CPU: lc has room for 3 * ncpus + 1.
+ * One LossCounter per (CPU, upstream source), one for the hub's queue
+ * losses and one for capture losses, which are not per CPU: lc has room for
+ * 3 * ncpus + 2.
  */
 static size_t fill_losses(const struct mm_agent *a, uint64_t queue_lost,
 			  Meshmon__V1__LossCounter *lc, Meshmon__V1__LossCounter **lcp)
@@ -46,6 +48,12 @@ static size_t fill_losses(const struct mm_agent *a, uint64_t queue_lost,
 	lc[i].source = MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE;
 	lc[i].cpu = MM_CPU_NONE;
 	lc[i].count = queue_lost;
+	lcp[i] = &lc[i];
+	i++;
+	meshmon__v1__loss_counter__init(&lc[i]);
+	lc[i].source = MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_CAPTURE;
+	lc[i].cpu = MM_CPU_NONE;
+	lc[i].count = mm_captures__lost(a->captures);
 	lcp[i] = &lc[i];
 	return i + 1;
 }
@@ -101,7 +109,7 @@ int mm_report__send_status(void *ctx, struct bufferevent *bev)
 	struct mm_agent *a = ctx;
 	Meshmon__V1__ServerMessage msg = MESHMON__V1__SERVER_MESSAGE__INIT;
 	Meshmon__V1__Status st = MESHMON__V1__STATUS__INIT;
-	size_t n_loss = 3 * (size_t)a->ncpus + 1;
+	size_t n_loss = 3 * (size_t)a->ncpus + 2;
 	Meshmon__V1__LossCounter *lc = calloc(n_loss, sizeof(*lc));
 	Meshmon__V1__LossCounter **lcp = calloc(n_loss, sizeof(*lcp));
 	Meshmon__V1__EventTypeCount tc[MAX_EVENT_TYPES], *tcp[MAX_EVENT_TYPES];
@@ -125,6 +133,8 @@ int mm_report__send_status(void *ctx, struct bufferevent *bev)
 	st.events_out_of_order = a->events_out_of_order;
 	st.reorder_window_us = a->opts.reorder_ms * 1000;
 	st.kernel_drops_merged = kernel_drops_merged(a);
+	st.capture_rules = mm_captures__active(a->captures);
+	st.capture_rules_max = MM_CAPTURE_RULES_MAX;
 	msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_STATUS;
 	msg.status = &st;
 	rc = mm_conn__send(bev, &msg);
@@ -147,6 +157,9 @@ void mm_report__metrics_snapshot(void *ctx, struct mm_metrics_snapshot *s)
 	s->reorder_window_us = a->opts.reorder_ms * 1000;
 	s->kernel_drops_merged = kernel_drops_merged(a);
 	mm_losses__totals(a->losses, a->hub, s->lost_by_source);
+	s->lost_by_source[MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_CAPTURE] +=
+	    mm_captures__lost(a->captures);
 	s->listeners = mm_hub__listeners(a->hub);
+	s->capture_rules = mm_captures__active(a->captures);
 	mm_server__connections(a->server, s->connections);
 }

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "capture.h"
 #include "conn.h"
 #include "filter.h"
 #include "framing.h"
@@ -163,6 +164,34 @@ static void client_subscribe(struct client *c, const Meshmon__V1__Subscribe *sub
 		 sub->history_only ? ", history only" : "", mm_hub__listeners(s->hub));
 }
 
+static void client_capture(struct client *c, const Meshmon__V1__CaptureRequest *req)
+{
+	struct mm_server *s = c->server;
+	struct bufferevent *bev = c->bev;
+	pid_t pid = c->pid;
+	char err[160] = "";
+	char text[200];
+	int rc;
+
+	if (!s->opts.captures) {
+		client_fail(c, ERR_CODE(UNEXPECTED_MESSAGE), "captures are not available here");
+		return;
+	}
+	/* On success the hub has set its own callbacks on bev. */
+	rc = mm_captures__start(s->opts.captures, bev, req, err, sizeof(err));
+	if (rc) {
+		snprintf(text, sizeof(text), "invalid capture: %s", err);
+		client_fail(c, rc == -EINVAL || rc == -ENOSPC ? ERR_CODE(INVALID_SUBSCRIPTION)
+							      : ERR_CODE(INTERNAL),
+			    text);
+		return;
+	}
+	client_detach(c);
+	s->results[MM_CONN_SUBSCRIBED]++;
+	conn_log(s, "client pid %d: capture started, snaplen %u, %u captures", (int)pid,
+		 req->snaplen, mm_captures__active(s->opts.captures));
+}
+
 static void client_status(struct client *c)
 {
 	struct mm_server *s = c->server;
@@ -220,9 +249,11 @@ static void on_client_read(struct bufferevent *bev, void *arg)
 			client_subscribe(c, msg->subscribe);
 		} else if (msg->msg_case == MESHMON__V1__CLIENT_MESSAGE__MSG_STATUS_REQUEST) {
 			client_status(c);
+		} else if (msg->msg_case == MESHMON__V1__CLIENT_MESSAGE__MSG_CAPTURE) {
+			client_capture(c, msg->capture);
 		} else {
 			client_fail(c, ERR_CODE(UNEXPECTED_MESSAGE),
-				    "expected Subscribe or StatusRequest");
+				    "expected Subscribe, CaptureRequest or StatusRequest");
 		}
 		mm_frame__free_client(msg);
 		return;

@@ -34,6 +34,7 @@ struct mm_server_opts {
 	    *hello; /* sent first on every connection; must outlive the server */
 	/* Queue a Status message on bev: 0 or -errno. */
 	int (*send_status)(void *ctx, struct bufferevent *bev);
+	struct mm_captures *captures; /* CaptureRequests start here (capture.h); NULL: refused */
 	void *ctx;
 };
 

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "agent.h"
+#include "capture.h"
 #include "kernel_drop_reasons.h"
 #include "framing.h"
 #include "hub.h"
@@ -264,6 +265,8 @@ static void on_release(void *ctx, int cpu, const void *data, __u32 size, int out
 	msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_EVENT;
 	msg.event = &a->decoded.ev;
 	mm_hub__publish(a->hub, &msg, &a->decoded.view, a->decoded.ev.time_ns);
+	if (a->decoded.view.rule_id)
+		mm_captures__on_event(a->captures, a->decoded.view.rule_id, a->decoded.ev.cap_len);
 }
 
 static void on_sample(void *ctx, int cpu, const void *data, __u32 size)
@@ -519,6 +522,10 @@ int mm_agent__start_server(struct mm_agent *a)
 	a->hello.pages_per_cpu = a->opts.pages;
 	a->hello.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	a->hello.capture_len = a->cfg.capture_len;
+	a->captures = mm_captures__new(a->base, a->dp, a->hub);
+	if (!a->captures)
+		return fail(ENOMEM);
+	so.captures = a->captures;
 	so.path = a->opts.socket_path;
 	so.max_listeners = a->opts.max_listeners;
 	so.hello = &a->hello;
@@ -528,6 +535,8 @@ int mm_agent__start_server(struct mm_agent *a)
 	if (!a->server) {
 		rc = errno;
 		mm_log("%s", err);
+		mm_captures__free(a->captures);
+		a->captures = NULL;
 		return fail(rc);
 	}
 	mm_log("ready: %u rings of %u pages, listening on %s", mm_rings__count(a->rings),
@@ -538,6 +547,8 @@ int mm_agent__start_server(struct mm_agent *a)
 
 void mm_agent__stop_server(struct mm_agent *a)
 {
+	mm_captures__free(a->captures); /* CaptureEnded AGENT_STOPPING, before the hub closes */
+	a->captures = NULL;
 	mm_server__free(a->server);
 	a->server = NULL;
 }

@@ -12,6 +12,11 @@
  *   x deny rules absent/present (four that do not match the packet)
  *   x established flow / new flow per packet
  *
+ * and, after it, the cost of capture on demand (established, aggregation
+ * none, capture 128, no deny rule): no capture rule, one rule the packet does
+ * not match, one it matches (snap length 1500: the whole frame, one capture
+ * record more per packet). Capture rules are this build's only.
+ *
  * measures, interleaved repetition by repetition:
  *   empty       a tc program that returns TC_ACT_UNSPEC (bench/bpf/empty_tc.bpf.c);
  *   bare emit   a Cilium-shaped emit of one trace-sized record with the same
@@ -43,6 +48,7 @@
 #include <unistd.h>
 #include <linux/perf_event.h>
 #include <linux/pkt_cls.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/utsname.h>
 #include <bpf/bpf.h>
@@ -402,7 +408,12 @@ struct cell {
 	__u8 agg;      /* enum mm_aggregation_level */
 	__u32 cap;
 	int deny;
+	int capture; /* enum capture_case */
 };
+
+/* The capture rule of a cell: this build's datapath only. */
+enum capture_case { CAPTURE_NONE, CAPTURE_OTHER, CAPTURE_MATCH };
+static const char *const capture_names[] = {"no rule", "no match", "match"};
 
 /* One program's figures in one cell. */
 struct figure {
@@ -434,6 +445,25 @@ struct target {
 	const struct tc_obj *obj; /* NULL: a bench program (no flow table, no counters) */
 };
 
+/*
+ * The capture rule of the cell in slot 0: TCP to 10.199.0.2 port 80 (the
+ * bench's packet) or port 443 (not it). configure() has just written the
+ * configuration with no capture slot set.
+ */
+static int configure_capture(struct bench *b, int which)
+{
+	struct mm_capture_rule r = {.id = 1, .snaplen = 1500, .proto = IPPROTO_TCP};
+
+	if (which == CAPTURE_NONE)
+		return mm_datapath__remove_capture(b->dp, 0);
+	r.points = MM_POINT_BIT(MM_POINT_FROM_NETWORK) | MM_POINT_BIT(MM_POINT_TO_NETWORK);
+	r.dst.family = MM_FAMILY_IPV4;
+	r.dst.prefix = 32;
+	r.dst.port = which == CAPTURE_MATCH ? 80 : 443;
+	inet_pton(AF_INET, "10.199.0.2", r.dst.addr);
+	return mm_datapath__install_capture(b->dp, 0, &r);
+}
+
 static int configure(struct bench *b, const struct cell *c)
 {
 	struct mm_deny_spec rules[N_DENY];
@@ -463,7 +493,7 @@ static int configure(struct bench *b, const struct cell *c)
 		if (e)
 			return e;
 	}
-	return 0;
+	return configure_capture(b, c->capture);
 }
 
 /* The frame of the i-th new flow: the canned one with another source port. */
@@ -875,7 +905,7 @@ int main(int argc, char **argv)
 		for (__u8 agg = MM_AGG_NONE; agg <= MM_AGG_MAXIMUM && !err; agg++) {
 			for (int ci = 0; ci < 2 && !err; ci++) {
 				for (int deny = 0; deny < 2 && !err; deny++) {
-					struct cell c = {nf, agg, ci ? 128 : 0, deny};
+					struct cell c = {nf, agg, ci ? 128 : 0, deny, CAPTURE_NONE};
 					struct figure figs[MAX_FIGS];
 					size_t n;
 
@@ -899,6 +929,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "measurement failed: %s\n", strerror(-err));
 		bench_teardown(&b);
 		return 1;
+	}
+	if (!o.only_new) {
+		printf("\nCapture on demand (this build; established, agg none, cap 128, no deny):\n");
+		print_header();
+		for (int k = CAPTURE_NONE; k <= CAPTURE_MATCH && !err; k++) {
+			struct cell c = {0, MM_AGG_NONE, 128, 0, k};
+			struct figure figs[MAX_FIGS];
+			size_t n;
+
+			err = run_cell(&b, &c, figs, &n);
+			if (err)
+				break;
+			printf("capture rule: %s\n", capture_names[k]);
+			print_cell(&b, &c, figs);
+		}
+		if (err) {
+			fprintf(stderr, "measurement failed: %s\n", strerror(-err));
+			bench_teardown(&b);
+			return 1;
+		}
 	}
 	print_key_rows(&b, &keys);
 	bench_other_programs(b.repeat, b.reps);

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "capture.h"
 #include "datapath.h"
 #include "tc_monitor.skel.h"
 
@@ -88,13 +89,44 @@ void mm_datapath__free(struct mm_datapath *dp)
 
 int mm_datapath__set_config(struct mm_datapath *dp, const struct mm_config *cfg)
 {
+	struct mm_config now, next;
 	__u32 zero = 0;
+	int fd;
 
 	if (!dp || !cfg)
 		return -EINVAL;
-	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.mm_config_map), &zero, cfg, BPF_ANY))
+	fd = bpf_map__fd(dp->skel->maps.mm_config_map);
+	/* The capture rules in use stay: they are the capture rules' own (capture.c). */
+	next = *cfg;
+	next.capture_slots = bpf_map_lookup_elem(fd, &zero, &now) ? 0 : now.capture_slots;
+	if (bpf_map_update_elem(fd, &zero, &next, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+int mm_datapath__install_capture(struct mm_datapath *dp, __u32 slot,
+				 const struct mm_capture_rule *rule)
+{
+	if (!dp)
+		return -EINVAL;
+	return mm_capture__install(bpf_map__fd(dp->skel->maps.mm_capture_rules),
+				   bpf_map__fd(dp->skel->maps.mm_config_map), slot, rule);
+}
+
+int mm_datapath__remove_capture(struct mm_datapath *dp, __u32 slot)
+{
+	if (!dp)
+		return -EINVAL;
+	return mm_capture__remove(bpf_map__fd(dp->skel->maps.mm_capture_rules),
+				  bpf_map__fd(dp->skel->maps.mm_config_map), slot);
+}
+
+int mm_datapath__read_capture(const struct mm_datapath *dp, __u32 slot,
+			      struct mm_capture_rule *rule)
+{
+	if (!dp)
+		return -EINVAL;
+	return mm_capture__read(bpf_map__fd(dp->skel->maps.mm_capture_rules), slot, rule);
 }
 
 int mm_datapath__get_config(const struct mm_datapath *dp, struct mm_config *cfg)

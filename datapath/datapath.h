@@ -30,6 +30,7 @@ struct mm_datapath *mm_datapath__open(const struct mm_config *cfg);
 /* Detach everything this handle attached, then free it. Accepts NULL. */
 void mm_datapath__free(struct mm_datapath *dp);
 
+/* Writes cfg, except capture_slots, which only the capture rule calls below change. */
 int mm_datapath__set_config(struct mm_datapath *dp, const struct mm_config *cfg);
 int mm_datapath__get_config(const struct mm_datapath *dp, struct mm_config *cfg);
 
@@ -61,6 +62,17 @@ pid_t mm_datapath__tc_owner_pid(const struct mm_datapath *dp, int ifindex);
 /* Replace the whole deny rule set (at most MM_DENY_MAX rules): mm_deny__write_maps(). */
 int mm_datapath__set_deny_rules(struct mm_datapath *dp, const struct mm_deny_spec *rules,
 				size_t n);
+
+/*
+ * Capture rules (capture.h): install a rule in slot (< MM_CAPTURE_RULES_MAX)
+ * with its counters zeroed, remove it, read it back with the datapath's
+ * counters.
+ */
+int mm_datapath__install_capture(struct mm_datapath *dp, __u32 slot,
+				 const struct mm_capture_rule *rule);
+int mm_datapath__remove_capture(struct mm_datapath *dp, __u32 slot);
+int mm_datapath__read_capture(const struct mm_datapath *dp, __u32 slot,
+			      struct mm_capture_rule *rule);
 
 /* Sums over CPUs: stats[MM_STAT_MAX] and traffic[MM_TRAFFIC_SLOTS]. */
 int mm_datapath__read_stats(const struct mm_datapath *dp, __u64 *stats);

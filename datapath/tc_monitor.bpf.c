@@ -10,7 +10,8 @@
  * Maps: shared (maps.bpf.h) mm_events, mm_config_map, mm_stats,
  * mm_rate_bucket, mm_verdict_skb (verdict.bpf.h: the skb a deny dropped);
  * own mm_flows and mm_drop_agg (flow.bpf.h), mm_deny_rules, mm_deny_src and
- * mm_deny_dst (deny.bpf.h), mm_traffic (below).
+ * mm_deny_dst (deny.bpf.h), mm_capture_rules (capture.bpf.h), mm_traffic
+ * (below).
  *
  * Full maps: mm_flows and mm_drop_agg are LRU and evict (an evicted flow is
  * seen as NEW again, an evicted drop key reports its next drop at once); a
@@ -28,6 +29,7 @@
 #include "flow.bpf.h"
 #include "deny.bpf.h"
 #include "verdict.bpf.h"
+#include "capture.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -171,6 +173,9 @@ static __always_inline int mm_tc_handle(struct __sk_buff *skb, __u8 point, __u8 
 		mm_debug(skb, cfg, now, MM_DBG_PARSE_ERROR, 0, p.parse_error, p.err_offset,
 			 skb->len);
 	}
+
+	/* Capture on demand sees every packet, those a deny rule drops too. */
+	mm_capture_packet(skb, cfg, now, point, &p, &key);
 
 	rule = mm_deny_match(&p.tuple, dir);
 	if (rule) {

@@ -33,6 +33,8 @@ void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
 	fprintf(out, "Capture length:    %u bytes\n", st->capture_len);
 	fprintf(out, "Uptime:            %s\n", up);
 	fprintf(out, "Listeners:         %u\n", st->listeners);
+	fprintf(out, "Captures:          %u of at most %u\n", st->capture_rules,
+		st->capture_rules_max);
 	fprintf(out, "Events read:       %" PRIu64 "\n", st->events_read);
 	for (i = 0; i < st->n_event_counts; i++) {
 		const char *tn = mm_event_type_name(st->event_counts[i]->type);
@@ -112,6 +114,8 @@ void mm_status_json(FILE *out, const Meshmon__V1__Status *st)
 	mm_json__kv_u64(&j, "capture_len", st->capture_len);
 	mm_json__kv_u64(&j, "uptime_ns", st->uptime_ns);
 	mm_json__kv_u64(&j, "listeners", st->listeners);
+	mm_json__kv_u64(&j, "capture_rules", st->capture_rules);
+	mm_json__kv_u64(&j, "capture_rules_max", st->capture_rules_max);
 	mm_json__kv_u64(&j, "events_read", st->events_read);
 	mm_json__key(&j, "event_counts");
 	mm_json__obj_open(&j);

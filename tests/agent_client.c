@@ -57,6 +57,11 @@ void client_close(struct client *c)
 	free(c->log);
 	c->log = NULL;
 	c->n_log = c->cap_log = 0;
+	for (size_t i = 0; i < c->n_frames; i++)
+		free(c->frames[i].data);
+	free(c->frames);
+	c->frames = NULL;
+	c->n_frames = c->cap_frames = 0;
 }
 
 static uint64_t mono_now_ns(void)
@@ -103,6 +108,28 @@ static void keep_event(struct client *c, const Meshmon__V1__Event *e)
 	}
 }
 
+static void keep_frame(struct client *c, const Meshmon__V1__Event *e)
+{
+	struct cap_frame *f;
+
+	if (c->n_frames == c->cap_frames) {
+		size_t cap = c->cap_frames ? 2 * c->cap_frames : 64;
+		struct cap_frame *n = realloc(c->frames, cap * sizeof(*n));
+
+		cr_assert(n != NULL);
+		c->frames = n;
+		c->cap_frames = cap;
+	}
+	f = &c->frames[c->n_frames++];
+	f->rule_id = e->capture->rule_id;
+	f->point = (uint32_t)e->capture->point;
+	f->len_orig = e->len;
+	f->len = e->captured.len;
+	f->data = malloc(f->len ? f->len : 1);
+	cr_assert(f->data != NULL);
+	memcpy(f->data, e->captured.data, f->len);
+}
+
 static void count_message(struct client *c, const Meshmon__V1__ServerMessage *m)
 {
 	switch (m->msg_case) {
@@ -113,6 +140,8 @@ static void count_message(struct client *c, const Meshmon__V1__ServerMessage *m)
 		const Meshmon__V1__Tuple *t = m->event->tuple;
 
 		c->events++;
+		if (m->event->detail_case == MESHMON__V1__EVENT__DETAIL_CAPTURE)
+			keep_frame(c, m->event);
 		if (c->keep)
 			keep_event(c, m->event);
 		if (t && t->proto == IPPROTO_ICMP)
@@ -128,9 +157,12 @@ static void count_message(struct client *c, const Meshmon__V1__ServerMessage *m)
 	}
 	case MESHMON__V1__SERVER_MESSAGE__MSG_LOST:
 		c->notices++;
-		if (m->lost->source == MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE)
+		if (m->lost->source == MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE) {
 			c->lost_queue += m->lost->count;
-		else
+		} else if (m->lost->source == MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_CAPTURE) {
+			c->lost_capture += m->lost->count;
+			c->lost_capture_rule = m->lost->rule_id;
+		} else
 			c->lost_other += m->lost->count;
 		break;
 	case MESHMON__V1__SERVER_MESSAGE__MSG_STATUS:
@@ -138,6 +170,8 @@ static void count_message(struct client *c, const Meshmon__V1__ServerMessage *m)
 		c->status_listeners = m->status->listeners;
 		c->status_cpus = m->status->num_cpus;
 		c->status_events = m->status->events_read;
+		c->status_capture_rules = m->status->capture_rules;
+		c->status_capture_rules_max = m->status->capture_rules_max;
 		c->status_all_utf8 = 1;
 		for (size_t i = 0; i < m->status->n_interfaces; i++)
 			c->status_all_utf8 &= mm_utf8_valid(m->status->interfaces[i],
@@ -150,6 +184,17 @@ static void count_message(struct client *c, const Meshmon__V1__ServerMessage *m)
 			if (m->status->losses[i]->source ==
 			    MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE)
 				c->status_queue_lost += m->status->losses[i]->count;
+		break;
+	case MESHMON__V1__SERVER_MESSAGE__MSG_CAPTURE_STARTED:
+		c->capture_started = 1;
+		c->capture_rule = m->capture_started->rule_id;
+		c->capture_snaplen = m->capture_started->snaplen;
+		break;
+	case MESHMON__V1__SERVER_MESSAGE__MSG_CAPTURE_ENDED:
+		c->capture_ended = 1;
+		c->end_reason = (uint32_t)m->capture_ended->reason;
+		c->end_packets = m->capture_ended->packets;
+		c->end_bytes = m->capture_ended->bytes;
 		break;
 	case MESHMON__V1__SERVER_MESSAGE__MSG_ERROR:
 		c->error_code = m->error->code;
@@ -234,6 +279,19 @@ void client_subscribe_at(struct client *c, const struct mm_test_agent *a, uint32
 	sub.types = next_types;
 	m.msg_case = MESHMON__V1__CLIENT_MESSAGE__MSG_SUBSCRIBE;
 	m.subscribe = &sub;
+	client_send(c, &m);
+}
+
+void client_capture(struct client *c, const Meshmon__V1__CaptureRequest *req)
+{
+	Meshmon__V1__ClientMessage m = MESHMON__V1__CLIENT_MESSAGE__INIT;
+
+	cr_assert(eq(int, client_connect(c), 0));
+	for (int i = 0; i < 100 && !c->got_hello; i++)
+		client_poll(c, 20);
+	cr_assert(c->got_hello, "the agent speaks first");
+	m.msg_case = MESHMON__V1__CLIENT_MESSAGE__MSG_CAPTURE;
+	m.capture = (Meshmon__V1__CaptureRequest *)req;
 	client_send(c, &m);
 }
 

@@ -42,6 +42,20 @@ struct client {
 	int keep; /* set: record every event in log[] */
 	struct ev_rec *log;
 	size_t n_log, cap_log;
+	/* Captures on demand: CaptureStarted, CaptureEnded, the capture events' frames. */
+	int capture_started, capture_ended;
+	uint32_t capture_rule, capture_snaplen, end_reason, lost_capture_rule;
+	uint64_t end_packets, end_bytes, lost_capture;
+	uint32_t status_capture_rules, status_capture_rules_max;
+	struct cap_frame *frames;
+	size_t n_frames, cap_frames;
+};
+
+/* One capture event's frame, as received. */
+struct cap_frame {
+	uint32_t rule_id, point, len_orig;
+	size_t len;
+	uint8_t *data;
 };
 
 /* Subscribe.replay and Subscribe.types of the next client_subscribe() (none: every type). */
@@ -66,6 +80,8 @@ void client_subscribe_at(struct client *c, const struct mm_test_agent *a, uint32
 			 uint32_t port);
 /* Connect, send a StatusRequest and read until the Status and the end of stream (3 s at most). */
 void client_status(struct client *c);
+/* Connect, take the Hello and send req (a CaptureRequest). */
+void client_capture(struct client *c, const Meshmon__V1__CaptureRequest *req);
 /* Poll n clients in turn for ms. */
 void settle(struct client **cs, size_t n, int ms);
 

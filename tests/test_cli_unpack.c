@@ -464,3 +464,76 @@ Test(cli_unpack, out_of_order_is_read_in_the_one_pass)
 	cr_assert(gt(sz, events, 0));
 	mm_arena__release(&u.arena);
 }
+
+/* Capture on demand: Capture.rule_id, CaptureStarted, CaptureEnded, a capture LostNotice. */
+Test(cli_unpack, capture_messages_take_the_one_pass)
+{
+	Meshmon__V1__ServerMessage m = MESHMON__V1__SERVER_MESSAGE__INIT;
+	Meshmon__V1__Event ev = MESHMON__V1__EVENT__INIT;
+	Meshmon__V1__Capture c = MESHMON__V1__CAPTURE__INIT;
+	Meshmon__V1__CaptureStarted started = MESHMON__V1__CAPTURE_STARTED__INIT;
+	Meshmon__V1__CaptureEnded ended = MESHMON__V1__CAPTURE_ENDED__INIT;
+	Meshmon__V1__LostNotice lost = MESHMON__V1__LOST_NOTICE__INIT;
+	const Meshmon__V1__ServerMessage *got;
+	struct mm_unpack u;
+	uint8_t *buf, frame[64] = {1, 2, 3};
+	size_t len;
+
+	mm_unpack__init(&u);
+	ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_CAPTURE;
+	ev.detail_case = MESHMON__V1__EVENT__DETAIL_CAPTURE;
+	ev.capture = &c;
+	ev.captured.data = frame;
+	ev.captured.len = sizeof(frame);
+	c.rule_id = 7;
+	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_EVENT;
+	m.event = &ev;
+	buf = pack(&m.base, &len);
+	cr_assert(check_bytes(buf, len, "capture event"), "not the one pass");
+	got = (const Meshmon__V1__ServerMessage *)mm_unpack__fast(&u, server, len, buf);
+	cr_assert(got != NULL);
+	cr_assert(eq(u32, got->event->capture->rule_id, 7));
+	mm_arena__reset(&u.arena);
+	free(buf);
+
+	started.rule_id = 7;
+	started.snaplen = 9000;
+	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_CAPTURE_STARTED;
+	m.capture_started = &started;
+	buf = pack(&m.base, &len);
+	cr_assert(check_bytes(buf, len, "capture started"), "not the one pass");
+	got = (const Meshmon__V1__ServerMessage *)mm_unpack__fast(&u, server, len, buf);
+	cr_assert(got != NULL);
+	cr_assert(eq(u32, got->capture_started->snaplen, 9000));
+	mm_arena__reset(&u.arena);
+	free(buf);
+
+	ended.rule_id = 7;
+	ended.reason = MESHMON__V1__CAPTURE_END_REASON__CAPTURE_END_REASON_PACKETS;
+	ended.packets = 100;
+	ended.bytes = 150000;
+	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_CAPTURE_ENDED;
+	m.capture_ended = &ended;
+	buf = pack(&m.base, &len);
+	cr_assert(check_bytes(buf, len, "capture ended"), "not the one pass");
+	got = (const Meshmon__V1__ServerMessage *)mm_unpack__fast(&u, server, len, buf);
+	cr_assert(got != NULL);
+	cr_assert(eq(int, (int)got->capture_ended->reason,
+		     MESHMON__V1__CAPTURE_END_REASON__CAPTURE_END_REASON_PACKETS));
+	cr_assert(eq(u64, got->capture_ended->bytes, 150000));
+	mm_arena__reset(&u.arena);
+	free(buf);
+
+	lost.source = MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_CAPTURE;
+	lost.count = 3;
+	lost.rule_id = 7;
+	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_LOST;
+	m.lost = &lost;
+	buf = pack(&m.base, &len);
+	cr_assert(check_bytes(buf, len, "capture loss"), "not the one pass");
+	got = (const Meshmon__V1__ServerMessage *)mm_unpack__fast(&u, server, len, buf);
+	cr_assert(got != NULL);
+	cr_assert(eq(u32, got->lost->rule_id, 7));
+	mm_arena__release(&u.arena);
+	free(buf);
+}
