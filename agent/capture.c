@@ -190,7 +190,8 @@ static void capture_release(struct capture *c, int report)
 		event_free(c->timer);
 	memset(c, 0, sizeof(*c));
 	c->caps = caps;
-	caps->active--;
+	if (--caps->active == 0)
+		event_del(caps->poll); /* an idle agent takes no wakeup for captures */
 }
 
 static void capture_end(struct capture *c, unsigned int reason)
@@ -269,7 +270,6 @@ struct mm_captures *mm_captures__new(struct event_base *base, struct mm_datapath
 				     struct mm_hub *hub)
 {
 	struct mm_captures *caps = calloc(1, sizeof(*caps));
-	struct timeval tv = {0, POLL_MS * 1000};
 
 	if (!caps)
 		return NULL;
@@ -279,9 +279,7 @@ struct mm_captures *mm_captures__new(struct event_base *base, struct mm_datapath
 	for (int i = 0; i < MM_CAPTURE_RULES_MAX; i++)
 		caps->slot[i].caps = caps;
 	caps->poll = event_new(base, -1, EV_PERSIST, on_poll, caps);
-	if (!caps->poll || event_add(caps->poll, &tv)) {
-		if (caps->poll)
-			event_free(caps->poll);
+	if (!caps->poll) {
 		free(caps);
 		errno = ENOMEM;
 		return NULL;
@@ -323,6 +321,7 @@ static int send_started(struct bufferevent *bev, uint32_t id, uint32_t snaplen)
 int mm_captures__start(struct mm_captures *caps, struct bufferevent *bev,
 		       const Meshmon__V1__CaptureRequest *req, char *err, size_t errlen)
 {
+	struct timeval poll_tv = {0, POLL_MS * 1000};
 	struct mm_capture_rule rule;
 	struct capture *c;
 	__u32 slot;
@@ -350,9 +349,14 @@ int mm_captures__start(struct mm_captures *caps, struct bufferevent *bev,
 	}
 	if (send_started(bev, rule.id, rule.snaplen))
 		goto nomem;
+	if (!caps->active && event_add(caps->poll, &poll_tv))
+		goto nomem;
 	rc = mm_hub__add_capture(caps->hub, bev, rule.id, on_capture_gone, caps);
-	if (rc)
+	if (rc) {
+		if (!caps->active)
+			event_del(caps->poll);
 		goto fail;
+	}
 	c->id = rule.id;
 	c->max_packets = rule.max_packets;
 	c->max_bytes = rule.max_bytes;

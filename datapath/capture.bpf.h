@@ -114,35 +114,23 @@ static __always_inline long mm_capture_take(struct mm_capture_rule *r, __u32 cap
 	return cap;
 }
 
-/*
- * One rule (slot) against one packet: a global function, so the verifier
- * checks it once rather than once per slot of the caller's loop (inlined, the
- * sixteen copies were beyond its limit). BPF functions take five arguments:
- * at is the slot in the low 16 bits and the trace point above. Returns 1 when
- * a record was taken.
- */
 #define MM_CAPTURE_AT(slot, point) ((slot) | ((__u32)(point) << 16))
-__attribute__((noinline)) int mm_capture_slot(struct __sk_buff *skb, __u32 at, __u64 now,
-					      __u32 flow_id, const struct mm_tuple *t)
+
+/* The record of a matching packet, built only once the rule matched. */
+static __always_inline void mm_capture_emit(struct __sk_buff *skb, struct mm_capture_rule *r,
+					    __u32 point, __u64 now, __u32 flow_id)
 {
 	struct mm_capture_record rec = {};
-	__u32 slot = at & 0xffff, point = at >> 16, cap;
-	struct mm_capture_rule *r;
+	__u32 cap = r->snaplen;
 	long taken;
 
-	if (!skb || !t)
-		return 0;
-	r = bpf_map_lookup_elem(&mm_capture_rules, &slot);
-	if (!r || !r->id || !mm_capture_matches(r, skb, t, (__u8)point))
-		return 0;
-	cap = r->snaplen;
 	if (cap > skb->len)
 		cap = skb->len;
 	if (cap > MM_CAPTURE_SNAP_MAX)
 		cap = MM_CAPTURE_SNAP_MAX;
 	taken = mm_capture_take(r, cap);
 	if (taken < 0)
-		return 0;
+		return;
 	cap = (__u32)taken & 0xffff;
 	if (!r->max_bytes)
 		__sync_fetch_and_add(&r->bytes, cap);
@@ -156,6 +144,27 @@ __attribute__((noinline)) int mm_capture_slot(struct __sk_buff *skb, __u32 at, _
 	if (bpf_perf_event_output(skb, &mm_events, ((__u64)cap << 32) | BPF_F_CURRENT_CPU, &rec,
 				  sizeof(rec)))
 		__sync_fetch_and_add(&r->failed, 1);
+}
+
+/*
+ * One rule (slot) against one packet: a global function, so the verifier
+ * checks it once rather than once per slot of the caller's loop (inlined, the
+ * sixteen copies were beyond its limit). BPF functions take five arguments:
+ * at is the slot in the low 16 bits and the trace point above. Returns 1 when
+ * the packet matched.
+ */
+__attribute__((noinline)) int mm_capture_slot(struct __sk_buff *skb, __u32 at, __u64 now,
+					      __u32 flow_id, const struct mm_tuple *t)
+{
+	__u32 slot = at & 0xffff, point = at >> 16;
+	struct mm_capture_rule *r;
+
+	if (!skb || !t)
+		return 0;
+	r = bpf_map_lookup_elem(&mm_capture_rules, &slot);
+	if (!r || !r->id || !mm_capture_matches(r, skb, t, (__u8)point))
+		return 0;
+	mm_capture_emit(skb, r, point, now, flow_id);
 	return 1;
 }
 

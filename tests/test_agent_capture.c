@@ -247,6 +247,12 @@ static size_t rules_in_map(int fd)
 	return n;
 }
 
+/* 0 when the agent's /metrics (port 19131) has the line "name value". */
+static int metric_is(const char *name, unsigned int value)
+{
+	return mm_test_sh("curl -sf http://127.0.0.1:19131/metrics | grep -qx '%s %u'", name, value);
+}
+
 Test(agent_capture, a_client_that_leaves_takes_its_rule_out)
 {
 	Meshmon__V1__CaptureRequest req;
@@ -256,7 +262,7 @@ Test(agent_capture, a_client_that_leaves_takes_its_rule_out)
 	struct client cap = {.fd = -1};
 	int fd;
 
-	start_agent("1048576", "128");
+	start_agent_with("1048576", "128", "--metrics", "127.0.0.1:19131");
 	fd = agent_rules_map();
 	cr_assert(ge(int, fd, 0), "the agent's capture rule map");
 	cr_assert(eq(sz, rules_in_map(fd), 0));
@@ -265,11 +271,13 @@ Test(agent_capture, a_client_that_leaves_takes_its_rule_out)
 	wait_started(&cap);
 	cr_expect(eq(u32, cap.capture_snaplen, MM_CAPTURE_SNAP_MAX), "0: the maximum");
 	cr_assert(eq(sz, rules_in_map(fd), 1));
+	cr_assert(eq(int, metric_is("meshmon_capture_rules", 1), 0));
 	client_close(&cap);
 	for (int i = 0; i < 150 && rules_in_map(fd); i++)
 		usleep(20 * 1000);
 	cr_expect(eq(sz, rules_in_map(fd), 0), "the slot is empty once the client left");
 	cr_expect(eq(u32, status_captures(), 0));
+	cr_expect(eq(int, metric_is("meshmon_capture_rules", 0), 0));
 	close(fd);
 	cr_assert(eq(int, stop_agent(), 0));
 }

@@ -233,6 +233,8 @@ static void status_msg(Meshmon__V1__Status *st, Meshmon__V1__LossCounter *lc,
 	st->page_size = 4096;
 	st->uptime_ns = 3723000000000ull;
 	st->listeners = 2;
+	st->capture_rules = 1;
+	st->capture_rules_max = 16;
 	st->events_read = 123456;
 	st->kernel_drops_merged = 7;
 	for (i = 0; i < 5; i++) {
