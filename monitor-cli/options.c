@@ -38,6 +38,9 @@ enum {
 	OPT_INTERFACE,
 	OPT_SINCE,
 	OPT_UNTIL,
+	OPT_DIRECTION,
+	OPT_MAX_BYTES,
+	OPT_DURATION,
 };
 
 static const struct option monitor_longopts[] = {
@@ -65,6 +68,29 @@ static const struct option monitor_longopts[] = {
 	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT },
 	{ "numeric", no_argument, NULL, 'n' },
 	{ "time", no_argument, NULL, OPT_TIME },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* `meshmon capture`: the endpoint flags of monitor, a direction, a snap length and a budget. */
+static const struct option capture_longopts[] = {
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "related-to", required_argument, NULL, OPT_RELATED },
+	{ "proto", required_argument, NULL, OPT_PROTO },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "interface", required_argument, NULL, OPT_INTERFACE },
+	{ "direction", required_argument, NULL, OPT_DIRECTION },
+	{ "snaplen", required_argument, NULL, 's' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "write", required_argument, NULL, 'w' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "hex", no_argument, NULL, OPT_HEX },
+	{ "json", no_argument, NULL, 'j' },
+	{ "numeric", no_argument, NULL, 'n' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -193,6 +219,7 @@ static const struct flag_table {
 	const struct option *longopts;
 } flag_tables[] = {
 	{ "monitor", ":t:vjc:nfh", monitor_longopts },
+	{ "capture", ":s:c:w:vjnh", capture_longopts },
 	{ "status", ":jh", status_longopts },
 };
 
@@ -365,6 +392,60 @@ static int parse_filter_flag(struct mm_flow_opts *fl, int c, const char *arg, ch
 	}
 }
 
+/* --direction ingress|egress: the tc hook that sees the packet. */
+static int parse_direction(struct mm_opts *o, const char *arg, char *err, size_t errlen)
+{
+	uint32_t point;
+
+	if (!strcmp(arg, "ingress"))
+		point = MESHMON__V1__TRACE_POINT__TRACE_POINT_FROM_NETWORK;
+	else if (!strcmp(arg, "egress"))
+		point = MESHMON__V1__TRACE_POINT__TRACE_POINT_TO_NETWORK;
+	else
+		return fail(err, errlen, "--direction: bad direction '%s' (want ingress or egress)",
+			    arg);
+	if (add_u32(o->points, &o->n_points, 16, point))
+		return fail(err, errlen, "--direction: too many directions");
+	return 0;
+}
+
+/* The flags only `meshmon capture` has (its flag table lets no other command reach them). */
+static int parse_capture_flag(struct mm_opts *o, int c, const char *arg, char *err,
+			      size_t errlen)
+{
+	uint64_t v;
+
+	switch (c) {
+	case OPT_DIRECTION:
+		return parse_direction(o, arg, err, errlen);
+	case 's':
+		if (mm_parse_u64(arg, 0, UINT32_MAX, &v))
+			return fail(err, errlen,
+				    "--snaplen: bad length '%s' (want bytes per packet; 0: the agent's maximum)",
+				    arg);
+		o->snaplen = (uint32_t)v;
+		return 0;
+	case OPT_MAX_BYTES:
+		if (mm_parse_u64(arg, 1, UINT64_MAX, &v))
+			return fail(err, errlen, "--max-bytes: bad number '%s' (want bytes >= 1)", arg);
+		o->max_bytes = v;
+		return 0;
+	case OPT_DURATION:
+		if (mm_parse_u64(arg, 1, UINT32_MAX, &v))
+			return fail(err, errlen, "--duration: bad number '%s' (want seconds >= 1)",
+				    arg);
+		o->duration_s = (uint32_t)v;
+		return 0;
+	case 'w':
+		if (!*arg)
+			return fail(err, errlen, "--write: empty file name");
+		o->pcap = arg;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 /*
  * One flag getopt returned, with its value in arg (NULL for a switch).
  * Returns 0, MM_EXIT_USAGE with the message in err, or -1 for a flag that is
@@ -434,7 +515,7 @@ static int parse_flag(struct mm_opts *o, int c, const char *arg, char *err, size
 		o->help = true;
 		return 0;
 	default:
-		return -1;
+		return parse_capture_flag(o, c, arg, err, errlen);
 	}
 }
 
@@ -586,6 +667,23 @@ void mm_opts_subscribe(const struct mm_opts *o, struct mm_subscribe_buf *sb)
 	}
 }
 
+void mm_opts_capture(const struct mm_opts *o, struct mm_capture_buf *cb)
+{
+	size_t i;
+
+	meshmon__v1__capture_request__init(&cb->req);
+	if (fill_flow(&o->flow, &cb->flow))
+		cb->req.filter = &cb->flow.filter;
+	for (i = 0; i < o->n_points; i++)
+		cb->points[i] = (Meshmon__V1__TracePoint)o->points[i];
+	cb->req.n_points = o->n_points;
+	cb->req.points = o->n_points ? cb->points : NULL;
+	cb->req.snaplen = o->snaplen;
+	cb->req.max_packets = o->count;
+	cb->req.max_bytes = o->max_bytes;
+	cb->req.max_seconds = o->duration_s;
+}
+
 void mm_opts_usage_monitor(FILE *out)
 {
 	fputs("Usage: meshmon monitor [FLAGS]\n"
@@ -648,6 +746,53 @@ void mm_opts_usage_monitor(FILE *out)
 	      "Exit status: 0 after --count, the history or Ctrl-C, 1 agent or I/O error, 2 bad\n"
 	      "flag (or a --pcap FILE that cannot be written, checked before connecting), 3\n"
 	      "agent not running (or not back within --reconnect-timeout), 4 socket not\n"
+	      "permitted.\n",
+	      out);
+}
+
+void mm_opts_usage_capture(FILE *out)
+{
+	fputs("Usage: meshmon capture [FLAGS]\n"
+	      "\n"
+	      "Capture whole packets on demand: the agent installs a capture rule in the\n"
+	      "datapath from the filter flags, and the tc hooks send the bytes of the\n"
+	      "matching packets only, up to the snap length, until the budget (-c,\n"
+	      "--max-bytes, --duration) is spent or Ctrl-C. Different flags are ANDed,\n"
+	      "repeated flags ORed. With -w the packets are written as pcap, else printed\n"
+	      "one line each; the totals go to stderr at the end.\n"
+	      "\n"
+	      "      --socket PATH       agent socket (default " MM_SOCKET_DEFAULT ", or $" MM_SOCKET_ENV ")\n"
+	      "\n"
+	      "Filter:\n"
+	      "      --from EP           source side matches EP (repeatable)\n"
+	      "      --to EP             destination side matches EP (repeatable)\n"
+	      "      --related-to EP     either side matches EP (repeatable)\n"
+	      "                          EP: ADDR, ADDR/LEN, ADDR:PORT, [V6ADDR]:PORT or :PORT\n"
+	      "      --proto PROTO       tcp, udp, icmp, icmpv6 or a number (repeatable)\n"
+	      "      --port N            TCP, UDP or SCTP source or destination port (repeatable)\n"
+	      "      --interface NAME    packets on this interface (repeatable)\n"
+	      "      --direction DIR     ingress (from the network) or egress (to the network);\n"
+	      "                          default both\n"
+	      "\n"
+	      "Snap length and budget:\n"
+	      "  -s, --snaplen N         bytes per packet from the Ethernet header (default 0:\n"
+	      "                          the agent's maximum)\n"
+	      "  -c, --count N           end after N packets\n"
+	      "      --max-bytes N       end after N captured bytes\n"
+	      "      --duration SECS     end after SECS seconds\n"
+	      "\n"
+	      "Output:\n"
+	      "  -w, --write FILE        write the packets to FILE as pcap (Ethernet); '-':\n"
+	      "                          stdout, flushed per packet (| tcpdump -r -)\n"
+	      "  -v, --verbose           more fields; -vv dissects each packet\n"
+	      "      --hex               hex dump of each packet\n"
+	      "  -j, --json              one JSON object per packet\n"
+	      "  -n, --numeric           interface index only, no names\n"
+	      "  -h, --help              this help\n"
+	      "\n"
+	      "Exit status: 0 when the budget is spent, the agent stops or Ctrl-C, 1 agent\n"
+	      "error (a refused capture) or I/O error, 2 bad flag (or a -w FILE that cannot\n"
+	      "be written, checked before connecting), 3 agent not running, 4 socket not\n"
 	      "permitted.\n",
 	      out);
 }

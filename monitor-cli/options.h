@@ -45,7 +45,7 @@ struct mm_flow_opts {
 };
 
 struct mm_opts {
-	const char *command;  /* "monitor" or "status" */
+	const char *command;  /* "monitor", "capture" or "status" */
 	const char *socket;
 	bool help;
 	int verbose;
@@ -65,6 +65,10 @@ struct mm_opts {
 	size_t n_points;
 	struct mm_flow_opts flow; /* the whitelist FlowFilter */
 	struct mm_flow_opts not;  /* the flags after --not: the exclude FlowFilter */
+	/* meshmon capture: -c is count (max_packets), -w is pcap, --direction fills points. */
+	uint32_t snaplen;     /* -s/--snaplen; 0: the agent's maximum */
+	uint64_t max_bytes;   /* --max-bytes; 0: no limit */
+	uint32_t duration_s;  /* --duration; 0: no limit */
 };
 
 /* Whether the run ends after the history (ReplayDone): --last or --since without --follow. */
@@ -112,7 +116,16 @@ struct mm_subscribe_buf {
 };
 void mm_opts_subscribe(const struct mm_opts *o, struct mm_subscribe_buf *sb);
 
+/* The CaptureRequest of o (meshmon capture); it lives in *cb. */
+struct mm_capture_buf {
+	Meshmon__V1__CaptureRequest req;
+	struct mm_flow_buf flow;
+	Meshmon__V1__TracePoint points[16];
+};
+void mm_opts_capture(const struct mm_opts *o, struct mm_capture_buf *cb);
+
 void mm_opts_usage_monitor(FILE *out);
+void mm_opts_usage_capture(FILE *out);
 void mm_opts_usage_status(FILE *out);
 
 #endif /* MESHMON_CLI_OPTIONS_H */

@@ -28,6 +28,9 @@ packages=(
   # promtool, which lints the agent's /metrics (tests/test_metrics_counters.c);
   # the server it comes with is not used and must not run (see below)
   prometheus
+  # tshark, which reads the pcap of meshmon capture back (tests/test_cli_client.c,
+  # tests/test_cli_capture_e2e.c); it depends on wireshark-common (preseeded below)
+  tshark
 )
 
 missing=()

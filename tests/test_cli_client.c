@@ -13,6 +13,7 @@
 #include <criterion/new/assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pthread.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -30,6 +32,7 @@
 
 #include "cli_cases.h"
 #include "framing.h"
+#include "harness_packet.h"
 
 #ifndef MESHMON_CLI_PATH
 #define MESHMON_CLI_PATH "/tmp/devb/meshmon"
@@ -46,6 +49,11 @@ enum script {
 	SCRIPT_ERROR,       /* Hello, then an Error for the Subscribe */
 	SCRIPT_REPLAY_HOLD, /* Hello, 2 cases, an unknown member, ReplayDone, a case; keep it open */
 	SCRIPT_BAD_VERSION, /* Hello with protocol version 2 */
+	SCRIPT_CAPTURE,     /* Hello, then for the CaptureRequest: CaptureStarted, the capture
+			     * packets, a LostNotice, CaptureEnded, close */
+	SCRIPT_CAPTURE_HOLD, /* the same without CaptureEnded: the connection stays open */
+	SCRIPT_CAPTURE_REFUSED, /* Hello, then an Error for the CaptureRequest */
+	SCRIPT_CAPTURE_CLOSE, /* CaptureStarted, one packet, close without CaptureEnded */
 	SCRIPT_RESTART,     /* 2 cases, close; again with the third case; then stop listening */
 	SCRIPT_RESTART_MUTE, /* 2 cases, close; then accept nothing more (connects hang) */
 	SCRIPT_RESTART_FULL, /* 2 cases, close; then a full backlog (connect() blocks) */
@@ -205,6 +213,83 @@ static void *fake_restarting_agent(void *arg)
 	return NULL;
 }
 
+/* The capture the fake agent plays: TCP packets of one flow, both ways. */
+#define CAPTURE_RULE 7
+#define CAPTURE_SNAPLEN 1500
+#define CAPTURE_PACKETS 3
+#define CAPTURE_LOST 2
+static const size_t capture_payload[CAPTURE_PACKETS] = { 1000, 0, 1400 };
+
+static size_t capture_packet(size_t i, uint8_t *buf, size_t cap)
+{
+	const struct mm_test_pkt_spec spec = {
+		.family = 4,
+		.proto = IPPROTO_TCP,
+		.src = i == 1 ? "10.0.0.2" : "10.0.0.1",
+		.dst = i == 1 ? "10.0.0.1" : "10.0.0.2",
+		.sport = i == 1 ? 443 : 40000,
+		.dport = i == 1 ? 40000 : 443,
+		.tcp_flags = i == 1 ? 0x10 : 0x18,
+		.payload_len = capture_payload[i],
+	};
+
+	return mm_test_pkt_build(buf, cap, &spec);
+}
+
+static void send_capture(int fd, bool end)
+{
+	Meshmon__V1__ServerMessage m = MESHMON__V1__SERVER_MESSAGE__INIT;
+	Meshmon__V1__CaptureStarted started = MESHMON__V1__CAPTURE_STARTED__INIT;
+	Meshmon__V1__CaptureEnded ended = MESHMON__V1__CAPTURE_ENDED__INIT;
+	Meshmon__V1__LostNotice lost = MESHMON__V1__LOST_NOTICE__INIT;
+	Meshmon__V1__Event ev = MESHMON__V1__EVENT__INIT;
+	Meshmon__V1__Capture c = MESHMON__V1__CAPTURE__INIT;
+	uint8_t pkt[2048];
+	size_t i;
+
+	started.rule_id = CAPTURE_RULE;
+	started.snaplen = CAPTURE_SNAPLEN;
+	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_CAPTURE_STARTED;
+	m.capture_started = &started;
+	send_msg(fd, &m);
+	for (i = 0; i < CAPTURE_PACKETS; i++) {
+		ev.time_ns = CLI_T0 + i * 1000000ull;
+		ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_CAPTURE;
+		ev.source = MESHMON__V1__SOURCE__SOURCE_TC;
+		ev.ifindex = 2;
+		ev.ifname = "veth0";
+		ev.captured.data = pkt;
+		ev.captured.len = capture_packet(i, pkt, sizeof(pkt));
+		ev.cap_len = ev.len = (uint32_t)ev.captured.len;
+		ev.layer = MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_ETHERNET;
+		c.rule_id = CAPTURE_RULE;
+		c.point = i == 1 ? MESHMON__V1__TRACE_POINT__TRACE_POINT_FROM_NETWORK
+				 : MESHMON__V1__TRACE_POINT__TRACE_POINT_TO_NETWORK;
+		ev.detail_case = MESHMON__V1__EVENT__DETAIL_CAPTURE;
+		ev.capture = &c;
+		m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_EVENT;
+		m.event = &ev;
+		send_msg(fd, &m);
+		if (fake.script == SCRIPT_CAPTURE_CLOSE)
+			return;
+	}
+	lost.source = MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_CAPTURE;
+	lost.cpu = 0xffffffffu;
+	lost.count = CAPTURE_LOST;
+	lost.rule_id = CAPTURE_RULE;
+	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_LOST;
+	m.lost = &lost;
+	send_msg(fd, &m);
+	if (!end)
+		return;
+	ended.rule_id = CAPTURE_RULE;
+	ended.reason = MESHMON__V1__CAPTURE_END_REASON__CAPTURE_END_REASON_PACKETS;
+	ended.packets = CAPTURE_PACKETS;
+	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_CAPTURE_ENDED;
+	m.capture_ended = &ended;
+	send_msg(fd, &m);
+}
+
 static void *fake_agent(void *arg)
 {
 	struct mm_frame_reader r;
@@ -284,6 +369,16 @@ static void *fake_agent(void *arg)
 		send_msg(fd, &sm);
 		break;
 	}
+	case SCRIPT_CAPTURE:
+	case SCRIPT_CAPTURE_CLOSE:
+		send_capture(fd, true);
+		break;
+	case SCRIPT_CAPTURE_HOLD:
+		send_capture(fd, false);
+		while (read(fd, drain, sizeof(drain)) > 0)
+			;
+		break;
+	case SCRIPT_CAPTURE_REFUSED:
 	case SCRIPT_ERROR: {
 		Meshmon__V1__ServerMessage em = MESHMON__V1__SERVER_MESSAGE__INIT;
 		Meshmon__V1__Error e = MESHMON__V1__ERROR__INIT;
@@ -939,4 +1034,269 @@ Test(cli_client, replay_done_ends_a_history_only_run)
 	stop();
 	cr_assert(eq(int, rc, 0), "%s", err);
 	cr_expect(eq(sz, count_lines(out), 3), "the case after ReplayDone too: %s", out);
+}
+
+/* ------------------------------------------------------------ meshmon capture */
+
+/* What meshmon capture says on stderr once the agent started the capture. */
+#define CAPTURE_NOTE "Capturing with rule 7, 1500 bytes per packet\n"
+
+/* stop(), keeping the message the fake agent received for the test to check. */
+static void stop_keep_received(void)
+{
+	Meshmon__V1__ClientMessage *r = fake.received;
+
+	fake.received = NULL;
+	stop();
+	fake.received = r;
+}
+
+static void free_received(void)
+{
+	if (fake.received)
+		mm_frame__free_client(fake.received);
+	fake.received = NULL;
+}
+
+/* Reads the pcap at path back with libpcap: its packets must be the fake agent's, in order. */
+static void expect_capture_pcap(const char *path)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	uint8_t want[2048];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	size_t i = 0, n;
+	pcap_t *rd = pcap_open_offline(path, errbuf);
+
+	cr_assert(rd != NULL, "%s", errbuf);
+	cr_expect(eq(int, pcap_snapshot(rd), CAPTURE_SNAPLEN));
+	cr_expect(eq(int, pcap_datalink(rd), DLT_EN10MB));
+	while (pcap_next_ex(rd, &h, &data) == 1) {
+		cr_assert(lt(sz, i, (size_t)CAPTURE_PACKETS));
+		n = capture_packet(i, want, sizeof(want));
+		cr_expect(eq(u32, h->caplen, (uint32_t)n));
+		cr_expect(eq(u32, h->len, (uint32_t)n));
+		cr_expect(eq(int, memcmp(data, want, n), 0), "packet %zu", i);
+		cr_expect(eq(u64, (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec,
+			     (CLI_T0 + i * 1000000ull) / 1000));
+		i++;
+	}
+	pcap_close(rd);
+	cr_expect(eq(sz, i, (size_t)CAPTURE_PACKETS));
+}
+
+/* Runs a shell command line; its stdout into out. Returns its exit status. */
+static int shell(const char *cmd, char *buf, size_t cap)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n;
+	int st;
+
+	cr_assert(p != NULL);
+	n = fread(buf, 1, cap - 1, p);
+	buf[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(cli_client, capture_request_pcap_and_totals)
+{
+	char path[64], args[256], cmd[256];
+	const Meshmon__V1__CaptureRequest *req;
+	const Meshmon__V1__FlowFilter *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "/tmp/mm-cli-capture-%d.pcap", getpid());
+	snprintf(args, sizeof(args),
+		 "capture --interface veth0 --to 10.0.0.2:443 --proto tcp --direction egress "
+		 "-s 1500 -c 3 --max-bytes 90000 --duration 5 -w %s",
+		 path);
+	start(SCRIPT_CAPTURE);
+	rc = run(args, out, sizeof(out), err, sizeof(err));
+	stop_keep_received();
+	cr_assert(eq(int, rc, 0), "%s", err);
+	cr_expect(eq(str, out, ""));
+	cr_expect(eq(str, err,
+		     CAPTURE_NOTE "Lost 2 events (capture)\n"
+		     "3 packets captured\n2 packets lost\ncapture ended: packet budget spent\n"));
+
+	/* The request as the agent received it: the filter, the direction, the budget. */
+	cr_assert(fake.received != NULL);
+	cr_assert(eq(int, fake.received->msg_case, MESHMON__V1__CLIENT_MESSAGE__MSG_CAPTURE));
+	req = fake.received->capture;
+	cr_expect(eq(u32, req->snaplen, 1500));
+	cr_expect(eq(u64, req->max_packets, 3));
+	cr_expect(eq(u64, req->max_bytes, 90000));
+	cr_expect(eq(u32, req->max_seconds, 5));
+	cr_assert(eq(sz, req->n_points, 1));
+	cr_expect(eq(int, req->points[0], MESHMON__V1__TRACE_POINT__TRACE_POINT_TO_NETWORK));
+	cr_assert(req->filter != NULL);
+	f = req->filter;
+	cr_assert(eq(sz, f->n_interfaces, 1));
+	cr_expect(eq(str, f->interfaces[0], "veth0"));
+	cr_assert(eq(sz, f->n_destination, 1));
+	cr_expect(eq(u32, f->destination[0]->port, 443));
+	cr_expect(eq(sz, f->destination[0]->address.len, 4));
+	cr_expect(eq(u32, f->destination[0]->prefix_len, 32));
+	cr_assert(eq(sz, f->n_protocols, 1));
+	cr_expect(eq(u32, f->protocols[0], IPPROTO_TCP));
+	free_received();
+
+	expect_capture_pcap(path);
+	/* tshark reads it too: the TCP payload lengths of the three packets, in order. */
+	snprintf(cmd, sizeof(cmd), "tshark -r %s -T fields -e tcp.len -e tcp.dstport 2>/dev/null",
+		 path);
+	rc = shell(cmd, out, sizeof(out));
+	unlink(path);
+	cr_assert(eq(int, rc, 0));
+	cr_expect(eq(str, out, "1000\t443\n0\t40000\n1400\t443\n"));
+}
+
+Test(cli_client, capture_defaults_ask_for_everything)
+{
+	const Meshmon__V1__CaptureRequest *req;
+	int rc;
+
+	start(SCRIPT_CAPTURE);
+	rc = run("capture", out, sizeof(out), err, sizeof(err));
+	stop_keep_received();
+	cr_assert(eq(int, rc, 0), "%s", err);
+	cr_assert(fake.received != NULL);
+	cr_assert(eq(int, fake.received->msg_case, MESHMON__V1__CLIENT_MESSAGE__MSG_CAPTURE));
+	req = fake.received->capture;
+	/* 0: the agent's maximum snap length, no budget; no filter, both directions. */
+	cr_expect(eq(u32, req->snaplen, 0));
+	cr_expect(eq(u64, req->max_packets, 0));
+	cr_expect(eq(u64, req->max_bytes, 0));
+	cr_expect(eq(u32, req->max_seconds, 0));
+	cr_expect(eq(sz, req->n_points, 0));
+	cr_expect(req->filter == NULL);
+	free_received();
+}
+
+Test(cli_client, capture_to_stdout_into_tcpdump)
+{
+	char cmd[512];
+	int rc;
+
+	start(SCRIPT_CAPTURE);
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 20 %s capture -w - --socket %s 2>/dev/null | "
+		 "tcpdump -nn -S -r - 2>/dev/null | cut -d' ' -f2-",
+		 MESHMON_CLI_PATH, fake.path);
+	rc = shell(cmd, out, sizeof(out));
+	stop();
+	cr_assert(eq(int, rc, 0), "%s", out);
+	cr_expect(eq(str, out,
+		     "IP 10.0.0.1.40000 > 10.0.0.2.443: Flags [P.], seq 1:1001, ack 1, win 65535, length 1000\n"
+		     "IP 10.0.0.2.443 > 10.0.0.1.40000: Flags [.], ack 1, win 65535, length 0\n"
+		     "IP 10.0.0.1.40000 > 10.0.0.2.443: Flags [P.], seq 1:1401, ack 1, win 65535, length 1400\n"));
+}
+
+Test(cli_client, capture_text_lines)
+{
+	int rc;
+
+	start(SCRIPT_CAPTURE);
+	rc = run("capture", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 0), "%s", err);
+	cr_expect(eq(str, out,
+		     "2026-11-22T05:40:20.123456789Z -- capture flow 0x0 to network ifindex 2 (veth0): 10.0.0.1:40000 -> 10.0.0.2:443 tcp PSH, ACK\n"
+		     "2026-11-22T05:40:20.124456789Z -- capture flow 0x0 from network ifindex 2 (veth0): 10.0.0.2:443 -> 10.0.0.1:40000 tcp ACK\n"
+		     "2026-11-22T05:40:20.125456789Z -- capture flow 0x0 to network ifindex 2 (veth0): 10.0.0.1:40000 -> 10.0.0.2:443 tcp PSH, ACK\n"));
+	cr_expect(strstr(err, "3 packets captured\n") != NULL, "%s", err);
+}
+
+Test(cli_client, capture_refused_exits_one)
+{
+	int rc;
+
+	start(SCRIPT_CAPTURE_REFUSED);
+	rc = run("capture -w /tmp/mm-cli-capture-refused.pcap", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_expect(eq(int, rc, 1));
+	cr_expect(strstr(err, "meshmon: the agent refused the capture: bad prefix length (code 4)") !=
+			  NULL,
+		  "%s", err);
+	/* Never started: the file this run created is not left behind. */
+	cr_expect(eq(int, access("/tmp/mm-cli-capture-refused.pcap", F_OK), -1));
+}
+
+Test(cli_client, capture_closed_before_the_end_exits_one)
+{
+	int rc;
+
+	start(SCRIPT_CAPTURE_CLOSE);
+	rc = run("capture", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_expect(eq(int, rc, 1));
+	cr_expect(strstr(err, "closed the connection before the capture ended") != NULL, "%s", err);
+	cr_expect(strstr(err, "1 packet captured\n") != NULL, "%s", err);
+}
+
+Test(cli_client, capture_bad_flags_and_path_exit_two_before_connecting)
+{
+	int rc;
+
+	/* No fake agent: connecting would exit 3, so 2 says nothing was tried. */
+	snprintf(fake.path, sizeof(fake.path), "/tmp/mm-cli-fake-none-%d.sock", getpid());
+	rc = run("capture --drop-reason NO_SOCKET", out, sizeof(out), err, sizeof(err));
+	cr_expect(eq(int, rc, 2));
+	cr_expect(strstr(err, "unknown flag '--drop-reason'") != NULL, "%s", err);
+	rc = run("capture --direction sideways", out, sizeof(out), err, sizeof(err));
+	cr_expect(eq(int, rc, 2));
+	cr_expect(strstr(err, "--direction: bad direction 'sideways'") != NULL, "%s", err);
+	rc = run("capture -w /etc/passwd/x.pcap", out, sizeof(out), err, sizeof(err));
+	cr_expect(eq(int, rc, 2));
+	cr_expect(strstr(err, "--write: cannot write /etc/passwd/x.pcap") != NULL, "%s", err);
+	rc = run("capture", out, sizeof(out), err, sizeof(err));
+	cr_expect(eq(int, rc, 3), "%s", err);
+}
+
+Test(cli_client, capture_ctrl_c_leaves_a_complete_pcap, .timeout = 30)
+{
+	char path[64], buf[4096];
+	uint8_t pkt[2048];
+	size_t want = 24, i;
+	struct stat stt;
+	int st, efd[2];
+	ssize_t n;
+	pid_t pid;
+
+	for (i = 0; i < CAPTURE_PACKETS; i++)
+		want += 16 + capture_packet(i, pkt, sizeof(pkt));
+	snprintf(path, sizeof(path), "/tmp/mm-cli-capture-int-%d.pcap", getpid());
+	start(SCRIPT_CAPTURE_HOLD);
+	cr_assert(eq(int, pipe(efd), 0));
+	pid = fork();
+	if (pid == 0) {
+		dup2(efd[1], 2);
+		execl(MESHMON_CLI_PATH, "meshmon", "capture", "-w", path, "--socket", fake.path,
+		      (char *)NULL);
+		_exit(98);
+	}
+	close(efd[1]);
+	/* Flushed when the agent goes quiet: wait until the three packets are in the file. */
+	while (stat(path, &stt) || (size_t)stt.st_size < want)
+		usleep(10000);
+	kill(pid, SIGINT);
+	n = 0;
+	for (ssize_t r; (r = read(efd[0], buf + n, sizeof(buf) - 1 - (size_t)n)) > 0;)
+		n += r;
+	buf[n] = '\0';
+	close(efd[0]);
+	waitpid(pid, &st, 0);
+	stop();
+	expect_capture_pcap(path);
+	unlink(path);
+	{
+		int exited = WIFEXITED(st), code = WEXITSTATUS(st);
+
+		cr_assert(exited);
+		cr_expect(eq(int, code, 0));
+	}
+	cr_expect(strstr(buf, "3 packets captured\n2 packets lost\ncapture ended: interrupted\n") !=
+			  NULL,
+		  "%s", buf);
 }

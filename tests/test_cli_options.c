@@ -268,7 +268,8 @@ ParameterizedTestParameters(cli_options, bad_values)
 	return cr_make_param_array(struct bad_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-ParameterizedTest(struct bad_case *c, cli_options, bad_values)
+/* c's flags refused by command with c's message, on one line. */
+static void expect_bad(const char *command, const struct bad_case *c)
 {
 	const char *args[4] = { NULL };
 	int i;
@@ -276,9 +277,14 @@ ParameterizedTest(struct bad_case *c, cli_options, bad_values)
 	/* "<empty>" stands for an empty value. */
 	for (i = 0; i < 3 && c->args[i][0]; i++)
 		args[i] = strcmp(c->args[i], "<empty>") == 0 ? "" : c->args[i];
-	cr_assert(eq(int, parse_v("monitor", args), MM_EXIT_USAGE), "%s", c->args[0]);
+	cr_assert(eq(int, parse_v(command, args), MM_EXIT_USAGE), "%s", c->args[0]);
 	cr_assert(strstr(err, c->want) != NULL, "error '%s' lacks '%s'", err, c->want);
 	cr_assert(strchr(err, '\n') == NULL, "one line: '%s'", err);
+}
+
+ParameterizedTest(struct bad_case *c, cli_options, bad_values)
+{
+	expect_bad("monitor", c);
 }
 
 Test(cli_options, status_flags)
@@ -892,7 +898,7 @@ Test(cli_options, binary_help_cmd_equals_cmd_help)
 	cr_assert(eq(str, a, b));
 	cr_assert(eq(int, run_cli("help help", b, sizeof(b)), 0));
 	cr_assert(eq(str, a, b));
-	cr_assert(strstr(a, "\n  monitor ") && strstr(a, "\n  status ") && strstr(a, "\n  help "),
+	cr_assert(strstr(a, "\n  monitor ") && strstr(a, "\n  capture ") && strstr(a, "\n  status ") && strstr(a, "\n  help "),
 		  "%s", a);
 }
 
@@ -902,9 +908,9 @@ Test(cli_options, binary_help_unknown_command)
 
 	cr_assert(eq(int, run_cli("help nosuch", out, sizeof(out)), MM_EXIT_USAGE));
 	cr_assert(eq(str, out,
-		     "meshmon help: unknown command 'nosuch' (known: monitor, status, help)\n"));
+		     "meshmon help: unknown command 'nosuch' (known: monitor, capture, status, help)\n"));
 	cr_assert(eq(int, run_cli("--json help nosuch", out, sizeof(out)), MM_EXIT_USAGE));
-	cr_assert(eq(str, out, "{\"error\":\"unknown command 'nosuch' (known: monitor, status, help)\"}\n"));
+	cr_assert(eq(str, out, "{\"error\":\"unknown command 'nosuch' (known: monitor, capture, status, help)\"}\n"));
 }
 
 /* Both spellings; the version is meson's, and git describe's when built from git. */
@@ -927,4 +933,103 @@ Test(cli_options, binary_rejects_reserved_types)
 	cr_assert(eq(int, run_cli("monitor -t policy-verdict", out, sizeof(out)), MM_EXIT_USAGE));
 	cr_assert(eq(str, out,
 		     "meshmon monitor: --type: the datapath does not emit 'policy-verdict' events (want drop, trace, debug, tcp_probe or trace:POINT)\n"));
+}
+
+#define CAPTURE(...) parse_v("capture", (const char *const[]){ __VA_ARGS__, NULL })
+
+static Meshmon__V1__CaptureRequest *capture_roundtrip(void)
+{
+	static struct mm_capture_buf cb;
+	uint8_t buf[8192];
+	size_t len;
+
+	mm_opts_capture(&o, &cb);
+	len = meshmon__v1__capture_request__get_packed_size(&cb.req);
+	cr_assert(len <= sizeof(buf));
+	meshmon__v1__capture_request__pack(&cb.req, buf);
+	return meshmon__v1__capture_request__unpack(NULL, len, buf);
+}
+
+Test(cli_options, capture_flags_make_the_request)
+{
+	Meshmon__V1__CaptureRequest *r;
+
+	cr_assert(eq(int, CAPTURE("--interface", "eth0", "--from", "10.0.0.0/8", "--to",
+				  "10.0.0.2:443", "--related-to", ":53", "--proto", "tcp", "--port",
+				  "8080", "--direction", "ingress", "-s", "9000", "-c", "100",
+				  "--max-bytes", "1000000", "--duration", "30", "-w", "out.pcap"),
+		     0), "%s", err);
+	cr_expect(eq(str, (char *)o.pcap, "out.pcap"));
+	r = capture_roundtrip();
+	cr_assert(r != NULL);
+	cr_expect(eq(u32, r->snaplen, 9000));
+	cr_expect(eq(u64, r->max_packets, 100));
+	cr_expect(eq(u64, r->max_bytes, 1000000));
+	cr_expect(eq(u32, r->max_seconds, 30));
+	cr_assert(eq(sz, r->n_points, 1));
+	cr_expect(eq(int, r->points[0], MESHMON__V1__TRACE_POINT__TRACE_POINT_FROM_NETWORK));
+	cr_assert(r->filter != NULL);
+	cr_assert(eq(sz, r->filter->n_interfaces, 1));
+	cr_expect(eq(str, r->filter->interfaces[0], "eth0"));
+	cr_assert(eq(sz, r->filter->n_source, 1));
+	cr_expect(eq(u32, r->filter->source[0]->prefix_len, 8));
+	cr_assert(eq(sz, r->filter->n_destination, 1));
+	cr_expect(eq(u32, r->filter->destination[0]->port, 443));
+	cr_assert(eq(sz, r->filter->n_either, 1));
+	cr_expect(eq(u32, r->filter->either[0]->port, 53));
+	cr_assert(eq(sz, r->filter->n_protocols, 1));
+	cr_expect(eq(u32, r->filter->protocols[0], IPPROTO_TCP));
+	cr_assert(eq(sz, r->filter->n_ports, 1));
+	cr_expect(eq(u32, r->filter->ports[0], 8080));
+	meshmon__v1__capture_request__free_unpacked(r, NULL);
+
+	/* Long names, both directions, and the defaults: no filter, snap length 0. */
+	cr_assert(eq(int, CAPTURE("--snaplen", "1500", "--count", "5", "--write", "-",
+				  "--direction", "egress", "--direction", "ingress"),
+		     0), "%s", err);
+	r = capture_roundtrip();
+	cr_expect(eq(u32, r->snaplen, 1500));
+	cr_expect(eq(u64, r->max_packets, 5));
+	cr_expect(eq(sz, r->n_points, 2));
+	cr_expect(r->filter == NULL);
+	cr_expect(eq(str, (char *)o.pcap, "-"));
+	meshmon__v1__capture_request__free_unpacked(r, NULL);
+	cr_assert(eq(int, parse_v("capture", (const char *const[]){ NULL }), 0));
+	r = capture_roundtrip();
+	cr_expect(eq(u32, r->snaplen, 0));
+	cr_expect(eq(u64, r->max_packets + r->max_bytes + r->max_seconds, 0));
+	cr_expect(eq(sz, r->n_points, 0));
+	meshmon__v1__capture_request__free_unpacked(r, NULL);
+}
+
+ParameterizedTestParameters(cli_options, capture_bad_values)
+{
+	static struct bad_case cases[] = {
+		{ { "--direction", "both" }, "--direction: bad direction 'both' (want ingress or egress)" },
+		{ { "-s", "lots" }, "--snaplen: bad length 'lots'" },
+		{ { "-c", "0" }, "--count: bad count '0'" },
+		{ { "--max-bytes", "0" }, "--max-bytes: bad number '0'" },
+		{ { "--duration", "-1" }, "--duration: bad number '-1'" },
+		{ { "-w", "<empty>" }, "--write: empty file name" },
+		{ { "--to", "10.0.0.300" }, "--to: bad endpoint '10.0.0.300'" },
+		/* monitor's flags that a capture has no use for */
+		{ { "--drop-reason", "NO_SOCKET" }, "unknown flag '--drop-reason'" },
+		{ { "--not", "--to" }, "unknown flag '--not'" },
+		{ { "--pcap", "x" }, "unknown flag '--pcap'" },
+		{ { "-t", "trace" }, "unknown flag '-t'" },
+		{ { "-s" }, "-s: missing value" },
+	};
+	return cr_make_param_array(struct bad_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_case *c, cli_options, capture_bad_values)
+{
+	expect_bad("capture", c);
+}
+
+Test(cli_options, capture_flags_are_not_monitor_flags)
+{
+	cr_expect(eq(int, PARSE("-w", "x.pcap"), MM_EXIT_USAGE));
+	cr_expect(eq(int, PARSE("--direction", "ingress"), MM_EXIT_USAGE));
+	cr_expect(eq(int, PARSE("--snaplen", "100"), MM_EXIT_USAGE));
 }
