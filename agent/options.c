@@ -30,6 +30,7 @@ enum {
 	OPT_RATE,
 	OPT_DENY,
 	OPT_DEBUG,
+	OPT_POLICY_VERDICTS,
 	OPT_KDROPS,
 	OPT_PROBE_INTERVAL,
 	OPT_MAX_LISTENERS,
@@ -56,6 +57,7 @@ static const struct option long_opts[] = {
 	{"rate-limit", required_argument, NULL, OPT_RATE},
 	{"deny", required_argument, NULL, OPT_DENY},
 	{"debug", no_argument, NULL, OPT_DEBUG},
+	{"policy-verdicts", no_argument, NULL, OPT_POLICY_VERDICTS},
 	{"kernel-drops", required_argument, NULL, OPT_KDROPS},
 	{"probe-interval", required_argument, NULL, OPT_PROBE_INTERVAL},
 	{"max-listeners", required_argument, NULL, OPT_MAX_LISTENERS},
@@ -268,6 +270,9 @@ static int parse_option(struct mm_agent_options *o, int c, char *arg, char **arg
 	case OPT_DEBUG:
 		o->debug = 1;
 		return 0;
+	case OPT_POLICY_VERDICTS:
+		o->policy_verdicts = 1;
+		return 0;
 	case OPT_KDROPS:
 		return parse_kernel_drops(o, arg, err, errlen);
 	case OPT_PROBE_INTERVAL:
@@ -337,6 +342,7 @@ int mm_agent_options__usage(char *buf, size_t len, const char *argv0)
 		"  --deny RULE                proto=tcp,src=CIDR,dst=CIDR,sport=N,dport=N,dir=ingress|egress;\n"
 		"                             repeatable, at most %d (default: none)\n"
 		"  --debug                    emit debug records (default off)\n"
+		"  --policy-verdicts          emit a policy-verdict record per new flow (default off)\n"
 		"  --kernel-drops on|off|all  report kernel drops (kfree_skb) in the agent's network\n"
 		"                             namespace (on) or on the whole host (all) (default off)\n"
 		"  --probe-interval S         tcp_probe periodic reports (default %u)\n"
@@ -374,6 +380,8 @@ void mm_agent_options__to_config(const struct mm_agent_options *o, int ncpus,
 	cfg->agg_interval_ns = (__u64)o->aggregation_interval_s * 1000000000ull;
 	if (o->debug)
 		cfg->event_mask |= MM_EVENT_BIT(MM_EVENT_DEBUG);
+	if (o->policy_verdicts)
+		cfg->event_mask |= MM_EVENT_BIT(MM_EVENT_POLICY_VERDICT);
 	cfg->rate_per_cpu = o->rate ? div_ceil(o->rate, (uint64_t)ncpus) : 0;
 	cfg->burst_per_cpu = o->rate ? div_ceil(o->burst ? o->burst : o->rate, (uint64_t)ncpus) : 0;
 	cfg->probe_interval_ns = (__u64)o->probe_interval_s * 1000000000ull;
