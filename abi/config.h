@@ -14,7 +14,7 @@
 #define MM_EVENT_BIT(type) (1u << (type))
 #define MM_EVENT_MASK_DEFAULT                                                          \
 	(MM_EVENT_BIT(MM_EVENT_DROP) | MM_EVENT_BIT(MM_EVENT_TRACE) |                  \
-	 MM_EVENT_BIT(MM_EVENT_TCP_PROBE))
+	 MM_EVENT_BIT(MM_EVENT_CAPTURE) | MM_EVENT_BIT(MM_EVENT_TCP_PROBE))
 
 #define MM_AGG_FLAGS_DEFAULT (MM_TCP_SYN | MM_TCP_FIN | MM_TCP_RST)
 #define MM_AGG_INTERVAL_DEFAULT_NS (5ull * 1000 * 1000 * 1000)

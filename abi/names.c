@@ -65,11 +65,20 @@ MM_NAME_PARSE(mm_trace_point_parse, MM_TRACE_POINTS)
 MM_NAME_PARSE(mm_aggregation_parse, MM_AGGREGATION_LEVELS)
 MM_NAME_PARSE(mm_direction_parse, MM_DIRECTIONS)
 
+/*
+ * Each record type's name, from MM_EVENT_TYPES, for the layout table below
+ * (unused for the reserved types, which have no record yet).
+ */
+#define X(name, value, text) \
+	static const char record_type_name_##name[] __attribute__((unused)) = text;
+MM_EVENT_TYPES(X)
+#undef X
+
 const struct mm_record_layout *mm_record_layout(unsigned int type)
 {
 	static const struct mm_record_layout layouts[] = {
 #define X(type_, short_, struct_, version_, capture_) \
-	{MM_EVENT_##type_, #short_, sizeof(struct_), version_, capture_},
+	{MM_EVENT_##type_, record_type_name_##type_, sizeof(struct_), version_, capture_},
 		MM_RECORD_TYPES(X)
 #undef X
 	};

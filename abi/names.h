@@ -33,7 +33,7 @@ const char *mm_source_file_name(unsigned int file);
 /* One row of MM_RECORD_TYPES. */
 struct mm_record_layout {
 	unsigned int type;     /* enum mm_event_type */
-	const char *name;      /* "trace", "tcp_probe", ... */
+	const char *name;      /* "trace", "tcp_probe", "policy-verdict": MM_EVENT_TYPES' name */
 	size_t size;           /* the fixed record: the minimum length of a valid one */
 	unsigned int version;  /* the layout version this build decodes */
 	int has_capture;       /* packet bytes follow the fixed record (cap.cap_len of them) */

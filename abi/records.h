@@ -109,6 +109,7 @@ enum mm_source_file {
 #define MM_CAPTURE_VERSION 2
 #define MM_DEBUG_VERSION 1
 #define MM_TCP_PROBE_VERSION 1
+#define MM_POLICY_VERDICT_VERSION 1
 
 /*
  * The record types userspace decodes: X(TYPE, short name, struct, layout
@@ -122,7 +123,9 @@ enum mm_source_file {
 	X(DROP, drop, struct mm_drop_record, MM_DROP_VERSION, 1)                    \
 	X(CAPTURE, capture, struct mm_capture_record, MM_CAPTURE_VERSION, 1)        \
 	X(DEBUG, debug, struct mm_debug_record, MM_DEBUG_VERSION, 0)                \
-	X(TCP_PROBE, tcp_probe, struct mm_tcp_probe_record, MM_TCP_PROBE_VERSION, 0)
+	X(TCP_PROBE, tcp_probe, struct mm_tcp_probe_record, MM_TCP_PROBE_VERSION, 0)  \
+	X(POLICY_VERDICT, policy_verdict, struct mm_policy_verdict_record,          \
+	  MM_POLICY_VERDICT_VERSION, 0)
 
 /* Where the captured bytes start (mm_capture_hdr.layer). */
 #define MM_LAYER_ETHERNET 1 /* tc: the frame from its Ethernet header */
@@ -150,8 +153,8 @@ enum mm_source_file {
 /* 16 bytes: common to every record. */
 struct mm_notify_hdr {
 	__u8 type;     /* enum mm_event_type */
-	__u8 subtype;  /* trace/drop/capture: enum mm_trace_point; debug: enum
-			* mm_debug_type; tcp_probe: enum mm_probe_state */
+	__u8 subtype;  /* trace/drop/capture/policy_verdict: enum mm_trace_point;
+			* debug: enum mm_debug_type; tcp_probe: enum mm_probe_state */
 	__u8 source;   /* enum mm_source: the hook that produced it */
 	__u8 version;  /* layout version of this record type (MM_*_VERSION) */
 	__u32 flow_id; /* direction-independent flow id (0 when none) */
@@ -263,6 +266,26 @@ struct mm_tcp_probe_record {
 	__u32 ifindex;              /* 0: not known for sockets */
 };
 
+/* struct mm_policy_verdict_record.verdict: the protocol's Verdict values. */
+#define MM_VERDICT_ALLOWED 1 /* no deny rule matched: allowed by default */
+#define MM_VERDICT_DENIED 2  /* denied by rule_id */
+
+/*
+ * type POLICY_VERDICT, 72 bytes (meshmon-agent --policy-verdicts). The policy
+ * decision on a new flow, once per flow (datapath/policy_verdict.bpf.h).
+ */
+struct mm_policy_verdict_record {
+	struct mm_notify_hdr hdr;   /* subtype: enum mm_trace_point (FROM/TO_NETWORK) */
+	struct mm_tuple tuple;      /* the flow's first packet, as seen */
+	__u32 ifindex;
+	__u32 rule_id;              /* DENIED: the deny rule's id; ALLOWED: 0 */
+	__u8 verdict;               /* MM_VERDICT_* */
+	__u8 tcp_flags;             /* MM_TCP_* of the packet that got the verdict */
+	__u8 pad[2];
+	__u32 folded;               /* aggregation: verdicts of this flow folded since the
+				     * previous record of it */
+};
+
 _Static_assert(sizeof(struct mm_notify_hdr) == 16, "mm_notify_hdr is ABI");
 _Static_assert(sizeof(struct mm_capture_hdr) == 8, "mm_capture_hdr is ABI");
 _Static_assert(sizeof(struct mm_tuple) == 40, "mm_tuple is ABI");
@@ -278,6 +301,9 @@ _Static_assert(__builtin_offsetof(struct mm_drop_record, reason) == 68, "drop re
 _Static_assert(__builtin_offsetof(struct mm_drop_record, location) == 88, "drop location offset");
 _Static_assert(sizeof(struct mm_capture_record) == 56, "mm_capture_record is ABI");
 _Static_assert(sizeof(struct mm_debug_record) == 40, "mm_debug_record is ABI");
+_Static_assert(sizeof(struct mm_policy_verdict_record) == 72, "mm_policy_verdict_record is ABI");
+_Static_assert(__builtin_offsetof(struct mm_policy_verdict_record, rule_id) == 60,
+	       "policy_verdict rule_id offset");
 _Static_assert(sizeof(struct mm_tcp_probe_record) == 168, "mm_tcp_probe_record is ABI");
 _Static_assert(__builtin_offsetof(struct mm_tcp_probe_record, bytes_sent) == 96,
 	       "tcp_probe bytes_sent offset");

@@ -127,7 +127,8 @@
 	X(PROBE_FOLDED, 6, "probe_folded")    \
 	X(STORAGE_FAILED, 7, "storage_failed") \
 	X(RING_FULL, 8, "ring_full")          /* the CPU's ring had no room (-ENOSPC) */ \
-	X(KDROP_MERGED, 9, "kdrop_merged")    /* kernel drops of a tc deny, not reported */
+	X(KDROP_MERGED, 9, "kdrop_merged")    /* kernel drops of a tc deny, not reported */ \
+	X(VERDICT_FOLDED, 10, "verdict_folded") /* policy verdicts folded by aggregation */
 
 /*
  * Source files of the datapath: X(NAME, id, "file name"). Drop records carry

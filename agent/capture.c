@@ -38,6 +38,7 @@ struct mm_captures {
 	struct event_base *base;
 	struct mm_datapath *dp;
 	struct mm_hub *hub;
+	int enabled; /* capture records switched on (--events) */
 	struct event *poll;
 	struct capture slot[MM_CAPTURE_RULES_MAX];
 	unsigned int active;
@@ -267,7 +268,7 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
 }
 
 struct mm_captures *mm_captures__new(struct event_base *base, struct mm_datapath *dp,
-				     struct mm_hub *hub)
+				     struct mm_hub *hub, int enabled)
 {
 	struct mm_captures *caps = calloc(1, sizeof(*caps));
 
@@ -276,6 +277,7 @@ struct mm_captures *mm_captures__new(struct event_base *base, struct mm_datapath
 	caps->base = base;
 	caps->dp = dp;
 	caps->hub = hub;
+	caps->enabled = enabled;
 	for (int i = 0; i < MM_CAPTURE_RULES_MAX; i++)
 		caps->slot[i].caps = caps;
 	caps->poll = event_new(base, -1, EV_PERSIST, on_poll, caps);
@@ -327,6 +329,11 @@ int mm_captures__start(struct mm_captures *caps, struct bufferevent *bev,
 	__u32 slot;
 	int rc;
 
+	if (!caps->enabled) {
+		snprintf(err, errlen, "captures are switched off (meshmon-agent --events without "
+				      "capture)");
+		return -EPERM;
+	}
 	rc = compile_request(req, &rule, err, errlen);
 	if (rc)
 		return rc;

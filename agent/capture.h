@@ -21,9 +21,12 @@ struct mm_captures;
 struct mm_datapath;
 struct mm_hub;
 
-/* NULL with errno set. */
+/*
+ * NULL with errno set. enabled: capture records are switched on (meshmon-agent
+ * --events); when not, every CaptureRequest is refused with a message saying so.
+ */
 struct mm_captures *mm_captures__new(struct event_base *base, struct mm_datapath *dp,
-				     struct mm_hub *hub);
+				     struct mm_hub *hub, int enabled);
 /* Ends every capture (CaptureEnded AGENT_STOPPING) and removes its rule. Accepts NULL. */
 void mm_captures__free(struct mm_captures *caps);
 

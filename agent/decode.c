@@ -357,6 +357,31 @@ static void decode_tcp_probe(const struct mm_decode_ctx *ctx, const union mm_any
 	out->ev.tcp_probe = p;
 }
 
+_Static_assert(MM_VERDICT_ALLOWED == MESHMON__V1__VERDICT__VERDICT_ALLOWED &&
+		       MM_VERDICT_DENIED == MESHMON__V1__VERDICT__VERDICT_DENIED,
+	       "records.h MM_VERDICT_* are the protocol's Verdict values");
+
+static void decode_policy_verdict(const struct mm_decode_ctx *ctx, const union mm_any_record *r,
+				  struct mm_decoded *out)
+{
+	const struct mm_policy_verdict_record *rec = &r->policy_verdict;
+	Meshmon__V1__PolicyVerdict *v = &out->d.verdict;
+
+	meshmon__v1__policy_verdict__init(v);
+	fill_tuple(out, &rec->tuple);
+	fill_ifname(ctx, out, rec->ifindex);
+	v->point = (Meshmon__V1__TracePoint)rec->hdr.subtype;
+	v->verdict = (Meshmon__V1__Verdict)rec->verdict;
+	v->rule_id = rec->rule_id;
+	v->folded = rec->folded;
+	v->tcp_flags = rec->tcp_flags;
+	out->view.point = rec->hdr.subtype;
+	out->view.has_tcp_flags = out->view.family != MM_FAMILY_NONE && out->view.proto == IPPROTO_TCP;
+	out->view.tcp_flags = out->view.has_tcp_flags ? rec->tcp_flags : 0;
+	out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_POLICY_VERDICT;
+	out->ev.policy_verdict = v;
+}
+
 typedef void (*decode_fn)(const struct mm_decode_ctx *ctx, const union mm_any_record *r,
 			  struct mm_decoded *out);
 

@@ -71,6 +71,7 @@ struct mm_decoded {
 		Meshmon__V1__Debug debug;
 		Meshmon__V1__Capture capture;
 		Meshmon__V1__TcpProbe probe;
+		Meshmon__V1__PolicyVerdict verdict;
 	} d;
 	struct mm_event_view view;
 	uint8_t src[16], dst[16];

@@ -31,6 +31,7 @@ enum {
 	OPT_DENY,
 	OPT_DEBUG,
 	OPT_EVENTS,
+	OPT_POLICY_VERDICTS,
 	OPT_KDROPS,
 	OPT_PROBE_INTERVAL,
 	OPT_MAX_LISTENERS,
@@ -58,6 +59,7 @@ static const struct option long_opts[] = {
 	{"deny", required_argument, NULL, OPT_DENY},
 	{"debug", no_argument, NULL, OPT_DEBUG},
 	{"events", required_argument, NULL, OPT_EVENTS},
+	{"policy-verdicts", no_argument, NULL, OPT_POLICY_VERDICTS},
 	{"kernel-drops", required_argument, NULL, OPT_KDROPS},
 	{"probe-interval", required_argument, NULL, OPT_PROBE_INTERVAL},
 	{"max-listeners", required_argument, NULL, OPT_MAX_LISTENERS},
@@ -174,6 +176,11 @@ static int parse_type_rate(struct mm_agent_options *o, const char *arg, const ch
 	if (type < 0 || type >= MM_EVENT_TYPE_SLOTS)
 		return fail(err, errlen, "--rate-limit '%s': '%s' is not a record type (%s)", arg,
 			    name, MM_OPT_EVENT_NAMES);
+	if (type == MM_EVENT_CAPTURE)
+		return fail(err, errlen,
+			    "--rate-limit '%s': captures are bounded by each capture's own budget "
+			    "(meshmon capture -c, --max-bytes, --duration), not by a rate limit",
+			    arg);
 	limit = &o->type_limits[type];
 	if (limit->rate)
 		return fail(err, errlen, "--rate-limit: two limits for %s", name);
@@ -347,6 +354,9 @@ static int parse_option(struct mm_agent_options *o, int c, char *arg, char **arg
 		return 0;
 	case OPT_EVENTS:
 		return parse_events(o, arg, err, errlen);
+	case OPT_POLICY_VERDICTS:
+		o->policy_verdicts = 1;
+		return 0;
 	case OPT_KDROPS:
 		return parse_kernel_drops(o, arg, err, errlen);
 	case OPT_PROBE_INTERVAL:
@@ -418,8 +428,10 @@ int mm_agent_options__usage(char *buf, size_t len, const char *argv0)
 		"  --deny RULE                proto=tcp,src=CIDR,dst=CIDR,sport=N,dport=N,dir=ingress|egress;\n"
 		"                             repeatable, at most %d (default: none)\n"
 		"  --events TYPE,...          record types to emit: " MM_OPT_EVENT_NAMES "\n"
-		"                             (default trace,drop,tcp_probe)\n"
+		"                             (default trace,drop,capture,tcp_probe)\n"
 		"  --debug                    emit debug records too (default off)\n"
+		"  --policy-verdicts          emit a policy-verdict record per new flow too\n"
+		"                             (default off)\n"
 		"  --kernel-drops on|off|all  report kernel drops (kfree_skb) in the agent's network\n"
 		"                             namespace (on) or on the whole host (all) (default off)\n"
 		"  --probe-interval S         tcp_probe periodic reports (default %u)\n"
@@ -462,6 +474,8 @@ void mm_agent_options__to_config(const struct mm_agent_options *o, int ncpus,
 	for (unsigned int type = 0; type < MM_EVENT_TYPE_SLOTS; type++)
 		if (o->type_limits[type].rate)
 			cfg->type_rate_mask |= MM_EVENT_BIT(type);
+	if (o->policy_verdicts)
+		cfg->event_mask |= MM_EVENT_BIT(MM_EVENT_POLICY_VERDICT);
 	cfg->rate_per_cpu = o->rate ? div_ceil(o->rate, (uint64_t)ncpus) : 0;
 	cfg->burst_per_cpu = o->rate ? div_ceil(o->burst ? o->burst : o->rate, (uint64_t)ncpus) : 0;
 	cfg->probe_interval_ns = (__u64)o->probe_interval_s * 1000000000ull;

@@ -58,6 +58,7 @@ struct mm_agent_options {
 	struct mm_deny_spec deny[MM_DENY_MAX];
 	size_t n_deny;
 	int debug;
+	int policy_verdicts;         /* --policy-verdicts: event_mask gets MM_EVENT_POLICY_VERDICT */
 	int kernel_drops;            /* 0 off, 1 the agent's netns, 2 every netns (all) */
 	unsigned int probe_interval_s;
 	unsigned int max_listeners;
@@ -80,8 +81,9 @@ int mm_agent_options__parse(struct mm_agent_options *o, int argc, char **argv, c
 int mm_agent_options__usage(char *buf, size_t len, const char *argv0);
 /*
  * Fill cfg from o: capture length, aggregation (maximum also folds drops),
- * interval, event mask (--events, plus debug with --debug), the types with a
- * limit of their own (type_rate_mask), and the host rate limit split per CPU:
+ * interval, event mask (--events, plus debug with --debug and policy verdicts
+ * with --policy-verdicts), the types with a limit of their own
+ * (type_rate_mask), and the host rate limit split per CPU:
  * rate_per_cpu = ceil(rate / ncpus), burst_per_cpu = ceil(burst / ncpus).
  */
 void mm_agent_options__to_config(const struct mm_agent_options *o, int ncpus,

@@ -144,6 +144,8 @@ static __always_inline void mm_capture_emit(struct __sk_buff *skb, struct mm_cap
 	if (bpf_perf_event_output(skb, &mm_events, ((__u64)cap << 32) | BPF_F_CURRENT_CPU, &rec,
 				  sizeof(rec)))
 		__sync_fetch_and_add(&r->failed, 1);
+	else
+		mm_type_count(MM_EVENT_CAPTURE, 0);
 }
 
 /*

@@ -11,12 +11,14 @@
  * mm_rate_bucket, mm_verdict_skb (verdict.bpf.h: the skb a deny dropped),
  * mm_traffic (counters.bpf.h: every packet at its point, by outcome);
  * own mm_flows and mm_drop_agg (flow.bpf.h), mm_deny_rules, mm_deny_src and
- * mm_deny_dst (deny.bpf.h), mm_capture_rules (capture.bpf.h).
+ * mm_deny_dst (deny.bpf.h), mm_capture_rules (capture.bpf.h),
+ * mm_policy_verdicts (policy_verdict.bpf.h).
  *
  * Full maps: mm_flows and mm_drop_agg are LRU and evict (an evicted flow is
  * seen as NEW again, an evicted drop key reports its next drop at once); a
  * failed flow insert is counted (MM_STAT_FLOW_INSERT_FAILED) and the packet
- * is traced without aggregation. A full ring fails the write and counts
+ * is traced without aggregation. mm_policy_verdicts is LRU too: an evicted
+ * flow gets its verdict again. A full ring fails the write and counts
  * MM_STAT_RING_FULL. The arrays never fill.
  */
 #include <linux/bpf.h>
@@ -31,6 +33,7 @@
 #include "deny.bpf.h"
 #include "verdict.bpf.h"
 #include "capture.bpf.h"
+#include "policy_verdict.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -166,6 +169,8 @@ static __always_inline int mm_tc_handle(struct __sk_buff *skb, __u8 point, __u8 
 		mm_traffic_add(point, MM_DROP_POLICY_DENIED, skb->len);
 		mm_debug(skb, cfg, now, MM_DBG_RULE_MATCH, mm_flow_hash(&key), rule->id,
 			 p.tuple.proto, p.tuple.dport);
+		mm_policy_verdict(skb, cfg, now, &key, mm_flow_hash(&key), point, p.tcp_flags, rule,
+				  MM_STATE_UNKNOWN);
 		mm_emit_drop(skb, cfg, now, &key, point, rule);
 		mm_verdict_mark_shot(skb); /* the kernel's free of skb is this drop */
 		return TC_ACT_SHOT;
@@ -182,6 +187,8 @@ static __always_inline int mm_tc_handle(struct __sk_buff *skb, __u8 point, __u8 
 			flow.state = MM_STATE_RELATED;
 		mm_debug(skb, cfg, now, MM_DBG_FLOW_LOOKUP, flow.flow_id, flow.state, skb->ifindex,
 			 flow.flow_id);
+		mm_policy_verdict(skb, cfg, now, &key, flow.flow_id, point, p.tcp_flags, NULL,
+				  flow.state);
 	}
 
 	if (!mm_type_enabled(cfg, MM_EVENT_TRACE))

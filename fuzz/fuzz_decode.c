@@ -317,7 +317,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rec++;
 	memcpy(rec, data, size);
 	if (!(mode & 0x80) && size >= sizeof(struct mm_notify_hdr)) {
-		const struct mm_record_layout *l = mm_record_layout(record_types[(mode & 7) % 5]);
+		const struct mm_record_layout *l = mm_record_layout(
+		    record_types[(mode & 7) % (sizeof(record_types) / sizeof(record_types[0]))]);
 
 		rec[0] = (uint8_t)l->type;
 		rec[3] = (uint8_t)l->version;

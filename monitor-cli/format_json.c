@@ -265,6 +265,25 @@ static void json_tcp_probe(struct mm_json *j, const Meshmon__V1__Event *ev)
 	KV_U64(j, "tcp_state", p->tcp_state);
 }
 
+/* "verdict": "allow" | "deny", "rule": the deny rule's id, null when none matched. */
+static void json_policy_verdict(struct mm_json *j, const Meshmon__V1__Event *ev)
+{
+	const Meshmon__V1__PolicyVerdict *v = ev->policy_verdict;
+	const char *verdict = v->verdict == MESHMON__V1__VERDICT__VERDICT_ALLOWED  ? "allow"
+			      : v->verdict == MESHMON__V1__VERDICT__VERDICT_DENIED ? "deny"
+										   : NULL;
+
+	KV_NAME(j, "point", mm_trace_point_name(v->point), v->point);
+	KV_NAME(j, "verdict", verdict, v->verdict);
+	MM_JSON_KEY(j, "rule");
+	if (v->rule_id)
+		mm_json__u64(j, v->rule_id);
+	else
+		mm_json__null(j);
+	put_tcp_flags(j, v->tcp_flags);
+	KV_U64(j, "folded", v->folded);
+}
+
 void mm_json_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 {
 	struct mm_json j;
@@ -299,6 +318,9 @@ void mm_json_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 		break;
 	case MESHMON__V1__EVENT__DETAIL_TCP_PROBE:
 		json_tcp_probe(&j, ev);
+		break;
+	case MESHMON__V1__EVENT__DETAIL_POLICY_VERDICT:
+		json_policy_verdict(&j, ev);
 		break;
 	default:
 		break;

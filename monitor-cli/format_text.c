@@ -87,6 +87,8 @@ static void view_of(const Meshmon__V1__Event *ev, struct pkt_view *v)
 {
 	const Meshmon__V1__Tuple *t = ev->tuple;
 	bool trace = ev->detail_case == MESHMON__V1__EVENT__DETAIL_TRACE && ev->trace;
+	bool verdict = ev->detail_case == MESHMON__V1__EVENT__DETAIL_POLICY_VERDICT &&
+		       ev->policy_verdict;
 	struct mm_pkt_summary s;
 
 	memset(v, 0, sizeof(*v));
@@ -94,9 +96,10 @@ static void view_of(const Meshmon__V1__Event *ev, struct pkt_view *v)
 	 * The captured bytes are read only for what the event does not carry: the
 	 * tuple (capture events have none), TCP flags and ICMP type (only traces
 	 * carry them), what a non-IP frame is (ARP's addresses, VLAN tags). A
-	 * trace with an IP tuple, most of the stream, needs nothing.
+	 * trace or a policy verdict with an IP tuple, most of the stream, needs
+	 * nothing.
 	 */
-	if (t && trace && tuple_family(t))
+	if (t && (trace || verdict) && tuple_family(t))
 		memset(&s, 0, sizeof(s));
 	else
 		mm_dissect(ev->captured.data, ev->captured.len, layer_of(ev),
@@ -141,6 +144,9 @@ static void view_of(const Meshmon__V1__Event *ev, struct pkt_view *v)
 		v->have_icmp = true;
 		v->icmp_type = ev->trace->icmp_type;
 		v->icmp_code = ev->trace->icmp_code;
+	} else if (verdict) {
+		v->have_flags = true;
+		v->tcp_flags = ev->policy_verdict->tcp_flags;
 	} else if (s.has_l4 && s.proto == v->proto) {
 		v->have_flags = true;
 		v->tcp_flags = s.tcp_flags;
@@ -515,6 +521,52 @@ static void text_capture(struct mm_line *l, const struct mm_fmt *f, const Meshmo
 	put_common_verbose(l, f, ev);
 }
 
+/*
+ * As cilium-dbg monitor -t policy-verdict reads: "Policy verdict log: flow
+ * 0x.. ifindex N (IF), ingress|egress, action allow|deny, match none|rule N:
+ * TUPLE". ingress is the from-network point, egress to-network.
+ */
+static void text_policy_verdict(struct mm_line *l, const struct mm_fmt *f,
+				const Meshmon__V1__Event *ev, const struct pkt_view *v)
+{
+	const Meshmon__V1__PolicyVerdict *pv = ev->policy_verdict;
+
+	mm_line__lit(l, "Policy verdict log: flow 0x");
+	mm_line__hex(l, ev->flow_id);
+	mm_line__c(l, ' ');
+	put_ifindex(l, f, ev);
+	if (pv->point == MESHMON__V1__TRACE_POINT__TRACE_POINT_FROM_NETWORK) {
+		mm_line__lit(l, ", ingress");
+	} else if (pv->point == MESHMON__V1__TRACE_POINT__TRACE_POINT_TO_NETWORK) {
+		mm_line__lit(l, ", egress");
+	} else {
+		mm_line__lit(l, ", ");
+		put_point_words(l, pv->point);
+	}
+	switch (pv->verdict) {
+	case MESHMON__V1__VERDICT__VERDICT_ALLOWED:
+		mm_line__lit(l, ", action allow");
+		break;
+	case MESHMON__V1__VERDICT__VERDICT_DENIED:
+		if (f->color)
+			mm_line__lit(l, ", action " COLOR_RED "deny" COLOR_RESET);
+		else
+			mm_line__lit(l, ", action deny");
+		break;
+	default:
+		PUT_FIELD(l, ", action ", pv->verdict);
+	}
+	if (pv->rule_id)
+		PUT_FIELD(l, ", match rule ", pv->rule_id);
+	else
+		mm_line__lit(l, ", match none");
+	put_tuple_tail(l, v);
+	if (f->verbose) {
+		PUT_FIELD(l, ", folded ", pv->folded);
+		put_common_verbose(l, f, ev);
+	}
+}
+
 static void put_duration(struct mm_line *l, uint64_t ns)
 {
 	char d[32];
@@ -666,6 +718,10 @@ void mm_text_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 		break;
 	case MESHMON__V1__EVENT__DETAIL_DEBUG:
 		text_debug(&l, f, ev);
+		break;
+	case MESHMON__V1__EVENT__DETAIL_POLICY_VERDICT:
+		view_of(ev, &v);
+		text_policy_verdict(&l, f, ev, &v);
 		break;
 	default:
 		tn = mm_event_type_name(ev->type);

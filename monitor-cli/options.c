@@ -119,17 +119,19 @@ static int add_u32(uint32_t *arr, size_t *n, size_t cap, uint32_t v)
 }
 
 /*
- * The types -t accepts: those the datapath emits today. capture records are
- * decoded but not emitted yet; policy-verdict and trace-sock are reserved
- * numbers (abi/tables.h): a filter on them would print nothing, forever.
+ * The types -t accepts: those the datapath emits today (policy-verdict with
+ * meshmon-agent --policy-verdicts). capture records are decoded but not
+ * emitted yet; trace-sock is a reserved number (abi/tables.h): a filter on it
+ * would print nothing, forever.
  */
 static const uint32_t emitted_types[] = {
 	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP,
 	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TRACE,
 	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DEBUG,
 	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TCP_PROBE,
+	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_POLICY_VERDICT,
 };
-#define EMITTED_TYPES_TEXT "drop, trace, debug, tcp_probe or trace:POINT"
+#define EMITTED_TYPES_TEXT "drop, trace, debug, tcp_probe, policy-verdict or trace:POINT"
 
 static bool type_is_emitted(int type)
 {

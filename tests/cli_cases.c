@@ -144,6 +144,29 @@ static struct cli_case *probe(const char *name, uint32_t state, uint32_t dir)
 	return c;
 }
 
+static struct cli_case *verdict(const char *name, uint32_t point, uint32_t verdict,
+				uint32_t rule_id, const struct mm_test_pkt_spec *spec)
+{
+	struct cli_case *c = new_case(name, 0, 4, "veth0");
+
+	c->ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_POLICY_VERDICT;
+	c->ev.flow_id = 0x2b7e1516u + (uint32_t)n_cases;
+	set_packet(c, spec, 0);
+	/* A verdict carries no packet bytes. */
+	c->ev.captured.data = NULL;
+	c->ev.captured.len = 0;
+	c->ev.cap_len = c->ev.len = 0;
+	c->ev.layer = MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_UNSPECIFIED;
+	meshmon__v1__policy_verdict__init(&c->verdict);
+	c->ev.detail_case = MESHMON__V1__EVENT__DETAIL_POLICY_VERDICT;
+	c->ev.policy_verdict = &c->verdict;
+	c->verdict.point = point;
+	c->verdict.verdict = verdict;
+	c->verdict.rule_id = rule_id;
+	c->verdict.tcp_flags = spec->tcp_flags;
+	return c;
+}
+
 static void lost(const char *name, uint32_t source, uint32_t cpu, uint64_t count)
 {
 	struct cli_case *c = &cases[n_cases++];
@@ -377,6 +400,15 @@ size_t cli_cases_build(struct cli_case **out)
 	c->probe.start_time_ns = 0;
 	c->probe.duration_ns = 7300000000000ull;
 	c->probe.bytes_sent = 1;
+	/* Policy verdicts: allowed by default, denied by a rule, folded. */
+	verdict("policy-verdict egress allow tcp SYN", 2, 1, 0, TCP4(0x02));
+	verdict("policy-verdict ingress deny rule udp", 1, 2, 20,
+		SPEC(.family = 4, .proto = IPPROTO_UDP, .src = "10.199.0.2", .dst = "10.199.0.1",
+		     .sport = 5353, .dport = 53, .payload_len = 12));
+	c = verdict("policy-verdict ingress deny ipv6 folded", 1, 2, 10,
+		    SPEC(.family = 6, .proto = IPPROTO_TCP, .src = "fd00:1::1", .dst = "fd00:2::2",
+			 .sport = 40000, .dport = 443, .tcp_flags = 0x02));
+	c->verdict.folded = 3;
 	/* Lost notices of every source. */
 	lost("lost ring cpu 2", MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RING, 2, 1234);
 	lost("lost queue", MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE, 0xffffffffu, 56);

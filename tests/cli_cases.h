@@ -25,6 +25,7 @@ struct cli_case {
 	Meshmon__V1__Debug debug;
 	Meshmon__V1__Capture capture;
 	Meshmon__V1__TcpProbe probe;
+	Meshmon__V1__PolicyVerdict verdict;
 	Meshmon__V1__LostNotice lost;
 	uint8_t pkt[2048];
 	uint8_t src[16], dst[16];

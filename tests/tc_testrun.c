@@ -114,6 +114,13 @@ void debug_of(const struct mm_test_record *r, struct mm_debug_record *d)
 	memcpy(d, r->data, sizeof(*d));
 }
 
+void verdict_of(const struct mm_test_record *r, struct mm_policy_verdict_record *v)
+{
+	cr_assert(not(eq(ptr, (void *)r, NULL)), "no policy-verdict record");
+	cr_assert(ge(u32, r->size, sizeof(*v)));
+	memcpy(v, r->data, sizeof(*v));
+}
+
 __u64 stat_of(unsigned int s)
 {
 	__u64 stats[MM_STAT_MAX];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The tc datapath under BPF_PROG_TEST_RUN, shared by test_tc_packet,
- * test_tc_flow, test_tc_deny and test_tc_output. Each test (criterion forks
+ * test_tc_flow, test_tc_deny, test_tc_output and test_tc_verdict. Each test (criterion forks
  * one process per test) opens its own datapath in its own network namespace
  * with dp_up*(), so maps and flows never leak between tests, and closes it
  * with dp_down(). Test-run packets arrive on the namespace's lo (ifindex 1).
@@ -51,6 +51,7 @@ size_t collect_exact(size_t want);
 void trace_of(const struct mm_test_record *r, struct mm_trace_record *t);
 void drop_of(const struct mm_test_record *r, struct mm_drop_record *d);
 void debug_of(const struct mm_test_record *r, struct mm_debug_record *d);
+void verdict_of(const struct mm_test_record *r, struct mm_policy_verdict_record *v);
 /* The captured bytes of record r (after a fixed part of fixed_size) equal the frame's first. */
 void assert_capture(const struct mm_test_record *r, size_t fixed_size, const uint8_t *frame,
 		    size_t cap_len);

@@ -36,6 +36,7 @@ Test(agent_options, defaults)
 	cr_assert(eq(u64, o.rate, 0));
 	cr_assert(eq(sz, o.n_deny, 0));
 	cr_assert(eq(int, o.debug, 0));
+	cr_assert(eq(int, o.policy_verdicts, 0));
 	cr_assert(eq(int, o.kernel_drops, 0));
 	cr_assert(eq(u32, o.probe_interval_s, 5));
 	cr_assert(eq(u32, o.max_listeners, MM_OPT_MAX_LISTENERS_DEFAULT));
@@ -137,6 +138,13 @@ Test(agent_options, config_translation)
 	cr_assert(eq(u64, cfg.rate_per_cpu, 34));
 	cr_assert(eq(u64, cfg.burst_per_cpu, 34)); /* burst defaults to the rate */
 	cr_assert(eq(u8, cfg.aggregate_drops, 0));
+	cr_assert(eq(u32, cfg.event_mask & MM_EVENT_BIT(MM_EVENT_POLICY_VERDICT), 0),
+		  "policy verdicts are off by default");
+
+	cr_assert(eq(int, PARSE(&o, err, "--policy-verdicts"), MM_EXIT_OK));
+	cfg.event_mask = MM_EVENT_MASK_DEFAULT;
+	mm_agent_options__to_config(&o, 1, &cfg);
+	cr_assert(eq(u32, cfg.event_mask, MM_EVENT_MASK_DEFAULT | MM_EVENT_BIT(MM_EVENT_POLICY_VERDICT)));
 }
 
 /* Arrays, not pointers: criterion passes parameters to another process. */
@@ -286,7 +294,7 @@ Test(agent_options, help_lists_every_flag_with_defaults)
 	static const char *flags[] = {
 		"--socket", "--iface", "--cgroup", "--pages", "--wakeup-events", "--drain-ms",
 		"--capture-len", "--aggregation ", "--aggregation-interval", "--rate-limit", "--deny",
-		"--debug", "--events", "--kernel-drops", "--probe-interval", "--max-listeners", "--queue-bytes",
+		"--debug", "--events", "--policy-verdicts", "--kernel-drops", "--probe-interval", "--max-listeners", "--queue-bytes",
 		"--history", "--metrics", "--help"};
 
 	cr_assert(lt(int, mm_agent_options__usage(buf, sizeof(buf), "meshmon-agent"), (int)sizeof(buf)));

@@ -148,6 +148,9 @@ Test(cli_options, types_and_points)
 	cr_assert(eq(u32, o.types[3], 8));
 	cr_assert(eq(int, PARSE("-t", "tcp-probe"), 0));
 	cr_assert(eq(u32, o.types[0], 8));
+	cr_assert(eq(int, PARSE("-t", "policy-verdict"), 0), "emitted with --policy-verdicts");
+	cr_assert(eq(sz, o.n_types, 1));
+	cr_assert(eq(u32, o.types[0], 5));
 }
 
 /* Arrays, not pointers: criterion copies parameters into another process. */
@@ -215,7 +218,7 @@ ParameterizedTestParameters(cli_options, bad_values)
 		{ { "--port", "80x" }, "--port" },
 		{ { "-t", "nope" }, "--type: unknown event type 'nope'" },
 		{ { "-t", "capture" }, "--type: the datapath does not emit 'capture' events" },
-		{ { "-t", "drop,policy-verdict" }, "--type: the datapath does not emit 'policy-verdict'" },
+		{ { "-t", "drop,trace-sock" }, "--type: the datapath does not emit 'trace-sock'" },
 		{ { "-t", "trace-sock" }, "--type: the datapath does not emit 'trace-sock'" },
 		{ { "--drop-reason", "<empty>" }, "--drop-reason: bad name in ''" },
 		{ { "--drop-reason", "NO_SOCKET,,X" }, "--drop-reason: bad name in 'NO_SOCKET,,X'" },
@@ -930,9 +933,9 @@ Test(cli_options, binary_rejects_reserved_types)
 {
 	char out[4096];
 
-	cr_assert(eq(int, run_cli("monitor -t policy-verdict", out, sizeof(out)), MM_EXIT_USAGE));
+	cr_assert(eq(int, run_cli("monitor -t trace-sock", out, sizeof(out)), MM_EXIT_USAGE));
 	cr_assert(eq(str, out,
-		     "meshmon monitor: --type: the datapath does not emit 'policy-verdict' events (want drop, trace, debug, tcp_probe or trace:POINT)\n"));
+		     "meshmon monitor: --type: the datapath does not emit 'trace-sock' events (want drop, trace, debug, tcp_probe, policy-verdict or trace:POINT)\n"));
 }
 
 #define CAPTURE(...) parse_v("capture", (const char *const[]){ __VA_ARGS__, NULL })

@@ -283,6 +283,7 @@ Test(cli_unpack, random_events_decode_as_protobuf_c_does)
 		Meshmon__V1__Debug debug;
 		Meshmon__V1__Capture capture;
 		Meshmon__V1__TcpProbe probe;
+		Meshmon__V1__PolicyVerdict verdict;
 	} detail;
 	struct cli_case *c;
 	uint8_t *buf;

@@ -269,6 +269,37 @@ Test(decode, drop_datapath)
 	free(base);
 }
 
+Test(decode, policy_verdict)
+{
+	struct mm_policy_verdict_record r = { 0 };
+
+	hdr(&r.hdr, MM_EVENT_POLICY_VERDICT, MM_POINT_FROM_NETWORK, MM_SOURCE_TC,
+	    MM_POLICY_VERDICT_VERSION);
+	tuple4(&r.tuple);
+	r.ifindex = 7;
+	r.verdict = MM_VERDICT_DENIED;
+	r.rule_id = 30;
+	r.tcp_flags = MM_TCP_SYN;
+	r.folded = 2;
+	cr_assert(eq(int, mm_decode(&ctx, &r, sizeof(r), 1, &out), 0));
+	expect_common(MM_EVENT_POLICY_VERDICT, MM_SOURCE_TC, 1);
+	expect_tuple4();
+	cr_expect(eq(str, out.ev.ifname, "veth-test"));
+	cr_expect(eq(u32, out.ev.cap_len, 0));
+	cr_assert(eq(int, out.ev.detail_case, MESHMON__V1__EVENT__DETAIL_POLICY_VERDICT));
+	cr_expect(eq(int, out.ev.policy_verdict->point, MESHMON__V1__TRACE_POINT__TRACE_POINT_FROM_NETWORK));
+	cr_expect(eq(int, out.ev.policy_verdict->verdict, MESHMON__V1__VERDICT__VERDICT_DENIED));
+	cr_expect(eq(u32, out.ev.policy_verdict->rule_id, 30));
+	cr_expect(eq(u32, out.ev.policy_verdict->tcp_flags, MM_TCP_SYN));
+	cr_expect(eq(u32, out.ev.policy_verdict->folded, 2));
+	/* What the filters match: type, point and the TCP flags of the packet. */
+	cr_expect(eq(u8, out.view.type, MM_EVENT_POLICY_VERDICT));
+	cr_expect(eq(u8, out.view.point, MM_POINT_FROM_NETWORK));
+	cr_expect(eq(u8, out.view.has_tcp_flags, 1));
+	cr_expect(eq(u8, out.view.tcp_flags, MM_TCP_SYN));
+	expect_packs();
+}
+
 Test(decode, drop_kernel)
 {
 	struct mm_drop_record r = { 0 };
@@ -649,7 +680,7 @@ Test(decode, unknown_types_and_versions)
 
 	hdr(&r.hdr, 0, 0, MM_SOURCE_TC, 1);
 	cr_expect(eq(int, mm_decode(&ctx, &r, sizeof(r), 0, &out), MM_DECODE_UNKNOWN));
-	r.hdr.type = MM_EVENT_POLICY_VERDICT; /* in the table, no record yet */
+	r.hdr.type = MM_EVENT_TRACE_SOCK; /* in the table, no record yet */
 	cr_expect(eq(int, mm_decode(&ctx, &r, sizeof(r), 0, &out), MM_DECODE_UNKNOWN));
 	r.hdr.type = 255;
 	cr_expect(eq(int, mm_decode(&ctx, &r, sizeof(r), 0, &out), MM_DECODE_UNKNOWN));
@@ -693,7 +724,7 @@ Test(decode, every_record_type_of_the_table)
 		cr_expect(eq(int, mm_decode(&ctx, buf, rows[i].size, 0, &out), MM_DECODE_UNKNOWN),
 			  "%s", rows[i].name);
 	}
-	cr_expect(eq(ptr, (void *)mm_record_layout(MM_EVENT_POLICY_VERDICT), NULL));
+	cr_expect(eq(ptr, (void *)mm_record_layout(MM_EVENT_TRACE_SOCK), NULL));
 	cr_expect(eq(ptr, (void *)mm_record_layout(0), NULL));
 }
 
