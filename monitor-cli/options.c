@@ -119,10 +119,11 @@ static int add_u32(uint32_t *arr, size_t *n, size_t cap, uint32_t v)
 }
 
 /*
- * The types -t accepts: those the datapath emits today (policy-verdict with
- * meshmon-agent --policy-verdicts). capture records are decoded but not
- * emitted yet; trace-sock is a reserved number (abi/tables.h): a filter on it
- * would print nothing, forever.
+ * The types -t accepts: those the datapath emits to subscribers
+ * (policy-verdict with meshmon-agent --policy-verdicts). Capture records go
+ * only to the client that asked for the capture (meshmon capture), never to a
+ * subscription; trace-sock is a reserved number (abi/tables.h): a filter on
+ * either would print nothing, forever.
  */
 static const uint32_t emitted_types[] = {
 	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP,
