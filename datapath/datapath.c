@@ -352,33 +352,24 @@ int mm_datapath__set_type_rate(struct mm_datapath *dp, __u32 type, const struct 
 	return 0;
 }
 
+/* Each type's {emitted, refused} is summed as the traffic counters' {packets, bytes} are. */
+_Static_assert(sizeof(struct mm_type_counter) == sizeof(struct mm_traffic_counter),
+	       "mm_type_counter is a pair of u64 counters");
+
 int mm_datapath__read_type_counters(const struct mm_datapath *dp, struct mm_type_counter *counters)
 {
-	int n = libbpf_num_possible_cpus();
-	struct mm_type_counter *vals;
-	__u32 type;
+	struct mm_traffic_counter sums[MM_EVENT_TYPE_SLOTS];
+	int err;
 
 	if (!dp || !counters)
 		return -EINVAL;
-	if (n < 0)
-		return n;
-	vals = calloc(n, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (type = 0; type < MM_EVENT_TYPE_SLOTS; type++) {
-		if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.mm_type_stats), &type, vals)) {
-			int err = -errno;
-
-			free(vals);
-			return err;
-		}
-		counters[type].emitted = 0;
-		counters[type].refused = 0;
-		for (int i = 0; i < n; i++) {
-			counters[type].emitted += vals[i].emitted;
-			counters[type].refused += vals[i].refused;
-		}
+	err = mm_counter_map__sum(bpf_map__fd(dp->skel->maps.mm_type_stats), MM_EVENT_TYPE_SLOTS,
+				  sums);
+	if (err)
+		return err;
+	for (__u32 type = 0; type < MM_EVENT_TYPE_SLOTS; type++) {
+		counters[type].emitted = sums[type].packets;
+		counters[type].refused = sums[type].bytes;
 	}
-	free(vals);
 	return 0;
 }

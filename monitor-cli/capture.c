@@ -25,32 +25,8 @@
 #include "options.h"
 #include "output.h"
 #include "pcap.h"
+#include "signals.h"
 #include "textparse.h"
-
-/* Set by SIGINT or SIGTERM. */
-static volatile sig_atomic_t stop_requested;
-/* SIGINT and SIGTERM received, counted to 2: the second gives up unwritten output (output.h). */
-static volatile sig_atomic_t stop_signals;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-	if (stop_signals < 2)
-		stop_signals++;
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	/* No SA_RESTART: a blocked read() returns EINTR and the capture ends. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
 
 /* One capture: the connection, the output and the totals. */
 struct capture {
@@ -127,7 +103,7 @@ static int on_event(struct capture *s, const Meshmon__V1__Event *ev)
 	if (rc >= 0 && s->pcap_on_stdout)
 		rc = mm_pcap__flush(s->pcap);
 	if (rc == -EPIPE && s->pcap_on_stdout) {
-		stop_requested = 1; /* `-w - | head -c N`: the reader is done, so are we */
+		mm_stop_requested = 1; /* `-w - | head -c N`: the reader is done, so are we */
 		return MM_EXIT_OK;
 	}
 	return rc < 0 ? report_io(s, "-w: writing the pcap", -rc) : MM_EXIT_OK;
@@ -171,7 +147,7 @@ static int stream(struct capture *s)
 	Meshmon__V1__ServerMessage *m = NULL;
 	int r;
 
-	while (!stop_requested && !s->ended) {
+	while (!mm_stop_requested && !s->ended) {
 		if (mm_client__has_frame(&s->c)) {
 			r = mm_client__next(&s->c, &m); /* m lives in the client's arena */
 		} else {
@@ -179,7 +155,7 @@ static int stream(struct capture *s)
 			if (s->pcap && (r = mm_pcap__flush(s->pcap)) < 0 &&
 			    !(r == -EPIPE && s->pcap_on_stdout))
 				return report_io(s, "-w: writing the pcap", -r);
-			r = mm_client__fill(&s->c, &stop_requested);
+			r = mm_client__fill(&s->c, &mm_stop_requested);
 			if (r > 0)
 				continue;
 		}
@@ -308,9 +284,9 @@ int cmd_capture(const struct mm_cmd_ctx *ctx, int argc, char **argv)
 		free(o);
 		return MM_EXIT_OK;
 	}
-	if (mm_output__setup(pcap_on_stdout, &stop_signals))
+	if (mm_output__setup(pcap_on_stdout, &mm_stop_signals))
 		setvbuf(stdout, NULL, _IOLBF, 0); /* out of memory: a write per line */
-	install_signals();
+	mm_signals__install();
 	rc = run(o, ctx->json);
 	free(o);
 	return rc;

@@ -21,33 +21,9 @@
 #include "options.h"
 #include "output.h"
 #include "pcap.h"
+#include "signals.h"
 #include "reconnect.h"
 #include "textparse.h"
-
-/* Set by SIGINT, SIGTERM or an end decided here. */
-static volatile sig_atomic_t stop_requested;
-/* SIGINT and SIGTERM received, counted to 2: the second gives up unwritten output (output.h). */
-static volatile sig_atomic_t stop_signals;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-	if (stop_signals < 2)
-		stop_signals++;
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	/* No SA_RESTART: a blocked read() returns EINTR and the loop ends. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
 
 /* One monitor run: the connection, the output and what has been seen so far. */
 struct session {
@@ -168,12 +144,12 @@ static int pcap_result(struct session *s, int r)
 
 	if (r == -EPIPE && !s->text) {
 		/* `--pcap - | head -c N`: the reader is done, so are we. */
-		stop_requested = 1;
+		mm_stop_requested = 1;
 	} else if (r < 0) {
 		snprintf(msg, sizeof(msg), "meshmon: --pcap: writing %s: %s", s->o->pcap,
 			 strerror(-r));
 		mm_report_error(s->json, msg);
-		stop_requested = 1;
+		mm_stop_requested = 1;
 		return MM_EXIT_FAILURE;
 	}
 	return MM_EXIT_OK;
@@ -208,7 +184,7 @@ static int on_message(struct session *s, const Meshmon__V1__ServerMessage *m)
 	case MESHMON__V1__SERVER_MESSAGE__MSG_REPLAY_DONE:
 		/* The history is over: a run without --follow ends here, successfully. */
 		if (mm_opts_history_only(s->o))
-			stop_requested = 1;
+			mm_stop_requested = 1;
 		break;
 	case MESHMON__V1__SERVER_MESSAGE__MSG_ERROR:
 		snprintf(msg, sizeof(msg), "meshmon: the agent reported an error: %s (code %u)",
@@ -218,7 +194,7 @@ static int on_message(struct session *s, const Meshmon__V1__ServerMessage *m)
 		else
 			mm_report_error(false, msg);
 		rc = MM_EXIT_FAILURE;
-		stop_requested = 1;
+		mm_stop_requested = 1;
 		break;
 	default:
 		/* Hello or Status out of order, or a member this build does not know
@@ -262,14 +238,14 @@ static int stream(struct session *s)
 
 	s->hung_up = false;
 	s->last_event_ns = 0;
-	while (!stop_requested && (!s->o->count || s->seen < s->o->count)) {
+	while (!mm_stop_requested && (!s->o->count || s->seen < s->o->count)) {
 		if (mm_client__has_frame(&s->c)) {
 			r = mm_client__next(&s->c, &m); /* m lives in the client's arena */
 		} else {
 			/* The input goes idle: what was printed goes out before we wait (output.h). */
 			if (flush_output(s) != MM_EXIT_OK)
 				return MM_EXIT_FAILURE;
-			r = mm_client__fill(&s->c, &stop_requested);
+			r = mm_client__fill(&s->c, &mm_stop_requested);
 			if (r > 0)
 				continue;
 		}
@@ -305,7 +281,7 @@ static int follow(struct session *s)
 	const struct mm_reconnect r = {
 		.path = s->o->socket,
 		.timeout_s = s->o->reconnect_timeout,
-		.stop = &stop_requested,
+		.stop = &mm_stop_requested,
 		.json = s->json,
 		.notice = &s->f,
 		.subscribe = resubscribe,
@@ -315,7 +291,7 @@ static int follow(struct session *s)
 
 	for (;;) {
 		rc = stream(s);
-		if (rc != MM_EXIT_OK || !s->hung_up || stop_requested)
+		if (rc != MM_EXIT_OK || !s->hung_up || mm_stop_requested)
 			return rc;
 		/* A history-only run that loses its agent did not get the whole history. */
 		if (s->o->no_reconnect || s->o->count || mm_opts_history_only(s->o))
@@ -398,9 +374,9 @@ int cmd_monitor(const struct mm_cmd_ctx *ctx, int argc, char **argv)
 		free(o);
 		return MM_EXIT_OK;
 	}
-	if (mm_output__setup(o->pcap && strcmp(o->pcap, "-") == 0, &stop_signals))
+	if (mm_output__setup(o->pcap && strcmp(o->pcap, "-") == 0, &mm_stop_signals))
 		setvbuf(stdout, NULL, _IOLBF, 0); /* out of memory: a write per line, as before */
-	install_signals();
+	mm_signals__install();
 	rc = run(o, ctx->json);
 	free(o);
 	return rc;

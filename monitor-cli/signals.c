@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* SIGINT and SIGTERM for the streaming commands (signals.h). */
+#include <string.h>
+
+#include "signals.h"
+
+volatile sig_atomic_t mm_stop_requested;
+volatile sig_atomic_t mm_stop_signals;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	mm_stop_requested = 1;
+	if (mm_stop_signals < 2)
+		mm_stop_signals++;
+}
+
+void mm_signals__install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
