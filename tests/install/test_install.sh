@@ -195,9 +195,9 @@ man_flags() {
 }
 check "meshmon-agent(8) documents exactly the flags of meshmon-agent --help" \
 	man_flags "$dest$man_agent" "$("$dest$agent" --help)"
-check "meshmon(8) documents exactly the flags of meshmon monitor/status --help" \
+check "meshmon(8) documents exactly the flags of meshmon monitor/capture/status --help" \
 	man_flags "$dest$man_cli" "$("$dest$cli" --help)" "$("$dest$cli" monitor --help)" \
-	"$("$dest$cli" status --help)"
+	"$("$dest$cli" capture --help)" "$("$dest$cli" status --help)"
 
 # --- the Debian package ----------------------------------------------------
 
