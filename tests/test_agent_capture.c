@@ -128,7 +128,7 @@ Test(agent_capture, one_flow_whole_while_others_run)
 	uint32_t proto = IPPROTO_TCP;
 	struct client cap = {.fd = -1}, sub = {.fd = -1};
 	struct client *cs[] = {&cap, &sub};
-	char *sent = NULL, *got;
+	char *sent = NULL, *got, path[512];
 	size_t sent_len = 0, got_len = 0;
 	FILE *f;
 
@@ -178,7 +178,8 @@ Test(agent_capture, one_flow_whole_while_others_run)
 		memcpy(got + got_len, pl, n);
 		got_len += n;
 	}
-	f = fopen(strcat(strcpy(malloc(128), agent.dir), "/flow.txt"), "r");
+	snprintf(path, sizeof(path), "%s/flow.txt", agent.dir);
+	f = fopen(path, "r");
 	cr_assert(f != NULL);
 	sent = malloc(65536);
 	sent_len = fread(sent, 1, 65536, f);
