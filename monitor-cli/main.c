@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "meshmon_version.h"
 #include "options.h"
+#include "signals.h"
 
 struct command {
 	const char *name;
@@ -90,6 +91,7 @@ static int dispatch(int argc, char **argv)
 	struct mm_cmd_ctx ctx = { .json = false };
 	const struct command *cmd;
 	char msg[600];
+	int rc;
 
 	/* The one global flag, before the command: `meshmon --json status`. */
 	while (argc > 0 && is_json_flag(argv[0])) {
@@ -120,7 +122,9 @@ static int dispatch(int argc, char **argv)
 	/* Or among the command's flags, where users have always written it: `status --json`. */
 	if (mm_opts_json(cmd->name, argc, argv))
 		ctx.json = true;
-	return cmd->fn(&ctx, argc, argv);
+	rc = cmd->fn(&ctx, argc, argv);
+	mm_signals__block(); /* the end is decided: nothing may interrupt the exit */
+	return rc;
 }
 
 int main(int argc, char **argv)

@@ -17,5 +17,13 @@ extern volatile sig_atomic_t mm_stop_requested;
 extern volatile sig_atomic_t mm_stop_signals;
 
 void mm_signals__install(void);
+/*
+ * Block SIGINT and SIGTERM for the rest of the process: called once the
+ * command has decided to end, so a signal that arrives while the process
+ * exits stays pending instead of interrupting the exit (LeakSanitizer's
+ * exit-time check deadlocks when a signal lands while it has the threads
+ * stopped).
+ */
+void mm_signals__block(void);
 
 #endif /* MESHMON_CLI_SIGNALS_H */
