@@ -332,7 +332,7 @@ int mm_captures__start(struct mm_captures *caps, struct bufferevent *bev,
 	if (!caps->enabled) {
 		snprintf(err, errlen, "captures are switched off (meshmon-agent --events without "
 				      "capture)");
-		return -EPERM;
+		return -EINVAL; /* a request this agent cannot take: INVALID_SUBSCRIPTION */
 	}
 	rc = compile_request(req, &rule, err, errlen);
 	if (rc)

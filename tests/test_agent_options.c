@@ -188,6 +188,7 @@ ParameterizedTestParameters(agent_options, bad_values)
 		{"--rate-limit", "drop=10:0", "TYPE=RATE[:BURST]"},
 		{"--rate-limit", "drop=x", "TYPE=RATE[:BURST]"},
 		{"--rate-limit", "=10", "not a record type"},
+		{"--rate-limit", "capture=10", "captures are bounded by each"},
 	};
 	return cr_make_param_array(struct bad, bad, sizeof(bad) / sizeof(bad[0]));
 }

@@ -43,6 +43,15 @@ static struct mm_capture_rule read_rule(__u32 slot)
 	return r;
 }
 
+/* The datapath's count of capture records written (Status.types, meshmon_records_emitted_total). */
+static __u64 capture_emitted(void)
+{
+	struct mm_type_counter c[MM_EVENT_TYPE_SLOTS];
+
+	cr_assert(eq(int, mm_datapath__read_type_counters(dp, c), 0));
+	return c[MM_EVENT_CAPTURE].emitted;
+}
+
 Test(tc_capture, packet_budget_stops_the_datapath_exactly)
 {
 	struct mm_capture_rule r = rule_to_web(1500);
@@ -66,6 +75,7 @@ Test(tc_capture, packet_budget_stops_the_datapath_exactly)
 	cr_expect(eq(u64, r.packets, budget));
 	cr_expect(eq(u64, r.bytes, budget * len));
 	cr_expect(eq(u64, r.failed, 0));
+	cr_expect(eq(u64, capture_emitted(), budget), "capture records counted as emitted");
 	for (size_t i = 0; i < budget; i++) {
 		const struct mm_test_record *rec = mm_test_ring_nth(ring, MM_EVENT_CAPTURE, i);
 
