@@ -341,6 +341,37 @@ Test(agent_capture, byte_and_time_budgets)
 	cr_assert(eq(int, stop_agent(), 0));
 }
 
+/*
+ * Records still in the rings when a capture ends by time never reach its
+ * client: they are its capture loss, told before CaptureEnded. The rings are
+ * not read here (no drain timer, a wakeup only every 1000 records), so all
+ * of the pings' records are still there at the end.
+ */
+Test(agent_capture, records_on_the_way_at_a_time_end_are_capture_loss)
+{
+	static const char *const unread[] = {"--wakeup-events", "1000", "--drain-ms", "0", NULL};
+	Meshmon__V1__CaptureRequest req;
+	Meshmon__V1__FlowFilter ff;
+	Meshmon__V1__Endpoint ep, *epp;
+	uint32_t proto = IPPROTO_ICMP;
+	struct client timed = {.fd = -1};
+
+	start_agent_argv("1048576", "128", unread);
+	flow_request(&req, &ff, &ep, &epp, &proto, 0, 60);
+	req.max_seconds = 1;
+	client_capture(&timed, &req);
+	wait_started(&timed);
+	cr_assert(eq(int, mm_test_sh("ping -c 4 -i 0.05 -q " PEER " >/dev/null"), 0));
+	wait_ended(&timed, 5000);
+	cr_expect(eq(u32, timed.end_reason, END(TIME)));
+	cr_expect(eq(u64, timed.end_packets, 0), "nothing was read from the rings");
+	cr_expect(eq(sz, timed.n_frames, 0));
+	cr_expect(eq(u64, timed.lost_capture, 8), "4 requests and 4 replies, counted as lost");
+	cr_expect(eq(u32, timed.lost_capture_rule, timed.capture_rule));
+	client_close(&timed);
+	cr_assert(eq(int, stop_agent(), 0));
+}
+
 Test(agent_capture, two_captures_each_get_their_own)
 {
 	Meshmon__V1__CaptureRequest ri, rt;
