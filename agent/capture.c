@@ -5,9 +5,12 @@
  *
  * A capture's packets and bytes are those its client was sent; the datapath's
  * counters say what it took (capture.bpf.h). The budget of packets or bytes
- * is spent when the events delivered plus the records the datapath failed to
- * write reach what it took at its limit: counted per event, and checked on a
- * poll timer that also reports the failed writes as capture loss.
+ * is spent when the events delivered, those the hub could not queue (its
+ * client's queue loss) and the records the datapath failed to write reach
+ * what it took at its limit: counted per event, and checked on a poll timer
+ * that also reports the failed writes as capture loss. At the end, what the
+ * datapath took and none of those accounts for (records still in the rings or
+ * the reorder stage, which no listener takes now) is capture loss too.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -30,6 +33,7 @@ struct capture {
 	uint32_t id;           /* 0: slot free */
 	uint64_t max_packets, max_bytes;
 	uint64_t packets, bytes; /* delivered */
+	uint64_t unsent;       /* published but not queued: the client's queue loss */
 	uint64_t failed;       /* datapath write failures reported so far */
 	struct event *timer;   /* max_seconds */
 };
@@ -171,20 +175,24 @@ static struct capture *capture_of(struct mm_captures *caps, uint32_t id)
 	return NULL;
 }
 
-/* Remove c's rule from the datapath; its last failed writes are reported when report. */
+/*
+ * Remove c's rule from the datapath. Of the records it took, those not yet
+ * accounted for (delivered, not queued, failed writes reported) will never
+ * reach the client: its last failed writes and what is still on the way (a
+ * time end, the agent stopping, the client gone). They are counted, and
+ * reported to the client when report (before its CaptureEnded).
+ */
 static void capture_release(struct capture *c, int report)
 {
 	struct mm_captures *caps = c->caps;
-	__u32 slot = (__u32)(c - caps->slot);
+	uint64_t done = c->packets + c->unsent + c->failed;
 	struct mm_capture_rule r;
 
-	mm_datapath__remove_capture(caps->dp, slot);
-	/* What the datapath wrote before the removal is counted; nothing after it. The
-	 * client that left is not told, its loss is still counted. */
-	if (!mm_datapath__read_capture(caps->dp, slot, &r) && r.failed > c->failed) {
-		caps->lost += r.failed - c->failed;
+	if (!mm_datapath__remove_capture(caps->dp, (__u32)(c - caps->slot), &r) &&
+	    r.packets > done) {
+		caps->lost += r.packets - done;
 		if (report)
-			mm_hub__add_capture_loss(caps->hub, c->id, r.failed - c->failed,
+			mm_hub__add_capture_loss(caps->hub, c->id, r.packets - done,
 						 mm_hub__now_ns());
 	}
 	if (c->timer)
@@ -225,7 +233,7 @@ static void on_capture_timer(evutil_socket_t fd, short what, void *arg)
 static int capture_spent(const struct capture *c, const struct mm_capture_rule *r,
 			 unsigned int *reason)
 {
-	uint64_t done = c->packets + r->failed;
+	uint64_t done = c->packets + c->unsent + r->failed;
 
 	if (c->max_packets && done >= c->max_packets) {
 		*reason = END(PACKETS);
@@ -386,16 +394,21 @@ fail:
 	return rc;
 }
 
-void mm_captures__on_event(struct mm_captures *caps, uint32_t rule_id, uint32_t cap_len)
+void mm_captures__on_event(struct mm_captures *caps, uint32_t rule_id, uint32_t cap_len, int queued)
 {
 	struct capture *c = caps ? capture_of(caps, rule_id) : NULL;
 
+	/* No capture: it ended, and capture_release() counted this record then. */
 	if (!c)
 		return;
-	c->packets++;
-	c->bytes += cap_len;
-	/* The common end, no syscall: every packet or byte of the budget delivered. */
-	if (c->max_packets && c->packets >= c->max_packets)
+	if (queued) {
+		c->packets++;
+		c->bytes += cap_len;
+	} else {
+		c->unsent++;
+	}
+	/* The common end, no syscall: every packet or byte of the budget accounted for. */
+	if (c->max_packets && c->packets + c->unsent >= c->max_packets)
 		capture_end(c, END(PACKETS));
 	else if (c->max_bytes && c->bytes >= c->max_bytes)
 		capture_end(c, END(BYTES));

@@ -39,10 +39,18 @@ void mm_captures__free(struct mm_captures *caps);
 int mm_captures__start(struct mm_captures *caps, struct bufferevent *bev,
 		       const Meshmon__V1__CaptureRequest *req, char *err, size_t errlen);
 
-/* A capture event of rule_id with cap_len bytes was published: counts it, ends a spent budget. */
-void mm_captures__on_event(struct mm_captures *caps, uint32_t rule_id, uint32_t cap_len);
+/*
+ * A capture event of rule_id with cap_len bytes was published, queued on its
+ * client or not (then the hub counted it as that client's queue loss): counts
+ * it, ends a spent budget.
+ */
+void mm_captures__on_event(struct mm_captures *caps, uint32_t rule_id, uint32_t cap_len, int queued);
 
-/* Capture records the datapath failed to write, since start (LOSS_SOURCE_CAPTURE). */
+/*
+ * Capture records the datapath took that no client was sent, since start
+ * (LOSS_SOURCE_CAPTURE): failed writes, and records still on the way when
+ * their capture ended.
+ */
 uint64_t mm_captures__lost(const struct mm_captures *caps);
 /* Captures running now (rules in the datapath). */
 unsigned int mm_captures__active(const struct mm_captures *caps);

@@ -98,6 +98,7 @@ void mm_decoded__release(struct mm_decoded *out)
 		return;
 	free(out->heap_cap);
 	out->heap_cap = NULL;
+	out->heap_cap_size = 0;
 }
 
 /*
@@ -138,9 +139,14 @@ static int fill_capture(struct mm_decoded *out, const struct mm_capture_hdr *cap
 	out->ev.layer = cap->cap_len ? (Meshmon__V1__CaptureLayer)cap->layer
 				     : MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_UNSPECIFIED;
 	if (cap->cap_len > sizeof(out->inline_cap)) {
-		out->heap_cap = malloc(cap->cap_len);
-		if (!out->heap_cap)
-			return -ENOMEM;
+		if (cap->cap_len > out->heap_cap_size) {
+			uint8_t *grown = realloc(out->heap_cap, cap->cap_len);
+
+			if (!grown)
+				return -ENOMEM;
+			out->heap_cap = grown;
+			out->heap_cap_size = cap->cap_len;
+		}
 		dst = out->heap_cap;
 	}
 	memcpy(dst, bytes, cap->cap_len);
@@ -421,7 +427,6 @@ int mm_decode(const struct mm_decode_ctx *ctx, const void *data, size_t size, in
 	union mm_any_record r;
 	decode_fn decode;
 
-	mm_decoded__release(out);
 	memset(&out->view, 0, sizeof(out->view));
 	meshmon__v1__event__init(&out->ev);
 

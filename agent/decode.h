@@ -84,7 +84,10 @@ struct mm_decoded {
 	char symbol[128];
 	char message[160];
 	uint8_t inline_cap[MM_CAPTURE_MAX];
-	uint8_t *heap_cap; /* captures longer than MM_CAPTURE_MAX */
+	/* Captures longer than MM_CAPTURE_MAX: grown when one is longer still, kept from one
+	 * decode to the next (no allocation per event), freed by mm_decoded__release(). */
+	uint8_t *heap_cap;
+	size_t heap_cap_size;
 };
 
 /* CLOCK_REALTIME - CLOCK_MONOTONIC now, in ns. */
@@ -93,8 +96,8 @@ int64_t mm_clock_offset_ns(void);
 /*
  * Decodes the record of size bytes at data, read from cpu's ring, into out:
  * 0, MM_DECODE_SHORT, MM_DECODE_UNKNOWN, or -ENOMEM. out->ev is valid until
- * mm_decoded__release(out) or the next mm_decode() into out (which releases it).
- * out must be zeroed before its first use.
+ * mm_decoded__release(out) or the next mm_decode() into out (which reuses its
+ * storage). out must be zeroed before its first use.
  */
 int mm_decode(const struct mm_decode_ctx *ctx, const void *data, size_t size, int cpu,
 	      struct mm_decoded *out);

@@ -377,6 +377,13 @@ static int listener_queue(struct mm_listener *l, struct mm_blob *blob)
 	return -1;
 }
 
+/* One event that l wanted and will not get: its queue loss. */
+static void listener_lose_event(struct mm_listener *l, uint64_t time_ns)
+{
+	listener_lose(l, MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE, MM_CPU_NONE, 1, time_ns);
+	l->hub->stats.queue_lost++;
+}
+
 /* Queue one packed event on l, or count it lost. 1 when queued. */
 static int listener_offer(struct mm_listener *l, struct mm_blob *blob, uint64_t time_ns)
 {
@@ -396,8 +403,7 @@ static int listener_offer(struct mm_listener *l, struct mm_blob *blob, uint64_t 
 	    !listener_queue(l, blob))
 		goto queued;
 lost:
-	listener_lose(l, MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE, MM_CPU_NONE, 1, time_ns);
-	hub->stats.queue_lost++;
+	listener_lose_event(l, time_ns);
 	return 0;
 queued:
 	hub->stats.queued++;
@@ -650,7 +656,7 @@ int mm_hub__publish(struct mm_hub *hub, const Meshmon__V1__ServerMessage *msg,
 		    const struct mm_event_view *view, uint64_t time_ns)
 {
 	struct mm_listener *l;
-	struct mm_blob *blob;
+	struct mm_blob *blob = NULL;
 	const uint8_t *frame;
 	long n;
 	int queued = 0;
@@ -658,25 +664,32 @@ int mm_hub__publish(struct mm_hub *hub, const Meshmon__V1__ServerMessage *msg,
 	hub->stats.published++;
 	/* Packed once, in one pass, then copied out at its exact size. */
 	n = mm_frame_scratch__pack(&hub->scratch, &msg->base, &frame);
-	if (n < 0)
-		return (int)n;
-	blob = malloc(sizeof(*blob) + (size_t)n);
-	if (!blob)
-		return -ENOMEM;
-	blob->refs = 1;
-	blob->len = (size_t)n;
-	memcpy(blob->data, frame, (size_t)n);
+	if (n >= 0) {
+		blob = malloc(sizeof(*blob) + (size_t)n);
+		if (!blob)
+			n = -ENOMEM;
+	}
+	if (blob) {
+		blob->refs = 1;
+		blob->len = (size_t)n;
+		memcpy(blob->data, frame, (size_t)n);
+	}
 	TAILQ_FOREACH(l, &hub->listeners, link) {
 		/* A capture's events go to its owner alone, who takes nothing else. */
 		if (view->rule_id || l->capture_rule) {
-			if (view->rule_id == l->capture_rule && !l->ended && !l->capture_end_due)
-				queued += listener_offer(l, blob, time_ns);
+			if (view->rule_id != l->capture_rule || l->ended || l->capture_end_due)
+				continue;
+		} else if (l->filter.history_only || !mm_filter__match(&l->filter, view)) {
+			continue; /* a history-only listener takes no live event */
+		}
+		if (blob) {
+			queued += listener_offer(l, blob, time_ns);
 			continue;
 		}
-		/* A history-only listener takes no live event. */
-		if (!l->filter.history_only && mm_filter__match(&l->filter, view))
-			queued += listener_offer(l, blob, time_ns);
+		listener_lose_event(l, time_ns); /* not packed: lost for each one it was for */
 	}
+	if (!blob)
+		return (int)n;
 	/* A capture's events are its owner's: they are not kept for replays. */
 	if (!view->rule_id)
 		mm_history__push(&hub->history, blob, view);

@@ -80,7 +80,8 @@ void mm_hub__add_capture_loss(struct mm_hub *hub, uint32_t rule_id, uint64_t cou
 /*
  * Packs msg (an Event) once and queues it on every listener whose filter
  * matches view; time_ns (wall clock) dates queue losses. Returns the number of
- * listeners it was queued on, or -errno when it could not be packed.
+ * listeners it was queued on, or -errno when it could not be packed (then it
+ * counts as queue loss of every listener it was for).
  */
 int mm_hub__publish(struct mm_hub *hub, const Meshmon__V1__ServerMessage *msg,
 		    const struct mm_event_view *view, uint64_t time_ns);

@@ -71,25 +71,26 @@ static void put_counters(struct out *o, const struct mm_counters *c)
 		  "Bytes of the packets dropped, by who dropped them and why.", 1);
 }
 
+/* One counter family by record type: emitted, or refused. */
+static void put_types(struct out *o, const struct mm_metrics_snapshot *s, const char *name,
+		      const char *help, int refused)
+{
+	put(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+#define X(tname, value, text)                                                                      \
+	put(o, "%s{type=\"%s\"} %" PRIu64 "\n", name, text,                                        \
+	    (uint64_t)(refused ? s->types[value].refused : s->types[value].emitted));
+	MM_EVENT_TYPES(X)
+#undef X
+}
+
 /* Records the datapath emitted and refused (by the type's own limit), per record type. */
 static void put_type_counters(struct out *o, const struct mm_metrics_snapshot *s)
 {
-	put(o, "# HELP meshmon_records_emitted_total Records the datapath wrote to the rings, by "
-	       "type.\n"
-	       "# TYPE meshmon_records_emitted_total counter\n");
-#define X(name, value, text)                                                                       \
-	put(o, "meshmon_records_emitted_total{type=\"%s\"} %" PRIu64 "\n", text,                  \
-	    (uint64_t)s->types[value].emitted);
-	MM_EVENT_TYPES(X)
-#undef X
-	put(o, "# HELP meshmon_records_refused_total Records refused by their type's own rate "
-	       "limit (--rate-limit TYPE=RATE), by type.\n"
-	       "# TYPE meshmon_records_refused_total counter\n");
-#define X(name, value, text)                                                                       \
-	put(o, "meshmon_records_refused_total{type=\"%s\"} %" PRIu64 "\n", text,                  \
-	    (uint64_t)s->types[value].refused);
-	MM_EVENT_TYPES(X)
-#undef X
+	put_types(o, s, "meshmon_records_emitted_total",
+		  "Records the datapath wrote to the rings, by type.", 0);
+	put_types(
+	    o, s, "meshmon_records_refused_total",
+	    "Records refused by their type's own rate limit (--rate-limit TYPE=RATE), by type.", 1);
 }
 
 size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t len)

@@ -272,7 +272,7 @@ static void on_release(void *ctx, int cpu, const void *data, __u32 size, int out
 {
 	struct mm_agent *a = ctx;
 	Meshmon__V1__ServerMessage msg = MESHMON__V1__SERVER_MESSAGE__INIT;
-	int rc;
+	int rc, queued;
 
 	rc = mm_decode(&a->dctx, data, size, cpu, &a->decoded);
 	if (rc == MM_DECODE_SHORT) {
@@ -289,9 +289,10 @@ static void on_release(void *ctx, int cpu, const void *data, __u32 size, int out
 	a->events_out_of_order += out_of_order != 0;
 	msg.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_EVENT;
 	msg.event = &a->decoded.ev;
-	mm_hub__publish(a->hub, &msg, &a->decoded.view, a->decoded.ev.time_ns);
+	queued = mm_hub__publish(a->hub, &msg, &a->decoded.view, a->decoded.ev.time_ns);
 	if (a->decoded.view.rule_id)
-		mm_captures__on_event(a->captures, a->decoded.view.rule_id, a->decoded.ev.cap_len);
+		mm_captures__on_event(a->captures, a->decoded.view.rule_id, a->decoded.ev.cap_len,
+				      queued > 0);
 }
 
 static void on_sample(void *ctx, int cpu, const void *data, __u32 size)

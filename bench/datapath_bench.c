@@ -455,7 +455,7 @@ static int configure_capture(struct bench *b, int which)
 	struct mm_capture_rule r = {.id = 1, .snaplen = 1500, .proto = IPPROTO_TCP};
 
 	if (which == CAPTURE_NONE)
-		return mm_datapath__remove_capture(b->dp, 0);
+		return mm_datapath__remove_capture(b->dp, 0, NULL);
 	r.points = MM_POINT_BIT(MM_POINT_FROM_NETWORK) | MM_POINT_BIT(MM_POINT_TO_NETWORK);
 	r.dst.family = MM_FAMILY_IPV4;
 	r.dst.prefix = 32;

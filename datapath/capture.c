@@ -36,7 +36,7 @@ int mm_capture__install(int rules_fd, int config_fd, __u32 slot, const struct mm
 	return set_slot_bit(config_fd, slot, 1);
 }
 
-int mm_capture__remove(int rules_fd, int config_fd, __u32 slot)
+int mm_capture__remove(int rules_fd, int config_fd, __u32 slot, struct mm_capture_rule *last)
 {
 	struct mm_capture_rule empty;
 	int rc;
@@ -44,6 +44,10 @@ int mm_capture__remove(int rules_fd, int config_fd, __u32 slot)
 	if (slot >= MM_CAPTURE_RULES_MAX)
 		return -EINVAL;
 	rc = set_slot_bit(config_fd, slot, 0);
+	/* No new packet takes the rule now: its counters are final (but for a
+	 * program already past the bit), and emptying the slot would lose them. */
+	if (last && bpf_map_lookup_elem(rules_fd, &slot, last) && !rc)
+		rc = -errno;
 	memset(&empty, 0, sizeof(empty));
 	if (bpf_map_update_elem(rules_fd, &slot, &empty, BPF_ANY) && !rc)
 		rc = -errno;

@@ -15,8 +15,11 @@
 
 /* Install r (r->id != 0) in slot (< MM_CAPTURE_RULES_MAX), counters zeroed. */
 int mm_capture__install(int rules_fd, int config_fd, __u32 slot, const struct mm_capture_rule *r);
-/* Clear slot's bit, then the slot itself. */
-int mm_capture__remove(int rules_fd, int config_fd, __u32 slot);
+/*
+ * Clear slot's bit, then the slot itself; last (NULL: not wanted) gets the
+ * rule as it was between the two, its final counters included.
+ */
+int mm_capture__remove(int rules_fd, int config_fd, __u32 slot, struct mm_capture_rule *last);
 /* The rule in slot as the datapath has it, counters included. */
 int mm_capture__read(int rules_fd, __u32 slot, struct mm_capture_rule *out);
 

@@ -113,12 +113,12 @@ int mm_datapath__install_capture(struct mm_datapath *dp, __u32 slot,
 				   bpf_map__fd(dp->skel->maps.mm_config_map), slot, rule);
 }
 
-int mm_datapath__remove_capture(struct mm_datapath *dp, __u32 slot)
+int mm_datapath__remove_capture(struct mm_datapath *dp, __u32 slot, struct mm_capture_rule *last)
 {
 	if (!dp)
 		return -EINVAL;
 	return mm_capture__remove(bpf_map__fd(dp->skel->maps.mm_capture_rules),
-				  bpf_map__fd(dp->skel->maps.mm_config_map), slot);
+				  bpf_map__fd(dp->skel->maps.mm_config_map), slot, last);
 }
 
 int mm_datapath__read_capture(const struct mm_datapath *dp, __u32 slot,

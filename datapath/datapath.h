@@ -65,12 +65,12 @@ int mm_datapath__set_deny_rules(struct mm_datapath *dp, const struct mm_deny_spe
 
 /*
  * Capture rules (capture.h): install a rule in slot (< MM_CAPTURE_RULES_MAX)
- * with its counters zeroed, remove it, read it back with the datapath's
- * counters.
+ * with its counters zeroed, remove it (last, unless NULL, gets its final
+ * counters), read it back with the datapath's counters.
  */
 int mm_datapath__install_capture(struct mm_datapath *dp, __u32 slot,
 				 const struct mm_capture_rule *rule);
-int mm_datapath__remove_capture(struct mm_datapath *dp, __u32 slot);
+int mm_datapath__remove_capture(struct mm_datapath *dp, __u32 slot, struct mm_capture_rule *last);
 int mm_datapath__read_capture(const struct mm_datapath *dp, __u32 slot,
 			      struct mm_capture_rule *rule);
 

@@ -412,8 +412,12 @@ Test(decode, capture_longer_than_inline_buffer)
 	cr_assert(eq(int, mm_decode(&ctx, p, sizeof(r) + n, 0, &out), 0));
 	cr_assert(eq(sz, out.ev.captured.len, n));
 	cr_expect(eq(int, memcmp(out.ev.captured.data, cap, n), 0));
-	/* decoding again into the same storage releases the old capture */
+	const uint8_t *first = out.ev.captured.data;
+
+	/* decoding again into the same storage reuses its buffer: no allocation per event */
 	cr_assert(eq(int, mm_decode(&ctx, p, sizeof(r) + n, 0, &out), 0));
+	cr_expect(eq(ptr, (void *)out.ev.captured.data, (void *)first));
+	cr_expect(eq(int, memcmp(out.ev.captured.data, cap, n), 0));
 	free(base);
 	free(cap);
 }

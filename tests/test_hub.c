@@ -168,19 +168,16 @@ static int add_listener(const uint32_t *protos, size_t n_protos, uint32_t replay
 	return add_listener_sub(&sub);
 }
 
-/* An event with cap captured bytes (0xab): a frame of about cap + 60 bytes. */
-static void publish_sized(uint8_t proto, uint64_t seq, size_t cap)
+/* An event carrying cap bytes of payload: what mm_hub__publish() returns. */
+static int publish_payload(uint8_t proto, uint64_t seq, uint8_t *payload, size_t cap)
 {
 	Meshmon__V1__ServerMessage msg = MESHMON__V1__SERVER_MESSAGE__INIT;
 	Meshmon__V1__Event ev = MESHMON__V1__EVENT__INIT;
 	Meshmon__V1__Tuple t = MESHMON__V1__TUPLE__INIT;
 	Meshmon__V1__Trace tr = MESHMON__V1__TRACE__INIT;
 	uint8_t src[4] = {10, 0, 0, 1}, dst[4] = {10, 0, 0, 2};
-	static uint8_t payload[8192];
 	struct mm_event_view v = {0};
 
-	cr_assert(le(sz, cap, sizeof(payload)));
-	memset(payload, 0xab, cap);
 	t.src.data = src;
 	t.src.len = 4;
 	t.dst.data = dst;
@@ -207,7 +204,17 @@ static void publish_sized(uint8_t proto, uint64_t seq, size_t cap)
 	memcpy(v.src, src, 4);
 	memcpy(v.dst, dst, 4);
 	v.time_ns = ev.time_ns;
-	cr_assert(ge(int, mm_hub__publish(hub, &msg, &v, ev.time_ns), 0));
+	return mm_hub__publish(hub, &msg, &v, ev.time_ns);
+}
+
+/* An event with cap captured bytes (0xab): a frame of about cap + 60 bytes. */
+static void publish_sized(uint8_t proto, uint64_t seq, size_t cap)
+{
+	static uint8_t payload[8192];
+
+	cr_assert(le(sz, cap, sizeof(payload)));
+	memset(payload, 0xab, cap);
+	cr_assert(ge(int, publish_payload(proto, seq, payload, cap), 0));
 }
 
 static void publish(uint8_t proto, uint64_t seq)
@@ -351,6 +358,34 @@ Test(hub, upstream_losses_reach_every_listener_coalesced)
 	/* Room was available at once: every add_loss flushed, but nothing is lost or duplicated. */
 	cr_assert(eq(u64, a.lost_other, 300));
 	cr_assert(eq(u64, b.lost_other, 300));
+}
+
+Test(hub, an_event_that_cannot_be_packed_is_lost_for_each_listener_it_was_for)
+{
+	static struct client tcp, udp; /* static: the suite teardown releases them */
+	static const uint32_t only_tcp = 6, only_udp = 17;
+	size_t big = MM_FRAME_MAX + 1;
+	uint8_t *payload = calloc(1, big);
+	struct mm_hub_stats st;
+
+	cr_assert(payload != NULL);
+	setup_hub(4 << 20, 0);
+	client_init(&tcp, add_listener(&only_tcp, 1, 0));
+	client_init(&udp, add_listener(&only_udp, 1, 0));
+	cr_expect(lt(int, publish_payload(6, 1, payload, big), 0), "over MM_FRAME_MAX: not packed");
+	free(payload);
+	publish(6, 2);
+	for (int i = 0; i < 10; i++) {
+		pump();
+		client_read(&tcp);
+		client_read(&udp);
+	}
+	mm_hub__stats(hub, &st);
+	cr_expect(eq(u64, st.queue_lost, 1));
+	cr_expect(eq(u64, tcp.lost_queue, 1), "told before the next event");
+	cr_expect(eq(u64, tcp.events, 1));
+	cr_expect(eq(u64, udp.lost_queue, 0), "not an event it asked for");
+	cr_expect(eq(u64, udp.notices, 0));
 }
 
 Test(hub, replay_sends_the_newest_matching_history_first)

@@ -116,7 +116,7 @@ Test(tc_capture, byte_budget_truncates_the_last_record)
 
 Test(tc_capture, no_rule_and_a_removed_rule_capture_nothing)
 {
-	struct mm_capture_rule r = rule_to_web(1500);
+	struct mm_capture_rule r = rule_to_web(1500), last = {0};
 	struct mm_config cfg;
 
 	dp_up_default();
@@ -125,7 +125,9 @@ Test(tc_capture, no_rule_and_a_removed_rule_capture_nothing)
 	cr_assert(eq(int, mm_datapath__get_config(dp, &cfg), 0));
 	cr_expect(eq(u32, cfg.capture_slots, 1u << 15));
 	cr_assert(eq(int, run(fd_in, &web, NULL, NULL), TC_ACT_UNSPEC));
-	cr_assert(eq(int, mm_datapath__remove_capture(dp, 15), 0));
+	cr_assert(eq(int, mm_datapath__remove_capture(dp, 15, &last), 0));
+	cr_expect(eq(u32, last.id, RULE_ID), "the rule as it was before its slot was emptied");
+	cr_expect(eq(u64, last.packets, 1), "with its final counters");
 	cr_assert(eq(int, mm_datapath__get_config(dp, &cfg), 0));
 	cr_expect(eq(u32, cfg.capture_slots, 0));
 	r = read_rule(15);
