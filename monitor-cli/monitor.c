@@ -324,8 +324,9 @@ static int run(const struct mm_opts *o, bool json)
 	if (s.pcap) {
 		int cr = mm_pcap__close(s.pcap);
 
+		/* The last buffered packets did not reach the file: said, as a failed write is. */
 		if (cr < 0 && cr != -EPIPE && rc == MM_EXIT_OK)
-			rc = MM_EXIT_FAILURE;
+			rc = pcap_result(&s, cr);
 	}
 	if (hello)
 		mm_frame__free_server(hello);
