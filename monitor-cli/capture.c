@@ -120,7 +120,13 @@ static int on_message(struct capture *s, const Meshmon__V1__ServerMessage *m)
 		return on_event(s, m->event);
 	case MESHMON__V1__SERVER_MESSAGE__MSG_LOST:
 		s->lost += m->lost->count;
-		mm_text_lost(&(struct mm_fmt){ .out = stderr, .verbose = s->f.verbose }, m->lost);
+		/* Text: a note on stderr, beside the totals. JSON: an object on stdout, as
+		 * monitor's, the only report of the loss there (no totals under --json). */
+		if (s->json)
+			mm_format_lost(&s->f, m->lost);
+		else
+			mm_text_lost(&(struct mm_fmt){ .out = stderr, .verbose = s->f.verbose },
+				     m->lost);
 		return MM_EXIT_OK;
 	case MESHMON__V1__SERVER_MESSAGE__MSG_CAPTURE_ENDED:
 		s->ended = true;
