@@ -23,10 +23,9 @@
 #include "format_text.h"
 #include "json.h"
 #include "options.h"
-#include "output.h"
 #include "pcap.h"
 #include "signals.h"
-#include "textparse.h"
+#include "stream_cmd.h"
 
 /* One capture: the connection, the output and the totals. */
 struct capture {
@@ -121,7 +120,13 @@ static int on_message(struct capture *s, const Meshmon__V1__ServerMessage *m)
 		return on_event(s, m->event);
 	case MESHMON__V1__SERVER_MESSAGE__MSG_LOST:
 		s->lost += m->lost->count;
-		mm_text_lost(&(struct mm_fmt){ .out = stderr, .verbose = s->f.verbose }, m->lost);
+		/* Text: a note on stderr, beside the totals. JSON: an object on stdout, as
+		 * monitor's, the only report of the loss there (no totals under --json). */
+		if (s->json)
+			mm_format_lost(&s->f, m->lost);
+		else
+			mm_text_lost(&(struct mm_fmt){ .out = stderr, .verbose = s->f.verbose },
+				     m->lost);
 		return MM_EXIT_OK;
 	case MESHMON__V1__SERVER_MESSAGE__MSG_CAPTURE_ENDED:
 		s->ended = true;
@@ -203,20 +208,14 @@ static void print_totals(const struct capture *s)
 	fprintf(stderr, "capture ended: %s\n", s->ended ? end_reason_text(s->reason) : "interrupted");
 }
 
-/* Opened before connecting, so a path that cannot be written is a usage error at once. */
-static int create_pcap(struct capture *s)
-{
-	char msg[600];
+static int run(const struct mm_opts *o, bool json);
 
-	if (!s->o->pcap)
-		return MM_EXIT_OK;
-	s->pcap = mm_pcap__create(s->o->pcap);
-	if (s->pcap)
-		return MM_EXIT_OK;
-	snprintf(msg, sizeof(msg), "--write: cannot write %.500s: %s", s->o->pcap, strerror(errno));
-	mm_report_usage(s->json, "capture", msg);
-	return MM_EXIT_USAGE;
-}
+static const struct mm_stream_cmd capture_cmd = {
+	.name = "capture",
+	.pcap_flag = "--write",
+	.usage = mm_opts_usage_capture,
+	.run = run,
+};
 
 static int run(const struct mm_opts *o, bool json)
 {
@@ -224,22 +223,15 @@ static int run(const struct mm_opts *o, bool json)
 		.o = o,
 		.json = json,
 		.c = { .fd = -1 },
-		.f = {
-			.out = stdout,
-			.verbose = o->verbose,
-			.hex = o->hex,
-			.json = json,
-			.numeric = o->numeric,
-			.time = true, /* a packet line starts with its time, as tcpdump's */
-			.color = isatty(STDOUT_FILENO) && !json,
-		},
-		.pcap_on_stdout = o->pcap && strcmp(o->pcap, "-") == 0,
+		.f = mm_stream_cmd__fmt(o, json),
+		.pcap_on_stdout = mm_stream_cmd__pcap_on_stdout(o),
 	};
 	Meshmon__V1__ServerMessage *hello = NULL;
 	char err[512];
 	int rc, cr;
 
-	rc = create_pcap(&s);
+	s.f.time = true; /* a packet line starts with its time, as tcpdump's */
+	rc = mm_stream_cmd__create_pcap(&capture_cmd, o, json, &s.pcap);
 	if (rc == MM_EXIT_OK) {
 		rc = mm_client__handshake(&s.c, o->socket, &hello, err, sizeof(err));
 		if (rc != MM_EXIT_OK)
@@ -262,32 +254,5 @@ static int run(const struct mm_opts *o, bool json)
 
 int cmd_capture(const struct mm_cmd_ctx *ctx, int argc, char **argv)
 {
-	struct mm_opts *o = calloc(1, sizeof(*o));
-	bool pcap_on_stdout;
-	char err[512];
-	int rc;
-
-	if (!o)
-		return MM_EXIT_FAILURE;
-	rc = mm_opts_parse(o, "capture", argc, argv, err, sizeof(err));
-	pcap_on_stdout = o->pcap && strcmp(o->pcap, "-") == 0;
-	if (!rc && pcap_on_stdout && ctx->json)
-		rc = mm_errorf(err, sizeof(err), MM_EXIT_USAGE,
-			       "--write: '-' writes the pcap to stdout and cannot be combined with --json");
-	if (rc) {
-		mm_report_usage(ctx->json, "capture", err);
-		free(o);
-		return rc;
-	}
-	if (o->help) {
-		mm_opts_usage_capture(stdout);
-		free(o);
-		return MM_EXIT_OK;
-	}
-	if (mm_output__setup(pcap_on_stdout, &mm_stop_signals))
-		setvbuf(stdout, NULL, _IOLBF, 0); /* out of memory: a write per line */
-	mm_signals__install();
-	rc = run(o, ctx->json);
-	free(o);
-	return rc;
+	return mm_stream_cmd__main(&capture_cmd, ctx, argc, argv);
 }

@@ -753,27 +753,40 @@ void mm_text_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 		mm_hexdump(f->out, ev->captured.data, ev->captured.len, "    ");
 }
 
-void mm_text_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *l)
+/*
+ * Built in memory and written at once, as an event line: the lost line often
+ * goes to stderr (capture, --pcap -), which is unbuffered, where a line
+ * written in pieces costs a write per piece and can interleave with others.
+ */
+void mm_text_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *n)
 {
-	char a[40], b[40];
+	struct mm_line l;
 
+	mm_line__init(&l, f->out);
 	if (f->verbose || f->time) {
-		mm_fmt_time(l->last_time_ns, a, sizeof(a));
-		fprintf(f->out, "%s ", a);
+		put_time(&l, n->last_time_ns);
+		mm_line__c(&l, ' ');
 	}
-	if (l->cpu != MM_CPU_NONE)
-		fprintf(f->out, "CPU %02u: ", l->cpu);
-	fprintf(f->out, "Lost %" PRIu64 " events (%s", l->count, mm_loss_source_name(l->source));
+	if (n->cpu != MM_CPU_NONE)
+		put_cpu(&l, n->cpu);
+	mm_line__lit(&l, "Lost ");
+	mm_line__u64(&l, n->count);
+	mm_line__lit(&l, " events (");
+	mm_line__str(&l, mm_loss_source_name(n->source));
 	/* RATE_LIMIT of one record type's own limit: that type */
-	if (l->type && mm_event_type_name(l->type))
-		fprintf(f->out, ", %s", mm_event_type_name(l->type));
-	fputc(')', f->out);
-	if (f->verbose && l->first_time_ns) {
-		mm_fmt_time(l->first_time_ns, a, sizeof(a));
-		mm_fmt_time(l->last_time_ns, b, sizeof(b));
-		fprintf(f->out, " between %s and %s", a, b);
+	if (n->type && mm_event_type_name(n->type)) {
+		mm_line__lit(&l, ", ");
+		mm_line__str(&l, mm_event_type_name(n->type));
 	}
-	fputc('\n', f->out);
+	mm_line__c(&l, ')');
+	if (f->verbose && n->first_time_ns) {
+		mm_line__lit(&l, " between ");
+		put_time(&l, n->first_time_ns);
+		mm_line__lit(&l, " and ");
+		put_time(&l, n->last_time_ns);
+	}
+	mm_line__c(&l, '\n');
+	mm_line__flush(&l);
 }
 
 /* In the shape of a lost notice, the same with or without -v: it carries its own times. */

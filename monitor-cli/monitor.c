@@ -19,11 +19,10 @@
 #include "format_text.h"
 #include "json.h"
 #include "options.h"
-#include "output.h"
 #include "pcap.h"
 #include "signals.h"
 #include "reconnect.h"
-#include "textparse.h"
+#include "stream_cmd.h"
 
 /* One monitor run: the connection, the output and what has been seen so far. */
 struct session {
@@ -85,25 +84,6 @@ static void print_header(const struct session *s, const Meshmon__V1__Hello *hell
 	note.out = stderr;
 	note.color = false;
 	mm_format_hello(&note, hello);
-}
-
-/*
- * The --pcap file is opened before connecting: a path that cannot be written
- * is a usage error reported at once, not after the agent answered (or did
- * not). MM_EXIT_OK or MM_EXIT_USAGE (reported).
- */
-static int create_pcap(struct session *s)
-{
-	char msg[600];
-
-	if (!s->o->pcap)
-		return MM_EXIT_OK;
-	s->pcap = mm_pcap__create(s->o->pcap);
-	if (s->pcap)
-		return MM_EXIT_OK;
-	snprintf(msg, sizeof(msg), "--pcap: cannot write %.500s: %s", s->o->pcap, strerror(errno));
-	mm_report_usage(s->json, "monitor", msg);
-	return MM_EXIT_USAGE;
 }
 
 /* Writes the pcap header, prints the Hello and sends one Subscribe built from the flags. */
@@ -302,34 +282,35 @@ static int follow(struct session *s)
 	}
 }
 
+static int run(const struct mm_opts *o, bool json);
+
+static const struct mm_stream_cmd monitor_cmd = {
+	.name = "monitor",
+	.pcap_flag = "--pcap",
+	.usage = mm_opts_usage_monitor,
+	.run = run,
+};
+
 static int run(const struct mm_opts *o, bool json)
 {
 	struct session s = {
 		.o = o,
 		.json = json,
 		.c = { .fd = -1 },
-		.f = {
-			.out = stdout,
-			.verbose = o->verbose,
-			.hex = o->hex,
-			.json = json,
-			.numeric = o->numeric,
-			.time = o->time,
-			.color = isatty(STDOUT_FILENO) && !json,
-		},
+		.f = mm_stream_cmd__fmt(o, json),
 		.text = true,
 	};
 	Meshmon__V1__ServerMessage *hello = NULL;
 	char err[512];
 	int rc;
 
-	if (o->pcap && strcmp(o->pcap, "-") == 0) {
+	if (mm_stream_cmd__pcap_on_stdout(o)) {
 		/* stdout carries the pcap: text output is off, notes go to stderr. */
 		s.text = false;
 		s.f.out = stderr;
 		s.f.color = false;
 	}
-	rc = create_pcap(&s);
+	rc = mm_stream_cmd__create_pcap(&monitor_cmd, o, json, &s.pcap);
 	if (rc == MM_EXIT_OK) {
 		rc = mm_client__handshake(&s.c, o->socket, &hello, err, sizeof(err));
 		if (rc != MM_EXIT_OK)
@@ -343,8 +324,9 @@ static int run(const struct mm_opts *o, bool json)
 	if (s.pcap) {
 		int cr = mm_pcap__close(s.pcap);
 
+		/* The last buffered packets did not reach the file: said, as a failed write is. */
 		if (cr < 0 && cr != -EPIPE && rc == MM_EXIT_OK)
-			rc = MM_EXIT_FAILURE;
+			rc = pcap_result(&s, cr);
 	}
 	if (hello)
 		mm_frame__free_server(hello);
@@ -354,30 +336,5 @@ static int run(const struct mm_opts *o, bool json)
 
 int cmd_monitor(const struct mm_cmd_ctx *ctx, int argc, char **argv)
 {
-	struct mm_opts *o = calloc(1, sizeof(*o));
-	char err[512];
-	int rc;
-
-	if (!o)
-		return MM_EXIT_FAILURE;
-	rc = mm_opts_parse(o, "monitor", argc, argv, err, sizeof(err));
-	if (!rc && o->pcap && strcmp(o->pcap, "-") == 0 && ctx->json)
-		rc = mm_errorf(err, sizeof(err), MM_EXIT_USAGE,
-			       "--pcap: '-' writes the pcap to stdout and cannot be combined with --json");
-	if (rc) {
-		mm_report_usage(ctx->json, "monitor", err);
-		free(o);
-		return rc;
-	}
-	if (o->help) {
-		mm_opts_usage_monitor(stdout);
-		free(o);
-		return MM_EXIT_OK;
-	}
-	if (mm_output__setup(o->pcap && strcmp(o->pcap, "-") == 0, &mm_stop_signals))
-		setvbuf(stdout, NULL, _IOLBF, 0); /* out of memory: a write per line, as before */
-	mm_signals__install();
-	rc = run(o, ctx->json);
-	free(o);
-	return rc;
+	return mm_stream_cmd__main(&monitor_cmd, ctx, argc, argv);
 }

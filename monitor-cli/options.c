@@ -132,11 +132,41 @@ static const uint32_t emitted_types[] = {
 	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TCP_PROBE,
 	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_POLICY_VERDICT,
 };
-#define EMITTED_TYPES_TEXT "drop, trace, debug, tcp_probe, policy-verdict or trace:POINT"
+#define N_EMITTED_TYPES (sizeof(emitted_types) / sizeof(emitted_types[0]))
+
+/* The names of the trace points, in the order of their table. */
+static const char *const trace_point_names[] = {
+#define X(name, value, text, arrow, peer) text,
+	MM_TRACE_POINTS(X)
+#undef X
+};
+
+/* names[0..n) as "a, b or c" in buf (cut to cap). */
+static const char *name_list(char *buf, size_t cap, const char *const *names, size_t n)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && len < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s%s",
+					i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+	return buf;
+}
+
+/* What -t accepts, for its errors: "drop, trace, ... or trace:POINT", from emitted_types. */
+static const char *emitted_types_text(char *buf, size_t cap)
+{
+	const char *names[N_EMITTED_TYPES + 1];
+
+	for (size_t i = 0; i < N_EMITTED_TYPES; i++)
+		names[i] = mm_event_type_name(emitted_types[i]);
+	names[N_EMITTED_TYPES] = "trace:POINT";
+	return name_list(buf, cap, names, N_EMITTED_TYPES + 1);
+}
 
 static bool type_is_emitted(int type)
 {
-	for (size_t i = 0; i < sizeof(emitted_types) / sizeof(emitted_types[0]); i++)
+	for (size_t i = 0; i < N_EMITTED_TYPES; i++)
 		if ((uint32_t)type == emitted_types[i])
 			return true;
 	return false;
@@ -145,7 +175,7 @@ static bool type_is_emitted(int type)
 /* One -t value: "drop", "trace", "trace:from-network", or a comma list of them. */
 static int parse_types(struct mm_opts *o, const char *arg, char *err, size_t errlen)
 {
-	char buf[256], *save = NULL, *tok, *colon;
+	char buf[256], want[256], *save = NULL, *tok, *colon;
 	int type, point;
 
 	if (strlen(arg) >= sizeof(buf) || !*arg)
@@ -160,13 +190,12 @@ static int parse_types(struct mm_opts *o, const char *arg, char *err, size_t err
 			tok = "tcp_probe";
 		type = mm_event_type_parse(tok);
 		if (type < 0)
-			return fail(err, errlen,
-				    "--type: unknown event type '%s' (want " EMITTED_TYPES_TEXT ")",
-				    tok);
+			return fail(err, errlen, "--type: unknown event type '%s' (want %s)", tok,
+				    emitted_types_text(want, sizeof(want)));
 		if (!type_is_emitted(type))
 			return fail(err, errlen,
-				    "--type: the datapath does not emit '%s' events (want " EMITTED_TYPES_TEXT ")",
-				    tok);
+				    "--type: the datapath does not emit '%s' events (want %s)", tok,
+				    emitted_types_text(want, sizeof(want)));
 		if (add_u32(o->types, &o->n_types, 16, (uint32_t)type))
 			return fail(err, errlen, "--type: too many types");
 		if (colon) {
@@ -176,9 +205,11 @@ static int parse_types(struct mm_opts *o, const char *arg, char *err, size_t err
 					    tok);
 			point = mm_trace_point_parse(colon + 1);
 			if (point < 0)
-				return fail(err, errlen,
-					    "--type: unknown trace point '%s' (want from-network, to-network, from-stack, to-stack, kernel, from-socket or to-socket)",
-					    colon + 1);
+				return fail(err, errlen, "--type: unknown trace point '%s' (want %s)",
+					    colon + 1,
+					    name_list(want, sizeof(want), trace_point_names,
+						      sizeof(trace_point_names) /
+							      sizeof(trace_point_names[0])));
 			if (add_u32(o->points, &o->n_points, 16, (uint32_t)point))
 				return fail(err, errlen, "--type: too many trace points");
 		}

@@ -1208,6 +1208,21 @@ Test(cli_client, capture_text_lines)
 	cr_expect(strstr(err, "3 packets captured\n") != NULL, "%s", err);
 }
 
+/* Under --json the capture's loss is an object on stdout, as monitor's: stderr stays empty. */
+Test(cli_client, capture_json_reports_the_loss_on_stdout)
+{
+	int rc;
+
+	start(SCRIPT_CAPTURE);
+	rc = run("--json capture", out, sizeof(out), err, sizeof(err));
+	stop();
+	cr_assert(eq(int, rc, 0), "%s", err);
+	cr_expect(eq(str, err, ""));
+	cr_expect(strstr(out, "{\"time\":\"1970-01-01T00:00:00.000000000Z\",\"cpu\":null,"
+			      "\"type\":\"lost\",\"source\":\"capture\",\"count\":2,") != NULL,
+		  "%s", out);
+}
+
 Test(cli_client, capture_refused_exits_one)
 {
 	int rc;

@@ -84,6 +84,46 @@ static bool check_bytes(const uint8_t *data, size_t len, const char *what)
 	return fast != NULL;
 }
 
+/*
+ * One message as a stream reads it: packed, checked against protobuf-c
+ * (check_bytes: it must take the one pass), then read by the one pass into
+ * r's arena. What it returns lives until the next fast_read or
+ * fast_reader__release.
+ */
+struct fast_reader {
+	struct mm_unpack u;
+	uint8_t *buf;
+	bool ready;
+};
+
+static const Meshmon__V1__ServerMessage *fast_read(struct fast_reader *r,
+						   const Meshmon__V1__ServerMessage *m,
+						   const char *what)
+{
+	const Meshmon__V1__ServerMessage *got;
+	size_t len;
+
+	if (!r->ready)
+		mm_unpack__init(&r->u);
+	r->ready = true;
+	free(r->buf);
+	mm_arena__reset(&r->u.arena);
+	r->buf = pack(&m->base, &len);
+	cr_assert(check_bytes(r->buf, len, what), "%s: not the one pass", what);
+	got = (const Meshmon__V1__ServerMessage *)mm_unpack__fast(&r->u, server, len, r->buf);
+	cr_assert(got != NULL, "%s", what);
+	return got;
+}
+
+static void fast_reader__release(struct fast_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+	if (r->ready)
+		mm_arena__release(&r->u.arena);
+	r->ready = false;
+}
+
 Test(cli_unpack, every_case_takes_the_one_pass)
 {
 	Meshmon__V1__ServerMessage m = MESHMON__V1__SERVER_MESSAGE__INIT;
@@ -123,9 +163,7 @@ Test(cli_unpack, kernel_drop_symbol_in_the_one_pass)
 	Meshmon__V1__Event ev = MESHMON__V1__EVENT__INIT;
 	Meshmon__V1__Drop d = MESHMON__V1__DROP__INIT;
 	const Meshmon__V1__ServerMessage *got;
-	struct mm_unpack u;
-	uint8_t *buf;
-	size_t len;
+	struct fast_reader r = { 0 };
 
 	ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP;
 	ev.source = MESHMON__V1__SOURCE__SOURCE_KERNEL;
@@ -135,16 +173,12 @@ Test(cli_unpack, kernel_drop_symbol_in_the_one_pass)
 	d.symbol = "ping_rcv+0xab";
 	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_EVENT;
 	m.event = &ev;
-	buf = pack(&m.base, &len);
-	mm_unpack__init(&u);
-	got = (const Meshmon__V1__ServerMessage *)mm_unpack__fast(&u, server, len, buf);
-	cr_assert(got != NULL, "a kernel drop with a symbol takes the one pass");
+	got = fast_read(&r, &m, "a kernel drop with a symbol");
 	cr_assert(eq(int, got->msg_case, MESHMON__V1__SERVER_MESSAGE__MSG_EVENT));
 	cr_assert(eq(int, got->event->detail_case, MESHMON__V1__EVENT__DETAIL_DROP));
 	cr_expect(eq(str, got->event->drop->symbol, "ping_rcv+0xab"));
 	cr_expect(eq(u64, got->event->drop->location, 0xffffffff8206e0ebull));
-	mm_arena__release(&u.arena);
-	free(buf);
+	fast_reader__release(&r);
 }
 
 /* ReplayDone (ServerMessage 6) takes the one pass and reads as protobuf-c reads it. */
@@ -153,27 +187,19 @@ Test(cli_unpack, replay_done_takes_the_one_pass)
 	Meshmon__V1__ServerMessage m = MESHMON__V1__SERVER_MESSAGE__INIT;
 	Meshmon__V1__ReplayDone d = MESHMON__V1__REPLAY_DONE__INIT;
 	const uint64_t counts[] = { 0, 1, 4095, 1ull << 40 };
-	struct mm_unpack u;
-	size_t len;
-	uint8_t *buf;
+	struct fast_reader r = { 0 };
 
-	mm_unpack__init(&u);
 	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_REPLAY_DONE;
 	m.replay_done = &d;
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-		Meshmon__V1__ServerMessage *got;
+		const Meshmon__V1__ServerMessage *got;
 
 		d.events = counts[i];
-		buf = pack(&m.base, &len);
-		cr_assert(check_bytes(buf, len, "replay_done"), "not the one pass");
-		got = (Meshmon__V1__ServerMessage *)mm_unpack__fast(&u, server, len, buf);
-		cr_assert(got != NULL);
+		got = fast_read(&r, &m, "replay_done");
 		cr_assert(eq(int, (int)got->msg_case, MESHMON__V1__SERVER_MESSAGE__MSG_REPLAY_DONE));
 		cr_assert(eq(u64, got->replay_done->events, counts[i]));
-		mm_arena__reset(&u.arena);
-		free(buf);
 	}
-	mm_arena__release(&u.arena);
+	fast_reader__release(&r);
 }
 
 /*
@@ -438,32 +464,26 @@ Test(cli_unpack, where_protobuf_c_merges_replaces_or_refuses)
 Test(cli_unpack, out_of_order_is_read_in_the_one_pass)
 {
 	struct cli_case *cases;
-	size_t n = cli_cases_build(&cases), i, len, events = 0;
-	struct mm_unpack u;
+	size_t n = cli_cases_build(&cases), i, events = 0;
+	struct fast_reader r = { 0 };
 
-	mm_unpack__init(&u);
 	for (i = 0; i < n; i++) {
 		if (cases[i].msg.msg_case != MESHMON__V1__SERVER_MESSAGE__MSG_EVENT)
 			continue;
 		events++;
 		for (int late = 0; late < 2; late++) {
-			Meshmon__V1__ServerMessage m = cases[i].msg, *got;
+			Meshmon__V1__ServerMessage m = cases[i].msg;
+			const Meshmon__V1__ServerMessage *got;
 			Meshmon__V1__Event ev = *cases[i].msg.event;
-			uint8_t *buf;
 
 			ev.out_of_order = late;
 			m.event = &ev;
-			buf = pack(&m.base, &len);
-			got = (Meshmon__V1__ServerMessage *)mm_unpack__fast(&u, server, len, buf);
-			cr_assert(got != NULL, "%s: not the one pass", cases[i].name);
+			got = fast_read(&r, &m, cases[i].name);
 			cr_assert(eq(int, got->event->out_of_order, late), "%s", cases[i].name);
-			mm_arena__reset(&u.arena);
-			cr_assert(check_bytes(buf, len, cases[i].name));
-			free(buf);
 		}
 	}
 	cr_assert(gt(sz, events, 0));
-	mm_arena__release(&u.arena);
+	fast_reader__release(&r);
 }
 
 /* Capture on demand: Capture.rule_id, CaptureStarted, CaptureEnded, a capture LostNotice. */
@@ -476,11 +496,9 @@ Test(cli_unpack, capture_messages_take_the_one_pass)
 	Meshmon__V1__CaptureEnded ended = MESHMON__V1__CAPTURE_ENDED__INIT;
 	Meshmon__V1__LostNotice lost = MESHMON__V1__LOST_NOTICE__INIT;
 	const Meshmon__V1__ServerMessage *got;
-	struct mm_unpack u;
-	uint8_t *buf, frame[64] = {1, 2, 3};
-	size_t len;
+	struct fast_reader r = { 0 };
+	uint8_t frame[64] = {1, 2, 3};
 
-	mm_unpack__init(&u);
 	ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_CAPTURE;
 	ev.detail_case = MESHMON__V1__EVENT__DETAIL_CAPTURE;
 	ev.capture = &c;
@@ -489,25 +507,15 @@ Test(cli_unpack, capture_messages_take_the_one_pass)
 	c.rule_id = 7;
 	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_EVENT;
 	m.event = &ev;
-	buf = pack(&m.base, &len);
-	cr_assert(check_bytes(buf, len, "capture event"), "not the one pass");
-	got = (const Meshmon__V1__ServerMessage *)mm_unpack__fast(&u, server, len, buf);
-	cr_assert(got != NULL);
+	got = fast_read(&r, &m, "capture event");
 	cr_assert(eq(u32, got->event->capture->rule_id, 7));
-	mm_arena__reset(&u.arena);
-	free(buf);
 
 	started.rule_id = 7;
 	started.snaplen = 9000;
 	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_CAPTURE_STARTED;
 	m.capture_started = &started;
-	buf = pack(&m.base, &len);
-	cr_assert(check_bytes(buf, len, "capture started"), "not the one pass");
-	got = (const Meshmon__V1__ServerMessage *)mm_unpack__fast(&u, server, len, buf);
-	cr_assert(got != NULL);
+	got = fast_read(&r, &m, "capture started");
 	cr_assert(eq(u32, got->capture_started->snaplen, 9000));
-	mm_arena__reset(&u.arena);
-	free(buf);
 
 	ended.rule_id = 7;
 	ended.reason = MESHMON__V1__CAPTURE_END_REASON__CAPTURE_END_REASON_PACKETS;
@@ -515,26 +523,17 @@ Test(cli_unpack, capture_messages_take_the_one_pass)
 	ended.bytes = 150000;
 	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_CAPTURE_ENDED;
 	m.capture_ended = &ended;
-	buf = pack(&m.base, &len);
-	cr_assert(check_bytes(buf, len, "capture ended"), "not the one pass");
-	got = (const Meshmon__V1__ServerMessage *)mm_unpack__fast(&u, server, len, buf);
-	cr_assert(got != NULL);
+	got = fast_read(&r, &m, "capture ended");
 	cr_assert(eq(int, (int)got->capture_ended->reason,
 		     MESHMON__V1__CAPTURE_END_REASON__CAPTURE_END_REASON_PACKETS));
 	cr_assert(eq(u64, got->capture_ended->bytes, 150000));
-	mm_arena__reset(&u.arena);
-	free(buf);
 
 	lost.source = MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_CAPTURE;
 	lost.count = 3;
 	lost.rule_id = 7;
 	m.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_LOST;
 	m.lost = &lost;
-	buf = pack(&m.base, &len);
-	cr_assert(check_bytes(buf, len, "capture loss"), "not the one pass");
-	got = (const Meshmon__V1__ServerMessage *)mm_unpack__fast(&u, server, len, buf);
-	cr_assert(got != NULL);
+	got = fast_read(&r, &m, "capture loss");
 	cr_assert(eq(u32, got->lost->rule_id, 7));
-	mm_arena__release(&u.arena);
-	free(buf);
+	fast_reader__release(&r);
 }
