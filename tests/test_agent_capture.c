@@ -481,15 +481,12 @@ Test(agent_capture, agent_stopping_ends_the_capture)
 /* --events without capture: every capture is refused, saying why; the rule table stays empty. */
 Test(agent_capture, switched_off_by_events_is_refused)
 {
-	Meshmon__V1__CaptureRequest req;
-	Meshmon__V1__FlowFilter ff;
-	Meshmon__V1__Endpoint ep, *epp;
-	uint32_t proto = 0;
+	struct flow_req fr;
 	struct client c = {.fd = -1};
 
 	start_agent_with("1048576", "128", "--events", "trace,drop");
-	flow_request(&req, &ff, &ep, &epp, &proto, 0, 100);
-	client_capture(&c, &req);
+	flow_request(&fr, 0, 0, 100);
+	client_capture(&c, &fr.req);
 	wait_error(&c);
 	cr_expect(not(eq(ptr, strstr(c.error_message, "switched off"), NULL)), "%s",
 		  c.error_message);
