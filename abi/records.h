@@ -266,6 +266,19 @@ struct mm_tcp_probe_record {
 	__u32 ifindex;              /* 0: not known for sockets */
 };
 
+/*
+ * 40 bytes: the socket a socket-side record is about (endpoint traces,
+ * trace-sock): its cgroup, cookie, network namespace, and the process known
+ * for it (the one that connected, bound or last sent from it; 0 if unknown).
+ */
+struct mm_sock_owner {
+	__u64 cgroup_id;  /* cgroup v2 id of the socket */
+	__u64 cookie;     /* bpf_get_socket_cookie() */
+	__u32 pid;        /* tgid */
+	__u32 netns;      /* network namespace inode */
+	char comm[16];
+};
+
 /* struct mm_policy_verdict_record.verdict: the protocol's Verdict values. */
 #define MM_VERDICT_ALLOWED 1 /* no deny rule matched: allowed by default */
 #define MM_VERDICT_DENIED 2  /* denied by rule_id */
@@ -304,6 +317,7 @@ _Static_assert(sizeof(struct mm_debug_record) == 40, "mm_debug_record is ABI");
 _Static_assert(sizeof(struct mm_policy_verdict_record) == 72, "mm_policy_verdict_record is ABI");
 _Static_assert(__builtin_offsetof(struct mm_policy_verdict_record, rule_id) == 60,
 	       "policy_verdict rule_id offset");
+_Static_assert(sizeof(struct mm_sock_owner) == 40, "mm_sock_owner is ABI");
 _Static_assert(sizeof(struct mm_tcp_probe_record) == 168, "mm_tcp_probe_record is ABI");
 _Static_assert(__builtin_offsetof(struct mm_tcp_probe_record, bytes_sent) == 96,
 	       "tcp_probe bytes_sent offset");

@@ -48,7 +48,9 @@
 	X(TO_STACK, 4, "to-stack", "<-", "stack")           \
 	X(KERNEL, 5, "kernel", "xx", "kernel")              \
 	X(FROM_SOCKET, 6, "from-socket", "->", "socket")    \
-	X(TO_SOCKET, 7, "to-socket", "<-", "socket")
+	X(TO_SOCKET, 7, "to-socket", "<-", "socket")        \
+	X(TO_ENDPOINT, 8, "to-endpoint", "->", "endpoint")  \
+	X(FROM_ENDPOINT, 9, "from-endpoint", "<-", "endpoint")
 
 /* Connection-tracking state of a traced packet's flow. */
 #define MM_TRACE_STATES(X)                 \

@@ -57,6 +57,7 @@ struct mm_agent {
 	char iface_shown[MM_OPT_MAX_IFACES][MM_UTF8_SANITIZED_SIZE(16)];
 	char *iface_shown_list[MM_OPT_MAX_IFACES];
 	char cgroup_shown[MM_UTF8_SANITIZED_SIZE(4096)];
+	char node_name[MM_OPT_NODE_NAME_MAX + 1]; /* --node-name or the host name */
 	struct mm_decode_ctx dctx;
 	struct mm_ifname_cache ifcache;
 	struct mm_decoded decoded;

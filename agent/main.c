@@ -140,6 +140,7 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 	signal(SIGPIPE, SIG_IGN);
 	a->start_mono_ns = mm_agent__mono_ns();
+	mm_agent_options__node_name(&a->opts, a->node_name, sizeof(a->node_name));
 	a->base = new_event_base();
 	if (!a->base) {
 		mm_log("event_base_new failed");

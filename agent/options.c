@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "names.h"
 #include "options.h"
@@ -39,6 +40,7 @@ enum {
 	OPT_HISTORY,
 	OPT_METRICS,
 	OPT_TC_ATTACH,
+	OPT_NODE_NAME,
 	OPT_VERSION,
 	OPT_HELP,
 };
@@ -67,6 +69,7 @@ static const struct option long_opts[] = {
 	{"history", required_argument, NULL, OPT_HISTORY},
 	{"metrics", required_argument, NULL, OPT_METRICS},
 	{"tc-attach", required_argument, NULL, OPT_TC_ATTACH},
+	{"node-name", required_argument, NULL, OPT_NODE_NAME},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
@@ -115,6 +118,28 @@ static int parse_iface(struct mm_agent_options *o, const char *arg, char *err, s
 		return fail(err, errlen, "--iface: at most %d interfaces", MM_OPT_MAX_IFACES);
 	o->ifaces[o->n_ifaces++] = arg;
 	return 0;
+}
+
+/* Node names end up in label values, JSON and table rows: keep them to a DNS-like set. */
+static int is_node_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > MM_OPT_NODE_NAME_MAX)
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") == n;
+}
+
+void mm_agent_options__node_name(const struct mm_agent_options *o, char *buf, size_t len)
+{
+	struct utsname u;
+
+	if (o->node_name)
+		snprintf(buf, len, "%s", o->node_name);
+	else if (uname(&u) == 0 && is_node_name(u.nodename))
+		snprintf(buf, len, "%s", u.nodename);
+	else
+		snprintf(buf, len, "localhost");
 }
 
 static int parse_pages(struct mm_agent_options *o, const char *arg, char *err, size_t errlen)
@@ -328,6 +353,13 @@ static int parse_option(struct mm_agent_options *o, int c, char *arg, char **arg
 		return 0;
 	case OPT_PAGES:
 		return parse_pages(o, arg, err, errlen);
+	case OPT_NODE_NAME:
+		if (!is_node_name(arg))
+			return fail(err, errlen,
+				    "--node-name: '%s' is not a node name (1..%d of A-Z a-z 0-9 . _ : -)",
+				    arg, MM_OPT_NODE_NAME_MAX);
+		o->node_name = arg;
+		return 0;
 	case OPT_WAKEUP:
 		return parse_uint("wakeup-events", arg, 1, 1u << 20, &o->wakeup_events, err, errlen);
 	case OPT_DRAIN:
@@ -439,6 +471,8 @@ int mm_agent_options__usage(char *buf, size_t len, const char *argv0)
 		"  --queue-bytes N            output queue per client in bytes, >= %u (default %u)\n"
 		"  --history N                events kept for replay (default %u)\n"
 		"  --metrics ADDR:PORT        serve Prometheus /metrics (default: off)\n"
+		"  --node-name NAME           the node's name in Hello, Status and metrics\n"
+		"                             (default: the host name)\n"
 		"  --tc-attach auto|tcx|clsact  how tc programs attach: TCX links, owned by the\n"
 		"                             process (kernel 6.6+), or clsact filters (default auto:\n"
 		"                             TCX where the kernel has it)\n"

@@ -23,6 +23,7 @@
 #define MM_OPT_MAX_LISTENERS_DEFAULT 64u
 #define MM_OPT_QUEUE_BYTES_DEFAULT (4u << 20)
 #define MM_OPT_HISTORY_DEFAULT 4096u
+#define MM_OPT_NODE_NAME_MAX 253 /* a DNS name's length, as Kubernetes node names */
 #define MM_OPT_PROBE_INTERVAL_DEFAULT 5u
 #define MM_OPT_MAX_IFACES 32
 #define MM_OPT_QUEUE_BYTES_MIN 4096u
@@ -65,6 +66,7 @@ struct mm_agent_options {
 	size_t queue_bytes;
 	unsigned int history;
 	const char *metrics;         /* "ADDR:PORT" or NULL */
+	const char *node_name;       /* --node-name; NULL: the host name */
 	unsigned int tc_attach;      /* enum mm_tc_mode */
 	int version;
 	int help;
@@ -78,6 +80,11 @@ void mm_agent_options__defaults(struct mm_agent_options *o);
 int mm_agent_options__parse(struct mm_agent_options *o, int argc, char **argv, char *err,
 			    size_t errlen);
 /* Write --help text (every flag with its default) to buf; returns its length. */
+/*
+ * The node name the agent reports (Hello, Status, metrics): --node-name, else
+ * the host name (uname), written to buf (at least MM_OPT_NODE_NAME_MAX + 1).
+ */
+void mm_agent_options__node_name(const struct mm_agent_options *o, char *buf, size_t len);
 int mm_agent_options__usage(char *buf, size_t len, const char *argv0);
 /*
  * Fill cfg from o: capture length, aggregation (maximum also folds drops),

@@ -125,6 +125,7 @@ static void fill_setup(const struct mm_agent *a, Meshmon__V1__Status *st)
 	st->n_interfaces = a->opts.n_ifaces;
 	st->interfaces = (char **)a->iface_shown_list;
 	st->cgroup = (char *)a->cgroup_shown;
+	st->node_name = (char *)a->node_name;
 	st->tc_attach = (char *)(a->opts.n_ifaces
 				     ? mm_tc_mode_name(mm_datapath__tc_mode(a->dp))
 				     : "");

@@ -548,6 +548,7 @@ int mm_agent__start_server(struct mm_agent *a)
 	a->hello.pages_per_cpu = a->opts.pages;
 	a->hello.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	a->hello.capture_len = a->cfg.capture_len;
+	a->hello.node_name = a->node_name;
 	a->captures = mm_captures__new(a->base, a->dp, a->hub,
 				       (a->cfg.event_mask & MM_EVENT_BIT(MM_EVENT_CAPTURE)) != 0);
 	if (!a->captures)

@@ -4,6 +4,7 @@
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "options.h"
 
@@ -303,4 +304,32 @@ Test(agent_options, help_lists_every_flag_with_defaults)
 		cr_assert(strstr(buf, flags[i]) != NULL, "--help lacks %s", flags[i]);
 	cr_assert(strstr(buf, "/run/meshmon/monitor.sock") != NULL);
 	cr_assert(strstr(buf, "default 64") != NULL);
+}
+
+/* --node-name: taken as given when DNS-like, refused with the reason otherwise; default uname. */
+Test(agent_options, node_name)
+{
+	struct mm_agent_options o;
+	char err[256] = "", name[MM_OPT_NODE_NAME_MAX + 1];
+	char long_name[MM_OPT_NODE_NAME_MAX + 2];
+	struct utsname u;
+
+	cr_assert(eq(int, PARSE(&o, err, "--node-name", "node-a.example_1:2"), MM_EXIT_OK), "%s",
+		  err);
+	mm_agent_options__node_name(&o, name, sizeof(name));
+	cr_expect(eq(str, name, "node-a.example_1:2"));
+	cr_assert(eq(int, PARSE(&o, err, "--socket", "/tmp/x"), MM_EXIT_OK));
+	cr_assert(eq(int, uname(&u), 0));
+	mm_agent_options__node_name(&o, name, sizeof(name));
+	cr_expect(eq(str, name, u.nodename), "the default is the host name");
+	cr_expect(eq(int, PARSE(&o, err, "--node-name", "a b"), MM_EXIT_USAGE));
+	cr_expect(not(eq(ptr, strstr(err, "--node-name: 'a b' is not a node name"), NULL)), "%s",
+		  err);
+	cr_expect(eq(int, PARSE(&o, err, "--node-name", ""), MM_EXIT_USAGE));
+	cr_expect(eq(int, PARSE(&o, err, "--node-name", "x\"y"), MM_EXIT_USAGE));
+	memset(long_name, 'n', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = 0;
+	cr_expect(eq(int, PARSE(&o, err, "--node-name", long_name), MM_EXIT_USAGE));
+	long_name[MM_OPT_NODE_NAME_MAX] = 0;
+	cr_expect(eq(int, PARSE(&o, err, "--node-name", long_name), MM_EXIT_OK), "%s", err);
 }

@@ -35,7 +35,7 @@
 
 static const Meshmon__V1__Hello hello = {
 	PROTOBUF_C_MESSAGE_INIT(&meshmon__v1__hello__descriptor),
-	1, "0.1.0", 4, 64, 4096, 128,
+	1, "0.1.0", 4, 64, 4096, 128, (char *)"",
 };
 
 static char *read_file(const char *path, size_t *len)
