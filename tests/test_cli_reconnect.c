@@ -212,7 +212,7 @@ Test(cli_reconnect, json_across_agent_kill)
 	cr_assert(eq(int, jq("map(select(.type == \"reconnected\")) | length == 1", cli.out), 0));
 	cr_assert(eq(int, jq("(map(.type == \"reconnected\") | index(true)) as $i | $i > 0 and (.[:$i] | all(.type == \"trace\")) and (.[$i+1:] | any(.type == \"trace\"))", cli.out), 0));
 	/* Its keys: the gap from the last event before it to the new Hello. */
-	cr_assert(eq(int, jq("map(select(.type == \"reconnected\"))[0] | keys == [\"down_ns\", \"gap_end\", \"gap_start\", \"type\"] and (.down_ns | type == \"number\") and .down_ns > 300000000", cli.out), 0));
+	cr_assert(eq(int, jq("map(select(.type == \"reconnected\"))[0] | keys == [\"down_ns\", \"gap_end\", \"gap_start\", \"node\", \"type\"] and (.down_ns | type == \"number\") and .down_ns > 300000000", cli.out), 0));
 	snprintf(f, sizeof(f),
 		 "(map(.type == \"reconnected\") | index(true)) as $i | .[$i] as $r | "
 		 "$r.gap_start <= $r.gap_end and $r.gap_start == .[$i-1].time and "

@@ -23,7 +23,8 @@
  * - meshmon_node_info carries each agent's own name beside the target label,
  *   and the join docs/fleet.md shows (group_left on instance) sums the drops
  *   by the reported name as the target label does;
- * - meshmon_build_info names the version the agents report in Status.
+ * - meshmon_build_info names the version the agents report in Status, and
+ *   counting by version finds both agents.
  * Values are compared as the exact strings Prometheus returns.
  */
 #include <errno.h>
@@ -349,6 +350,10 @@ Test(metrics_fleet, fleet_queries_equal_what_each_agent_reports)
 	expect_query("up{node=\"node-b\"}", ".node", "node-b 1", WAIT_MS);
 	snprintf(want, sizeof(want), "POLICY_DENIED %" PRIu64, denied);
 	expect_query("sum by (reason) (meshmon_drops_total)", ".reason", want, SCRAPES_MS);
+	snprintf(want, sizeof(want), "node-a POLICY_DENIED %d\nnode-b POLICY_DENIED %d",
+		 nodes[0].syns, nodes[1].syns);
+	expect_query("sum by (node, reason) (meshmon_drops_total)", "\"\\(.node) \\(.reason)\"", want,
+		     SCRAPES_MS);
 	for (int i = 0; i < N_NODES; i++)
 		len += snprintf(want + len, sizeof(want) - (size_t)len, "%s%s %" PRIu64,
 				i ? "\n" : "", nodes[i].name, observed[i]);
@@ -369,5 +374,8 @@ Test(metrics_fleet, fleet_queries_equal_what_each_agent_reports)
 	snprintf(want, sizeof(want), "node-a %s 1\nnode-b %s 1", version, version);
 	expect_query("meshmon_build_info", "\"\\(.node) \\(.version) \\(.protocol)\"", want,
 		     SCRAPES_MS);
+	snprintf(want, sizeof(want), "%s %d", version, N_NODES);
+	expect_query("count by (version, protocol) (meshmon_build_info)",
+		     "\"\\(.version) \\(.protocol)\"", want, SCRAPES_MS);
 	free(version);
 }
