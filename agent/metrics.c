@@ -230,12 +230,12 @@ size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t
 static int method_allowed(struct evhttp_request *req)
 {
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evbuffer *body;
 
 	if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)
 		return 1;
-	struct evbuffer *body = evbuffer_new();
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-
+	body = evbuffer_new();
 	/* Not evhttp_send_error: it clears the headers, Allow among them. */
 	evhttp_add_header(h, "Allow", ALLOWED);
 	evhttp_add_header(h, "Content-Type", "text/plain");
