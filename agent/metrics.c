@@ -117,10 +117,9 @@ static void put_label_value(struct out *o, const char *v)
  */
 static void put_info(struct out *o, const struct mm_metrics_snapshot *s)
 {
-	put(o,
-	    "# HELP meshmon_build_info The agent's version and the protocol version it speaks.\n"
-	    "# TYPE meshmon_build_info gauge\n"
-	    "meshmon_build_info{version=\"");
+	put(o, "# HELP meshmon_build_info The agent's version and the protocol version it speaks.\n"
+	       "# TYPE meshmon_build_info gauge\n"
+	       "meshmon_build_info{version=\"");
 	put_label_value(o, MESHMON_VERSION);
 	put(o, "\",protocol=\"%u\"} 1\n", (unsigned int)MM_PROTOCOL_VERSION);
 	put(o, "# HELP meshmon_node_info The node name the agent reports (--node-name, else the "

@@ -64,17 +64,17 @@ struct node {
 	const char *name;
 	int syns, pings; /* the known traffic */
 	int netns_fd;
-	char mgmt_if[IFNAMSIZ];      /* the management veth's end in the test's namespace */
+	char mgmt_if[IFNAMSIZ];	     /* the management veth's end in the test's namespace */
 	char mgmt_node_if[IFNAMSIZ]; /* its end in the node's namespace */
-	char metrics[32];            /* 10.198.N.2:9100 */
+	char metrics[32];	     /* 10.198.N.2:9100 */
 	struct mm_test_pair pair;    /* the monitored veth: local end in the node's namespace */
 	struct mm_test_agent agent;
-	char status_path[160];       /* the agent's `meshmon status --json` */
+	char status_path[160]; /* the agent's `meshmon status --json` */
 };
 
 static struct node nodes[N_NODES] = {
-	{.name = "node-a", .syns = 3, .pings = 2, .netns_fd = -1},
-	{.name = "node-b", .syns = 5, .pings = 4, .netns_fd = -1},
+    {.name = "node-a", .syns = 3, .pings = 2, .netns_fd = -1},
+    {.name = "node-b", .syns = 5, .pings = 4, .netns_fd = -1},
 };
 static struct mm_test_agent prom; /* Prometheus, through the harness's child process helper */
 static int test_netns_fd = -1;
@@ -152,9 +152,21 @@ static void chomp(char *s)
 static void start_node(struct node *n, int index)
 {
 	char deny[64], mgmt_addr[24];
-	const char *argv[] = {"meshmon-agent", "--iface", n->pair.local_if, "--socket",
-			      n->agent.sock_path, "--cgroup", "none", "--history", "0",
-			      "--node-name", n->name, "--deny", deny, "--metrics", n->metrics,
+	const char *argv[] = {"meshmon-agent",
+			      "--iface",
+			      n->pair.local_if,
+			      "--socket",
+			      n->agent.sock_path,
+			      "--cgroup",
+			      "none",
+			      "--history",
+			      "0",
+			      "--node-name",
+			      n->name,
+			      "--deny",
+			      deny,
+			      "--metrics",
+			      n->metrics,
 			      NULL};
 	pid_t self = getpid();
 
@@ -163,8 +175,8 @@ static void start_node(struct node *n, int index)
 	snprintf(n->metrics, sizeof(n->metrics), "%s:" METRICS_PORT, mgmt_addr);
 	snprintf(n->mgmt_if, sizeof(n->mgmt_if), "mmf%dm%d", (int)self % 1000000, index);
 	snprintf(n->mgmt_node_if, sizeof(n->mgmt_node_if), "mmf%dn%d", (int)self % 1000000, index);
-	cr_assert(eq(int, mm_test_agent_init(&n->agent, MESHMON_AGENT_PATH, n->name, "monitor.sock"),
-		     0));
+	cr_assert(
+	    eq(int, mm_test_agent_init(&n->agent, MESHMON_AGENT_PATH, n->name, "monitor.sock"), 0));
 	snprintf(n->status_path, sizeof(n->status_path), "%s/status.json", n->agent.dir);
 
 	cr_assert(eq(int, mm_test_private_netns(), 0), "the namespace of %s", n->name);
@@ -173,15 +185,17 @@ static void start_node(struct node *n, int index)
 	cr_assert(eq(int, mm_test_pair_create(&n->pair), 0), "the monitored pair of %s", n->name);
 	cr_assert(eq(int, mm_test_pair_quiet(&n->pair), 0));
 	/* The management veth: one end here, the other moved to the test's namespace. */
-	cr_assert(eq(int, mm_test_sh("ip link add %s type veth peer name %s netns /proc/%d/fd/%d && "
-				     "ip addr add %s/24 dev %s && ip link set %s up",
-				     n->mgmt_node_if, n->mgmt_if, (int)self, test_netns_fd,
-				     mgmt_addr, n->mgmt_node_if, n->mgmt_node_if),
+	cr_assert(eq(int,
+		     mm_test_sh("ip link add %s type veth peer name %s netns /proc/%d/fd/%d && "
+				"ip addr add %s/24 dev %s && ip link set %s up",
+				n->mgmt_node_if, n->mgmt_if, (int)self, test_netns_fd, mgmt_addr,
+				n->mgmt_node_if, n->mgmt_node_if),
 		     0));
 	cr_assert(eq(int, mm_test_agent_spawn(&n->agent, argv), 0));
 	cr_assert(eq(int, setns(test_netns_fd, CLONE_NEWNET), 0), "back to the test's namespace");
-	cr_assert(eq(int, mm_test_sh("ip addr add 10.198.%d.1/24 dev %s && ip link set %s up",
-				     index + 1, n->mgmt_if, n->mgmt_if),
+	cr_assert(eq(int,
+		     mm_test_sh("ip addr add 10.198.%d.1/24 dev %s && ip link set %s up", index + 1,
+				n->mgmt_if, n->mgmt_if),
 		     0));
 }
 
@@ -189,8 +203,8 @@ static void start_node(struct node *n, int index)
 static void start_prometheus(void)
 {
 	char config[160], tsdb[160], config_arg[200], tsdb_arg[200];
-	const char *argv[] = {"prometheus", config_arg, tsdb_arg,
-			      "--web.listen-address=" PROM_ADDR, NULL};
+	const char *argv[] = {"prometheus", config_arg, tsdb_arg, "--web.listen-address=" PROM_ADDR,
+			      NULL};
 	FILE *f;
 
 	cr_assert(eq(int, mm_test_agent_init(&prom, PROMETHEUS, "prom", "unused"), 0));
@@ -243,8 +257,9 @@ static void send_denied_syns(const struct node *n)
 /* The agent's own Status, now, into its status_path. */
 static void take_status(const struct node *n)
 {
-	cr_assert(eq(int, mm_test_sh("timeout 10 %s status --json --socket %s > %s",
-				     MESHMON_CLI_PATH, n->agent.sock_path, n->status_path),
+	cr_assert(eq(int,
+		     mm_test_sh("timeout 10 %s status --json --socket %s > %s", MESHMON_CLI_PATH,
+				n->agent.sock_path, n->status_path),
 		     0));
 }
 
@@ -262,8 +277,9 @@ static uint64_t status_number(const struct node *n, const char *filter)
 	return v;
 }
 
-#define TC_DENIED "[.drops[] | select(.source == \"tc\" and .reason == \"POLICY_DENIED\")][0].packets"
-#define POINT(p)  "[.points[] | select(.point == \"" p "\")][0].packets"
+#define TC_DENIED                                                                                  \
+	"[.drops[] | select(.source == \"tc\" and .reason == \"POLICY_DENIED\")][0].packets"
+#define POINT(p) "[.points[] | select(.point == \"" p "\")][0].packets"
 
 /* The agent counted its node's traffic: every SYN dropped, every ping in and out. */
 static void wait_counted(const struct node *n)
@@ -271,8 +287,7 @@ static void wait_counted(const struct node *n)
 	int64_t end = now_ms() + WAIT_MS;
 
 	while (status_number(n, TC_DENIED " // 0") != (uint64_t)n->syns ||
-	       status_number(n, POINT("from-network") " // 0") !=
-		   (uint64_t)(n->syns + n->pings) ||
+	       status_number(n, POINT("from-network") " // 0") != (uint64_t)(n->syns + n->pings) ||
 	       status_number(n, POINT("to-network") " // 0") != (uint64_t)n->pings) {
 		cr_assert(lt(i64, now_ms(), end),
 			  "%s did not count its traffic; its last Status: %s", n->name,
@@ -326,10 +341,11 @@ Test(metrics_fleet, fleet_queries_equal_what_each_agent_reports)
 	for (int i = 0; i < N_NODES; i++) {
 		wait_node(&nodes[i]);
 		send_denied_syns(&nodes[i]);
-		cr_assert(eq(int, mm_test_pair_sh(&nodes[i].pair,
-						  "ping -q -n -c %d -i 0.05 -W 5 10.199.0.1 "
-						  ">/dev/null",
-						  nodes[i].pings),
+		cr_assert(eq(int,
+			     mm_test_pair_sh(&nodes[i].pair,
+					     "ping -q -n -c %d -i 0.05 -W 5 10.199.0.1 "
+					     ">/dev/null",
+					     nodes[i].pings),
 			     0),
 			  "every ping of %s answered", nodes[i].name);
 	}
@@ -352,8 +368,8 @@ Test(metrics_fleet, fleet_queries_equal_what_each_agent_reports)
 	expect_query("sum by (reason) (meshmon_drops_total)", ".reason", want, SCRAPES_MS);
 	snprintf(want, sizeof(want), "node-a POLICY_DENIED %d\nnode-b POLICY_DENIED %d",
 		 nodes[0].syns, nodes[1].syns);
-	expect_query("sum by (node, reason) (meshmon_drops_total)", "\"\\(.node) \\(.reason)\"", want,
-		     SCRAPES_MS);
+	expect_query("sum by (node, reason) (meshmon_drops_total)", "\"\\(.node) \\(.reason)\"",
+		     want, SCRAPES_MS);
 	for (int i = 0; i < N_NODES; i++)
 		len += snprintf(want + len, sizeof(want) - (size_t)len, "%s%s %" PRIu64,
 				i ? "\n" : "", nodes[i].name, observed[i]);
@@ -362,9 +378,10 @@ Test(metrics_fleet, fleet_queries_equal_what_each_agent_reports)
 	expect_query("meshmon_node_info", "\"\\(.node) \\(.node_name)\"",
 		     "node-a node-a 1\nnode-b node-b 1", SCRAPES_MS);
 	snprintf(want, sizeof(want), "node-a %d\nnode-b %d", nodes[0].syns, nodes[1].syns);
-	expect_query("sum by (node_name) (meshmon_drops_total * on (instance) group_left (node_name) "
-		     "meshmon_node_info)",
-		     ".node_name", want, SCRAPES_MS);
+	expect_query(
+	    "sum by (node_name) (meshmon_drops_total * on (instance) group_left (node_name) "
+	    "meshmon_node_info)",
+	    ".node_name", want, SCRAPES_MS);
 	/* meshmon_build_info: the version each agent reports in Status, the protocol version. */
 	take_status(&nodes[0]);
 	version = sh_output("jq -e -r '\"\\(.agent_version) \\(.protocol_version)\"' %s",

@@ -35,16 +35,17 @@ static void setup(void)
 	const char *extra[] = {"--metrics", "127.0.0.1:19105", "--node-name", NODE, NULL};
 
 	cli_agent_prepare("metrics-http");
-	cr_assert(eq(int, mm_test_pair_quiet(&pair), 0), "nothing on the pair changes the counters");
+	cr_assert(eq(int, mm_test_pair_quiet(&pair), 0),
+		  "nothing on the pair changes the counters");
 	cli_agent_start_with(extra);
 }
 
 TestSuite(metrics_http, .init = setup, .fini = cli_agent_teardown, .timeout = 60);
 
 struct response {
-	char *raw;          /* everything the agent sent, NUL-terminated */
+	char *raw; /* everything the agent sent, NUL-terminated */
 	size_t len;
-	const char *body;   /* after the blank line */
+	const char *body; /* after the blank line */
 	size_t body_len;
 	int status;
 };
@@ -76,8 +77,8 @@ static void request(const char *method, const char *path, struct response *r)
 	cr_assert(eq(long, got, 0L), "%s %s: the agent closed the connection", method, path);
 	fclose(mem);
 	close(fd);
-	cr_assert(eq(int, sscanf(r->raw, "HTTP/1.1 %d ", &r->status), 1), "%s %s: %s", method,
-		  path, r->raw);
+	cr_assert(eq(int, sscanf(r->raw, "HTTP/1.1 %d ", &r->status), 1), "%s %s: %s", method, path,
+		  r->raw);
 	end = strstr(r->raw, "\r\n\r\n");
 	cr_assert(end != NULL, "%s %s: no end of the headers", method, path);
 	r->body = end + 4;
@@ -126,7 +127,8 @@ Test(metrics_http, get_metrics_carries_build_and_node_info_only_there)
 	cr_assert(strstr(r.body, NODE) != NULL);
 	cr_expect(eq(ptr, (void *)strstr(strstr(r.body, NODE) + 1, NODE), NULL),
 		  "the node name on more than meshmon_node_info");
-	cr_expect(eq(ptr, (void *)strstr(r.body, "node=\""), NULL), "a node label in the exposition");
+	cr_expect(eq(ptr, (void *)strstr(r.body, "node=\""), NULL),
+		  "a node label in the exposition");
 	free(r.raw);
 }
 
@@ -139,7 +141,8 @@ Test(metrics_http, head_is_get_without_the_body)
 	request("GET", "/metrics", &get);
 	request("HEAD", "/metrics", &head);
 	request("GET", "/metrics", &again);
-	cr_assert(eq(sz, get.body_len, again.body_len), "the counters moved; the pair is not quiet");
+	cr_assert(eq(sz, get.body_len, again.body_len),
+		  "the counters moved; the pair is not quiet");
 	cr_expect(eq(int, head.status, 200));
 	cr_expect(eq(sz, head.body_len, 0), "HEAD sent a body: %s", head.raw);
 	cr_expect(eq(long, content_length(&head), (long)get.body_len));
