@@ -63,7 +63,6 @@
 struct node {
 	const char *name;
 	int syns, pings; /* the known traffic */
-	int netns_fd;
 	char mgmt_if[IFNAMSIZ];	     /* the management veth's end in the test's namespace */
 	char mgmt_node_if[IFNAMSIZ]; /* its end in the node's namespace */
 	char metrics[32];	     /* 10.198.N.2:9100 */
@@ -73,8 +72,8 @@ struct node {
 };
 
 static struct node nodes[N_NODES] = {
-    {.name = "node-a", .syns = 3, .pings = 2, .netns_fd = -1},
-    {.name = "node-b", .syns = 5, .pings = 4, .netns_fd = -1},
+    {.name = "node-a", .syns = 3, .pings = 2},
+    {.name = "node-b", .syns = 5, .pings = 4},
 };
 static struct mm_test_agent prom; /* Prometheus, through the harness's child process helper */
 static int test_netns_fd = -1;
@@ -85,8 +84,6 @@ static void teardown(void)
 		mm_test_agent_stop(&nodes[i].agent, 5000);
 		mm_test_pair_destroy(&nodes[i].pair);
 		mm_test_agent_cleanup(&nodes[i].agent);
-		if (nodes[i].netns_fd >= 0)
-			close(nodes[i].netns_fd);
 	}
 	mm_test_agent_cleanup(&prom); /* SIGKILL, and its TSDB goes with the directory */
 	if (test_netns_fd >= 0)
@@ -180,8 +177,6 @@ static void start_node(struct node *n, int index)
 	snprintf(n->status_path, sizeof(n->status_path), "%s/status.json", n->agent.dir);
 
 	cr_assert(eq(int, mm_test_private_netns(), 0), "the namespace of %s", n->name);
-	n->netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	cr_assert(ge(int, n->netns_fd, 0));
 	cr_assert(eq(int, mm_test_pair_create(&n->pair), 0), "the monitored pair of %s", n->name);
 	cr_assert(eq(int, mm_test_pair_quiet(&n->pair), 0));
 	/* The management veth: one end here, the other moved to the test's namespace. */
