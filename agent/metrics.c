@@ -11,6 +11,7 @@
 
 #include "metrics.h"
 #include "names.h"
+#include "protocol.h"
 
 struct mm_metrics {
 	struct evhttp *http;
@@ -93,12 +94,49 @@ static void put_type_counters(struct out *o, const struct mm_metrics_snapshot *s
 	    "Records refused by their type's own rate limit (--rate-limit TYPE=RATE), by type.", 1);
 }
 
+/* A label value in the exposition format's escaping: backslash, double quote and newline. */
+static void put_label_value(struct out *o, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			put(o, "\\%c", *v);
+		else if (*v == '\n')
+			put(o, "\\n");
+		else
+			put(o, "%c", *v);
+	}
+}
+
+/*
+ * Info-style series (value 1, the facts in labels), as Prometheus's own
+ * prometheus_build_info. The node's name is a label of meshmon_node_info
+ * only, never of every series: a fleet gives each target a node label in
+ * its scrape config (docs/fleet.md), and joins on this series to check it.
+ * The label is node_name, not node, so that it never clashes with that
+ * target label (Prometheus would rename one to exported_node).
+ */
+static void put_info(struct out *o, const struct mm_metrics_snapshot *s)
+{
+	put(o, "# HELP meshmon_build_info The agent's version and the protocol version it speaks.\n"
+	       "# TYPE meshmon_build_info gauge\n"
+	       "meshmon_build_info{version=\"");
+	put_label_value(o, MESHMON_VERSION);
+	put(o, "\",protocol=\"%u\"} 1\n", (unsigned int)MM_PROTOCOL_VERSION);
+	put(o, "# HELP meshmon_node_info The node name the agent reports (--node-name, else the "
+	       "host name).\n"
+	       "# TYPE meshmon_node_info gauge\n"
+	       "meshmon_node_info{node_name=\"");
+	put_label_value(o, s->node_name ? s->node_name : "");
+	put(o, "\"} 1\n");
+}
+
 size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t len)
 {
 	struct out o = {buf, len, 0};
 
 	if (len)
 		buf[0] = '\0';
+	put_info(&o, s);
 	if (s->have_traffic) {
 		put(&o, "# HELP meshmon_traffic_packets_total Packets seen by the tc datapath.\n"
 			"# TYPE meshmon_traffic_packets_total counter\n");
@@ -181,18 +219,69 @@ size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t
 	return o.pos;
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+#define ALLOWED "GET, HEAD"
+
+/*
+ * GET and HEAD only: anything else is answered 405 with the Allow header (RFC
+ * 9110), here rather than by evhttp, which would answer 501 without one.
+ * HEAD gets the headers GET would, Content-Length included, and no body.
+ */
+static int method_allowed(struct evhttp_request *req)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evbuffer *body;
+
+	if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)
+		return 1;
+	body = evbuffer_new();
+	/* Not evhttp_send_error: it clears the headers, Allow among them. */
+	evhttp_add_header(h, "Allow", ALLOWED);
+	evhttp_add_header(h, "Content-Type", "text/plain");
+	if (body)
+		evbuffer_add_printf(body, "405 method not allowed: " ALLOWED " only\n");
+	evhttp_send_reply(req, 405, "Method Not Allowed", body);
+	if (body)
+		evbuffer_free(body);
+	return 0;
+}
+
+/* 200 with text as the body, or for HEAD its headers alone. */
+static void reply(struct evhttp_request *req, const char *content_type, const char *text,
+		  size_t len)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evbuffer *body = NULL;
+	char clen[24];
+
+	evhttp_add_header(h, "Content-Type", content_type);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		/* evhttp writes what it is given even for HEAD: the length, without the bytes. */
+		snprintf(clen, sizeof(clen), "%zu", len);
+		evhttp_add_header(h, "Content-Length", clen);
+	} else {
+		body = evbuffer_new();
+		if (!body || evbuffer_add(body, text, len)) {
+			if (body)
+				evbuffer_free(body);
+			evhttp_send_error(req, 500, "out of memory");
+			return;
+		}
+	}
+	evhttp_send_reply(req, 200, "OK", body);
+	if (body)
+		evbuffer_free(body);
+}
+
+static void on_metrics(struct evhttp_request *req, void *arg)
 {
 	struct mm_metrics *m = arg;
 	struct mm_metrics_snapshot *snap;
-	struct evbuffer *body;
 	size_t need;
 	char *text;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		evhttp_send_error(req, 405, "GET only");
+	if (!method_allowed(req))
 		return;
-	}
 	snap = calloc(1, sizeof(*snap));
 	if (!snap) {
 		evhttp_send_error(req, 500, "out of memory");
@@ -201,29 +290,36 @@ static void on_request(struct evhttp_request *req, void *arg)
 	m->fn(m->ctx, snap);
 	need = mm_metrics__render(snap, NULL, 0) + 1;
 	text = malloc(need);
-	body = evbuffer_new();
-	if (!text || !body) {
-		free(text);
+	if (!text) {
 		free(snap);
-		if (body)
-			evbuffer_free(body);
 		evhttp_send_error(req, 500, "out of memory");
 		return;
 	}
 	mm_metrics__render(snap, text, need);
-	evbuffer_add(body, text, strlen(text));
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "text/plain; version=0.0.4");
-	evhttp_send_reply(req, 200, "OK", body);
-	evbuffer_free(body);
+	reply(req, "text/plain; version=0.0.4", text, strlen(text));
 	free(text);
 	free(snap);
+}
+
+/*
+ * Liveness: answered from the agent's one event loop, the one that reads the
+ * rings and serves the clients, which starts only once every startup step
+ * is done (datapath attached, socket listening). A 200 means that loop is
+ * turning; a wedged loop answers nothing (the prober's timeout), never 200.
+ */
+static void on_healthz(struct evhttp_request *req, void *arg)
+{
+	static const char ok[] = "ok\n";
+
+	(void)arg;
+	if (method_allowed(req))
+		reply(req, "text/plain", ok, sizeof(ok) - 1);
 }
 
 static void on_other(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
-	evhttp_send_error(req, 404, "only /metrics here");
+	evhttp_send_error(req, 404, "only /metrics and /healthz here");
 }
 
 struct mm_metrics *mm_metrics__new(struct event_base *base, const char *addr_port,
@@ -256,8 +352,13 @@ struct mm_metrics *mm_metrics__new(struct event_base *base, const char *addr_por
 		errno = ENOMEM;
 		return NULL;
 	}
-	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET);
-	evhttp_set_cb(m->http, "/metrics", on_request, m);
+	/* Every method evhttp parses reaches the callbacks, which refuse all but GET and HEAD. */
+	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+						EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+						EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+						EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_cb(m->http, "/metrics", on_metrics, m);
+	evhttp_set_cb(m->http, "/healthz", on_healthz, m);
 	evhttp_set_gencb(m->http, on_other, m);
 	if (evhttp_bind_socket(m->http, host, (ev_uint16_t)port)) {
 		int e = errno ? errno : EADDRNOTAVAIL;

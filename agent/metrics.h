@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Prometheus text on GET /metrics, served by libevent's evhttp on --metrics
- * ADDR:PORT. Labels are bounded: direction, point, reason, type, source, result;
- * never an address. The numbers come from a snapshot callback at each scrape.
+ * Prometheus text on GET (and HEAD) /metrics, and liveness on /healthz, served
+ * by libevent's evhttp on --metrics ADDR:PORT. Labels are bounded: direction,
+ * point, reason, type, source, result; never an address; the node's name only
+ * on meshmon_node_info. The numbers come from a snapshot callback at each scrape.
  */
 #ifndef MESHMON_AGENT_METRICS_H
 #define MESHMON_AGENT_METRICS_H
@@ -19,6 +20,7 @@ struct event_base;
 struct mm_metrics;
 
 struct mm_metrics_snapshot {
+	const char *node_name; /* meshmon_node_info's label (Hello.node_name) */
 	struct mm_traffic_counter traffic[MM_TRAFFIC_SLOTS];
 	int have_traffic;
 	struct mm_counters counters; /* points and drops, as Status.points / Status.drops */

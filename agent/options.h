@@ -23,7 +23,7 @@
 #define MM_OPT_MAX_LISTENERS_DEFAULT 64u
 #define MM_OPT_QUEUE_BYTES_DEFAULT (4u << 20)
 #define MM_OPT_HISTORY_DEFAULT 4096u
-#define MM_OPT_NODE_NAME_MAX 253 /* a DNS name's length, as Kubernetes node names */
+#define MM_OPT_NODE_NAME_MAX MM_NODE_NAME_MAX /* protocol.h */
 #define MM_OPT_PROBE_INTERVAL_DEFAULT 5u
 #define MM_OPT_MAX_IFACES 32
 #define MM_OPT_QUEUE_BYTES_MIN 4096u

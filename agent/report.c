@@ -245,6 +245,7 @@ void mm_report__metrics_snapshot(void *ctx, struct mm_metrics_snapshot *s)
 	struct mm_agent *a = ctx;
 
 	mm_losses__poll(a->losses, a->dp, a->hub);
+	s->node_name = a->node_name;
 	s->have_traffic = !mm_datapath__read_traffic(a->dp, s->traffic);
 	memcpy(s->events_by_type, a->events_by_type, sizeof(s->events_by_type));
 	s->events_unknown = a->events_unknown;

@@ -237,6 +237,8 @@ static int run(const struct mm_opts *o, bool json)
 		if (rc != MM_EXIT_OK)
 			mm_report_error(json, err);
 	}
+	if (rc == MM_EXIT_OK && hello) /* the Hello outlives the stream: no copy */
+		s.f.node = hello->hello->node_name;
 	if (rc == MM_EXIT_OK && hello) /* NULL: interrupted */
 		rc = send_request(&s);
 	if (rc == MM_EXIT_OK && hello)

@@ -287,3 +287,9 @@ size_t mm_fmt_addr(const uint8_t *addr, size_t len, char *buf, size_t cap)
 	buf[p - out] = '\0';
 	return (size_t)(p - out);
 }
+
+void mm_fmt_set_node(struct mm_fmt *f, struct mm_fmt_node *keep, const char *hello_node)
+{
+	snprintf(keep->name, sizeof(keep->name), "%s", hello_node ? hello_node : "");
+	f->node = keep->name;
+}

@@ -22,7 +22,19 @@ struct mm_fmt {
 	bool numeric; /* -n: ifindex only, no interface names */
 	bool time;    /* --time: every text line starts with the event's time (-v does too) */
 	bool color;   /* only on a terminal */
+	bool print_node; /* --print-node-name: every text line leads with "[NODE] " */
+	const char *node; /* Hello.node_name of the agent streaming now; NULL or "": none */
 };
+
+/*
+ * Where a stream keeps the node name of its agent's latest Hello (mm_fmt.node
+ * points here): an agent that comes back after a reconnect may have another.
+ */
+struct mm_fmt_node {
+	char name[MM_NODE_NAME_MAX + 1];
+};
+/* Keep hello_node (truncated to fit) as the name f->node shows from now on. */
+void mm_fmt_set_node(struct mm_fmt *f, struct mm_fmt_node *keep, const char *hello_node);
 
 /*
  * The span of events a client did not see while it was reconnecting to a

@@ -59,6 +59,16 @@ static void addr_value(struct mm_json *j, const ProtobufCBinaryData *a)
 #define KV_ADDR(j, k, a) (MM_JSON_KEY(j, k), addr_value(j, a))
 #define KV_HEX(j, k, b) (MM_JSON_KEY(j, k), mm_json__hex(j, (b)->data, (b)->len))
 
+/*
+ * "node" leads every line that comes from one agent (events, lost notices, the
+ * reconnect notice), so streams of several nodes can be merged: the name in
+ * the agent's Hello, null when it sent none.
+ */
+static void put_node(struct mm_json *j, const struct mm_fmt *f)
+{
+	KV_STR_OR_NULL(j, "node", f->node);
+}
+
 static void put_tuple(struct mm_json *j, const Meshmon__V1__Tuple *t)
 {
 	MM_JSON_KEY(j, "tuple");
@@ -290,6 +300,7 @@ void mm_json_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 
 	mm_json__init(&j, f->out);
 	mm_json__obj_open(&j);
+	put_node(&j, f);
 	KV_TIME(&j, "time", ev->time_ns);
 	KV_U64(&j, "cpu", ev->cpu);
 	KV_NAME(&j, "type", mm_event_type_name(ev->type), ev->type);
@@ -339,6 +350,7 @@ void mm_json_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *l)
 
 	mm_json__init(&j, f->out);
 	mm_json__obj_open(&j);
+	put_node(&j, f);
 	KV_TIME(&j, "time", l->last_time_ns);
 	MM_JSON_KEY(&j, "cpu");
 	if (l->cpu == MM_CPU_NONE)
@@ -363,6 +375,7 @@ void mm_json_reconnected(const struct mm_fmt *f, const struct mm_gap *g)
 
 	mm_json__init(&j, f->out);
 	mm_json__obj_open(&j);
+	put_node(&j, f);
 	KV_STR(&j, "type", "reconnected");
 	KV_TIME(&j, "gap_start", g->start_ns);
 	KV_TIME(&j, "gap_end", g->end_ns);

@@ -21,15 +21,41 @@
 #define COLOR_YELLOW "\033[33m"
 #define COLOR_RESET "\033[0m"
 
+/* "[NODE] " with --print-node-name, as hubble's: what leads every line; nothing when no name. */
+static void put_node(struct mm_line *l, const struct mm_fmt *f)
+{
+	if (!f->print_node || !f->node || !f->node[0])
+		return;
+	mm_line__c(l, '[');
+	mm_line__clean(l, f->node);
+	mm_line__lit(l, "] ");
+}
+
+/* The same for a line written with stdio. */
+static void print_node(const struct mm_fmt *f)
+{
+	struct mm_line l;
+
+	mm_line__init(&l, f->out);
+	put_node(&l, f);
+	mm_line__flush(&l);
+}
+
 void mm_text_hello(const struct mm_fmt *f, const Meshmon__V1__Hello *h)
 {
+	print_node(f);
 	fprintf(f->out, "Listening for events on %u CPUs with %u pages of %u bytes per CPU", h->num_cpus,
 		h->pages_per_cpu, h->page_size);
 	if (f->verbose) {
 		fputs(" (agent ", f->out);
 		mm_fmt_clean(f->out, h->agent_version);
-		fprintf(f->out, ", protocol %u, capture %u bytes)", h->protocol_version,
+		fprintf(f->out, ", protocol %u, capture %u bytes", h->protocol_version,
 			h->capture_len);
+		if (h->node_name && h->node_name[0]) {
+			fputs(", node ", f->out);
+			mm_fmt_clean(f->out, h->node_name);
+		}
+		fputc(')', f->out);
 	}
 	fputc('\n', f->out);
 }
@@ -698,6 +724,7 @@ void mm_text_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 
 	/* The line is built in memory and written at once (line.h). */
 	mm_line__init(&l, f->out);
+	put_node(&l, f);
 	put_prefix(&l, f, ev->time_ns, ev->cpu);
 	switch (ev->detail_case) {
 	case MESHMON__V1__EVENT__DETAIL_TRACE:
@@ -763,6 +790,7 @@ void mm_text_lost(const struct mm_fmt *f, const Meshmon__V1__LostNotice *n)
 	struct mm_line l;
 
 	mm_line__init(&l, f->out);
+	put_node(&l, f);
 	if (f->verbose || f->time) {
 		put_time(&l, n->last_time_ns);
 		mm_line__c(&l, ' ');
@@ -796,6 +824,7 @@ void mm_text_reconnected(const struct mm_fmt *f, const struct mm_gap *g)
 
 	mm_fmt_time(g->start_ns, a, sizeof(a));
 	mm_fmt_time(g->end_ns, b, sizeof(b));
+	print_node(f);
 	fprintf(f->out, "-- reconnected: events between %s and %s were not seen (agent restarted)\n",
 		a, b);
 }

@@ -30,6 +30,7 @@ struct session {
 	bool json;
 	struct mm_client c;
 	struct mm_fmt f;
+	struct mm_fmt_node node; /* f.node: the name in the latest Hello */
 	struct mm_pcap *pcap;
 	bool text; /* stdout carries text or JSON; false when it carries the pcap */
 	uint64_t seen;
@@ -65,10 +66,12 @@ static int send_subscribe(const struct mm_opts *o, struct mm_client *c, bool fir
 	return rc;
 }
 
-static int resubscribe(void *arg, struct mm_client *c)
+/* A restarted agent may come back under another --node-name: its lines say so. */
+static int resubscribe(void *arg, struct mm_client *c, const Meshmon__V1__Hello *hello)
 {
-	const struct session *s = arg;
+	struct session *s = arg;
 
+	mm_fmt_set_node(&s->f, &s->node, hello->node_name);
 	return send_subscribe(s->o, c, false);
 }
 
@@ -92,6 +95,7 @@ static int start(struct session *s, const Meshmon__V1__Hello *hello)
 	char msg[600];
 	int rc;
 
+	mm_fmt_set_node(&s->f, &s->node, hello->node_name);
 	if (s->pcap) {
 		rc = mm_pcap__start(s->pcap, hello->capture_len);
 		if (rc < 0) {

@@ -41,6 +41,7 @@ enum {
 	OPT_DIRECTION,
 	OPT_MAX_BYTES,
 	OPT_DURATION,
+	OPT_PRINT_NODE_NAME,
 };
 
 static const struct option monitor_longopts[] = {
@@ -68,6 +69,7 @@ static const struct option monitor_longopts[] = {
 	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT },
 	{ "numeric", no_argument, NULL, 'n' },
 	{ "time", no_argument, NULL, OPT_TIME },
+	{ "print-node-name", no_argument, NULL, OPT_PRINT_NODE_NAME },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -545,6 +547,9 @@ static int parse_flag(struct mm_opts *o, int c, const char *arg, char *err, size
 	case OPT_TIME:
 		o->time = true;
 		return 0;
+	case OPT_PRINT_NODE_NAME:
+		o->print_node_name = true;
+		return 0;
 	case 'h':
 		o->help = true;
 		return 0;
@@ -772,6 +777,8 @@ void mm_opts_usage_monitor(FILE *out)
 	      "  -n, --numeric           interface index only, no names\n"
 	      "      --time              start every line with the event's time (RFC 3339,\n"
 	      "                          UTC, nanoseconds; -v does too)\n"
+	      "      --print-node-name   start every text line with [NODE], the agent's\n"
+	      "                          node name (JSON lines always carry \"node\")\n"
 	      "  -c, --count N           exit after N events (or when the agent goes away)\n"
 	      "      --pcap FILE         write captured Ethernet packets to FILE as pcap\n"
 	      "                          ('-': stdout, and no text output)\n"

@@ -51,6 +51,7 @@ struct mm_opts {
 	int verbose;
 	bool hex, numeric;    /* JSON is not here: see mm_opts_json */
 	bool time;            /* --time: a timestamp on every text line */
+	bool print_node_name; /* --print-node-name: text lines lead with the node name */
 	uint64_t count;       /* 0: unlimited */
 	uint32_t last;        /* --last N */
 	bool follow;          /* -f/--follow: keep following after --last or --since */

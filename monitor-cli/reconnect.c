@@ -89,8 +89,8 @@ static int attempt(const struct mm_reconnect *r, struct mm_client *c, uint64_t d
 	if (rc == MM_EXIT_OK) {
 		gap->end_ns = clock_ns(CLOCK_REALTIME);
 		gap->down_ns = clock_ns(CLOCK_MONOTONIC) - down_ns;
+		rc = r->subscribe(r->arg, c, hello->hello);
 		mm_frame__free_server(hello);
-		rc = r->subscribe(r->arg, c);
 		if (rc == 0)
 			return MM_EXIT_OK;
 		mm_client__close(c);

@@ -27,8 +27,8 @@ struct mm_reconnect {
 	const volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM: end quietly */
 	bool json;                         /* errors as JSON objects on stdout */
 	const struct mm_fmt *notice;       /* where the in-band gap notice goes */
-	/* Sends the subscription again on c: 0 or -errno. */
-	int (*subscribe)(void *arg, struct mm_client *c);
+	/* Sends the subscription again on c, whose agent said hello: 0 or -errno. */
+	int (*subscribe)(void *arg, struct mm_client *c, const Meshmon__V1__Hello *hello);
 	void *arg;
 };
 

@@ -157,6 +157,9 @@ void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
 	size_t i;
 
 	mm_fmt_duration(st->uptime_ns, up, sizeof(up));
+	fputs("Node:              ", out);
+	mm_fmt_clean(out, st->node_name[0] ? st->node_name : "(none)");
+	fputc('\n', out);
 	fputs("Agent version:     ", out);
 	mm_fmt_clean(out, st->agent_version);
 	fputc('\n', out);
@@ -244,6 +247,7 @@ void mm_status_json(FILE *out, const Meshmon__V1__Status *st)
 
 	mm_json__init(&j, out);
 	mm_json__obj_open(&j);
+	mm_json__kv_str_or_null(&j, "node", st->node_name); /* the key monitor --json uses */
 	mm_json__kv_str(&j, "agent_version", st->agent_version);
 	mm_json__kv_u64(&j, "protocol_version", st->protocol_version);
 	mm_json__kv_u64(&j, "num_cpus", st->num_cpus);

@@ -27,6 +27,7 @@ struct mm_fmt mm_stream_cmd__fmt(const struct mm_opts *o, bool json)
 		.json = json,
 		.numeric = o->numeric,
 		.time = o->time,
+		.print_node = o->print_node_name,
 		.color = isatty(STDOUT_FILENO) && !json,
 	};
 }

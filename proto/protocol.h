@@ -32,6 +32,12 @@
 #define MM_FILTER_MAX_VALUES 64
 #define MM_FILTER_MAX_NAME_LEN 64
 
+/*
+ * The longest Hello.node_name / Status.node_name an agent sends: a DNS name's
+ * length, as Kubernetes node names (meshmon-agent --node-name).
+ */
+#define MM_NODE_NAME_MAX 253
+
 /* LostNotice.cpu and LossCounter.cpu of a loss that is not per CPU. */
 #define MM_CPU_NONE 0xffffffffu
 

@@ -271,14 +271,14 @@ static void scan_json(const char *path, struct order_scan *s)
 	cr_assert(not(eq(ptr, f, NULL)), "%s", path);
 	memset(s, 0, sizeof(*s));
 	while (fgets(line, sizeof(line), f)) {
-		const char *t = strstr(line, "{\"time\":\""), *cpu = strstr(line, "\"cpu\":");
+		const char *t = strstr(line, "\"time\":\""), *cpu = strstr(line, "\"cpu\":");
 		int late = strstr(line, "\"out_of_order\":true") != NULL;
 		char now[40];
 
 		cr_assert(t != NULL, "not an event: %s", line);
 		if (strstr(line, "\"type\":\"lost\""))
 			continue; /* a loss notice is dated by its losses */
-		cr_assert(eq(int, sscanf(t + 9, "%39[^\"]", now), 1), "%s", line);
+		cr_assert(eq(int, sscanf(t + 8, "%39[^\"]", now), 1), "%s", line);
 		s->events++;
 		s->marked += late;
 		if (cpu && (cpu[6] == '0' || cpu[6] == '1') && cpu[7] == ',')

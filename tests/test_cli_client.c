@@ -128,6 +128,7 @@ static void send_hello(int fd, uint32_t version)
 	hello.pages_per_cpu = 64;
 	hello.page_size = 4096;
 	hello.capture_len = 128;
+	hello.node_name = "node-a"; /* the name in the goldens (test_cli_format) */
 	hm.msg_case = MESHMON__V1__SERVER_MESSAGE__MSG_HELLO;
 	hm.hello = &hello;
 	send_msg(fd, &hm);
@@ -745,8 +746,9 @@ Test(cli_client, restart_resubscribes_and_reports_the_gap, .timeout = 30)
 	cr_assert(eq(int, strncmp(p, want[1], strlen(want[1])), 0), "%s", out);
 	p += strlen(want[1]);
 	/* The gap starts at the last event seen: the second case's time. */
-	cr_assert(eq(int, sscanf(want[1], "{\"time\":\"%39[^\"]\"", time0), 1));
-	snprintf(head, sizeof(head), "{\"type\":\"reconnected\",\"gap_start\":\"%s\",\"gap_end\":\"20",
+	cr_assert(eq(int, sscanf(want[1], "{\"node\":\"node-a\",\"time\":\"%39[^\"]\"", time0), 1));
+	snprintf(head, sizeof(head),
+		 "{\"node\":\"node-a\",\"type\":\"reconnected\",\"gap_start\":\"%s\",\"gap_end\":\"20",
 		 time0);
 	cr_assert(eq(int, strncmp(p, head, strlen(head)), 0), "%s", out);
 	cr_assert(strstr(p, "\"down_ns\":") != NULL && strstr(p, "\"down_ns\":") < strchr(p, '\n'));
@@ -1218,7 +1220,7 @@ Test(cli_client, capture_json_reports_the_loss_on_stdout)
 	stop();
 	cr_assert(eq(int, rc, 0), "%s", err);
 	cr_expect(eq(str, err, ""));
-	cr_expect(strstr(out, "{\"time\":\"1970-01-01T00:00:00.000000000Z\",\"cpu\":null,"
+	cr_expect(strstr(out, "{\"node\":\"node-a\",\"time\":\"1970-01-01T00:00:00.000000000Z\",\"cpu\":null,"
 			      "\"type\":\"lost\",\"source\":\"capture\",\"count\":2,") != NULL,
 		  "%s", out);
 }

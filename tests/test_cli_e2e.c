@@ -4,7 +4,8 @@
  * pair (tests/harness): filters reach the agent (only ICMP comes back while
  * TCP and UDP flow too), the JSON lines parse and carry the documented keys,
  * and the --pcap file read by libpcap holds the same packets as the trace
- * records printed beside it.
+ * records printed beside it; --node-name reaches JSON lines, text lines
+ * with --print-node-name, and status.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -146,8 +147,10 @@ Test(cli_e2e, pcap_matches_trace_records)
 		/* Same time (to the microsecond), lengths, and an ICMP packet of the pair. */
 		gmtime_r(&sec, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(want, sizeof(want), "{\"time\":\"%s.%06ld", ts, (long)h->ts.tv_usec);
-		cr_assert(eq(int, strncmp(line, want, strlen(want)), 0), "%s vs %s", line, want);
+		snprintf(want, sizeof(want), "\"time\":\"%s.%06ld", ts, (long)h->ts.tv_usec);
+		cr_assert(strstr(line, "\"time\":\"") != NULL, "%s", line);
+		cr_assert(eq(int, strncmp(strstr(line, "\"time\":\""), want, strlen(want)), 0), "%s vs %s",
+			  line, want);
 		snprintf(want, sizeof(want), "\"len\":%u,\"cap_len\":%u,", h->len, h->caplen);
 		cr_assert(strstr(line, want) != NULL, "%s lacks %s", line, want);
 		cr_assert(ge(u32, h->caplen, 14 + 20 + 8));
@@ -263,4 +266,35 @@ Test(cli_e2e, arp_json_object)
 	cr_assert(eq(int, jq(filter, out), 0), "no ARP reply object in %s", out);
 	/* Only ARP frames carry one. */
 	cr_assert(eq(int, jq("all(has(\"arp\") == (.tuple.ethertype == 2054))", out), 0), "%s", out);
+}
+
+/* --node-name reaches every JSON line, the text lines with --print-node-name, and status. */
+Test(cli_e2e, node_name_everywhere)
+{
+	const char *extra[] = {"--node-name", "e2e-node.example", NULL};
+	char out[128], cmd[1024];
+
+	cr_assert(eq(int, mm_test_agent_stop(&agent, 5000), 0));
+	cli_agent_start_with(extra);
+	snprintf(out, sizeof(out), "%s/out.json", agent.dir);
+	traffic();
+	cr_assert(eq(int, run_cli("monitor --json -c 4 --proto icmp", out), 0), "see %s/cli.err",
+		  agent.dir);
+	cr_expect(eq(int, jq("length == 4 and all(.node == \"e2e-node.example\")", out), 0),
+		  "see %s", out);
+	snprintf(out, sizeof(out), "%s/out.txt", agent.dir);
+	traffic();
+	cr_assert(eq(int, run_cli("monitor -c 3 --print-node-name --proto icmp", out), 0));
+	snprintf(cmd, sizeof(cmd),
+		 "test $(wc -l < %s) = 3 && test $(grep -c '^\\[e2e-node\\.example\\] [<-]' %s) = 3 && "
+		 "grep -qx '\\[e2e-node\\.example\\] Listening for events on .*' %s/cli.err",
+		 out, out, agent.dir);
+	cr_expect(eq(int, system(cmd), 0), "see %s and %s/cli.err", out, agent.dir);
+	snprintf(out, sizeof(out), "%s/status.json", agent.dir);
+	cr_assert(eq(int, run_cli("status --json", out), 0));
+	cr_expect(eq(int, jq(".[0].node == \"e2e-node.example\"", out), 0), "see %s", out);
+	snprintf(out, sizeof(out), "%s/status.txt", agent.dir);
+	cr_assert(eq(int, run_cli("status", out), 0));
+	snprintf(cmd, sizeof(cmd), "grep -qx 'Node: *e2e-node.example' %s", out);
+	cr_expect(eq(int, system(cmd), 0), "see %s", out);
 }

@@ -35,7 +35,7 @@
 
 static const Meshmon__V1__Hello hello = {
 	PROTOBUF_C_MESSAGE_INIT(&meshmon__v1__hello__descriptor),
-	1, "0.1.0", 4, 64, 4096, 128, (char *)"",
+	1, "0.1.0", 4, 64, 4096, 128, (char *)"node-a",
 };
 
 static char *read_file(const char *path, size_t *len)
@@ -95,14 +95,17 @@ static void check_golden(const char *name, const char *got, size_t got_len)
 	free(want);
 }
 
-static void render(const char *golden, int verbose, bool hex, bool json, bool numeric,
-		   bool headers)
+static void render_node(const char *golden, int verbose, bool hex, bool json, bool numeric,
+			bool headers, bool print_node)
 {
-	struct mm_fmt f = { .verbose = verbose, .hex = hex, .json = json, .numeric = numeric };
+	struct mm_fmt f = { .verbose = verbose, .hex = hex, .json = json, .numeric = numeric,
+			    .print_node = print_node };
+	struct mm_fmt_node node;
 	struct cli_case *cases;
 	size_t n = cli_cases_build(&cases), i, len;
 	char *buf;
 
+	mm_fmt_set_node(&f, &node, hello.node_name); /* as monitor does with its Hello */
 	f.out = open_memstream(&buf, &len);
 	cr_assert(f.out != NULL);
 	mm_format_hello(&f, &hello);
@@ -119,6 +122,11 @@ static void render(const char *golden, int verbose, bool hex, bool json, bool nu
 	free(buf);
 }
 
+static void render(const char *golden, int verbose, bool hex, bool json, bool numeric,
+		   bool headers)
+{
+	render_node(golden, verbose, hex, json, numeric, headers, false);
+}
 
 
 Test(cli_format, text)
@@ -156,6 +164,45 @@ Test(cli_format, json_hex)
 	render("monitor-hex.json", 0, true, true, false, false);
 }
 
+/* --print-node-name: the node leads every line, the Hello's and the lost notices' too. */
+Test(cli_format, print_node_name)
+{
+	render_node("monitor-node.txt", 0, false, false, false, true, true);
+}
+
+Test(cli_format, print_node_name_verbose)
+{
+	render_node("monitor-node-v.txt", 1, false, false, false, true, true);
+}
+
+/* A node name is the agent's string: no control character reaches the terminal. */
+Test(cli_format, print_node_name_is_cleaned)
+{
+	struct mm_fmt f = { .print_node = true, .time = true };
+	Meshmon__V1__LostNotice lost = MESHMON__V1__LOST_NOTICE__INIT;
+	struct mm_fmt_node node;
+	char *buf = NULL;
+	size_t len = 0;
+
+	lost.source = MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE;
+	lost.count = 2;
+	lost.cpu = MM_CPU_NONE;
+	lost.first_time_ns = lost.last_time_ns = CLI_T0;
+	mm_fmt_set_node(&f, &node, "evil\033]0;x\007\nnode");
+	f.out = open_memstream(&buf, &len);
+	mm_format_lost(&f, &lost);
+	fclose(f.out);
+	cr_expect(eq(str, buf, "[evil?]0;x??node] 2026-11-22T05:40:20.123456789Z Lost 2 events (queue)\n"));
+	free(buf);
+	/* No name from the agent: no brackets. */
+	mm_fmt_set_node(&f, &node, "");
+	f.out = open_memstream(&buf, &len);
+	mm_format_lost(&f, &lost);
+	fclose(f.out);
+	cr_expect(eq(str, buf, "2026-11-22T05:40:20.123456789Z Lost 2 events (queue)\n"));
+	free(buf);
+}
+
 /* Every JSON line parses and has the documented keys for its type (jq -e). */
 static void jq_check(const char *golden, const char *filter, bool slurp)
 {
@@ -175,6 +222,8 @@ Test(cli_format, json_lines_parse_and_have_keys)
 	static const char *const checks[] = {
 		/* every line is an object; the number of lines matches the cases */
 		"all(type == \"object\")",
+		/* every line names its node first, lost notices included */
+		"all(.node == \"node-a\" and (keys_unsorted[0] == \"node\"))",
 		/* common event keys */
 		"map(select(.type != \"lost\")) | all(has(\"time\") and has(\"cpu\") and has(\"type\") and has(\"ifindex\") and has(\"ifname\") and has(\"tuple\") and has(\"len\") and has(\"cap_len\"))",
 		/* RFC 3339 UTC with nanoseconds */
@@ -196,7 +245,7 @@ Test(cli_format, json_lines_parse_and_have_keys)
 		jq_check("monitor-hex.json", checks[i], true);
 	}
 	jq_check("monitor-hex.json", "map(select(.type == \"trace\"))[0].captured_hex | test(\"^[0-9a-f]+$\")", true);
-	jq_check("status.json", "has(\"agent_version\") and has(\"protocol_version\") and has(\"num_cpus\") and has(\"pages_per_cpu\") and has(\"page_size\") and has(\"uptime_ns\") and has(\"listeners\") and has(\"events_read\") and (.lost | length == 6) and (.lost[5].record_type == \"drop\") and (.types[0] == {\"type\":\"drop\",\"enabled\":true,\"emitted\":3456,\"refused\":12,\"rate_per_sec\":1000,\"burst\":100}) and has(\"interfaces\") and has(\"cgroup\") and (.tc_attach == \"tcx\") and has(\"rate_limit_per_sec\") and has(\"aggregation\") and (.events_out_of_order == 11) and (.reorder_window_us == 5000)", false);
+	jq_check("status.json", "(.node == \"node-a\") and has(\"agent_version\") and has(\"protocol_version\") and has(\"num_cpus\") and has(\"pages_per_cpu\") and has(\"page_size\") and has(\"uptime_ns\") and has(\"listeners\") and has(\"events_read\") and (.lost | length == 6) and (.lost[5].record_type == \"drop\") and (.types[0] == {\"type\":\"drop\",\"enabled\":true,\"emitted\":3456,\"refused\":12,\"rate_per_sec\":1000,\"burst\":100}) and has(\"interfaces\") and has(\"cgroup\") and (.tc_attach == \"tcx\") and has(\"rate_limit_per_sec\") and has(\"aggregation\") and (.events_out_of_order == 11) and (.reorder_window_us == 5000)", false);
 }
 
 /* JSON lines count equals the number of cases: nothing dropped or merged. */
@@ -284,6 +333,7 @@ static void status_msg(Meshmon__V1__Status *st, Meshmon__V1__LossCounter *lc,
 	st->interfaces = ifs;
 	st->cgroup = "/sys/fs/cgroup/unified/meshmon-demo";
 	st->tc_attach = "tcx";
+	st->node_name = "node-a";
 	st->rate_limit_per_sec = 10000;
 	st->rate_limit_burst = 1000;
 	st->aggregation = 2;
@@ -808,10 +858,12 @@ Test(cli_format, reconnected_notice)
 		.start_ns = CLI_T0, .end_ns = CLI_T0 + 3531864211ull, .down_ns = 3204000000ull,
 	};
 	struct mm_fmt f = { 0 };
+	struct mm_fmt_node node;
 	char *buf = NULL;
 	size_t len = 0;
 	int verbose;
 
+	mm_fmt_set_node(&f, &node, "node-b");
 	for (verbose = 0; verbose <= 2; verbose++) {
 		f.out = open_memstream(&buf, &len);
 		f.verbose = verbose;
@@ -827,7 +879,15 @@ Test(cli_format, reconnected_notice)
 	mm_format_reconnected(&f, &gap);
 	fclose(f.out);
 	cr_assert(eq(str, buf,
-		     "{\"type\":\"reconnected\",\"gap_start\":\"2026-11-22T05:40:20.123456789Z\",\"gap_end\":\"2026-11-22T05:40:23.655321000Z\",\"down_ns\":3204000000}\n"));
+		     "{\"node\":\"node-b\",\"type\":\"reconnected\",\"gap_start\":\"2026-11-22T05:40:20.123456789Z\",\"gap_end\":\"2026-11-22T05:40:23.655321000Z\",\"down_ns\":3204000000}\n"));
+	free(buf);
+	f.out = open_memstream(&buf, &len);
+	f.json = false;
+	f.print_node = true;
+	mm_format_reconnected(&f, &gap);
+	fclose(f.out);
+	cr_assert(eq(str, buf,
+		     "[node-b] -- reconnected: events between 2026-11-22T05:40:20.123456789Z and 2026-11-22T05:40:23.655321000Z were not seen (agent restarted)\n"));
 	free(buf);
 }
 

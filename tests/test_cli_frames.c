@@ -235,7 +235,7 @@ Test(cli_frames, json_arp_object_beside_the_existing_keys)
 	frame_event(&fe, n);
 	got = render(f, &fe.ev);
 	cr_expect(eq(str, got,
-		     "{\"time\":\"2026-11-22T05:40:20.123456789Z\",\"cpu\":1,\"type\":\"trace\",\"hook\":\"tc\",\"ifindex\":4,\"ifname\":\"veth0\",\"flow_id\":0,"
+		     "{\"node\":null,\"time\":\"2026-11-22T05:40:20.123456789Z\",\"cpu\":1,\"type\":\"trace\",\"hook\":\"tc\",\"ifindex\":4,\"ifname\":\"veth0\",\"flow_id\":0,"
 		     "\"tuple\":{\"src\":null,\"dst\":null,\"sport\":0,\"dport\":0,\"proto\":null,\"proto_num\":0,\"ethertype\":2054},"
 		     "\"arp\":{\"op\":\"request\",\"op_code\":1,\"sender_mac\":\"02:aa:bb:cc:dd:01\",\"sender_ip\":\"10.0.0.1\",\"target_mac\":\"00:00:00:00:00:00\",\"target_ip\":\"10.0.0.2\"},"
 		     "\"len\":42,\"cap_len\":42,\"point\":\"from-network\",\"state\":\"unknown\",\"tcp_flags\":[],\"parse_error\":\"not IP\",\"folded\":0}\n"));
@@ -303,6 +303,7 @@ Test(cli_frames, time_flag_prefixes_every_text_line)
 	/* JSON has its own "time" key: --time changes nothing there. */
 	f.json = true;
 	got = render(f, &fe.ev);
-	cr_expect(eq(int, strncmp(got, "{\"time\":\"2026-11-22T05:40:20.123456789Z\",", 41), 0), "%s", got);
+	cr_expect(eq(int, strncmp(got, "{\"node\":null,\"time\":\"2026-11-22T05:40:20.123456789Z\",", 53), 0),
+		  "%s", got);
 	free(got);
 }

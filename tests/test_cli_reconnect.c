@@ -5,7 +5,8 @@
  * killed (SIGKILL) or stopped (SIGTERM) and started again on the same
  * socket, and the output must hold events of both agents with exactly one
  * reconnect notice between them (JSON object or text line), the same filters
- * after the reconnect, and exit 0 on SIGINT. And where it must not
+ * after the reconnect, and exit 0 on SIGINT; an agent back under another
+ * --node-name names the lines after the reconnect. And where it must not
  * reconnect: --no-reconnect and --count end as before (exit 1),
  * --reconnect-timeout gives up with exit 3, Ctrl-C in the back-off exits 0.
  */
@@ -212,7 +213,7 @@ Test(cli_reconnect, json_across_agent_kill)
 	cr_assert(eq(int, jq("map(select(.type == \"reconnected\")) | length == 1", cli.out), 0));
 	cr_assert(eq(int, jq("(map(.type == \"reconnected\") | index(true)) as $i | $i > 0 and (.[:$i] | all(.type == \"trace\")) and (.[$i+1:] | any(.type == \"trace\"))", cli.out), 0));
 	/* Its keys: the gap from the last event before it to the new Hello. */
-	cr_assert(eq(int, jq("map(select(.type == \"reconnected\"))[0] | keys == [\"down_ns\", \"gap_end\", \"gap_start\", \"type\"] and (.down_ns | type == \"number\") and .down_ns > 300000000", cli.out), 0));
+	cr_assert(eq(int, jq("map(select(.type == \"reconnected\"))[0] | keys == [\"down_ns\", \"gap_end\", \"gap_start\", \"node\", \"type\"] and (.down_ns | type == \"number\") and .down_ns > 300000000", cli.out), 0));
 	snprintf(f, sizeof(f),
 		 "(map(.type == \"reconnected\") | index(true)) as $i | .[$i] as $r | "
 		 "$r.gap_start <= $r.gap_end and $r.gap_start == .[$i-1].time and "
@@ -348,4 +349,31 @@ Test(cli_reconnect, ctrl_c_in_backoff_exits_0)
 	cr_assert(eq(int, cli_wait(5000), 0), "see %s", cli.err);
 	cr_assert(lt(int, (int)(now_ms() - t0), 500), "Ctrl-C took %lld ms", now_ms() - t0);
 	cr_assert(not(holds("grep -q 'reconnected' %s", cli.out)));
+}
+
+/* An agent that comes back under another --node-name: the lines after the reconnect say so. */
+Test(cli_reconnect, node_name_of_the_agent_that_answered)
+{
+	const char *renamed[] = {"--node-name", "renamed-node", NULL};
+
+	cr_assert(eq(int, mm_test_agent_stop(&agent, 5000), 0));
+	cli_agent_start_with((const char *[]){"--node-name", "first-node", NULL});
+	cli_start("monitor --json --proto icmp");
+	cr_assert(ping_until("grep -q '\"type\":\"trace\"' %s", cli.out, 50),
+		  "no event before the restart; see %s", cli.err);
+	cr_assert(ge(int, mm_test_agent_kill(&agent), 0));
+	cr_assert(wait_until("grep -q 'went away' %s", cli.err, 5000), "see %s", cli.err);
+	cli_agent_start_with(renamed);
+	cr_assert(wait_until("grep -q 'reconnected to' %s", cli.err, 10000), "see %s", cli.err);
+	cr_assert(ping_until("jq -e -s '(map(.type == \"reconnected\") | index(true)) as $i | $i != "
+			     "null and (.[$i+1:] | any(.type == \"trace\"))' %s",
+			     cli.out, 50),
+		  "no event after the restart; see %s", cli.out);
+	kill(cli.pid, SIGINT);
+	cr_assert(eq(int, cli_wait(5000), 0), "see %s", cli.err);
+	cr_assert(holds("jq -e -s '(map(.type == \"reconnected\") | index(true)) as $i | "
+			"(.[:$i] | all(.node == \"first-node\")) and (.[$i:] | all(.node == "
+			"\"renamed-node\"))' %s",
+			cli.out),
+		  "the node before and after the reconnect: see %s", cli.out);
 }

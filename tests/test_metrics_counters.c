@@ -43,8 +43,6 @@
 #endif
 
 #define METRICS	   "127.0.0.1:19103"
-#define LOCAL_MAC  "02:00:00:00:98:01"
-#define PEER_MAC   "02:00:00:00:98:02"
 #define N_CLOSED   4
 #define N_DENIED   3
 #define N_OUT	   5
@@ -176,28 +174,6 @@ static void send_to_peer(int n)
 	close(rfd);
 }
 
-/* No IPv6 (no MLD, no router solicitations) and no ARP on the pair: only the test's packets. */
-static void quiet_pair(void)
-{
-	cr_assert(eq(int, mm_test_sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1", pair.local_if),
-		     0));
-	cr_assert(eq(int, mm_test_pair_sh(&pair, "sysctl -qw net.ipv6.conf.%s.disable_ipv6=1",
-					  pair.peer_if),
-		     0));
-	cr_assert(eq(int, mm_test_sh("ip link set dev %s address " LOCAL_MAC, pair.local_if), 0));
-	cr_assert(eq(int, mm_test_pair_sh(&pair, "ip link set dev %s address " PEER_MAC,
-					  pair.peer_if),
-		     0));
-	cr_assert(eq(int, mm_test_sh("ip neigh replace 10.199.0.2 lladdr " PEER_MAC
-				     " dev %s nud permanent",
-				     pair.local_if),
-		     0));
-	cr_assert(eq(int, mm_test_pair_sh(&pair, "ip neigh replace 10.199.0.1 lladdr " LOCAL_MAC
-					  " dev %s nud permanent",
-					  pair.peer_if),
-		     0));
-}
-
 Test(metrics_counters, points_and_drops_equal_the_interface_and_the_traffic)
 {
 	const char *extra[] = {"--kernel-drops", "on", "--deny", "proto=udp,dport=9999,dir=ingress",
@@ -209,7 +185,7 @@ Test(metrics_counters, points_and_drops_equal_the_interface_and_the_traffic)
 	int i;
 
 	cr_assert(gt(int, no_socket, 1));
-	quiet_pair();
+	cr_assert(eq(int, mm_test_pair_quiet(&pair), 0), "only the test's packets on the pair");
 	cli_agent_start_with(extra);
 
 	/* The baseline: two samples in a row alike (nothing in flight). */

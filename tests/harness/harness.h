@@ -46,6 +46,13 @@ void mm_test_pair_destroy(struct mm_test_pair *pair);
 /* Run a shell command inside the peer namespace; returns its exit status. */
 int mm_test_pair_sh(const struct mm_test_pair *pair, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * Nothing but the test's own packets on the pair: IPv6 off on both ends (no
+ * MLD, no router solicitations), fixed MACs (local 02:00:00:00:98:01, peer
+ * :02) and static neighbours for 10.199.0.1 and .2 (no ARP). Call it in the
+ * namespace that holds the local end. Returns 0, or -EIO when a command failed.
+ */
+int mm_test_pair_quiet(const struct mm_test_pair *pair);
 /* Run a shell command in the caller's namespace; returns its exit status. */
 int mm_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

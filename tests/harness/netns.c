@@ -240,3 +240,20 @@ void mm_test_pair_destroy(struct mm_test_pair *pair)
 	if (pair->local_if[0] && if_nametoindex(pair->local_if) > 0)
 		mm_test_sh("ip link del %s 2>/dev/null", pair->local_if);
 }
+
+int mm_test_pair_quiet(const struct mm_test_pair *pair)
+{
+	static const char local_mac[] = "02:00:00:00:98:01", peer_mac[] = "02:00:00:00:98:02";
+
+	if (mm_test_sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 && "
+		       "ip link set dev %s address %s && "
+		       "ip neigh replace 10.199.0.2 lladdr %s dev %s nud permanent",
+		       pair->local_if, pair->local_if, local_mac, peer_mac, pair->local_if) != 0 ||
+	    mm_test_pair_sh(pair,
+			    "sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 && "
+			    "ip link set dev %s address %s && "
+			    "ip neigh replace 10.199.0.1 lladdr %s dev %s nud permanent",
+			    pair->peer_if, pair->peer_if, peer_mac, local_mac, pair->peer_if) != 0)
+		return -EIO;
+	return 0;
+}
