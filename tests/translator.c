@@ -27,6 +27,12 @@ void translator_free(struct translator *t)
 
 struct translator *translator_attach(const char *cgroup_path, uint16_t backend_port)
 {
+	return translator_attach_to(cgroup_path, NULL, NULL, backend_port);
+}
+
+struct translator *translator_attach_to(const char *cgroup_path, const char *backend4,
+					const char *backend6, uint16_t backend_port)
+{
 	struct translator *t = calloc(1, sizeof(*t));
 	int fd = -1, err = 0;
 
@@ -36,9 +42,14 @@ struct translator *translator_attach(const char *cgroup_path, uint16_t backend_p
 	if (!t->skel)
 		goto fail_errno;
 	inet_pton(AF_INET, TRANSLATOR_SVC4, (void *)&t->skel->rodata->svc4);
-	inet_pton(AF_INET, TRANSLATOR_BACKEND4, (void *)&t->skel->rodata->backend4);
 	inet_pton(AF_INET6, TRANSLATOR_SVC6, (void *)t->skel->rodata->svc6);
-	inet_pton(AF_INET6, TRANSLATOR_BACKEND6, (void *)t->skel->rodata->backend6);
+	if (inet_pton(AF_INET, backend4 ? backend4 : TRANSLATOR_BACKEND4,
+		      (void *)&t->skel->rodata->backend4) != 1 ||
+	    inet_pton(AF_INET6, backend6 ? backend6 : TRANSLATOR_BACKEND6,
+		      (void *)t->skel->rodata->backend6) != 1) {
+		errno = EINVAL;
+		goto fail_errno;
+	}
 	t->skel->rodata->svc_port = TRANSLATOR_SVC_PORT;
 	t->skel->rodata->backend_port = backend_port;
 	if (mm_test_translator__load(t->skel))
