@@ -167,6 +167,7 @@ int main(int argc, char **argv)
 	struct mm_config cfg;
 	struct loopback lb;
 	char root[256];
+	int rc = 1;
 
 	if (n <= 0) {
 		fprintf(stderr, "usage: meshmon-sock-xlate-bench [N]\n");
@@ -211,9 +212,10 @@ int main(int argc, char **argv)
 	}
 	row("sys_enter", &lb, n);
 	mm_bench_sys_enter_filter__destroy(sys_enter);
+	rc = 0;
 out:
 	close(lb.listener);
 	close(lb.udp_sink);
 	mm_test_cgroup_destroy(&cg);
-	return 0;
+	return rc;
 }
