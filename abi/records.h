@@ -78,6 +78,12 @@ enum mm_probe_direction {
 #undef X
 };
 
+enum mm_sock_hook {
+#define X(name, value, ...) MM_SOCK_HOOK_##name = value,
+	MM_SOCK_HOOKS(X)
+#undef X
+};
+
 enum mm_aggregation_level {
 #define X(name, value, ...) MM_AGG_##name = value,
 	MM_AGGREGATION_LEVELS(X)
@@ -108,8 +114,9 @@ enum mm_source_file {
 #define MM_DROP_VERSION 1
 #define MM_CAPTURE_VERSION 2
 #define MM_DEBUG_VERSION 1
-#define MM_TCP_PROBE_VERSION 1
+#define MM_TCP_PROBE_VERSION 2
 #define MM_POLICY_VERDICT_VERSION 1
+#define MM_TRACE_SOCK_VERSION 1
 
 /*
  * The record types userspace decodes: X(TYPE, short name, struct, layout
@@ -125,7 +132,8 @@ enum mm_source_file {
 	X(DEBUG, debug, struct mm_debug_record, MM_DEBUG_VERSION, 0)                \
 	X(TCP_PROBE, tcp_probe, struct mm_tcp_probe_record, MM_TCP_PROBE_VERSION, 0)  \
 	X(POLICY_VERDICT, policy_verdict, struct mm_policy_verdict_record,          \
-	  MM_POLICY_VERDICT_VERSION, 0)
+	  MM_POLICY_VERDICT_VERSION, 0)                                            \
+	X(TRACE_SOCK, trace_sock, struct mm_trace_sock_record, MM_TRACE_SOCK_VERSION, 0)
 
 /* Where the captured bytes start (mm_capture_hdr.layer). */
 #define MM_LAYER_ETHERNET 1 /* tc: the frame from its Ethernet header */
@@ -237,7 +245,11 @@ struct mm_debug_record {
 #define MM_PROBE_F_PREEXISTING 0x01 /* opened before meshmon: start time and pid unknown */
 #define MM_PROBE_F_CONN_SUCCESS 0x02 /* the connection was established */
 
-/* type TCP_PROBE, 168 bytes. One report on a TCP connection. */
+/*
+ * type TCP_PROBE, 200 bytes. One report on a TCP connection. Version 2:
+ * orig_daddr, orig_dport (a socket-layer translator rewrote the connect) and
+ * socket_cookie.
+ */
 struct mm_tcp_probe_record {
 	struct mm_notify_hdr hdr;   /* subtype: enum mm_probe_state */
 	struct mm_tuple tuple;      /* local address/port as source */
@@ -264,6 +276,12 @@ struct mm_tcp_probe_record {
 	__u64 cgroup_id;            /* cgroup v2 id of the socket */
 	__u32 netns;                /* network namespace inode */
 	__u32 ifindex;              /* 0: not known for sockets */
+	__u32 orig_daddr[4];        /* the destination the application asked for, in the
+				     * tuple's family, when a translator rewrote it; else 0 */
+	__u16 orig_dport;           /* 0 when not translated */
+	__u16 pad2;
+	__u32 pad3;
+	__u64 socket_cookie;        /* bpf_get_socket_cookie(); 0 when not known */
 };
 
 /*
@@ -277,6 +295,22 @@ struct mm_sock_owner {
 	__u32 pid;        /* tgid */
 	__u32 netns;      /* network namespace inode */
 	char comm[16];
+};
+
+/*
+ * type TRACE_SOCK, 120 bytes: a connect or sendmsg whose destination a
+ * socket-layer program (socket LB: Kmesh, Cilium, any cgroup connect4/6 or
+ * sendmsg4/6 program) rewrote. Emitted once per translated connect or
+ * message (datapath/sock_xlate.bpf.h has how it is detected).
+ */
+struct mm_trace_sock_record {
+	struct mm_notify_hdr hdr;   /* subtype: enum mm_sock_hook */
+	struct mm_tuple tuple;      /* the addresses the socket uses: daddr/dport where it
+				     * really goes; saddr/sport once bound (else 0) */
+	struct mm_sock_owner owner; /* the process that connected or sent */
+	__u32 orig_daddr[4];        /* what the application asked for, in the tuple's family */
+	__u16 orig_dport;
+	__u8 pad[6];
 };
 
 /* struct mm_policy_verdict_record.verdict: the protocol's Verdict values. */
@@ -318,10 +352,19 @@ _Static_assert(sizeof(struct mm_policy_verdict_record) == 72, "mm_policy_verdict
 _Static_assert(__builtin_offsetof(struct mm_policy_verdict_record, rule_id) == 60,
 	       "policy_verdict rule_id offset");
 _Static_assert(sizeof(struct mm_sock_owner) == 40, "mm_sock_owner is ABI");
-_Static_assert(sizeof(struct mm_tcp_probe_record) == 168, "mm_tcp_probe_record is ABI");
+_Static_assert(sizeof(struct mm_trace_sock_record) == 120, "mm_trace_sock_record is ABI");
+_Static_assert(__builtin_offsetof(struct mm_trace_sock_record, owner) == 56,
+	       "trace_sock owner offset");
+_Static_assert(__builtin_offsetof(struct mm_trace_sock_record, orig_daddr) == 96,
+	       "trace_sock orig_daddr offset");
+_Static_assert(sizeof(struct mm_tcp_probe_record) == 200, "mm_tcp_probe_record is ABI");
 _Static_assert(__builtin_offsetof(struct mm_tcp_probe_record, bytes_sent) == 96,
 	       "tcp_probe bytes_sent offset");
 _Static_assert(__builtin_offsetof(struct mm_tcp_probe_record, cgroup_id) == 152,
 	       "tcp_probe cgroup_id offset");
+_Static_assert(__builtin_offsetof(struct mm_tcp_probe_record, orig_daddr) == 168,
+	       "tcp_probe orig_daddr offset");
+_Static_assert(__builtin_offsetof(struct mm_tcp_probe_record, socket_cookie) == 192,
+	       "tcp_probe socket_cookie offset");
 
 #endif /* MESHMON_RECORDS_H */

@@ -99,6 +99,14 @@
 	X(OUTBOUND, 1, "outbound")         \
 	X(INBOUND, 2, "inbound")
 
+/*
+ * Where a socket-layer translation was seen (subtype of trace-sock records);
+ * the values are the protocol's SocketHook.
+ */
+#define MM_SOCK_HOOKS(X)                   \
+	X(CONNECT, 1, "connect")           \
+	X(SENDMSG, 2, "sendmsg")
+
 /* Monitor aggregation levels, as Cilium's. */
 #define MM_AGGREGATION_LEVELS(X)           \
 	X(NONE, 0, "none")                 \

@@ -25,6 +25,7 @@ struct mm_kdrops;
 struct mm_metrics;
 struct mm_probe;
 struct mm_reorder;
+struct mm_xlate;
 struct mm_rings;
 struct mm_server;
 
@@ -37,6 +38,7 @@ struct mm_agent {
 	struct event_base *base;
 	struct mm_datapath *dp;
 	struct mm_probe *probe;
+	struct mm_xlate *xlate; /* UDP trace-sock, only with --events ...,trace-sock */
 	struct mm_kdrops *kdrops;
 	struct mm_kallsyms *kallsyms; /* kernel drop locations as symbols; NULL: none */
 	struct mm_rings *rings;

@@ -323,6 +323,21 @@ static void decode_debug(const struct mm_decode_ctx *ctx, const union mm_any_rec
 	out->ev.debug = g;
 }
 
+/*
+ * The original destination of a translated connect into out->orig_dst, in the
+ * tuple's family: its length (4 or 16), or 0 when there was no translation.
+ */
+static size_t fill_orig_dst(struct mm_decoded *out, const struct mm_tuple *t,
+			    const __u32 orig[4], uint16_t orig_dport)
+{
+	size_t alen = t->family == MM_FAMILY_IPV4 ? 4 : t->family == MM_FAMILY_IPV6 ? 16 : 0;
+
+	if (!orig_dport && !orig[0] && !orig[1] && !orig[2] && !orig[3])
+		return 0;
+	memcpy(out->orig_dst, orig, 16);
+	return alen;
+}
+
 static void decode_tcp_probe(const struct mm_decode_ctx *ctx, const union mm_any_record *r,
 			     struct mm_decoded *out)
 {
@@ -359,8 +374,36 @@ static void decode_tcp_probe(const struct mm_decode_ctx *ctx, const union mm_any
 	p->cgroup_id = rec->cgroup_id;
 	p->netns = rec->netns;
 	p->tcp_state = rec->tcp_state;
+	p->socket_cookie = rec->socket_cookie;
+	p->orig_dst.len = fill_orig_dst(out, &rec->tuple, rec->orig_daddr, rec->orig_dport);
+	p->orig_dst.data = p->orig_dst.len ? out->orig_dst : NULL;
+	p->orig_dport = p->orig_dst.len ? rec->orig_dport : 0;
 	out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_TCP_PROBE;
 	out->ev.tcp_probe = p;
+}
+
+static void decode_trace_sock(const struct mm_decode_ctx *ctx, const union mm_any_record *r,
+			      struct mm_decoded *out)
+{
+	const struct mm_trace_sock_record *rec = &r->trace_sock;
+	Meshmon__V1__TraceSock *k = &out->d.sock;
+
+	(void)ctx;
+	meshmon__v1__trace_sock__init(k);
+	fill_tuple(out, &rec->tuple);
+	k->hook = (Meshmon__V1__SocketHook)rec->hdr.subtype;
+	k->orig_dst.len = fill_orig_dst(out, &rec->tuple, rec->orig_daddr, rec->orig_dport);
+	k->orig_dst.data = k->orig_dst.len ? out->orig_dst : NULL;
+	k->orig_dport = rec->orig_dport;
+	k->pid = rec->owner.pid;
+	copy_outside(out->comm, sizeof(out->comm), rec->owner.comm, out->comm_raw,
+		     sizeof(out->comm_raw), &k->comm_raw);
+	k->comm = out->comm;
+	k->socket_cookie = rec->owner.cookie;
+	k->cgroup_id = rec->owner.cgroup_id;
+	k->netns = rec->owner.netns;
+	out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_TRACE_SOCK;
+	out->ev.trace_sock = k;
 }
 
 _Static_assert(MM_VERDICT_ALLOWED == MESHMON__V1__VERDICT__VERDICT_ALLOWED &&

@@ -72,9 +72,11 @@ struct mm_decoded {
 		Meshmon__V1__Capture capture;
 		Meshmon__V1__TcpProbe probe;
 		Meshmon__V1__PolicyVerdict verdict;
+		Meshmon__V1__TraceSock sock;
 	} d;
 	struct mm_event_view view;
 	uint8_t src[16], dst[16];
+	uint8_t orig_dst[16]; /* trace-sock, tcp_probe: what the application asked for */
 	/* Sanitized strings: room for a U+FFFD (3 bytes) per source byte. */
 	char comm[MM_UTF8_SANITIZED_SIZE(MM_DECODE_COMM_LEN)];
 	uint8_t comm_raw[MM_DECODE_COMM_LEN];

@@ -430,6 +430,10 @@ int mm_agent_options__parse(struct mm_agent_options *o, int argc, char **argv, c
 	}
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+	/* Translations are watched by the cgroup programs: without them nothing would come. */
+	if (!o->tcp_probe && (o->event_mask & MM_EVENT_BIT(MM_EVENT_TRACE_SOCK)))
+		return fail(err, errlen,
+			    "--events trace-sock needs the cgroup programs: give --cgroup PATH, not none");
 	return MM_EXIT_OK;
 }
 

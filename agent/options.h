@@ -28,7 +28,7 @@
 #define MM_OPT_MAX_IFACES 32
 #define MM_OPT_QUEUE_BYTES_MIN 4096u
 /* The record types --events and --rate-limit TYPE= name, for their messages. */
-#define MM_OPT_EVENT_NAMES "trace, drop, capture, policy-verdict, debug, tcp_probe"
+#define MM_OPT_EVENT_NAMES "trace, drop, capture, policy-verdict, debug, tcp_probe, trace-sock"
 
 /* --rate-limit TYPE=RATE[:BURST]: one record type's own limit, records/s for the host. */
 struct mm_type_limit {

@@ -33,6 +33,7 @@
 #include "rings.h"
 #include "server.h"
 #include "tcp_probe.h"
+#include "sock_xlate.h"
 
 #define STATS_PERIOD_MS 1000
 
@@ -182,11 +183,27 @@ int mm_agent__start_probe(struct mm_agent *a)
 	}
 	mm_log("tcp_probe attached to cgroup %s, connections reported every %u s", a->cgroup_path,
 	       a->opts.probe_interval_s);
+	/* TCP translations are seen by tcp_probe's sockops; UDP needs programs of its own,
+	 * one of them on every packet sent: only when trace-sock was asked for. */
+	if (!(a->cfg.event_mask & MM_EVENT_BIT(MM_EVENT_TRACE_SOCK)))
+		return 0;
+	a->xlate = mm_xlate__open(a->dp, a->cgroup_path);
+	if (!a->xlate) {
+		rc = errno;
+		mm_log("trace-sock (UDP) on cgroup %s: %s", a->cgroup_path, strerror(rc));
+		mm_agent__stop_probe(a);
+		a->cgroup_path[0] = '\0';
+		return fail(rc);
+	}
+	mm_log("trace-sock: UDP connect/sendmsg translations watched on cgroup %s",
+	       a->cgroup_path);
 	return 0;
 }
 
 void mm_agent__stop_probe(struct mm_agent *a)
 {
+	mm_xlate__free(a->xlate);
+	a->xlate = NULL;
 	mm_probe__free(a->probe);
 	a->probe = NULL;
 }

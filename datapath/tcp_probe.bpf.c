@@ -40,6 +40,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "emit.bpf.h"
+#include "sock_xlate.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -72,6 +73,10 @@ struct mm_probe_sk_state {
 	__u8 state_flags; /* MM_PSK_* */
 	__u8 pad;
 	char comm[16];
+	__u64 cookie;
+	__u32 orig_daddr[4]; /* set at TCP_CONNECT_CB when a translator rewrote the connect */
+	__u16 orig_dport;
+	__u8 pad2[6];
 };
 
 struct {
@@ -156,6 +161,9 @@ static __always_inline void mm_rec_from_state(struct mm_tcp_probe_record *rec,
 	rec->duration_ns = st->start_ns ? now - st->start_ns : 0;
 	if (st->cgroup_id)
 		rec->cgroup_id = st->cgroup_id;
+	rec->socket_cookie = st->cookie;
+	__builtin_memcpy(rec->orig_daddr, st->orig_daddr, sizeof(rec->orig_daddr));
+	rec->orig_dport = st->orig_dport;
 }
 
 /* Kernel-side facts read through the struct sock (netns, cgroup v2 id). */
@@ -212,6 +220,18 @@ int mm_probe_connect6(struct bpf_sock_addr *ctx)
 
 /* --- sockops ------------------------------------------------------------------- */
 
+/* The connection's addresses as sockops sees them, local as source. */
+static __always_inline void mm_sockops_tuple(struct bpf_sock_ops *skops, struct mm_tuple *t)
+{
+	__u32 l6[4] = {skops->local_ip6[0], skops->local_ip6[1], skops->local_ip6[2],
+		       skops->local_ip6[3]};
+	__u32 r6[4] = {skops->remote_ip6[0], skops->remote_ip6[1], skops->remote_ip6[2],
+		       skops->remote_ip6[3]};
+
+	mm_tuple_set(t, skops->family, l6, r6, skops->local_ip4, skops->remote_ip4,
+		     skops->local_port, bpf_ntohl(skops->remote_port));
+}
+
 static __always_inline void mm_sockops_report(struct bpf_sock_ops *skops,
 					      const struct mm_config *cfg,
 					      struct mm_probe_sk_state *st, __u8 state, __u64 now)
@@ -219,10 +239,6 @@ static __always_inline void mm_sockops_report(struct bpf_sock_ops *skops,
 	struct mm_tcp_probe_record rec = {};
 	struct bpf_sock *bsk = skops->sk;
 	struct bpf_tcp_sock *tp;
-	__u32 l6[4] = {skops->local_ip6[0], skops->local_ip6[1], skops->local_ip6[2],
-		       skops->local_ip6[3]};
-	__u32 r6[4] = {skops->remote_ip6[0], skops->remote_ip6[1], skops->remote_ip6[2],
-		       skops->remote_ip6[3]};
 
 	if (!bsk)
 		return;
@@ -231,8 +247,7 @@ static __always_inline void mm_sockops_report(struct bpf_sock_ops *skops,
 		return;
 	mm_hdr_init(&rec.hdr, MM_EVENT_TCP_PROBE, state, MM_SOURCE_SOCKOPS, MM_TCP_PROBE_VERSION,
 		    0);
-	mm_tuple_set(&rec.tuple, skops->family, l6, r6, skops->local_ip4, skops->remote_ip4,
-		     skops->local_port, bpf_ntohl(skops->remote_port));
+	mm_sockops_tuple(skops, &rec.tuple);
 	rec.tcp_state = skops->state;
 	rec.bytes_sent = tp->bytes_acked;
 	rec.bytes_received = tp->bytes_received;
@@ -254,9 +269,12 @@ static __always_inline void mm_sockops_report(struct bpf_sock_ops *skops,
 		if (ktp)
 			mm_rec_from_sock(&rec, (struct sock *)ktp);
 	}
+	rec.socket_cookie = bpf_get_socket_cookie(skops);
 	mm_rec_from_state(&rec, st, now);
-	if (st)
+	if (st) {
 		st->last_report_ns = now;
+		st->cookie = rec.socket_cookie;
+	}
 	mm_probe_emit(skops, cfg, &rec);
 }
 
@@ -276,6 +294,34 @@ static __always_inline void mm_on_listen(struct bpf_sock *sk)
 	ls->origin = MM_PLS_ORIGIN_LISTEN;
 }
 
+/*
+ * Inside connect(2), after every cgroup's connect4/6 program: the socket's
+ * destination is final. When it is not what the application asked for, a
+ * translator rewrote it: keep the original for tcp_probe and emit trace-sock.
+ */
+static __always_inline void mm_probe_xlate(struct bpf_sock_ops *skops,
+					   struct mm_probe_sk_state *st)
+{
+	struct mm_xlate_dst orig = {};
+	struct mm_tuple t = {};
+	__u64 cookie = bpf_get_socket_cookie(skops);
+
+	if (st) {
+		/* a socket may connect again after a failed connect */
+		__builtin_memset(st->orig_daddr, 0, sizeof(st->orig_daddr));
+		st->orig_dport = 0;
+		st->cookie = cookie;
+	}
+	mm_sockops_tuple(skops, &t);
+	if (mm_xlate_syscall_dst(&orig) || !mm_xlate_differs(&orig, &t))
+		return;
+	if (st) {
+		__builtin_memcpy(st->orig_daddr, orig.addr, sizeof(st->orig_daddr));
+		st->orig_dport = orig.port;
+	}
+	mm_xlate_emit(skops, &orig, &t, cookie, MM_SOURCE_SOCKOPS);
+}
+
 /* Before the SYN: ask for state changes so a refused connect is seen. */
 static __always_inline void mm_on_tcp_connect(struct bpf_sock_ops *skops, struct bpf_sock *sk,
 					      __u64 now)
@@ -284,6 +330,7 @@ static __always_inline void mm_on_tcp_connect(struct bpf_sock_ops *skops, struct
 
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
 	st = bpf_sk_storage_get(&mm_probe_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	mm_probe_xlate(skops, st);
 	if (!st) {
 		mm_stat_add(MM_STAT_STORAGE_FAILED, 1);
 		return;

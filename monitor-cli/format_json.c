@@ -273,6 +273,33 @@ static void json_tcp_probe(struct mm_json *j, const Meshmon__V1__Event *ev)
 	KV_U64(j, "cgroup_id", p->cgroup_id);
 	KV_U64(j, "netns", p->netns);
 	KV_U64(j, "tcp_state", p->tcp_state);
+	if (p->socket_cookie)
+		KV_U64(j, "socket_cookie", p->socket_cookie);
+	/* Only when a socket-layer translator rewrote the connect (trace-sock). */
+	if (p->orig_dst.len) {
+		KV_ADDR(j, "orig_dst", &p->orig_dst);
+		KV_U64(j, "orig_dport", p->orig_dport);
+	}
+}
+
+/* "trace_sock":{...}: its own object, since the event's "hook" is the program's. */
+static void json_trace_sock(struct mm_json *j, const Meshmon__V1__Event *ev)
+{
+	const Meshmon__V1__TraceSock *k = ev->trace_sock;
+
+	MM_JSON_KEY(j, "trace_sock");
+	mm_json__obj_open(j);
+	KV_NAME(j, "hook", mm_sock_hook_name(k->hook), k->hook);
+	KV_ADDR(j, "orig_dst", &k->orig_dst);
+	KV_U64(j, "orig_dport", k->orig_dport);
+	KV_U64(j, "pid", k->pid);
+	KV_STR(j, "comm", k->comm);
+	if (k->comm_raw.len)
+		KV_HEX(j, "comm_raw", &k->comm_raw);
+	KV_U64(j, "socket_cookie", k->socket_cookie);
+	KV_U64(j, "cgroup_id", k->cgroup_id);
+	KV_U64(j, "netns", k->netns);
+	mm_json__obj_close(j);
 }
 
 /* "verdict": "allow" | "deny", "rule": the deny rule's id, null when none matched. */
@@ -332,6 +359,9 @@ void mm_json_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 		break;
 	case MESHMON__V1__EVENT__DETAIL_POLICY_VERDICT:
 		json_policy_verdict(&j, ev);
+		break;
+	case MESHMON__V1__EVENT__DETAIL_TRACE_SOCK:
+		json_trace_sock(&j, ev);
 		break;
 	default:
 		break;

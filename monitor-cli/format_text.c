@@ -593,6 +593,57 @@ static void text_policy_verdict(struct mm_line *l, const struct mm_fmt *f,
 	}
 }
 
+/* "ADDR:PORT" ("[ADDR]:PORT" for IPv6) of a 4- or 16-byte address. */
+static void put_addr_port(struct mm_line *l, const ProtobufCBinaryData *addr, uint32_t port)
+{
+	struct pkt_view v = { .family = addr->len == 16 ? 6 : 4 };
+
+	put_endpoint(l, &v, addr->data, port, true);
+}
+
+/*
+ * "trace-sock connect 10.96.0.10:80 -> 10.0.0.5:8080 tcp pid 123 (curl)
+ * cookie 0x2a cgroup 4567": what the application asked for, then where the
+ * socket really goes.
+ */
+static void text_trace_sock(struct mm_line *l, const struct mm_fmt *f,
+			    const Meshmon__V1__Event *ev, const struct pkt_view *v)
+{
+	const Meshmon__V1__TraceSock *k = ev->trace_sock;
+	const char *hook = mm_sock_hook_name(k->hook);
+
+	mm_line__lit(l, "trace-sock ");
+	if (hook)
+		mm_line__str(l, hook);
+	else
+		PUT_FIELD(l, "hook ", k->hook);
+	mm_line__c(l, ' ');
+	if (k->orig_dst.len)
+		put_addr_port(l, &k->orig_dst, k->orig_dport);
+	else
+		mm_line__c(l, '?');
+	mm_line__lit(l, " -> ");
+	if (v->ip)
+		put_endpoint(l, v, v->dst, v->dport, true);
+	else
+		mm_line__c(l, '?');
+	put_name_or(l, mm_ip_proto_name(v->proto), "proto ", 6, v->proto);
+	PUT_FIELD(l, " pid ", k->pid);
+	mm_line__lit(l, " (");
+	mm_line__clean(l, k->comm);
+	mm_line__lit(l, ") cookie 0x");
+	mm_line__hex(l, k->socket_cookie);
+	PUT_FIELD(l, " cgroup ", k->cgroup_id);
+	if (f->verbose) {
+		if (v->ip && v->sport) {
+			mm_line__lit(l, ", from ");
+			put_endpoint(l, v, v->src, v->sport, true);
+		}
+		PUT_FIELD(l, ", netns ", k->netns);
+		put_common_verbose(l, f, ev);
+	}
+}
+
 static void put_duration(struct mm_line *l, uint64_t ns)
 {
 	char d[32];
@@ -635,6 +686,10 @@ static void text_tcp_probe(struct mm_line *l, const struct mm_fmt *f,
 		mm_line__c(l, ')');
 	}
 	put_tuple_tail(l, v);
+	if (p->orig_dst.len) { /* a socket-layer translator rewrote the connect */
+		mm_line__lit(l, ", orig dst ");
+		put_addr_port(l, &p->orig_dst, p->orig_dport);
+	}
 	PUT_FIELD(l, ", bytes sent ", p->bytes_sent);
 	PUT_FIELD(l, " received ", p->bytes_received);
 	PUT_FIELD(l, ", segs out ", p->segs_out);
@@ -657,6 +712,10 @@ static void text_tcp_probe(struct mm_line *l, const struct mm_fmt *f,
 		PUT_FIELD(l, ", tcp_state ", p->tcp_state);
 		PUT_FIELD(l, ", cgroup ", p->cgroup_id);
 		PUT_FIELD(l, ", netns ", p->netns);
+		if (p->socket_cookie) {
+			mm_line__lit(l, ", cookie 0x");
+			mm_line__hex(l, p->socket_cookie);
+		}
 		if (p->start_time_ns) {
 			mm_line__lit(l, ", started ");
 			put_time(l, p->start_time_ns);
@@ -749,6 +808,10 @@ void mm_text_event(const struct mm_fmt *f, const Meshmon__V1__Event *ev)
 	case MESHMON__V1__EVENT__DETAIL_POLICY_VERDICT:
 		view_of(ev, &v);
 		text_policy_verdict(&l, f, ev, &v);
+		break;
+	case MESHMON__V1__EVENT__DETAIL_TRACE_SOCK:
+		view_of(ev, &v);
+		text_trace_sock(&l, f, ev, &v);
 		break;
 	default:
 		tn = mm_event_type_name(ev->type);

@@ -124,8 +124,7 @@ static int add_u32(uint32_t *arr, size_t *n, size_t cap, uint32_t v)
  * The types -t accepts: those the datapath emits to subscribers
  * (policy-verdict with meshmon-agent --policy-verdicts). Capture records go
  * only to the client that asked for the capture (meshmon capture), never to a
- * subscription; trace-sock is a reserved number (abi/tables.h): a filter on
- * either would print nothing, forever.
+ * subscription: a filter on them would print nothing, forever.
  */
 static const uint32_t emitted_types[] = {
 	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP,
@@ -133,6 +132,7 @@ static const uint32_t emitted_types[] = {
 	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DEBUG,
 	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TCP_PROBE,
 	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_POLICY_VERDICT,
+	MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TRACE_SOCK,
 };
 #define N_EMITTED_TYPES (sizeof(emitted_types) / sizeof(emitted_types[0]))
 
@@ -744,7 +744,8 @@ void mm_opts_usage_monitor(FILE *out)
 	      "                          (default 60; 0: retry forever)\n"
 	      "\n"
 	      "Filters:\n"
-	      "  -t, --type TYPE         drop, trace, debug, tcp_probe, or trace:POINT with\n"
+	      "  -t, --type TYPE         drop, trace, debug, tcp_probe, policy-verdict, trace-sock,\n"
+	      "                          or trace:POINT with\n"
 	      "                          POINT from-network, to-network, from-stack, to-stack,\n"
 	      "                          kernel, from-socket, to-socket (repeatable, comma lists)\n"
 	      "      --from EP           source side matches EP (repeatable)\n"

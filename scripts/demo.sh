@@ -6,7 +6,12 @@
 # Traffic, every few seconds: pings (IPv4, IPv6), short TCP exchanges, one TCP
 # connection kept open and idle (periodic tcp_probe reports), UDP to a closed
 # port (a kernel drop, NO_SOCKET), TCP to a port a demo deny rule blocks (a
-# policy drop), and a ping burst beyond the demo rate limit (lost records).
+# policy drop), a ping burst beyond the demo rate limit (lost records), and a
+# TCP exchange with the service address 10.96.0.10:80, which the demo's own
+# socket load balancer (build/tests/meshmon-demo-translator, part of the demo,
+# not of meshmon) rewrites to 10.200.0.2:8080 at connect time: meshmon reports
+# it as a trace-sock record, and the connection's tcp_probe reports carry the
+# original destination.
 #
 # Usage: bash scripts/demo.sh [--duration SECS] [--aggregation LEVEL] [-- MONITOR FLAGS...]
 #   --duration SECS      stop after SECS seconds (default: until Ctrl-C)
@@ -25,7 +30,7 @@ while (($#)); do
     --duration) duration=$2; shift 2 ;;
     --aggregation) aggregation=$2; shift 2 ;;
     --) shift; monitor_flags=("$@"); break ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "demo.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -42,6 +47,7 @@ run_dir=$(mktemp -d /tmp/meshmon-demo.XXXXXX)
 sock=$run_dir/monitor.sock
 agent_pid=
 monitor_pid=
+translator_pid=
 
 cleanup() {
   trap - EXIT INT TERM
@@ -49,12 +55,13 @@ cleanup() {
   [ -n "$monitor_pid" ] && kill -TERM "$monitor_pid" 2>/dev/null
   # SIGTERM: the agent detaches everything it attached and exits 0.
   [ -n "$agent_pid" ] && kill -TERM "$agent_pid" 2>/dev/null
+  [ -n "$translator_pid" ] && kill -TERM "$translator_pid" 2>/dev/null
   # Whatever else still runs inside the demo namespaces (servers, clients).
   for ns in "$ns_a" "$ns_b"; do
     ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
   done
   # Only the agent and the monitor: anything else was killed above.
-  for pid in $agent_pid $monitor_pid; do wait "$pid" 2>/dev/null || true; done
+  for pid in $agent_pid $monitor_pid $translator_pid; do wait "$pid" 2>/dev/null || true; done
   ip netns del "$ns_a" 2>/dev/null || true
   ip netns del "$ns_b" 2>/dev/null || true
   if [ -d "$cgroup" ]; then
@@ -66,8 +73,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-# Everything the demo starts runs in its own cgroup, so tcp_probe reports the
-# demo's connections and nothing else on this host.
+# Everything the demo starts runs in its own cgroup, so tcp_probe (and the
+# socket-side records: trace-sock, endpoint traces) report the demo's
+# connections and nothing else on this host.
 mkdir "$cgroup"
 echo $$ >"$cgroup/cgroup.procs"
 
@@ -92,6 +100,7 @@ in_b() { nsenter --net=/run/netns/"$ns_b" "$@"; }
 # Started by nsenter itself (which execs), so $! is the agent.
 nsenter --net=/run/netns/"$ns_a" build/agent/meshmon-agent --socket "$sock" --iface mmdemo0 --cgroup "$cgroup" \
   --kernel-drops on --probe-interval 3 --aggregation "$aggregation" \
+  --events trace,drop,capture,tcp_probe,trace-sock \
   --deny proto=tcp,dport=9090,dir=egress --rate-limit 400:200 2>"$run_dir/agent.log" &
 agent_pid=$!
 for _ in $(seq 100); do
@@ -104,6 +113,15 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+# The demo's socket load balancer, standing in for Kmesh or Cilium's socket LB:
+# connects to the service 10.96.0.10:80 from the demo cgroup go to 10.200.0.2:8080.
+if [ ! -x build/tests/meshmon-demo-translator ]; then
+  echo "build/tests/meshmon-demo-translator is missing (a build with -Dtests=false?)" >&2
+  exit 1
+fi
+build/tests/meshmon-demo-translator "$cgroup" 10.200.0.2 8080 2>>"$run_dir/agent.log" &
+translator_pid=$!
+
 # Servers in namespace B, started once tcp_probe is attached so that
 # accepted connections carry their pid: TCP services on 8080 (short exchanges) and 8081 (the
 # idle connection; nc serves one connection at a time), and one on 9090 that
@@ -114,6 +132,7 @@ done
 
 echo "meshmon demo: $ns_a (10.200.0.1, mmdemo0, monitored) <-> $ns_b (10.200.0.2, mmdemo1)" >&2
 echo "deny rule 1: proto=tcp,dport=9090,dir=egress; aggregation $aggregation; rate limit 400/s" >&2
+echo "demo socket LB (part of the demo): 10.96.0.10:80 -> 10.200.0.2:8080" >&2
 echo "agent log: $run_dir/agent.log; Ctrl-C stops the demo" >&2
 build/monitor-cli/meshmon monitor --socket "$sock" "${monitor_flags[@]}" &
 monitor_pid=$!
@@ -127,6 +146,8 @@ traffic() {
   in_a ping -c 2 -i 0.2 -q 10.200.0.2 >/dev/null || true
   in_a ping -6 -c 1 -q fd00:200::2 >/dev/null || true
   echo hello meshmon | in_a nc -q 1 -w 2 10.200.0.2 8080 || true
+  # Through the demo's socket LB: a trace-sock record, tcp_probe with orig dst.
+  echo hello service | in_a nc -q 1 -w 2 10.96.0.10 80 || true
   head -c 200000 /dev/zero | in_a nc -q 1 -w 2 10.200.0.2 8080 || true
   echo udp | in_b nc -u -q 0 -w 1 10.200.0.1 5353 || true
   in_a nc -z -w 1 10.200.0.2 9090 || true

@@ -103,6 +103,7 @@ run_benchmarks() {
     "meshmon-pipeline-bench --quick"
     "meshmon-cli-bench --quick"
     "meshmon-reorder-bench --records 200000"
+    "meshmon-sock-xlate-bench 500"
   )
   echo "== benchmarks, briefly (figures not judged)"
   for run in "${runs[@]}"; do

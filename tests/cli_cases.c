@@ -167,6 +167,37 @@ static struct cli_case *verdict(const char *name, uint32_t point, uint32_t verdi
 	return c;
 }
 
+/* A trace-sock event: where the socket goes (tuple), what the application asked for (orig). */
+static struct cli_case *trace_sock(const char *name, uint32_t source, uint32_t hook,
+				   const struct mm_test_pkt_spec *spec, const char *orig,
+				   uint32_t orig_dport)
+{
+	struct cli_case *c = new_case(name, 1, 0, NULL);
+
+	c->ev.type = MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TRACE_SOCK;
+	c->ev.source = source;
+	set_packet(c, spec, 0);
+	/* A socket-side record carries no packet bytes. */
+	c->ev.captured.data = NULL;
+	c->ev.captured.len = 0;
+	c->ev.cap_len = c->ev.len = 0;
+	c->ev.layer = MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_UNSPECIFIED;
+	meshmon__v1__trace_sock__init(&c->sock);
+	c->ev.detail_case = MESHMON__V1__EVENT__DETAIL_TRACE_SOCK;
+	c->ev.trace_sock = &c->sock;
+	c->sock.hook = hook;
+	inet_pton(spec->family == 6 ? AF_INET6 : AF_INET, orig, c->orig);
+	c->sock.orig_dst.data = c->orig;
+	c->sock.orig_dst.len = spec->family == 6 ? 16 : 4;
+	c->sock.orig_dport = orig_dport;
+	c->sock.pid = 4242;
+	c->sock.comm = "curl";
+	c->sock.socket_cookie = 0x2a;
+	c->sock.cgroup_id = 12345;
+	c->sock.netns = 4026531840u;
+	return c;
+}
+
 static void lost(const char *name, uint32_t source, uint32_t cpu, uint64_t count)
 {
 	struct cli_case *c = &cases[n_cases++];
@@ -409,6 +440,25 @@ size_t cli_cases_build(struct cli_case **out)
 		    SPEC(.family = 6, .proto = IPPROTO_TCP, .src = "fd00:1::1", .dst = "fd00:2::2",
 			 .sport = 40000, .dport = 443, .tcp_flags = 0x02));
 	c->verdict.folded = 3;
+	/* Added after the verdicts, so that the cases above keep their times and flow ids. */
+	c = probe("tcp_probe open outbound through a socket LB", 1, 1);
+	inet_pton(AF_INET, "10.96.0.10", c->orig);
+	c->probe.orig_dst.data = c->orig;
+	c->probe.orig_dst.len = 4;
+	c->probe.orig_dport = 80;
+	c->probe.socket_cookie = 0x2a;
+	c->probe.duration_ns = 350000;
+	/* Socket-layer translations (socket LB). */
+	trace_sock("trace-sock connect tcp", MESHMON__V1__SOURCE__SOURCE_SOCKOPS, 1,
+		   SPEC(.family = 4, .proto = IPPROTO_TCP, .src = "10.199.0.1", .dst = "10.199.0.2",
+			.sport = 41510, .dport = 8080),
+		   "10.96.0.10", 80);
+	c = trace_sock("trace-sock sendmsg udp ipv6", MESHMON__V1__SOURCE__SOURCE_CGROUP_SKB, 2,
+		       SPEC(.family = 6, .proto = IPPROTO_UDP, .src = "fd00:199::1",
+			    .dst = "fd00:199::2", .sport = 5353, .dport = 53),
+		       "fd00:96::a", 53);
+	c->sock.comm = "dig";
+	c->sock.socket_cookie = 0x1f00;
 	/* Lost notices of every source. */
 	lost("lost ring cpu 2", MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RING, 2, 1234);
 	lost("lost queue", MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE, 0xffffffffu, 56);

@@ -26,9 +26,10 @@ struct cli_case {
 	Meshmon__V1__Capture capture;
 	Meshmon__V1__TcpProbe probe;
 	Meshmon__V1__PolicyVerdict verdict;
+	Meshmon__V1__TraceSock sock;
 	Meshmon__V1__LostNotice lost;
 	uint8_t pkt[2048];
-	uint8_t src[16], dst[16];
+	uint8_t src[16], dst[16], orig[16];
 };
 
 /* Builds the cases (static storage); returns their number. */

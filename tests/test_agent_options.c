@@ -229,6 +229,27 @@ Test(agent_options, events_mask)
 	cr_assert(eq(u32, cfg.event_mask, MM_EVENT_MASK_DEFAULT | MM_EVENT_BIT(MM_EVENT_DEBUG)));
 }
 
+/* trace-sock is watched by the cgroup programs: with --cgroup none it is refused, in either order. */
+Test(agent_options, trace_sock_needs_the_cgroup)
+{
+	struct mm_agent_options o;
+	struct mm_config cfg = {0};
+	char err[256] = "";
+
+	cr_assert(eq(int, PARSE(&o, err, "--events", "tcp_probe,trace-sock"), MM_EXIT_OK), "%s",
+		  err);
+	mm_agent_options__to_config(&o, 2, &cfg);
+	cr_assert(eq(u32, cfg.event_mask,
+		     MM_EVENT_BIT(MM_EVENT_TCP_PROBE) | MM_EVENT_BIT(MM_EVENT_TRACE_SOCK)));
+	cr_assert(eq(int, PARSE(&o, err, "--events", "trace-sock", "--cgroup", "none"),
+		     MM_EXIT_USAGE));
+	cr_assert(eq(str, err,
+		     "--events trace-sock needs the cgroup programs: give --cgroup PATH, not none"));
+	cr_assert(eq(int, PARSE(&o, err, "--cgroup", "none", "--events", "drop,trace-sock"),
+		     MM_EXIT_USAGE));
+	cr_assert(eq(int, PARSE(&o, err, "--cgroup", "none", "--events", "drop"), MM_EXIT_OK));
+}
+
 /* The host total and per-type limits side by side, each split per CPU. */
 Test(agent_options, per_type_rate_limits)
 {

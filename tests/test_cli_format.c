@@ -232,6 +232,9 @@ Test(cli_format, json_lines_parse_and_have_keys)
 		"map(select(.type == \"trace\")) | length > 0 and all(has(\"point\") and has(\"state\") and (.tcp_flags | type == \"array\"))",
 		"map(select(.type == \"drop\")) | length > 0 and all(has(\"reason\") and has(\"reason_code\") and (.source == \"datapath\" or .source == \"kernel\") and has(\"file\") and has(\"line\"))",
 		"map(select(.type == \"tcp_probe\")) | length > 0 and all(has(\"direction\") and has(\"state\") and has(\"pid\") and has(\"comm\") and has(\"bytes_sent\") and has(\"bytes_received\") and has(\"segs_in\") and has(\"segs_out\") and has(\"srtt_us\") and has(\"min_rtt_us\") and has(\"retrans\") and has(\"duration_ns\") and has(\"conn_success\"))",
+		"map(select(.type == \"trace-sock\")) | length == 2 and all(.trace_sock | has(\"hook\") and has(\"orig_dst\") and has(\"orig_dport\") and has(\"pid\") and has(\"comm\") and has(\"socket_cookie\") and has(\"cgroup_id\") and has(\"netns\"))",
+		/* orig_dst only on the translated connection's tcp_probe */
+		"map(select(.type == \"tcp_probe\" and has(\"orig_dst\"))) | length == 1 and .[0].orig_dst == \"10.96.0.10\" and .[0].orig_dport == 80 and .[0].socket_cookie == 42",
 		"map(select(.type == \"lost\")) | length == 4 and all(has(\"source\") and has(\"count\") and has(\"cpu\"))",
 		/* values survive: the first trace, the escaped comm, the 64-bit counter */
 		"map(select(.type == \"trace\"))[0] | .tuple == {\"src\":\"10.60.0.182\",\"dst\":\"104.198.14.52\",\"sport\":41510,\"dport\":80,\"proto\":\"tcp\",\"proto_num\":6,\"ethertype\":2048} and .tcp_flags == [\"SYN\"] and .point == \"from-network\" and .state == \"new\"",

@@ -67,6 +67,7 @@ AGREE(debug_types, MM_DEBUG_TYPES, meshmon__v1__debug_type__descriptor, "DEBUG_T
 AGREE(probe_states, MM_PROBE_STATES, meshmon__v1__probe_state__descriptor, "PROBE_STATE_")
 AGREE(probe_directions, MM_PROBE_DIRECTIONS, meshmon__v1__probe_direction__descriptor,
       "PROBE_DIRECTION_")
+AGREE(sock_hooks, MM_SOCK_HOOKS, meshmon__v1__socket_hook__descriptor, "SOCKET_HOOK_")
 AGREE(loss_sources, MM_LOSS_SOURCE_TABLE, meshmon__v1__loss_source__descriptor, "LOSS_SOURCE_")
 AGREE(aggregation_levels, MM_AGGREGATION_LEVELS, meshmon__v1__aggregation_level__descriptor,
       "AGGREGATION_LEVEL_")
