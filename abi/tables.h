@@ -29,7 +29,8 @@
 	X(SOCKOPS, 3, "sockops")           \
 	X(CGROUP_SKB, 4, "cgroup_skb")     \
 	X(TCP_ITER, 5, "tcp_iter")         \
-	X(CONNECT, 6, "connect")
+	X(CONNECT, 6, "connect")           \
+	X(SOCK_STATE, 7, "sock_state")     /* tp_btf/inet_sock_set_state */
 
 /*
  * Drop reasons of meshmon's own datapath: X(NAME, value, "human text").

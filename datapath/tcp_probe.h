@@ -27,7 +27,16 @@ struct mm_probe *mm_probe__open(struct mm_datapath *dp, const char *cgroup_path)
 /* Detach everything and free. Accepts NULL. */
 void mm_probe__free(struct mm_probe *p);
 
-/* Run the TCP iterator once in the calling thread's network namespace. */
+/*
+ * The periodic pass: report every connection the probe knows (its socket
+ * storage: whatever sockops and connect saw, and what iter/tcp passes found),
+ * in every network namespace, without entering any.
+ */
+int mm_probe__run_known(struct mm_probe *p);
+/*
+ * Run the TCP iterator once in the calling thread's network namespace: also
+ * finds the connections of the cgroup that predate the probe.
+ */
 int mm_probe__run_iter(struct mm_probe *p);
 /* The same in the network namespace netns_fd refers to (setns in a helper thread). */
 int mm_probe__run_iter_in_netns(struct mm_probe *p, int netns_fd);

@@ -373,7 +373,7 @@ Test(agent_cgroup, sigterm_leaves_no_cgroup_program_or_kernel_program_behind)
 	free(after);
 }
 
-/* SIGKILL: every link the agent held (tc, cgroup, kfree_skb) goes with the process. */
+/* SIGKILL: every link the agent held (tc, cgroup, tracing, iterators) goes with the process. */
 Test(agent_cgroup, sigkill_leaves_no_link_behind)
 {
 	struct mm_test_link links[32];
@@ -393,7 +393,7 @@ Test(agent_cgroup, sigkill_leaves_no_link_behind)
 	}
 	cr_assert(eq(sz, n_tcx, 2), "tc ingress and egress are TCX links");
 	cr_assert(ge(sz, n_cgroup, 3), "sockops, connect4 and connect6 are cgroup links");
-	cr_assert(eq(sz, n_tp, 1), "kfree_skb is a link");
+	cr_assert(eq(sz, n_tp, 2), "kfree_skb and inet_sock_set_state are links");
 
 	mm_test_agent_kill(&agent);
 	for (int i = 0; i < n; i++) {

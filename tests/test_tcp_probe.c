@@ -27,37 +27,8 @@
 #include "tcp_probe_fixture.h"
 
 #define XFER_BYTES	1000000
-#define TCP_STATE_CLOSE 7
 
 TestSuite(tcp_probe, .init = tcp_probe_setup, .fini = tcp_probe_teardown, .timeout = 60);
-
-static int wait_closed(int fd, struct tcp_info *ti)
-{
-	for (int i = 0; i < 500; i++) {
-		socklen_t len = sizeof(*ti);
-
-		memset(ti, 0, sizeof(*ti));
-		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len))
-			return -errno;
-		if (ti->tcpi_state == TCP_STATE_CLOSE)
-			return 0;
-		usleep(10000);
-	}
-	return -ETIMEDOUT;
-}
-
-/* Orderly close: shut the write side, drain to EOF, wait until the kernel
- * moved the socket to TCP_CLOSE (the close report is emitted then), read
- * TCP_INFO. The counters no longer change after that point. */
-static int finish(int fd, struct tcp_info *ti)
-{
-	char buf[4096];
-
-	shutdown(fd, SHUT_WR);
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	return wait_closed(fd, ti);
-}
 
 struct server_job {
 	int lfd;

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Where tcp_probe looks for connections that predate it: the network
+ * namespaces the threads of a cgroup v2 directory and of every cgroup below it
+ * live in (cgroup.threads -> /proc/TID/ns/net, one per namespace inode). The
+ * TCP iterator lists one namespace per pass, so finding a cgroup's old
+ * connections takes one pass in each of these (tcp_probe.h).
+ *
+ * Errors: 0 (or a count) or a negative errno.
+ */
+#ifndef MESHMON_TCP_PROBE_NETNS_H
+#define MESHMON_TCP_PROBE_NETNS_H
+
+#include <stddef.h>
+
+struct mm_probe;
+
+/* A set of open network namespace file descriptors, one per namespace. */
+struct mm_netns_set {
+	int *fds;
+	unsigned long *inodes;
+	size_t n, cap;
+};
+
+/* Add the namespace of /proc/TID/ns/net-style path unless one with its inode is in. */
+int mm_netns_set__add(struct mm_netns_set *set, const char *ns_path);
+/* Add the namespaces of every thread of the cgroup at cgroup_path and its descendants. */
+int mm_netns_set__add_cgroup(struct mm_netns_set *set, const char *cgroup_path);
+/* Close every descriptor and free. Accepts a zeroed set. */
+void mm_netns_set__clear(struct mm_netns_set *set);
+
+/*
+ * One iter/tcp pass in the caller's network namespace and in each namespace
+ * of the cgroup's threads: reports (and from then on knows) the cgroup's
+ * connections that were open before the probe. Returns the number of
+ * namespaces passed through, or -errno (the first failure; the other
+ * namespaces are still passed through).
+ */
+int mm_probe__run_iter_in_cgroup_netns(struct mm_probe *p, const char *cgroup_path);
+
+#endif /* MESHMON_TCP_PROBE_NETNS_H */
