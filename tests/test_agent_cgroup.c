@@ -26,19 +26,6 @@ TestSuite(agent_cgroup, .init = agent_setup, .fini = agent_teardown, .timeout = 
 
 /* --- tcp_probe and kernel drops ---------------------------------------------- */
 
-/* A private cgroup v2 directory holding the test process; teardown removes it. */
-static void enter_private_cgroup(void)
-{
-	char root[256];
-	int err;
-
-	cr_assert(eq(int, mm_cgroup2_root(root, sizeof(root)), 0));
-	err = mm_test_cgroup_create(&cg, root, "agent-e2e");
-	cr_assert(eq(int, err, 0), "mkdir %s/mmtest-agent-e2e-%d: %s", root, (int)getpid(),
-		  strerror(-err));
-	cr_assert(eq(int, mm_test_cgroup_enter(&cg, getpid()), 0), "enter %s", cg.path);
-}
-
 static struct sockaddr_in sin4(const char *addr, uint16_t port)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
