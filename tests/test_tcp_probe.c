@@ -74,6 +74,7 @@ static void transfer_test(int family)
 	struct addr a;
 	pthread_t th;
 	int lfd, fd, cport, lport;
+	size_t n_closed = 0;
 
 	lfd = mm_test_pair_listen(&pair, family, 0, 8);
 	cr_assert(lfd >= 0, "listen in the peer netns");
@@ -104,8 +105,10 @@ static void transfer_test(int family)
 	rec = find_rec(MM_PROBE_OPEN, MM_PROBE_DIR_OUTBOUND, cport, lport, NULL);
 	cr_assert(rec != NULL, "client open report");
 	cr_expect(eq(u32, rec->pid, (__u32)getpid()));
-	rec = find_rec(MM_PROBE_CLOSED, MM_PROBE_DIR_OUTBOUND, cport, lport, NULL);
+	rec = find_rec(MM_PROBE_CLOSED, 0, cport, lport, &n_closed);
 	cr_assert(rec != NULL, "client close report");
+	cr_expect(eq(sz, n_closed, 1), "one close report (sockops', not the preexisting closer's too)");
+	cr_expect(eq(u8, rec->direction, MM_PROBE_DIR_OUTBOUND));
 	cr_expect(eq(u8, rec->hdr.source, MM_SOURCE_SOCKOPS));
 	cr_expect(eq(u8, rec->hdr.version, MM_TCP_PROBE_VERSION));
 	cr_expect(eq(u32, rec->pid, (__u32)getpid()));
