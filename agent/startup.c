@@ -491,15 +491,21 @@ static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
  */
 static void probe_first_pass(struct mm_agent *a)
 {
-	int rc = mm_probe__run_iter_in_cgroup_netns(a->probe, a->cgroup_path);
+	struct mm_netns_search res;
+	int rc = mm_probe__run_iter_in_cgroup_netns(a->probe, a->cgroup_path, &res);
 
 	if (rc < 0)
 		mm_log("tcp_probe: search for connections opened before the agent: %s",
 		       strerror(-rc));
+	else if (res.err)
+		mm_log("tcp_probe: connections opened before the agent searched in %zu of %zu "
+		       "network namespaces, the others could not be entered: %s (their old "
+		       "connections get closed reports only; docs/tcp_probe.md)",
+		       res.searched, res.found, strerror(-res.err));
 	else
-		mm_log("tcp_probe: connections opened before the agent searched in %d network "
+		mm_log("tcp_probe: connections opened before the agent searched in %zu network "
 		       "namespace%s",
-		       rc, rc == 1 ? "" : "s");
+		       res.searched, res.searched == 1 ? "" : "s");
 }
 
 /* A persistent timer in *ev (left there on failure, for the stop function to free). */

@@ -137,11 +137,14 @@ void mm_netns_set__clear(struct mm_netns_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
-int mm_probe__run_iter_in_cgroup_netns(struct mm_probe *p, const char *cgroup_path)
+int mm_probe__run_iter_in_cgroup_netns(struct mm_probe *p, const char *cgroup_path,
+				       struct mm_netns_search *res)
 {
 	struct mm_netns_set set = {};
-	int err, first = 0;
+	int err;
 
+	memset(res, 0, sizeof(*res));
+	/* The caller's own first: set.fds[0], passed through without setns(). */
 	err = mm_netns_set__add(&set, "/proc/thread-self/ns/net");
 	if (!err)
 		err = mm_netns_set__add_cgroup(&set, cgroup_path);
@@ -149,12 +152,14 @@ int mm_probe__run_iter_in_cgroup_netns(struct mm_probe *p, const char *cgroup_pa
 		mm_netns_set__clear(&set);
 		return err;
 	}
+	res->found = set.n;
 	for (size_t i = 0; i < set.n; i++) {
-		err = mm_probe__run_iter_in_netns(p, set.fds[i]);
-		if (err && !first)
-			first = err;
+		err = i ? mm_probe__run_iter_in_netns(p, set.fds[i]) : mm_probe__run_iter(p);
+		if (!err)
+			res->searched++;
+		else if (!res->err)
+			res->err = err;
 	}
-	err = first ? first : (int)set.n;
 	mm_netns_set__clear(&set);
-	return err;
+	return 0;
 }

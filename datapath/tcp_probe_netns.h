@@ -29,13 +29,21 @@ int mm_netns_set__add_cgroup(struct mm_netns_set *set, const char *cgroup_path);
 /* Close every descriptor and free. Accepts a zeroed set. */
 void mm_netns_set__clear(struct mm_netns_set *set);
 
+/* What mm_probe__run_iter_in_cgroup_netns did. */
+struct mm_netns_search {
+	size_t found;    /* namespaces: the caller's and those of the cgroup's threads */
+	size_t searched; /* of which an iter/tcp pass ran in */
+	int err;         /* the first pass that failed, -errno (setns() needs CAP_SYS_ADMIN) */
+};
+
 /*
- * One iter/tcp pass in the caller's network namespace and in each namespace
- * of the cgroup's threads: reports (and from then on knows) the cgroup's
- * connections that were open before the probe. Returns the number of
- * namespaces passed through, or -errno (the first failure; the other
- * namespaces are still passed through).
+ * One iter/tcp pass in the caller's network namespace (no setns() needed)
+ * and in each other namespace of the cgroup's threads (setns() in a helper
+ * thread): reports (and from then on knows) the cgroup's connections that
+ * were open before the probe. A namespace whose pass fails does not stop the
+ * others. Returns 0, or -errno when the namespaces could not be listed.
  */
-int mm_probe__run_iter_in_cgroup_netns(struct mm_probe *p, const char *cgroup_path);
+int mm_probe__run_iter_in_cgroup_netns(struct mm_probe *p, const char *cgroup_path,
+				       struct mm_netns_search *res);
 
 #endif /* MESHMON_TCP_PROBE_NETNS_H */

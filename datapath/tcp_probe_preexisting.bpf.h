@@ -14,7 +14,7 @@
  *   in a namespace no pass covers); reported as preexisting, from a state on
  *   the stack (no storage is created for a socket that is going away).
  * Every other socket costs one storage lookup on its way to TCP_CLOSE, and
- * every other state change two compares. The tracepoint fires before the
+ * every other state change one compare. The tracepoint fires before the
  * kernel stores the new state: the record's tcp_state is newstate.
  */
 #ifndef MESHMON_TCP_PROBE_PREEXISTING_BPF_H

@@ -311,3 +311,59 @@ Test(agent_probe_netns, connection_opened_before_the_agent_gets_periodic_and_clo
 	client_close(&c);
 	cr_assert(eq(int, stop_agent(), 0), "SIGTERM exits 0");
 }
+
+/*
+ * The documented limit, where it applies: without CAP_SYS_ADMIN (the shipped
+ * systemd unit) the agent cannot setns() into the holder's namespace, so the
+ * connection opened before it gets no periodic report; it still gets its
+ * closed reports, which need no namespace.
+ */
+Test(agent_probe_netns, without_cap_sys_admin_an_old_connection_elsewhere_gets_closed_reports_only)
+{
+	const char *argv[] = {"setpriv", "--bounding-set=-sys_admin", "--", MESHMON_AGENT_PATH,
+			      "--iface", pair.local_if, "--socket", agent.sock_path, "--history",
+			      "0", "--cgroup", cg.path, "--probe-interval", "1", NULL};
+	const struct ev_rec *r;
+	struct client c;
+	struct held h;
+	int status = 0;
+	uint64_t end;
+
+	enter_private_cgroup();
+	h = start_holder();
+	agent.path = "/usr/bin/setpriv";
+	cr_assert(eq(int, mm_test_agent_spawn(&agent, argv), 0));
+	cr_assert(eq(int, mm_test_agent_wait_ready(&agent, 15000, &status), 0),
+		  "the agent did not start (status 0x%x); see %s", status, agent.log_path);
+	subscribe_tcp_probe(&c);
+	/* Three periodic passes: none may report the holder's connection. */
+	end = now_ms() + 3500;
+	while (now_ms() < end)
+		client_poll(&c, 100);
+	cr_expect(eq(sz, count_probes(&c, MESHMON__V1__PROBE_STATE__PROBE_STATE_PERIODIC,
+				      h.client_port, h.server_port, NULL),
+		     0));
+	cr_expect(eq(sz, count_probes(&c, MESHMON__V1__PROBE_STATE__PROBE_STATE_PERIODIC,
+				      h.server_port, h.client_port, NULL),
+		     0));
+	cr_expect(eq(int, mm_test_sh("grep -q 'could not be entered: Operation not permitted' %s",
+				     agent.log_path),
+		     0),
+		  "the agent says which namespaces it could not search; see %s", agent.log_path);
+
+	close_holder(&h);
+	wait_both_ends(&c, &h, MESHMON__V1__PROBE_STATE__PROBE_STATE_CLOSED, 1);
+	cr_assert(eq(sz, count_probes(&c, MESHMON__V1__PROBE_STATE__PROBE_STATE_CLOSED,
+				      h.client_port, h.server_port, &r),
+		     1),
+		  "closed report of the client end (%zu events)", c.n_log);
+	cr_expect(eq(int, r->preexisting, 1));
+	cr_expect(eq(u32, r->netns, peer_netns_inode()));
+	cr_assert(eq(sz, count_probes(&c, MESHMON__V1__PROBE_STATE__PROBE_STATE_CLOSED,
+				      h.server_port, h.client_port, &r),
+		     1),
+		  "closed report of the server end (%zu events)", c.n_log);
+	cr_expect(eq(int, r->preexisting, 1));
+	client_close(&c);
+	cr_assert(eq(int, stop_agent(), 0), "SIGTERM exits 0");
+}
