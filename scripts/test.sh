@@ -103,6 +103,7 @@ run_benchmarks() {
     "meshmon-pipeline-bench --quick"
     "meshmon-cli-bench --quick"
     "meshmon-reorder-bench --records 200000"
+    "meshmon-probe-bench --connections 200 --closes 200 --reps 5"
   )
   echo "== benchmarks, briefly (figures not judged)"
   for run in "${runs[@]}"; do
