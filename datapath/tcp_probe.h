@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Loader of the tcp_probe object (tcp_probe.bpf.c): sockops and connect4/6 on
- * one cgroup v2 directory, and the iter/tcp program that the caller runs once
- * per probe interval (mm_probe__run_iter*) to report every open
- * connection, idle ones included. Accepted connections report the process
+ * one cgroup v2 directory, tp_btf/inet_sock_set_state for the close of
+ * connections opened before it, and two iterators the caller runs: the one
+ * over the connections the probe knows, once per probe interval
+ * (mm_probe__run_known: every open connection, idle ones included, in every
+ * network namespace), and iter/tcp (mm_probe__run_iter*, one namespace per
+ * pass), which also finds connections opened before the probe. Accepted connections report the process
  * that called listen() on their listening socket, if that happened while the
  * probe was attached.
  *
