@@ -33,7 +33,8 @@
  * - tp_btf/inet_sock_set_state (tcp_probe_preexisting.bpf.h): the closed
  *   report of a connection opened before meshmon, whose state callback
  *   sockops never enabled.
- * Both iterators assemble their records in mm_periodic_report.
+ * Both iterators and the tracepoint assemble their records in one function,
+ * mm_sock_report (the kernel socket read with CO-RE).
  *
  * Maps: the shared mm_events / mm_config_map / mm_stats / mm_rate_bucket
  * (maps.bpf.h), mm_probe_sk and mm_probe_listen (socket storage, freed with
