@@ -20,7 +20,15 @@
 /* Deeper cgroup trees than this are not walked further (cgroup v2 allows any depth). */
 #define MAX_CGROUP_DEPTH 64
 
-int mm_netns_set__add(struct mm_netns_set *set, const char *ns_path)
+/* Open network namespace file descriptors, one per namespace (inode). */
+struct mm_netns_set {
+	int *fds;
+	unsigned long *inodes;
+	size_t n, cap;
+};
+
+/* Add the namespace of ns_path (/proc/TID/ns/net) unless one with its inode is in. */
+static int mm_netns_set__add(struct mm_netns_set *set, const char *ns_path)
 {
 	struct stat st;
 	int fd = open(ns_path, O_RDONLY | O_CLOEXEC);
@@ -117,7 +125,8 @@ static int add_cgroup_dir(struct mm_netns_set *set, int dir_fd, int depth)
 	return err;
 }
 
-int mm_netns_set__add_cgroup(struct mm_netns_set *set, const char *cgroup_path)
+/* Add the namespaces of every thread of the cgroup at cgroup_path and its descendants. */
+static int mm_netns_set__add_cgroup(struct mm_netns_set *set, const char *cgroup_path)
 {
 	int fd = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
 
@@ -128,7 +137,8 @@ int mm_netns_set__add_cgroup(struct mm_netns_set *set, const char *cgroup_path)
 	return err;
 }
 
-void mm_netns_set__clear(struct mm_netns_set *set)
+/* Close every descriptor and free. Accepts a zeroed set. */
+static void mm_netns_set__clear(struct mm_netns_set *set)
 {
 	for (size_t i = 0; i < set->n; i++)
 		close(set->fds[i]);

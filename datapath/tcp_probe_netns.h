@@ -15,20 +15,6 @@
 
 struct mm_probe;
 
-/* A set of open network namespace file descriptors, one per namespace. */
-struct mm_netns_set {
-	int *fds;
-	unsigned long *inodes;
-	size_t n, cap;
-};
-
-/* Add the namespace of /proc/TID/ns/net-style path unless one with its inode is in. */
-int mm_netns_set__add(struct mm_netns_set *set, const char *ns_path);
-/* Add the namespaces of every thread of the cgroup at cgroup_path and its descendants. */
-int mm_netns_set__add_cgroup(struct mm_netns_set *set, const char *cgroup_path);
-/* Close every descriptor and free. Accepts a zeroed set. */
-void mm_netns_set__clear(struct mm_netns_set *set);
-
 /* What mm_probe__run_iter_in_cgroup_netns did. */
 struct mm_netns_search {
 	size_t found;    /* namespaces: the caller's and those of the cgroup's threads */
