@@ -6,7 +6,7 @@
  * TCP iterator lists one namespace per pass, so finding a cgroup's old
  * connections takes one pass in each of these (tcp_probe.h).
  *
- * Errors: 0 (or a count) or a negative errno.
+ * Errors: 0 or a negative errno.
  */
 #ifndef MESHMON_TCP_PROBE_NETNS_H
 #define MESHMON_TCP_PROBE_NETNS_H
