@@ -26,6 +26,7 @@ const char *mm_debug_format(unsigned int type);
 const char *mm_probe_state_name(unsigned int state);
 const char *mm_probe_direction_name(unsigned int dir);
 const char *mm_sock_hook_name(unsigned int hook);
+const char *mm_tcp_state_name(unsigned int state); /* "ESTABLISHED", ... */
 const char *mm_aggregation_name(unsigned int level);
 const char *mm_direction_name(unsigned int dir);
 const char *mm_stat_name(unsigned int stat);

@@ -84,6 +84,13 @@ enum mm_sock_hook {
 #undef X
 };
 
+/* MM_TCPS_*: not MM_TCP_, which names the TCP header flags below. */
+enum mm_tcp_state {
+#define X(name, value, ...) MM_TCPS_##name = value,
+	MM_TCP_STATES(X)
+#undef X
+};
+
 enum mm_aggregation_level {
 #define X(name, value, ...) MM_AGG_##name = value,
 	MM_AGGREGATION_LEVELS(X)

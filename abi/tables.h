@@ -29,7 +29,8 @@
 	X(SOCKOPS, 3, "sockops")           \
 	X(CGROUP_SKB, 4, "cgroup_skb")     \
 	X(TCP_ITER, 5, "tcp_iter")         \
-	X(CONNECT, 6, "connect")
+	X(CONNECT, 6, "connect")           \
+	X(SOCK_STATE, 7, "sock_state")     /* tp_btf/inet_sock_set_state */
 
 /*
  * Drop reasons of meshmon's own datapath: X(NAME, value, "human text").
@@ -106,6 +107,25 @@
 #define MM_SOCK_HOOKS(X)                   \
 	X(CONNECT, 1, "connect")           \
 	X(SENDMSG, 2, "sendmsg")
+
+/*
+ * The kernel's TCP states (include/net/tcp_states.h, the values of
+ * sk->sk_state and TCP_INFO's tcpi_state): tcp_probe's tcp_state, printed by
+ * name. The kernel's numbers and names; they are the kernel's ABI, not ours.
+ */
+#define MM_TCP_STATES(X)                   \
+	X(ESTABLISHED, 1, "ESTABLISHED")   \
+	X(SYN_SENT, 2, "SYN_SENT")         \
+	X(SYN_RECV, 3, "SYN_RECV")         \
+	X(FIN_WAIT1, 4, "FIN_WAIT1")       \
+	X(FIN_WAIT2, 5, "FIN_WAIT2")       \
+	X(TIME_WAIT, 6, "TIME_WAIT")       \
+	X(CLOSE, 7, "CLOSE")               \
+	X(CLOSE_WAIT, 8, "CLOSE_WAIT")     \
+	X(LAST_ACK, 9, "LAST_ACK")         \
+	X(LISTEN, 10, "LISTEN")            \
+	X(CLOSING, 11, "CLOSING")          \
+	X(NEW_SYN_RECV, 12, "NEW_SYN_RECV")
 
 /* Monitor aggregation levels, as Cilium's. */
 #define MM_AGGREGATION_LEVELS(X)           \

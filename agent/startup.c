@@ -4,7 +4,7 @@
  * callbacks they register on the loop: a ring record is put in time order
  * across CPUs (reorder.h), then decoded and published to the hub,
  * PERF_RECORD_LOST goes to the loss ledger, a 1 s timer reads the
- * datapath's loss counters, a timer runs tcp_probe's iterator. main() calls
+ * datapath's loss counters, a timer runs tcp_probe's periodic pass. main() calls
  * the start functions in order and the stop functions in reverse.
  */
 #include <errno.h>
@@ -34,6 +34,7 @@
 #include "server.h"
 #include "tcp_probe.h"
 #include "sock_xlate.h"
+#include "tcp_probe_netns.h"
 
 #define STATS_PERIOD_MS 1000
 
@@ -480,7 +481,12 @@ static void on_stats_timer(evutil_socket_t fd, short what, void *arg)
 	mm_ifname_cache__flush(&a->ifcache);
 }
 
-/* tcp_probe's iterator reports every open connection, idle ones included. */
+/*
+ * tcp_probe's periodic pass reports every connection it knows, idle ones
+ * included, in every network namespace: sockops and connect know each one
+ * opened while they are attached, and the first pass (probe_first_pass) those
+ * opened before.
+ */
 static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct mm_agent *a = arg;
@@ -488,9 +494,35 @@ static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	rc = mm_probe__run_iter(a->probe);
+	rc = mm_probe__run_known(a->probe);
 	if (rc)
 		mm_log("tcp_probe: periodic iterator run failed: %s", strerror(-rc));
+}
+
+/*
+ * Once, with the rings read: the connections of the cgroup opened before the
+ * agent, found by iter/tcp in each namespace the cgroup's threads live in (and
+ * the agent's). A socket's cgroup is set when it is created, so no
+ * connection unknown to sockops can join the cgroup later: one search is
+ * enough (docs/tcp_probe.md).
+ */
+static void probe_first_pass(struct mm_agent *a)
+{
+	struct mm_netns_search res;
+	int rc = mm_probe__run_iter_in_cgroup_netns(a->probe, a->cgroup_path, &res);
+
+	if (rc < 0)
+		mm_log("tcp_probe: search for connections opened before the agent: %s",
+		       strerror(-rc));
+	else if (res.err)
+		mm_log("tcp_probe: connections opened before the agent searched in %zu of %zu "
+		       "network namespaces, the others could not be entered: %s (their old "
+		       "connections get closed reports only; docs/tcp_probe.md)",
+		       res.searched, res.found, strerror(-res.err));
+	else
+		mm_log("tcp_probe: connections opened before the agent searched in %zu network "
+		       "namespace%s",
+		       res.searched, res.searched == 1 ? "" : "s");
 }
 
 /* A persistent timer in *ev (left there on failure, for the stop function to free). */
@@ -517,6 +549,7 @@ int mm_agent__start_timers(struct mm_agent *a)
 	rc = add_timer(a, &a->stats_timer, &tv, on_stats_timer);
 	if (rc || !a->probe)
 		return rc;
+	probe_first_pass(a);
 	return add_timer(a, &a->probe_timer, &ptv, on_probe_timer);
 }
 

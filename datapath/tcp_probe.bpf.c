@@ -21,11 +21,20 @@
  *   with no process: an accepted connection takes the pid and comm of the
  *   listener's owner from its cloned mm_probe_listen entry (then deleted); a
  *   listener opened before meshmon has no entry, so its children get pid 0.
- * - iter/tcp (mm_probe_iter): run by the loader every probe interval, in each
- *   monitored netns. Reports every open connection (idle ones included) at
- *   most once per probe_interval_ns; sockets without storage that belong to
- *   the target cgroup (or a descendant) get storage created and are marked
- *   MM_PROBE_F_PREEXISTING (start 0, pid 0): they predate meshmon.
+ * - iter/bpf_sk_storage_map over mm_probe_sk (mm_probe_iter_known): run by
+ *   the loader every probe interval. Every socket the hooks above know, in
+ *   every network namespace, without entering any: the periodic reports.
+ * - iter/tcp (mm_probe_iter): run by the loader in one network namespace at
+ *   a time, to find connections opened before meshmon. Reports every open
+ *   connection (idle ones included) at most once per probe_interval_ns;
+ *   sockets without storage that belong to the target cgroup (or a
+ *   descendant) get storage created and are marked MM_PROBE_F_PREEXISTING
+ *   (start 0, pid 0): they predate meshmon.
+ * - tp_btf/inet_sock_set_state (tcp_probe_preexisting.bpf.h): the closed
+ *   report of a connection opened before meshmon, whose state callback
+ *   sockops never enabled.
+ * Both iterators and the tracepoint assemble their records in one function,
+ * mm_sock_report (the kernel socket read with CO-RE).
  *
  * Maps: the shared mm_events / mm_config_map / mm_stats / mm_rate_bucket
  * (maps.bpf.h), mm_probe_sk and mm_probe_listen (socket storage, freed with
@@ -48,11 +57,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define MM_AF_INET6		     10
 #define MM_SOCK_STREAM		     1
 #define MM_IPPROTO_TCP		     6
-#define MM_TCP_ESTABLISHED	     1
-#define MM_TCP_SYN_SENT		     2
-#define MM_TCP_CLOSE		     7
-#define MM_TCP_LISTEN		     10
 #define MM_PROBE_INTERVAL_DEFAULT_NS (5ull * 1000 * 1000 * 1000)
+
+/* MM_TCP_STATES (abi/tables.h) are the running kernel's own values. */
+#define X(name, value, ...) _Static_assert(MM_TCPS_##name == TCP_##name, "MM_TCPS_" #name);
+MM_TCP_STATES(X)
+#undef X
 
 /* Set by the loader before load: the cgroup the programs are attached to. */
 const volatile __u64 mm_target_cgroup_id = 0;
@@ -396,7 +406,7 @@ static __always_inline void mm_on_state(struct bpf_sock_ops *skops, struct bpf_s
 	const struct mm_config *cfg;
 	struct mm_probe_sk_state *st;
 
-	if (skops->args[1] != MM_TCP_CLOSE)
+	if (skops->args[1] != MM_TCPS_CLOSE)
 		return;
 	st = bpf_sk_storage_get(&mm_probe_sk, sk, 0, 0);
 	if (st) {
@@ -515,8 +525,14 @@ static __always_inline void mm_rec_from_tcp_sock(struct mm_tcp_probe_record *rec
 		BPF_CORE_READ_INTO(&l6, skc, skc_v6_rcv_saddr.in6_u.u6_addr32);
 		BPF_CORE_READ_INTO(&r6, skc, skc_v6_daddr.in6_u.u6_addr32);
 	}
+	/*
+	 * The local port from inet_sport, not skc_num: on the way to TCP_CLOSE
+	 * the kernel releases the port (inet_put_port zeroes skc_num) before
+	 * inet_sock_set_state fires; inet_sport keeps it.
+	 */
 	mm_tuple_set(&rec->tuple, family, l6, r6, BPF_CORE_READ(skc, skc_rcv_saddr),
-		     BPF_CORE_READ(skc, skc_daddr), BPF_CORE_READ(skc, skc_num),
+		     BPF_CORE_READ(skc, skc_daddr),
+		     bpf_ntohs(BPF_CORE_READ((struct inet_sock *)tp, inet_sport)),
 		     bpf_ntohs(BPF_CORE_READ(skc, skc_dport)));
 	rec->bytes_sent = BPF_CORE_READ(tp, bytes_acked);
 	rec->bytes_received = BPF_CORE_READ(tp, bytes_received);
@@ -532,42 +548,76 @@ static __always_inline void mm_rec_from_tcp_sock(struct mm_tcp_probe_record *rec
 	rec->delivered = BPF_CORE_READ(tp, delivered);
 }
 
-SEC("iter/tcp")
-int mm_probe_iter(struct bpf_iter__tcp *ctx)
+/*
+ * The one place a periodic record is assembled (both iterators), and the
+ * closed record of a connection opened before meshmon: the kernel socket read
+ * with CO-RE. st is the connection's state (storage, or a copy on the stack).
+ */
+static __always_inline void mm_sock_report(void *ctx, const struct mm_config *cfg,
+					   struct sock_common *skc, struct tcp_sock *tp,
+					   struct mm_probe_sk_state *st, __u8 subtype, __u8 source,
+					   __u8 tcp_state, __u64 now)
 {
-	struct sock_common *skc = ctx->sk_common;
 	struct mm_tcp_probe_record rec = {};
+
+	st->last_report_ns = now;
+	mm_hdr_init(&rec.hdr, MM_EVENT_TCP_PROBE, subtype, source, MM_TCP_PROBE_VERSION, 0);
+	mm_rec_from_tcp_sock(&rec, skc, tp);
+	rec.tcp_state = tcp_state;
+	mm_rec_from_sock(&rec, (struct sock *)tp);
+	mm_rec_from_state(&rec, st, now);
+	mm_probe_emit(ctx, cfg, &rec);
+}
+
+/* A periodic report of the socket if its connection is open and due. */
+static __always_inline void mm_periodic_report(void *ctx, struct sock_common *skc)
+{
 	const struct mm_config *cfg;
 	struct mm_probe_sk_state *st;
 	struct tcp_sock *tp;
-	struct sock *sk;
 	__u64 now;
 	__u8 state;
 
-	if (!skc)
-		return 0;
 	tp = bpf_skc_to_tcp_sock(skc);
 	if (!tp)
-		return 0; /* request or timewait socket */
-	sk = (struct sock *)tp;
+		return; /* request or timewait socket */
 	state = BPF_CORE_READ(skc, skc_state);
-	if (state == MM_TCP_LISTEN || state == MM_TCP_CLOSE)
-		return 0;
+	if (state == MM_TCPS_LISTEN || state == MM_TCPS_CLOSE)
+		return;
 	cfg = mm_config_get();
 	if (!cfg || !mm_type_enabled(cfg, MM_EVENT_TCP_PROBE))
-		return 0;
+		return;
 	now = bpf_ktime_get_ns();
-	st = mm_iter_due(sk, cfg, now);
-	if (!st)
-		return 0;
-	st->last_report_ns = now;
+	st = mm_iter_due((struct sock *)tp, cfg, now);
+	if (st)
+		mm_sock_report(ctx, cfg, skc, tp, st, MM_PROBE_PERIODIC, MM_SOURCE_TCP_ITER, state,
+			       now);
+}
 
-	mm_hdr_init(&rec.hdr, MM_EVENT_TCP_PROBE, MM_PROBE_PERIODIC, MM_SOURCE_TCP_ITER,
-		    MM_TCP_PROBE_VERSION, 0);
-	mm_rec_from_tcp_sock(&rec, skc, tp);
-	rec.tcp_state = state;
-	mm_rec_from_sock(&rec, sk);
-	mm_rec_from_state(&rec, st, now);
-	mm_probe_emit(ctx, cfg, &rec);
+/* Every TCP socket of the caller's network namespace: finds connections that predate meshmon. */
+SEC("iter/tcp")
+int mm_probe_iter(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common; /* read once: null-checked */
+
+	if (skc)
+		mm_periodic_report(ctx, skc);
 	return 0;
 }
+
+/*
+ * Every socket with an mm_probe_sk entry, whatever its network namespace: the
+ * connections the hooks (or an iter/tcp pass) already know. The kernel walks
+ * the map's buckets under RCU only, so mm_iter_due may look the entry up again.
+ */
+SEC("iter/bpf_sk_storage_map")
+int mm_probe_iter_known(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+	struct sock *sk = ctx->sk;
+
+	if (sk && ctx->value)
+		mm_periodic_report(ctx, &sk->__sk_common);
+	return 0;
+}
+
+#include "tcp_probe_preexisting.bpf.h"

@@ -3,7 +3,9 @@
  * tcp_probe loader: opens the mm_tcp_probe skeleton, joins the datapath's
  * shared maps, attaches sockops and connect4/6 to a cgroup v2 directory
  * through bpf_links (they go away with the process: nothing stale remains
- * after a crash), and runs the TCP iterator on demand. The owner of a
+ * after a crash), attaches tp_btf/inet_sock_set_state (closed reports of
+ * connections that predate it), and runs the iterators on demand: the one
+ * over the sockets it knows (mm_probe_sk, every namespace) and iter/tcp. The owner of a
  * listening socket (for the pid of accepted connections) is recorded by the
  * same sockops program (TCP_LISTEN_CB): no further program to attach.
  */
@@ -29,6 +31,7 @@
 struct mm_probe {
 	struct mm_tcp_probe *skel;
 	struct bpf_link *sockops, *connect4, *connect6, *iter;
+	struct bpf_link *iter_known, *preexisting_close;
 	int cgroup_fd;
 };
 
@@ -100,6 +103,8 @@ void mm_probe__free(struct mm_probe *p)
 {
 	if (!p)
 		return;
+	bpf_link__destroy(p->preexisting_close);
+	bpf_link__destroy(p->iter_known);
 	bpf_link__destroy(p->iter);
 	bpf_link__destroy(p->sockops);
 	bpf_link__destroy(p->connect6);
@@ -108,6 +113,18 @@ void mm_probe__free(struct mm_probe *p)
 	if (p->cgroup_fd >= 0)
 		close(p->cgroup_fd);
 	free(p);
+}
+
+/* An iterator over the entries of one map (iter/bpf_sk_storage_map). */
+static struct bpf_link *attach_map_iter(struct bpf_program *prog, int map_fd)
+{
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	union bpf_iter_link_info info = {};
+
+	info.map.map_fd = map_fd;
+	opts.link_info = &info;
+	opts.link_info_len = sizeof(info);
+	return bpf_program__attach_iter(prog, &opts);
 }
 
 struct mm_probe *mm_probe__open(struct mm_datapath *dp, const char *cgroup_path)
@@ -174,6 +191,13 @@ struct mm_probe *mm_probe__open(struct mm_datapath *dp, const char *cgroup_path)
 	p->iter = bpf_program__attach_iter(p->skel->progs.mm_probe_iter, NULL);
 	if (!p->iter)
 		goto fail_errno;
+	p->iter_known = attach_map_iter(p->skel->progs.mm_probe_iter_known,
+					bpf_map__fd(p->skel->maps.mm_probe_sk));
+	if (!p->iter_known)
+		goto fail_errno;
+	p->preexisting_close = bpf_program__attach(p->skel->progs.mm_probe_preexisting_close);
+	if (!p->preexisting_close)
+		goto fail_errno;
 	return p;
 
 fail_errno:
@@ -184,13 +208,14 @@ fail:
 	return NULL;
 }
 
-int mm_probe__run_iter(struct mm_probe *p)
+/* One pass of an iterator, in the calling thread's network namespace. */
+static int run_iter_link(struct bpf_link *link)
 {
 	char buf[64];
 	ssize_t n;
 	int fd, err = 0;
 
-	fd = bpf_iter_create(bpf_link__fd(p->iter));
+	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0)
 		return -errno;
 	/* The program writes to the perf rings, not to the seq file: read() returns 0. */
@@ -200,6 +225,16 @@ int mm_probe__run_iter(struct mm_probe *p)
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+int mm_probe__run_iter(struct mm_probe *p)
+{
+	return run_iter_link(p->iter);
+}
+
+int mm_probe__run_known(struct mm_probe *p)
+{
+	return run_iter_link(p->iter_known);
 }
 
 struct iter_job {

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Loader of the tcp_probe object (tcp_probe.bpf.c): sockops and connect4/6 on
- * one cgroup v2 directory, and the iter/tcp program that the caller runs once
- * per probe interval (mm_probe__run_iter*) to report every open
- * connection, idle ones included. Accepted connections report the process
+ * one cgroup v2 directory, tp_btf/inet_sock_set_state for the close of
+ * connections opened before it, and two iterators the caller runs: the one
+ * over the connections the probe knows, once per probe interval
+ * (mm_probe__run_known: every open connection, idle ones included, in every
+ * network namespace), and iter/tcp (mm_probe__run_iter*, one namespace per
+ * pass), which also finds connections opened before the probe. Accepted connections report the process
  * that called listen() on their listening socket, if that happened while the
  * probe was attached.
  *
@@ -27,7 +30,16 @@ struct mm_probe *mm_probe__open(struct mm_datapath *dp, const char *cgroup_path)
 /* Detach everything and free. Accepts NULL. */
 void mm_probe__free(struct mm_probe *p);
 
-/* Run the TCP iterator once in the calling thread's network namespace. */
+/*
+ * The periodic pass: report every connection the probe knows (its socket
+ * storage: whatever sockops and connect saw, and what iter/tcp passes found),
+ * in every network namespace, without entering any.
+ */
+int mm_probe__run_known(struct mm_probe *p);
+/*
+ * Run the TCP iterator once in the calling thread's network namespace: also
+ * finds the connections of the cgroup that predate the probe.
+ */
 int mm_probe__run_iter(struct mm_probe *p);
 /* The same in the network namespace netns_fd refers to (setns in a helper thread). */
 int mm_probe__run_iter_in_netns(struct mm_probe *p, int netns_fd);

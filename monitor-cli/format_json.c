@@ -272,7 +272,9 @@ static void json_tcp_probe(struct mm_json *j, const Meshmon__V1__Event *ev)
 		KV_NULL(j, "start_time");
 	KV_U64(j, "cgroup_id", p->cgroup_id);
 	KV_U64(j, "netns", p->netns);
-	KV_U64(j, "tcp_state", p->tcp_state);
+	/* The kernel's name, and its number for scripts that compare states. */
+	KV_NAME(j, "tcp_state", mm_tcp_state_name(p->tcp_state), p->tcp_state);
+	KV_U64(j, "tcp_state_code", p->tcp_state);
 	if (p->socket_cookie)
 		KV_U64(j, "socket_cookie", p->socket_cookie);
 	/* Only when a socket-layer translator rewrote the connect (trace-sock). */

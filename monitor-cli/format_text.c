@@ -709,7 +709,8 @@ static void text_tcp_probe(struct mm_line *l, const struct mm_fmt *f,
 		PUT_FIELD(l, ", cwnd ", p->snd_cwnd);
 		PUT_FIELD(l, ", lost ", p->lost_out);
 		PUT_FIELD(l, ", delivered ", p->delivered);
-		PUT_FIELD(l, ", tcp_state ", p->tcp_state);
+		mm_line__lit(l, ", tcp_state");
+		put_name_or(l, mm_tcp_state_name(p->tcp_state), "", 0, p->tcp_state);
 		PUT_FIELD(l, ", cgroup ", p->cgroup_id);
 		PUT_FIELD(l, ", netns ", p->netns);
 		if (p->socket_cookie) {

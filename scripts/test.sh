@@ -104,6 +104,7 @@ run_benchmarks() {
     "meshmon-cli-bench --quick"
     "meshmon-reorder-bench --records 200000"
     "meshmon-sock-xlate-bench 500"
+    "meshmon-probe-bench --connections 200 --closes 200 --reps 5"
   )
   echo "== benchmarks, briefly (figures not judged)"
   for run in "${runs[@]}"; do

@@ -103,6 +103,9 @@ static void keep_event(struct client *c, const Meshmon__V1__Event *e)
 		r->probe_state = (uint32_t)e->tcp_probe->state;
 		r->probe_dir = (uint32_t)e->tcp_probe->direction;
 		r->pid = e->tcp_probe->pid;
+		r->netns = e->tcp_probe->netns;
+		r->tcp_state = e->tcp_probe->tcp_state;
+		r->preexisting = e->tcp_probe->preexisting;
 	} else if (e->detail_case == MESHMON__V1__EVENT__DETAIL_DROP && e->drop->reason) {
 		snprintf(r->reason, sizeof(r->reason), "%s", e->drop->reason);
 	}

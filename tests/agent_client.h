@@ -20,6 +20,8 @@ struct ev_rec {
 	uint8_t src[16], dst[16];
 	size_t src_len, dst_len;
 	uint32_t probe_state, probe_dir, pid;
+	uint32_t netns, tcp_state; /* tcp_probe */
+	int preexisting;
 	char reason[48];
 	uint64_t ktime_ns;    /* the record's CLOCK_MONOTONIC */
 	uint64_t received_ns; /* CLOCK_MONOTONIC when the client read it */

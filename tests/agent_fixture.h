@@ -29,6 +29,12 @@ void start_agent_argv(const char *queue_bytes, const char *capture, const char *
 void start_agent_with(const char *queue_bytes, const char *capture, const char *extra,
 		      const char *extra_value);
 void start_agent(const char *queue_bytes, const char *capture);
+/*
+ * Make cg, a private cgroup v2 directory <root>/mmtest-agent-e2e-<pid>, and
+ * move the test process into it (teardown moves it back and removes cg).
+ * Needs the datapath linked (agent_dep).
+ */
+void enter_private_cgroup(void);
 /* SIGTERM: the agent's wait status (0: exited 0), or -1 if it had to be killed. */
 int stop_agent(void);
 

@@ -424,7 +424,9 @@ size_t cli_cases_build(struct cli_case **out)
 	c->probe.comm = "we\"ird\\na\tme\x01";
 	c->probe.srtt_us = 0;
 	c->probe.min_rtt_us = 0;
+	c->probe.tcp_state = 13; /* not in MM_TCP_STATES: printed as its number */
 	c = probe("tcp_probe preexisting long-lived", 2, 2);
+	c->probe.tcp_state = 8; /* CLOSE_WAIT */
 	c->probe.preexisting = 1;
 	c->probe.pid = 0;
 	c->probe.comm = "";

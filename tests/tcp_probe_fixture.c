@@ -154,6 +154,31 @@ const struct mm_tcp_probe_record *find_rec(__u8 state, __u8 direction, int lport
 	return found;
 }
 
+int wait_closed(int fd, struct tcp_info *ti)
+{
+	for (int i = 0; i < 500; i++) {
+		socklen_t len = sizeof(*ti);
+
+		memset(ti, 0, sizeof(*ti));
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len))
+			return -errno;
+		if (ti->tcpi_state == MM_TCPS_CLOSE)
+			return 0;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+int finish(int fd, struct tcp_info *ti)
+{
+	char buf[4096];
+
+	shutdown(fd, SHUT_WR);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	return wait_closed(fd, ti);
+}
+
 void assert_counters(const struct mm_tcp_probe_record *rec, const struct tcp_info *ti)
 {
 	cr_expect(eq(u64, rec->bytes_sent, ti->tcpi_bytes_acked));

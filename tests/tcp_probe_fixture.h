@@ -47,6 +47,14 @@ void self_comm(char *comm, size_t len);
  */
 const struct mm_tcp_probe_record *find_rec(__u8 state, __u8 direction, int lport, int rport,
 					   size_t *count);
+/* Poll TCP_INFO into *ti until the socket is in TCP_CLOSE (5 s at most): 0 or -errno. */
+int wait_closed(int fd, struct tcp_info *ti);
+/*
+ * Orderly close: shut the write side, drain to EOF, wait until the kernel
+ * moved the socket to TCP_CLOSE (the close report is emitted then), read
+ * TCP_INFO. The counters no longer change after that point.
+ */
+int finish(int fd, struct tcp_info *ti);
 /* The record's counters equal the socket's TCP_INFO. */
 void assert_counters(const struct mm_tcp_probe_record *rec, const struct tcp_info *ti);
 

@@ -26,19 +26,6 @@ TestSuite(agent_cgroup, .init = agent_setup, .fini = agent_teardown, .timeout = 
 
 /* --- tcp_probe and kernel drops ---------------------------------------------- */
 
-/* A private cgroup v2 directory holding the test process; teardown removes it. */
-static void enter_private_cgroup(void)
-{
-	char root[256];
-	int err;
-
-	cr_assert(eq(int, mm_cgroup2_root(root, sizeof(root)), 0));
-	err = mm_test_cgroup_create(&cg, root, "agent-e2e");
-	cr_assert(eq(int, err, 0), "mkdir %s/mmtest-agent-e2e-%d: %s", root, (int)getpid(),
-		  strerror(-err));
-	cr_assert(eq(int, mm_test_cgroup_enter(&cg, getpid()), 0), "enter %s", cg.path);
-}
-
 static struct sockaddr_in sin4(const char *addr, uint16_t port)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -373,7 +360,7 @@ Test(agent_cgroup, sigterm_leaves_no_cgroup_program_or_kernel_program_behind)
 	free(after);
 }
 
-/* SIGKILL: every link the agent held (tc, cgroup, kfree_skb) goes with the process. */
+/* SIGKILL: every link the agent held (tc, cgroup, tracing, iterators) goes with the process. */
 Test(agent_cgroup, sigkill_leaves_no_link_behind)
 {
 	struct mm_test_link links[32];
@@ -393,7 +380,7 @@ Test(agent_cgroup, sigkill_leaves_no_link_behind)
 	}
 	cr_assert(eq(sz, n_tcx, 2), "tc ingress and egress are TCX links");
 	cr_assert(ge(sz, n_cgroup, 3), "sockops, connect4 and connect6 are cgroup links");
-	cr_assert(eq(sz, n_tp, 1), "kfree_skb is a link");
+	cr_assert(eq(sz, n_tp, 2), "kfree_skb and inet_sock_set_state are links");
 
 	mm_test_agent_kill(&agent);
 	for (int i = 0; i < n; i++) {

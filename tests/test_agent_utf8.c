@@ -47,17 +47,6 @@ static const char hostile_name[] = "\xff\xfe" "abcdefghijk" "\xe2\x82\xac";
 static const char raw_hex[] = "fffe" "6162636465666768696a6b" "e282";
 static const char want_comm[] = "comm='" FFFD FFFD "abcdefghijk" FFFD "'";
 
-static void enter_private_cgroup(void)
-{
-	char root[256];
-	int err;
-
-	cr_assert(eq(int, mm_cgroup2_root(root, sizeof(root)), 0));
-	err = mm_test_cgroup_create(&cg, root, "agent-utf8");
-	cr_assert(eq(int, err, 0), "cgroup under %s: %s", root, strerror(-err));
-	cr_assert(eq(int, mm_test_cgroup_enter(&cg, getpid()), 0), "enter %s", cg.path);
-}
-
 /* The Python client, subscribed: its stdout, after it printed READY (out keeps what it said). */
 static FILE *start_client(pid_t pid, char *out, size_t cap)
 {

@@ -240,6 +240,8 @@ Test(cli_format, json_lines_parse_and_have_keys)
 		"map(select(.type == \"trace\"))[0] | .tuple == {\"src\":\"10.60.0.182\",\"dst\":\"104.198.14.52\",\"sport\":41510,\"dport\":80,\"proto\":\"tcp\",\"proto_num\":6,\"ethertype\":2048} and .tcp_flags == [\"SYN\"] and .point == \"from-network\" and .state == \"new\"",
 		"any(.comm? == \"we\\\"ird\\\\na\\tme\\u0001\")",
 		"any(.bytes_received? == 5000000000)",
+		/* tcp_state by the kernel's name, its number beside it; a number for a state without one */
+		"map(select(.type == \"tcp_probe\")) | map([.tcp_state, .tcp_state_code]) == [[\"ESTABLISHED\",1],[\"ESTABLISHED\",1],[\"CLOSE\",7],[\"13\",13],[\"CLOSE_WAIT\",8],[\"ESTABLISHED\",1]]",
 	};
 	size_t i;
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <netinet/tcp.h>
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
@@ -41,6 +42,7 @@ static const struct entry trace_states[] = { MM_TRACE_STATES(E2) };
 static const struct entry parse_errors[] = { MM_PARSE_ERRORS(E2) };
 static const struct entry debug_types[] = { MM_DEBUG_TYPES(E3) };
 static const struct entry probe_states[] = { MM_PROBE_STATES(E2) };
+static const struct entry tcp_states[] = { MM_TCP_STATES(E2) };
 static const struct entry probe_dirs[] = { MM_PROBE_DIRECTIONS(E2) };
 static const struct entry agg_levels[] = { MM_AGGREGATION_LEVELS(E2) };
 static const struct entry directions[] = { MM_DIRECTIONS(E2) };
@@ -116,6 +118,7 @@ Test(names, every_value_has_its_name_and_no_other_value_has_one)
 	check_table("debug format", debug_types, N(debug_types), mm_debug_format, 3);
 	check_table("probe state", probe_states, N(probe_states), mm_probe_state_name, 2);
 	check_table("probe direction", probe_dirs, N(probe_dirs), mm_probe_direction_name, 2);
+	check_table("tcp state", tcp_states, N(tcp_states), mm_tcp_state_name, 2);
 	check_table("aggregation", agg_levels, N(agg_levels), mm_aggregation_name, 2);
 	check_table("direction", directions, N(directions), mm_direction_name, 2);
 	check_table("stat", stats, N(stats), mm_stat_name, 2);
@@ -133,6 +136,7 @@ Test(names, values_and_names_are_unique)
 	check_unique("debug type", debug_types, N(debug_types));
 	check_unique("probe state", probe_states, N(probe_states));
 	check_unique("probe direction", probe_dirs, N(probe_dirs));
+	check_unique("tcp state", tcp_states, N(tcp_states));
 	check_unique("aggregation", agg_levels, N(agg_levels));
 	check_unique("direction", directions, N(directions));
 	check_unique("stat", stats, N(stats));
@@ -325,4 +329,31 @@ Test(names, every_name_is_printable_ascii)
 	check_ascii("debug type", debug_types, N(debug_types));
 	check_ascii("trace point", trace_points, N(trace_points));
 	check_ascii("event type", event_types, N(event_types));
+}
+
+/*
+ * The TCP state names are the kernel's own, at the kernel's numbers: glibc's
+ * <netinet/tcp.h> copies the kernel's list up to TCP_CLOSING (11); the BPF
+ * side asserts every value against vmlinux.h (datapath/tcp_probe.bpf.c).
+ */
+Test(names, tcp_states_are_the_kernels)
+{
+	static const struct {
+		int kernel;
+		const char *name;
+	} want[] = {
+	    {TCP_ESTABLISHED, "ESTABLISHED"}, {TCP_SYN_SENT, "SYN_SENT"},
+	    {TCP_SYN_RECV, "SYN_RECV"},	      {TCP_FIN_WAIT1, "FIN_WAIT1"},
+	    {TCP_FIN_WAIT2, "FIN_WAIT2"},     {TCP_TIME_WAIT, "TIME_WAIT"},
+	    {TCP_CLOSE, "CLOSE"},	      {TCP_CLOSE_WAIT, "CLOSE_WAIT"},
+	    {TCP_LAST_ACK, "LAST_ACK"},	      {TCP_LISTEN, "LISTEN"},
+	    {TCP_CLOSING, "CLOSING"},
+	};
+
+	for (size_t i = 0; i < N(want); i++)
+		cr_expect(eq(str, (char *)mm_tcp_state_name(want[i].kernel), (char *)want[i].name));
+	cr_expect(eq(str, (char *)mm_tcp_state_name(12), "NEW_SYN_RECV"));
+	cr_expect(eq(ptr, (void *)mm_tcp_state_name(0), NULL));
+	cr_expect(eq(ptr, (void *)mm_tcp_state_name(13), NULL));
+	check_ascii("tcp state", tcp_states, N(tcp_states));
 }

@@ -27,37 +27,8 @@
 #include "tcp_probe_fixture.h"
 
 #define XFER_BYTES	1000000
-#define TCP_STATE_CLOSE 7
 
 TestSuite(tcp_probe, .init = tcp_probe_setup, .fini = tcp_probe_teardown, .timeout = 60);
-
-static int wait_closed(int fd, struct tcp_info *ti)
-{
-	for (int i = 0; i < 500; i++) {
-		socklen_t len = sizeof(*ti);
-
-		memset(ti, 0, sizeof(*ti));
-		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len))
-			return -errno;
-		if (ti->tcpi_state == TCP_STATE_CLOSE)
-			return 0;
-		usleep(10000);
-	}
-	return -ETIMEDOUT;
-}
-
-/* Orderly close: shut the write side, drain to EOF, wait until the kernel
- * moved the socket to TCP_CLOSE (the close report is emitted then), read
- * TCP_INFO. The counters no longer change after that point. */
-static int finish(int fd, struct tcp_info *ti)
-{
-	char buf[4096];
-
-	shutdown(fd, SHUT_WR);
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	return wait_closed(fd, ti);
-}
 
 struct server_job {
 	int lfd;
@@ -103,6 +74,7 @@ static void transfer_test(int family)
 	struct addr a;
 	pthread_t th;
 	int lfd, fd, cport, lport;
+	size_t n_closed = 0;
 
 	lfd = mm_test_pair_listen(&pair, family, 0, 8);
 	cr_assert(lfd >= 0, "listen in the peer netns");
@@ -133,8 +105,10 @@ static void transfer_test(int family)
 	rec = find_rec(MM_PROBE_OPEN, MM_PROBE_DIR_OUTBOUND, cport, lport, NULL);
 	cr_assert(rec != NULL, "client open report");
 	cr_expect(eq(u32, rec->pid, (__u32)getpid()));
-	rec = find_rec(MM_PROBE_CLOSED, MM_PROBE_DIR_OUTBOUND, cport, lport, NULL);
+	rec = find_rec(MM_PROBE_CLOSED, 0, cport, lport, &n_closed);
 	cr_assert(rec != NULL, "client close report");
+	cr_expect(eq(sz, n_closed, 1), "one close report (sockops', not the preexisting closer's too)");
+	cr_expect(eq(u8, rec->direction, MM_PROBE_DIR_OUTBOUND));
 	cr_expect(eq(u8, rec->hdr.source, MM_SOURCE_SOCKOPS));
 	cr_expect(eq(u8, rec->hdr.version, MM_TCP_PROBE_VERSION));
 	cr_expect(eq(u32, rec->pid, (__u32)getpid()));

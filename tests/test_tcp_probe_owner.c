@@ -9,11 +9,13 @@
 #include <errno.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -206,6 +208,67 @@ Test(tcp_probe_owner, listener_opened_before_meshmon_gives_pid_0)
 	rec = find_rec(MM_PROBE_OPEN, MM_PROBE_DIR_OUTBOUND, cport, lport, NULL);
 	cr_assert(rec != NULL, "client open report");
 	cr_expect(eq(u32, rec->pid, (__u32)getpid()));
+	close(sfd);
+	close(fd);
+	close(lfd);
+}
+
+/*
+ * Opened before the probe, closed while it is attached: one closed report per
+ * end, from tp_btf/inet_sock_set_state (sockops never enabled their state
+ * callback). The client end was found by an iterator pass (it has storage);
+ * the server end lives in the peer namespace, where no pass ran: it is
+ * reported all the same, from the cgroup its socket belongs to.
+ */
+Test(tcp_probe_owner, preexisting_connection_gets_one_closed_report)
+{
+	const struct mm_tcp_probe_record *rec;
+	struct tcp_info cti, sti;
+	struct stat cg_st;
+	size_t n_client = 0, n_server = 0;
+	int lfd = mm_test_pair_listen(&pair, AF_INET, 0, 8), fd, sfd, cport, lport;
+	struct addr a;
+
+	cr_assert(lfd >= 0);
+	lport = local_port(lfd);
+	a = make_addr(AF_INET, "10.199.0.2", lport);
+	mm_test_ring_free(ring);
+	ring = NULL;
+	mm_probe__free(probe);
+	probe = NULL;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(eq(int, connect(fd, (struct sockaddr *)&a.ss, a.len), 0));
+	sfd = accept(lfd, NULL, NULL);
+	cr_assert(sfd >= 0);
+	cport = local_port(fd);
+	cr_assert(eq(int, write_all(fd, 1000), 0));
+
+	probe = mm_probe__open(NULL, cg.path);
+	cr_assert(probe != NULL);
+	ring = mm_test_ring_open(mm_probe__events_fd(probe));
+	cr_assert(ring != NULL);
+	cr_assert(eq(int, mm_probe__run_iter(probe), 0)); /* this namespace only: the client end */
+	cr_assert(eq(int, shutdown(sfd, SHUT_WR), 0));
+	cr_assert(eq(int, finish(fd, &cti), 0));
+	cr_assert(eq(int, finish(sfd, &sti), 0));
+	mm_test_ring_collect(ring, 3, 2000);
+
+	rec = find_rec(MM_PROBE_CLOSED, 0, cport, lport, &n_client);
+	cr_assert(rec != NULL, "closed report of the preexisting client end");
+	cr_expect(eq(sz, n_client, 1));
+	cr_expect(eq(u8, rec->hdr.source, MM_SOURCE_SOCK_STATE));
+	cr_expect(eq(u8, rec->flags, MM_PROBE_F_PREEXISTING | MM_PROBE_F_CONN_SUCCESS));
+	cr_expect(eq(u8, rec->tcp_state, MM_TCPS_CLOSE));
+	assert_counters(rec, &cti);
+
+	rec = find_rec(MM_PROBE_CLOSED, 0, lport, cport, &n_server);
+	cr_assert(rec != NULL, "closed report of the server end no pass had seen");
+	cr_expect(eq(sz, n_server, 1));
+	cr_expect(eq(u8, rec->hdr.source, MM_SOURCE_SOCK_STATE));
+	cr_expect(eq(u8, rec->flags, MM_PROBE_F_PREEXISTING | MM_PROBE_F_CONN_SUCCESS));
+	cr_expect(eq(int, stat(cg.path, &cg_st), 0));
+	cr_expect(eq(u64, rec->cgroup_id, (uint64_t)cg_st.st_ino), "the socket's cgroup");
+	assert_counters(rec, &sti);
 	close(sfd);
 	close(fd);
 	close(lfd);
