@@ -57,6 +57,92 @@ void mm_port_set__release(struct mm_port_set *s)
 	s->n = 0;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct mm_name_key));
+}
+
+int mm_name_set__build(struct mm_name_set *s, char *const *names, size_t n)
+{
+	size_t k = 0;
+
+	s->v = NULL;
+	s->n = 0;
+	if (!n)
+		return 0;
+	s->v = calloc(n, sizeof(*s->v));
+	if (!s->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		memcpy(s->v[i].name, names[i], strnlen(names[i], MM_NAME_KEY_LEN - 1));
+	qsort(s->v, n, sizeof(*s->v), name_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!k || name_cmp(&s->v[k - 1], &s->v[i]))
+			s->v[k++] = s->v[i];
+	s->n = k;
+	return 0;
+}
+
+void mm_name_set__release(struct mm_name_set *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+/* Binary search of the sorted names (at most MM_FILTER_MAX_VALUES: 6 steps). */
+bool mm_name_set__has(const struct mm_name_set *s, const char *key)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(s->v[mid].name, key, MM_NAME_KEY_LEN);
+
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static int u64_cmp(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+
+	return (a > b) - (a < b);
+}
+
+int mm_id_set__build(struct mm_id_set *s, uint64_t *tmp, size_t n)
+{
+	size_t k = 0;
+
+	s->v = NULL;
+	s->n = 0;
+	if (!n)
+		return 0;
+	qsort(tmp, n, sizeof(*tmp), u64_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (tmp[i] != tmp[k])
+			tmp[++k] = tmp[i];
+	s->v = malloc((k + 1) * sizeof(*s->v));
+	if (!s->v)
+		return -ENOMEM;
+	memcpy(s->v, tmp, (k + 1) * sizeof(*s->v));
+	s->n = k + 1;
+	return 0;
+}
+
+void mm_id_set__release(struct mm_id_set *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
 /* The n (0..64) most significant bits. */
 static uint64_t top_bits(unsigned int n)
 {

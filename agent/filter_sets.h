@@ -25,6 +25,11 @@
  *
  * Memory: a set holds at most one 24-byte block or one 2-byte port per
  * endpoint, in one allocation.
+ *
+ * Name set (interfaces, owner comms): 16-byte NUL-padded keys, sorted without
+ * duplicates, compared whole (an exact match, never a prefix). Id set (owner
+ * pids, cgroup ids): 64-bit values, sorted without duplicates. Both binary
+ * searches, like the port set.
  */
 #ifndef MESHMON_AGENT_FILTER_SETS_H
 #define MESHMON_AGENT_FILTER_SETS_H
@@ -86,6 +91,55 @@ static inline bool mm_port_set__has(const struct mm_port_set *s, uint16_t port)
 		n -= half;
 	}
 	return *base == port;
+}
+
+/* A name as a fixed-size key: the kernel's IFNAMSIZ and TASK_COMM_LEN are both 16. */
+#define MM_NAME_KEY_LEN 16
+struct mm_name_key {
+	char name[MM_NAME_KEY_LEN];
+};
+
+struct mm_name_set {
+	struct mm_name_key *v; /* sorted, no duplicates */
+	size_t n;
+};
+
+/*
+ * The n names (each at most MM_NAME_KEY_LEN - 1 bytes: the caller checks)
+ * into s, NUL-padded, sorted, without duplicates: 0 or -ENOMEM (n 0: an
+ * empty set, nothing allocated).
+ */
+int mm_name_set__build(struct mm_name_set *s, char *const *names, size_t n);
+/* Accepts a zeroed set. */
+void mm_name_set__release(struct mm_name_set *s);
+/* Whether s holds key (NUL-padded to MM_NAME_KEY_LEN bytes). */
+bool mm_name_set__has(const struct mm_name_set *s, const char *key);
+
+struct mm_id_set {
+	uint64_t *v; /* sorted, no duplicates */
+	size_t n;
+};
+
+/* Sorts tmp[0..n) and copies it, without duplicates, into s: 0 or -ENOMEM (n 0: empty). */
+int mm_id_set__build(struct mm_id_set *s, uint64_t *tmp, size_t n);
+/* Accepts a zeroed set. */
+void mm_id_set__release(struct mm_id_set *s);
+
+/* As mm_port_set__has: a search whose step is a conditional move. */
+static inline bool mm_id_set__has(const struct mm_id_set *s, uint64_t id)
+{
+	const uint64_t *base = s->v;
+	size_t n = s->n;
+
+	if (!n)
+		return false;
+	while (n > 1) {
+		size_t half = n / 2;
+
+		base = base[half] <= id ? base + half : base;
+		n -= half;
+	}
+	return *base == id;
 }
 
 /*
