@@ -17,8 +17,8 @@
 #include "meshmon.pb-c.h"
 #include "protocol.h"
 
-/* A comm as the kernel keeps it: TASK_COMM_LEN, 15 bytes and a NUL. */
-#define MM_OWNER_COMM_LEN 16
+/* A comm as the kernel keeps it: TASK_COMM_LEN, at most 15 bytes and a NUL. */
+#define MM_OWNER_COMM_LEN (MM_FILTER_MAX_COMM_LEN + 1)
 
 /* What the filter looks at, filled once per event by the decoder. */
 struct mm_event_view {
