@@ -57,9 +57,16 @@ void mm_port_set__release(struct mm_port_set *s)
 	s->n = 0;
 }
 
-static int name_cmp(const void *a, const void *b)
+/* The order of mm_name_set__has(): by the key's two words. */
+static int name_cmp(const void *pa, const void *pb)
 {
-	return memcmp(a, b, sizeof(struct mm_name_key));
+	uint64_t a[2], b[2];
+
+	mm_name_key__words(pa, a);
+	mm_name_key__words(pb, b);
+	if (a[0] != b[0])
+		return a[0] < b[0] ? -1 : 1;
+	return (a[1] > b[1]) - (a[1] < b[1]);
 }
 
 int mm_name_set__build(struct mm_name_set *s, char *const *names, size_t n)
@@ -88,25 +95,6 @@ void mm_name_set__release(struct mm_name_set *s)
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;
-}
-
-/* Binary search of the sorted names (at most MM_FILTER_MAX_VALUES: 6 steps). */
-bool mm_name_set__has(const struct mm_name_set *s, const char *key)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(s->v[mid].name, key, MM_NAME_KEY_LEN);
-
-		if (!c)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
 }
 
 static int u64_cmp(const void *pa, const void *pb)

@@ -27,9 +27,10 @@
  * endpoint, in one allocation.
  *
  * Name set (interfaces, owner comms): 16-byte NUL-padded keys, sorted without
- * duplicates, compared whole (an exact match, never a prefix). Id set (owner
- * pids, cgroup ids): 64-bit values, sorted without duplicates. Both binary
- * searches, like the port set.
+ * duplicates, compared whole (an exact match, never a prefix) as two 64-bit
+ * words, so a search step is two integer compares rather than a memcmp(). Id
+ * set (owner pids, cgroup ids): 64-bit values, sorted without duplicates.
+ * Both binary searches whose step is a conditional move, like the port set.
  */
 #ifndef MESHMON_AGENT_FILTER_SETS_H
 #define MESHMON_AGENT_FILTER_SETS_H
@@ -37,6 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "meshmon.pb-c.h"
 
@@ -112,8 +114,34 @@ struct mm_name_set {
 int mm_name_set__build(struct mm_name_set *s, char *const *names, size_t n);
 /* Accepts a zeroed set. */
 void mm_name_set__release(struct mm_name_set *s);
+/* The key as two words: the order of the set (any order would do, as long as it is one). */
+static inline void mm_name_key__words(const void *key, uint64_t w[2])
+{
+	memcpy(w, key, 2 * sizeof(uint64_t));
+}
+
+_Static_assert(sizeof(struct mm_name_key) == 2 * sizeof(uint64_t), "a name key is two words");
+
 /* Whether s holds key (NUL-padded to MM_NAME_KEY_LEN bytes). */
-bool mm_name_set__has(const struct mm_name_set *s, const char *key);
+static inline bool mm_name_set__has(const struct mm_name_set *s, const char *key)
+{
+	const struct mm_name_key *base = s->v;
+	size_t n = s->n;
+	uint64_t k[2], b[2];
+
+	if (!n)
+		return false;
+	mm_name_key__words(key, k);
+	while (n > 1) {
+		size_t half = n / 2;
+
+		mm_name_key__words(&base[half], b);
+		base = ((b[0] < k[0]) | ((b[0] == k[0]) & (b[1] <= k[1]))) ? base + half : base;
+		n -= half;
+	}
+	mm_name_key__words(base, b);
+	return b[0] == k[0] && b[1] == k[1];
+}
 
 struct mm_id_set {
 	uint64_t *v; /* sorted, no duplicates */
