@@ -519,3 +519,58 @@ Test(cli_owner, each_owner_filter_selects_its_connection)
 		cr_expect(eq(long, count_lines(got), 0), "'%s' selects nothing", none[i]);
 	}
 }
+
+/*
+ * The live stream (no history): while both connections stay open, their
+ * periodic reports keep coming; a monitor with --comm of one and --not
+ * --cgroup of the other gets three reports, all of that one connection.
+ */
+Test(cli_owner, live_stream_filters_by_owner)
+{
+	struct owner a = {.comm = "mmtest-own-a", .cg = &cg_a};
+	struct owner b = {.comm = "mmtest-own-b", .cg = &cg_b};
+	int lfd = mm_test_pair_listen(&pair, AF_INET, 0, 4), port, fa, fb;
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	char out[256], rc_path[256], cmd[2048];
+	struct stat st;
+	FILE *f;
+	int rc = -1;
+
+	cr_assert(ge(int, lfd, 0), "listen in the peer: %s", strerror(-lfd));
+	cr_assert(eq(int, getsockname(lfd, (struct sockaddr *)&sa, &len), 0));
+	port = ntohs(sa.sin_port);
+	/* Accepted and kept open: each child waits for the peer's FIN, which comes at the end. */
+	connect_from_child(&a, port);
+	fa = accept(lfd, NULL, NULL);
+	connect_from_child(&b, port);
+	fb = accept(lfd, NULL, NULL);
+	cr_assert(ge(int, fa, 0));
+	cr_assert(ge(int, fb, 0));
+
+	snprintf(out, sizeof(out), "%s/live.json", agent.dir);
+	snprintf(rc_path, sizeof(rc_path), "%s/live.rc", agent.dir);
+	snprintf(cmd, sizeof(cmd),
+		 "(timeout 30 %s monitor --json -c 3 --socket %s --comm mmtest-own-b --not --cgroup %s >%s 2>>%s/cli.err; echo $? >%s.tmp; mv %s.tmp %s) &",
+		 MESHMON_CLI_PATH, agent.sock_path, cg_a.path, out, agent.dir, rc_path, rc_path,
+		 rc_path);
+	cr_assert(eq(int, system(cmd), 0));
+	/* Until the monitor has its three events (periodic reports come every second). */
+	for (int i = 0; i < 400 && stat(rc_path, &st); i++)
+		usleep(100000);
+	f = fopen(rc_path, "r");
+	cr_assert(f != NULL, "the monitor did not end");
+	cr_assert(eq(int, fscanf(f, "%d", &rc), 1));
+	fclose(f);
+	close(fa);
+	close(fb);
+	close(lfd);
+	reap(&a);
+	reap(&b);
+	cr_expect(eq(int, rc, 0), "monitor exit status %d", rc);
+	cr_expect(eq(long, count_lines(out), 3));
+	snprintf(cmd, sizeof(cmd),
+		 "jq -e -s 'length == 3 and all(.[]; .type == \"tcp_probe\" and .tuple.sport == %d and .pid == %d and .comm == \"mmtest-own-b\")' %s >/dev/null",
+		 b.sport, (int)b.pid, out);
+	cr_expect(eq(int, system(cmd), 0), "%s: three reports of b's connection", out);
+}
