@@ -14,7 +14,8 @@
  * makes a TCP connection to the peer namespace. The whole history is
  * recorded once, then each owner filter must print exactly the recorded
  * events that the known answer selects: one connection's tcp_probe reports,
- * or with --not everything but them (events without an owner included).
+ * or with --not everything but them (events without an owner included). The
+ * live stream filters alike (periodic reports of open connections).
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
