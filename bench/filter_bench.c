@@ -311,6 +311,18 @@ struct row {
 
 #define N_ROWS 7
 
+/* A row of FLOWS FlowFilters, each built by build(k). */
+static void set_largest_row(struct row *r, const char *name, void (*build)(unsigned int k),
+			    Meshmon__V1__FlowFilter **filters, size_t values)
+{
+	r->name = name;
+	for (unsigned int k = 0; k < FLOWS; k++)
+		build(k);
+	r->sub.filters = filters;
+	r->sub.n_filters = FLOWS;
+	r->values = values;
+}
+
 static void build_rows(struct row *rows, uint32_t *hostile)
 {
 	static uint32_t tcp = IPPROTO_TCP, https = 443, udp = IPPROTO_UDP, syn = MM_TCP_SYN;
@@ -331,12 +343,8 @@ static void build_rows(struct row *rows, uint32_t *hostile)
 	rows[1].sub.filters = &typicalp;
 	rows[1].sub.n_filters = 1;
 	rows[1].values = 2;
-	rows[2].name = "(c) largest: 64 x (3x64 ep, 64 ports, 64 protos)";
-	for (unsigned int k = 0; k < FLOWS; k++)
-		build_largest_flow(k);
-	rows[2].sub.filters = flowp;
-	rows[2].sub.n_filters = FLOWS;
-	rows[2].values = (size_t)FLOWS * 5 * VALUES;
+	set_largest_row(&rows[2], "(c) largest: 64 x (3x64 ep, 64 ports, 64 protos)",
+			build_largest_flow, flowp, (size_t)FLOWS * 5 * VALUES);
 	rows[3].name = "(d) reasons+iface | flags+iface, --not udp";
 	meshmon__v1__flow_filter__init(&beyond[0]);
 	beyond[0].drop_reasons = reasons;
@@ -356,18 +364,11 @@ static void build_rows(struct row *rows, uint32_t *hostile)
 	rows[3].sub.exclude = &not_udpp;
 	rows[3].sub.n_exclude = 1;
 	rows[3].values = 7;
-	rows[4].name = "(e) largest: 64 x (64 reasons|flags, 64 ifaces)";
-	for (unsigned int k = 0; k < FLOWS; k++)
-		build_kind_flow(k);
-	rows[4].sub.filters = kindsp;
-	rows[4].sub.n_filters = FLOWS;
-	rows[4].values = (size_t)FLOWS * 2 * VALUES - FLOWS / 2 + 1;
-	rows[5].name = "(o) largest with owners: (c) + 3 x 64 owner values";
-	for (unsigned int k = 0; k < FLOWS; k++)
-		build_owned_flow(k);
-	rows[5].sub.filters = ownedp;
-	rows[5].sub.n_filters = FLOWS;
-	rows[5].values = (size_t)FLOWS * 8 * VALUES;
+	set_largest_row(&rows[4], "(e) largest: 64 x (64 reasons|flags, 64 ifaces)",
+			build_kind_flow, kindsp, (size_t)FLOWS * 2 * VALUES - FLOWS / 2 + 1);
+	/* After (c): it shares (c)'s FlowFilters. */
+	set_largest_row(&rows[5], "(o) largest with owners: (c) + 3 x 64 owner values",
+			build_owned_flow, ownedp, (size_t)FLOWS * 8 * VALUES);
 	rows[6].name = "(h) hostile: 1 x 1,000,000 protos";
 	meshmon__v1__flow_filter__init(&hostile_ff);
 	for (uint32_t i = 0; i < HOSTILE_PROTOS; i++)

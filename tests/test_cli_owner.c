@@ -35,6 +35,7 @@
 #include "cgroup2.h"
 #include "cli_agent.h"
 #include "filter.h"
+#include "format_common.h"
 #include "harness.h"
 #include "harness_agent.h"
 #include "options.h"
@@ -371,17 +372,13 @@ static long count_lines(const char *path)
 	return n;
 }
 
-/* The wall clock now as RFC 3339 with nanoseconds. */
+/* The wall clock now, as the CLI prints times and reads --until (mm_fmt_time). */
 static void rfc3339_now(char *buf, size_t cap)
 {
 	struct timespec now;
-	struct tm tm;
-	char day[32];
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, cap, "%s.%09ldZ", day, now.tv_nsec);
+	mm_fmt_time((uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec, buf, cap);
 }
 
 static char all_path[256], until[64];
