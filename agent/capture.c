@@ -120,6 +120,10 @@ static int compile_filter(const Meshmon__V1__FlowFilter *f, struct mm_capture_ru
 	if (f->n_drop_reasons || f->n_tcp_flags)
 		return bad(err, errlen,
 			   "capture filter: drop reasons and TCP flags cannot be captured on");
+	/* tc sees packets, not sockets: a captured packet has no owner to match. */
+	if (f->n_pids || f->n_comms || f->n_cgroup_ids)
+		return bad(err, errlen,
+			   "capture filter: captured packets have no owner: pid, comm and cgroup cannot be captured on");
 	if (f->n_protocols > 1 || f->n_ports > 1 || f->n_interfaces > 1)
 		return bad(err, errlen,
 			   "capture filter: at most one protocol, one port and one interface");

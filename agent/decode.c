@@ -494,5 +494,6 @@ int mm_decode(const struct mm_decode_ctx *ctx, const void *data, size_t size, in
 	}
 	decode_header(ctx, &hdr, cpu, out);
 	decode(ctx, &r, out);
+	mm_event_view__set_owner(&out->view, &out->ev);
 	return 0;
 }

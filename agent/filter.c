@@ -26,7 +26,9 @@
 /* An invalid subscription: the reason in err. */
 #define fail(err, errlen, ...) mm_errorf(err, errlen, -EINVAL, __VA_ARGS__)
 
-_Static_assert(MM_FILTER_MAX_BYTES <= 400 * 1024, "a compiled subscription stays within 400 KiB");
+_Static_assert(MM_FILTER_MAX_BYTES <= 528 * 1024, "a compiled subscription stays within 528 KiB");
+_Static_assert(IF_NAMESIZE == MM_NAME_KEY_LEN && MM_OWNER_COMM_LEN == MM_NAME_KEY_LEN,
+	       "interface names and comms are name keys");
 
 static int (*kernel_drop_reason_value)(const char *name);
 
@@ -51,6 +53,9 @@ static int check_flow_limits(const Meshmon__V1__FlowFilter *in, size_t i, char *
 	    {"drop reasons", in->n_drop_reasons},
 	    {"tcp flag masks", in->n_tcp_flags},
 	    {"interfaces", in->n_interfaces},
+	    {"pids", in->n_pids},
+	    {"comms", in->n_comms},
+	    {"cgroup ids", in->n_cgroup_ids},
 	};
 
 	for (size_t j = 0; j < sizeof(fields) / sizeof(fields[0]); j++)
@@ -70,6 +75,14 @@ static int check_flow_limits(const Meshmon__V1__FlowFilter *in, size_t i, char *
 			return fail(err, errlen,
 				    "filter %zu: interface name '%.*s' is not 1 to %d bytes", i,
 				    IF_NAMESIZE, in->interfaces[j], IF_NAMESIZE - 1);
+	}
+	for (size_t j = 0; j < in->n_comms; j++) {
+		size_t len = strnlen(in->comms[j], MM_OWNER_COMM_LEN);
+
+		if (!len || len >= MM_OWNER_COMM_LEN)
+			return fail(err, errlen,
+				    "filter %zu: comm '%.*s' is not 1 to %d bytes (the kernel's comm)",
+				    i, MM_OWNER_COMM_LEN, in->comms[j], MM_OWNER_COMM_LEN - 1);
 	}
 	return 0;
 }
@@ -105,7 +118,10 @@ static void flow_release(struct mm_flow_filter *ff)
 	mm_ep_set__release(&ff->either);
 	mm_port_set__release(&ff->ports);
 	mm_port_set__release(&ff->drops);
-	free(ff->ifnames);
+	mm_name_set__release(&ff->ifnames);
+	mm_id_set__release(&ff->pids);
+	mm_name_set__release(&ff->comms);
+	mm_id_set__release(&ff->cgroup_ids);
 }
 
 static int compile_protos_ports(struct mm_flow_filter *ff, const Meshmon__V1__FlowFilter *in,
@@ -193,48 +209,33 @@ static int compile_drop_reasons(struct mm_flow_filter *ff, const Meshmon__V1__Fl
 	return n ? mm_port_set__build(&ff->drops, keys, n) : 0;
 }
 
-static int ifname_cmp(const void *a, const void *b)
+/*
+ * The owner fields. 0 is no pid and no cgroup (the kernel gives neither to a
+ * process or a directory): refused rather than matching "unknown".
+ */
+static int compile_owner(struct mm_flow_filter *ff, const Meshmon__V1__FlowFilter *in, size_t idx,
+			 char *err, size_t errlen)
 {
-	return memcmp(a, b, sizeof(struct mm_ifname_key));
-}
+	uint64_t ids[MM_FILTER_MAX_VALUES];
+	int ret;
 
-/* Interface names (lengths checked) into a sorted set without duplicates. */
-static int compile_interfaces(struct mm_flow_filter *ff, const Meshmon__V1__FlowFilter *in)
-{
-	size_t n = 0;
-
-	if (!in->n_interfaces)
-		return 0;
-	ff->ifnames = calloc(in->n_interfaces, sizeof(*ff->ifnames));
-	if (!ff->ifnames)
-		return -ENOMEM;
-	for (size_t i = 0; i < in->n_interfaces; i++)
-		memcpy(ff->ifnames[i].name, in->interfaces[i], strlen(in->interfaces[i]));
-	qsort(ff->ifnames, in->n_interfaces, sizeof(*ff->ifnames), ifname_cmp);
-	for (size_t i = 0; i < in->n_interfaces; i++)
-		if (!n || ifname_cmp(&ff->ifnames[n - 1], &ff->ifnames[i]))
-			ff->ifnames[n++] = ff->ifnames[i];
-	ff->n_ifnames = n;
-	return 0;
-}
-
-/* Binary search of the sorted names (at most MM_FILTER_MAX_VALUES: 6 steps). */
-static bool ifnames_have(const struct mm_flow_filter *ff, const char *name)
-{
-	size_t lo = 0, hi = ff->n_ifnames;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(ff->ifnames[mid].name, name, IF_NAMESIZE);
-
-		if (!c)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+	for (size_t i = 0; i < in->n_pids; i++) {
+		if (!in->pids[i])
+			return fail(err, errlen, "filter %zu: pid 0 is no process", idx);
+		ids[i] = in->pids[i];
 	}
-	return false;
+	ret = mm_id_set__build(&ff->pids, ids, in->n_pids);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < in->n_cgroup_ids; i++) {
+		if (!in->cgroup_ids[i])
+			return fail(err, errlen, "filter %zu: cgroup id 0 is no cgroup", idx);
+		ids[i] = in->cgroup_ids[i];
+	}
+	ret = mm_id_set__build(&ff->cgroup_ids, ids, in->n_cgroup_ids);
+	if (ret)
+		return ret;
+	return mm_name_set__build(&ff->comms, in->comms, in->n_comms);
 }
 
 /* On failure ff may hold some compiled fields: the caller releases it. */
@@ -257,7 +258,9 @@ static int compile_flow(struct mm_flow_filter *ff, const Meshmon__V1__FlowFilter
 	if (!ret)
 		ret = compile_drop_reasons(ff, in, idx, err, errlen);
 	if (!ret)
-		ret = compile_interfaces(ff, in);
+		ret = mm_name_set__build(&ff->ifnames, in->interfaces, in->n_interfaces);
+	if (!ret)
+		ret = compile_owner(ff, in, idx, err, errlen);
 	return ret;
 }
 
@@ -346,7 +349,9 @@ size_t mm_filter__bytes(const struct mm_filter *f)
 
 		bytes += mm_ep_set__bytes(&ff->src) + mm_ep_set__bytes(&ff->dst) +
 			 mm_ep_set__bytes(&ff->either) + ff->ports.n * sizeof(*ff->ports.v) +
-			 ff->drops.n * sizeof(*ff->drops.v) + ff->n_ifnames * sizeof(*ff->ifnames);
+			 ff->drops.n * sizeof(*ff->drops.v) + ff->ifnames.n * sizeof(*ff->ifnames.v) +
+			 ff->comms.n * sizeof(*ff->comms.v) + ff->pids.n * sizeof(*ff->pids.v) +
+			 ff->cgroup_ids.n * sizeof(*ff->cgroup_ids.v);
 	}
 	return bytes;
 }
@@ -386,9 +391,26 @@ static bool flow_match_ip(const struct mm_flow_filter *ff, const struct mm_event
 }
 
 /*
+ * The owner fields. An event without an owner (pid 0, cgroup id 0, an empty
+ * comm: no set holds them) fails at the first test, without a search.
+ */
+static bool flow_match_owner(const struct mm_flow_filter *ff, const struct mm_event_view *ev)
+{
+	if (ff->pids.n && (!ev->owner_pid || !mm_id_set__has(&ff->pids, ev->owner_pid)))
+		return false;
+	if (ff->cgroup_ids.n &&
+	    (!ev->owner_cgroup_id || !mm_id_set__has(&ff->cgroup_ids, ev->owner_cgroup_id)))
+		return false;
+	if (ff->comms.n && (!ev->owner_comm[0] || !mm_name_set__has(&ff->comms, ev->owner_comm)))
+		return false;
+	return true;
+}
+
+/*
  * The fields that need no tuple first: drop reasons (only drop events have
  * one), TCP flags (only trace events of TCP packets), interfaces. Then the
- * tuple's fields, which an event without an IP tuple fails.
+ * tuple's fields, which an event without an IP tuple fails, and last the
+ * owner's, whose three searches the tuple's O(1) protocol test often spares.
  */
 static bool flow_match(const struct mm_flow_filter *ff, const struct mm_event_view *ev,
 		       bool is_ip)
@@ -398,9 +420,11 @@ static bool flow_match(const struct mm_flow_filter *ff, const struct mm_event_vi
 	if (ff->has_tcp_flags && (!ev->has_tcp_flags ||
 				  !((ff->tcp_flags[ev->tcp_flags / 64] >> (ev->tcp_flags % 64)) & 1)))
 		return false;
-	if (ff->n_ifnames && !ifnames_have(ff, ev->ifname))
+	if (ff->ifnames.n && !mm_name_set__has(&ff->ifnames, ev->ifname))
 		return false;
-	return is_ip ? flow_match_ip(ff, ev) : !flow_needs_ip(ff);
+	if (is_ip ? !flow_match_ip(ff, ev) : flow_needs_ip(ff))
+		return false;
+	return flow_match_owner(ff, ev);
 }
 
 int mm_filter__match(const struct mm_filter *f, const struct mm_event_view *ev)
@@ -425,4 +449,44 @@ int mm_filter__match(const struct mm_filter *f, const struct mm_event_view *ev)
 		if (flow_match(&f->flows[i], ev, is_ip))
 			return 1;
 	return 0;
+}
+
+/* comm as the kernel had it: the raw bytes when they were not valid UTF-8, else the string. */
+static void owner_set(struct mm_event_view *v, uint32_t pid, uint64_t cgroup_id, const char *comm,
+		      const ProtobufCBinaryData *comm_raw)
+{
+	v->owner_pid = pid;
+	v->owner_cgroup_id = cgroup_id;
+	if (comm_raw->len)
+		memcpy(v->owner_comm, comm_raw->data,
+		       comm_raw->len < MM_OWNER_COMM_LEN - 1 ? comm_raw->len : MM_OWNER_COMM_LEN - 1);
+	else if (comm)
+		memcpy(v->owner_comm, comm, strnlen(comm, MM_OWNER_COMM_LEN - 1));
+}
+
+void mm_event_view__set_owner(struct mm_event_view *v, const Meshmon__V1__Event *ev)
+{
+	const Meshmon__V1__TcpProbe *p = ev->tcp_probe;
+	const Meshmon__V1__Trace *t = ev->trace;
+	const Meshmon__V1__TraceSock *s = ev->trace_sock;
+
+	v->owner_pid = 0;
+	v->owner_cgroup_id = 0;
+	memset(v->owner_comm, 0, sizeof(v->owner_comm));
+	switch (ev->detail_case) {
+	case MESHMON__V1__EVENT__DETAIL_TCP_PROBE:
+		owner_set(v, p->pid, p->cgroup_id, p->comm, &p->comm_raw);
+		break;
+	case MESHMON__V1__EVENT__DETAIL_TRACE:
+		/* Only the endpoint points meet a socket; tc traces have no owner. */
+		if (t->point == MESHMON__V1__TRACE_POINT__TRACE_POINT_TO_ENDPOINT ||
+		    t->point == MESHMON__V1__TRACE_POINT__TRACE_POINT_FROM_ENDPOINT)
+			owner_set(v, t->pid, t->cgroup_id, t->comm, &t->comm_raw);
+		break;
+	case MESHMON__V1__EVENT__DETAIL_TRACE_SOCK:
+		owner_set(v, s->pid, s->cgroup_id, s->comm, &s->comm_raw);
+		break;
+	default:
+		break;
+	}
 }

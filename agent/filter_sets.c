@@ -57,6 +57,80 @@ void mm_port_set__release(struct mm_port_set *s)
 	s->n = 0;
 }
 
+/* The order of mm_name_set__has(): by the key's two words. */
+static int name_cmp(const void *pa, const void *pb)
+{
+	uint64_t a[2], b[2];
+
+	mm_name_key__words(pa, a);
+	mm_name_key__words(pb, b);
+	if (a[0] != b[0])
+		return a[0] < b[0] ? -1 : 1;
+	return (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+int mm_name_set__build(struct mm_name_set *s, char *const *names, size_t n)
+{
+	size_t k = 0;
+
+	s->v = NULL;
+	s->n = 0;
+	if (!n)
+		return 0;
+	s->v = calloc(n, sizeof(*s->v));
+	if (!s->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		memcpy(s->v[i].name, names[i], strnlen(names[i], MM_NAME_KEY_LEN - 1));
+	qsort(s->v, n, sizeof(*s->v), name_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!k || name_cmp(&s->v[k - 1], &s->v[i]))
+			s->v[k++] = s->v[i];
+	s->n = k;
+	return 0;
+}
+
+void mm_name_set__release(struct mm_name_set *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+static int u64_cmp(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+
+	return (a > b) - (a < b);
+}
+
+int mm_id_set__build(struct mm_id_set *s, uint64_t *tmp, size_t n)
+{
+	size_t k = 0;
+
+	s->v = NULL;
+	s->n = 0;
+	if (!n)
+		return 0;
+	qsort(tmp, n, sizeof(*tmp), u64_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (tmp[i] != tmp[k])
+			tmp[++k] = tmp[i];
+	s->v = malloc((k + 1) * sizeof(*s->v));
+	if (!s->v)
+		return -ENOMEM;
+	memcpy(s->v, tmp, (k + 1) * sizeof(*s->v));
+	s->n = k + 1;
+	return 0;
+}
+
+void mm_id_set__release(struct mm_id_set *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
 /* The n (0..64) most significant bits. */
 static uint64_t top_bits(unsigned int n)
 {

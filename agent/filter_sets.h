@@ -25,6 +25,12 @@
  *
  * Memory: a set holds at most one 24-byte block or one 2-byte port per
  * endpoint, in one allocation.
+ *
+ * Name set (interfaces, owner comms): 16-byte NUL-padded keys, sorted without
+ * duplicates, compared whole (an exact match, never a prefix) as two 64-bit
+ * words, so a search step is two integer compares rather than a memcmp(). Id
+ * set (owner pids, cgroup ids): 64-bit values, sorted without duplicates.
+ * Both binary searches whose step is a conditional move, like the port set.
  */
 #ifndef MESHMON_AGENT_FILTER_SETS_H
 #define MESHMON_AGENT_FILTER_SETS_H
@@ -32,6 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "meshmon.pb-c.h"
 
@@ -86,6 +93,81 @@ static inline bool mm_port_set__has(const struct mm_port_set *s, uint16_t port)
 		n -= half;
 	}
 	return *base == port;
+}
+
+/* A name as a fixed-size key: the kernel's IFNAMSIZ and TASK_COMM_LEN are both 16. */
+#define MM_NAME_KEY_LEN 16
+struct mm_name_key {
+	char name[MM_NAME_KEY_LEN];
+};
+
+struct mm_name_set {
+	struct mm_name_key *v; /* sorted, no duplicates */
+	size_t n;
+};
+
+/*
+ * The n names (each at most MM_NAME_KEY_LEN - 1 bytes: the caller checks)
+ * into s, NUL-padded, sorted, without duplicates: 0 or -ENOMEM (n 0: an
+ * empty set, nothing allocated).
+ */
+int mm_name_set__build(struct mm_name_set *s, char *const *names, size_t n);
+/* Accepts a zeroed set. */
+void mm_name_set__release(struct mm_name_set *s);
+/* The key as two words: the order of the set (any order would do, as long as it is one). */
+static inline void mm_name_key__words(const void *key, uint64_t w[2])
+{
+	memcpy(w, key, 2 * sizeof(uint64_t));
+}
+
+_Static_assert(sizeof(struct mm_name_key) == 2 * sizeof(uint64_t), "a name key is two words");
+
+/* Whether s holds key (NUL-padded to MM_NAME_KEY_LEN bytes). */
+static inline bool mm_name_set__has(const struct mm_name_set *s, const char *key)
+{
+	const struct mm_name_key *base = s->v;
+	size_t n = s->n;
+	uint64_t k[2], b[2];
+
+	if (!n)
+		return false;
+	mm_name_key__words(key, k);
+	while (n > 1) {
+		size_t half = n / 2;
+
+		mm_name_key__words(&base[half], b);
+		base = ((b[0] < k[0]) | ((b[0] == k[0]) & (b[1] <= k[1]))) ? base + half : base;
+		n -= half;
+	}
+	mm_name_key__words(base, b);
+	return b[0] == k[0] && b[1] == k[1];
+}
+
+struct mm_id_set {
+	uint64_t *v; /* sorted, no duplicates */
+	size_t n;
+};
+
+/* Sorts tmp[0..n) and copies it, without duplicates, into s: 0 or -ENOMEM (n 0: empty). */
+int mm_id_set__build(struct mm_id_set *s, uint64_t *tmp, size_t n);
+/* Accepts a zeroed set. */
+void mm_id_set__release(struct mm_id_set *s);
+
+/* As mm_port_set__has: a search whose step is a conditional move. */
+static inline bool mm_id_set__has(const struct mm_id_set *s, uint64_t id)
+{
+	const uint64_t *base = s->v;
+	size_t n = s->n;
+
+	if (!n)
+		return false;
+	while (n > 1) {
+		size_t half = n / 2;
+
+		base = base[half] <= id ? base + half : base;
+		n -= half;
+	}
+	return *base == id;
 }
 
 /*

@@ -25,6 +25,10 @@
  *       with 64 drop reasons, the odd ones with 64 TCP flag masks, each
  *       with 64 interfaces; every value misses until the last, which
  *       matches only in FlowFilters 62 and 63;
+ *   (o) (c) with the owner fields too: 64 pids, 64 comms and 64 cgroup ids
+ *       in each FlowFilter, and every event of the stream owned by the last
+ *       value of each, so the owner fields pass wherever the tuple's do (an
+ *       event without an owner would fail at once);
  *   (h) the hostile Subscribe the limits answer: one FlowFilter with
  *       1,000,000 protocol values (it fits in a 1 MiB frame), refused by
  *       an agent that enforces the limits.
@@ -58,6 +62,10 @@
 #define FLOWS	       MM_SUBSCRIBE_MAX_FILTERS
 #define VALUES	       MM_FILTER_MAX_VALUES
 #define HOSTILE_PROTOS 1000000u
+/* The owner of every event of the stream, the last value of row (o)'s owner fields. */
+#define OWNER_PID      4242u
+#define OWNER_COMM     "curl"
+#define OWNER_CGROUP   0x100000007ull
 
 enum { SRC, DST, EITHER };
 
@@ -124,6 +132,10 @@ static void gen_view(struct mm_event_view *v, uint32_t i)
 		r = rnd() % 8;
 		v->dport = r < 6 ? dports[r] : (uint16_t)(1024 + rnd() % 30000);
 	}
+	/* Only row (o) looks at these (no rnd(): the stream of the other rows is unchanged). */
+	v->owner_pid = OWNER_PID;
+	v->owner_cgroup_id = OWNER_CGROUP;
+	strcpy(v->owner_comm, OWNER_COMM);
 }
 
 /* A Subscribe whose pieces are all static: built by the functions below. */
@@ -260,13 +272,56 @@ static void build_kind_flow(unsigned int k)
 	kindsp[k] = f;
 }
 
+/* Row (o): the FlowFilters of (c), each with 64 pids, comms and cgroup ids ending with the owner. */
+static struct {
+	Meshmon__V1__FlowFilter ff;
+	uint32_t pids[VALUES];
+	uint64_t cgroup_ids[VALUES];
+	char names[VALUES][16];
+	char *comms[VALUES];
+} owned[FLOWS];
+static Meshmon__V1__FlowFilter *ownedp[FLOWS];
+
+static void build_owned_flow(unsigned int k)
+{
+	owned[k].ff = flows[k].ff; /* shares (c)'s endpoints, ports and protocols */
+	for (unsigned int j = 0; j < VALUES; j++) {
+		int last = j == VALUES - 1;
+
+		owned[k].pids[j] = last ? OWNER_PID : 10000 + j;
+		owned[k].cgroup_ids[j] = last ? OWNER_CGROUP : (1ull << 40) + j;
+		if (last)
+			snprintf(owned[k].names[j], sizeof(owned[k].names[j]), "%s", OWNER_COMM);
+		else
+			snprintf(owned[k].names[j], sizeof(owned[k].names[j]), "proc%u", j);
+		owned[k].comms[j] = owned[k].names[j];
+	}
+	owned[k].ff.pids = owned[k].pids;
+	owned[k].ff.cgroup_ids = owned[k].cgroup_ids;
+	owned[k].ff.comms = owned[k].comms;
+	owned[k].ff.n_pids = owned[k].ff.n_cgroup_ids = owned[k].ff.n_comms = VALUES;
+	ownedp[k] = &owned[k].ff;
+}
+
 struct row {
 	const char *name;
 	Meshmon__V1__Subscribe sub;
 	size_t values; /* repeated values in the Subscribe, all fields */
 };
 
-#define N_ROWS 6
+#define N_ROWS 7
+
+/* A row of FLOWS FlowFilters, each built by build(k). */
+static void set_largest_row(struct row *r, const char *name, void (*build)(unsigned int k),
+			    Meshmon__V1__FlowFilter **filters, size_t values)
+{
+	r->name = name;
+	for (unsigned int k = 0; k < FLOWS; k++)
+		build(k);
+	r->sub.filters = filters;
+	r->sub.n_filters = FLOWS;
+	r->values = values;
+}
 
 static void build_rows(struct row *rows, uint32_t *hostile)
 {
@@ -288,12 +343,8 @@ static void build_rows(struct row *rows, uint32_t *hostile)
 	rows[1].sub.filters = &typicalp;
 	rows[1].sub.n_filters = 1;
 	rows[1].values = 2;
-	rows[2].name = "(c) largest: 64 x (3x64 ep, 64 ports, 64 protos)";
-	for (unsigned int k = 0; k < FLOWS; k++)
-		build_largest_flow(k);
-	rows[2].sub.filters = flowp;
-	rows[2].sub.n_filters = FLOWS;
-	rows[2].values = (size_t)FLOWS * 5 * VALUES;
+	set_largest_row(&rows[2], "(c) largest: 64 x (3x64 ep, 64 ports, 64 protos)",
+			build_largest_flow, flowp, (size_t)FLOWS * 5 * VALUES);
 	rows[3].name = "(d) reasons+iface | flags+iface, --not udp";
 	meshmon__v1__flow_filter__init(&beyond[0]);
 	beyond[0].drop_reasons = reasons;
@@ -313,21 +364,20 @@ static void build_rows(struct row *rows, uint32_t *hostile)
 	rows[3].sub.exclude = &not_udpp;
 	rows[3].sub.n_exclude = 1;
 	rows[3].values = 7;
-	rows[4].name = "(e) largest: 64 x (64 reasons|flags, 64 ifaces)";
-	for (unsigned int k = 0; k < FLOWS; k++)
-		build_kind_flow(k);
-	rows[4].sub.filters = kindsp;
-	rows[4].sub.n_filters = FLOWS;
-	rows[4].values = (size_t)FLOWS * 2 * VALUES - FLOWS / 2 + 1;
-	rows[5].name = "(h) hostile: 1 x 1,000,000 protos";
+	set_largest_row(&rows[4], "(e) largest: 64 x (64 reasons|flags, 64 ifaces)",
+			build_kind_flow, kindsp, (size_t)FLOWS * 2 * VALUES - FLOWS / 2 + 1);
+	/* After (c): it shares (c)'s FlowFilters. */
+	set_largest_row(&rows[5], "(o) largest with owners: (c) + 3 x 64 owner values",
+			build_owned_flow, ownedp, (size_t)FLOWS * 8 * VALUES);
+	rows[6].name = "(h) hostile: 1 x 1,000,000 protos";
 	meshmon__v1__flow_filter__init(&hostile_ff);
 	for (uint32_t i = 0; i < HOSTILE_PROTOS; i++)
 		hostile[i] = i < HOSTILE_PROTOS - 1 ? 100 + i % 100 : IPPROTO_TCP;
 	hostile_ff.protocols = hostile;
 	hostile_ff.n_protocols = HOSTILE_PROTOS;
-	rows[5].sub.filters = &hostilep;
-	rows[5].sub.n_filters = 1;
-	rows[5].values = HOSTILE_PROTOS;
+	rows[6].sub.filters = &hostilep;
+	rows[6].sub.n_filters = 1;
+	rows[6].values = HOSTILE_PROTOS;
 }
 
 struct result {
@@ -417,7 +467,7 @@ static int parse_args(int argc, char **argv, unsigned int *min_ms)
 
 int main(int argc, char **argv)
 {
-	struct row rows[N_ROWS];
+	struct row rows[N_ROWS] = {0}; /* row (a) sets nothing: its values stay 0 */
 	struct result res[N_ROWS];
 	unsigned int min_ms = 500;
 	uint32_t *hostile = malloc(HOSTILE_PROTOS * sizeof(*hostile));
@@ -449,9 +499,10 @@ int main(int argc, char **argv)
 		}
 		print_row(&rows[i], &res[i], res[0].ns_per_event);
 	}
-	printf("\n(c)/(a) = %.2f, (e)/(a) = %.2f; heap B = what the compiled filter holds "
-	       "(mallinfo2)\n",
-	       res[2].ns_per_event / res[0].ns_per_event, res[4].ns_per_event / res[0].ns_per_event);
+	printf("\n(c)/(a) = %.2f, (e)/(a) = %.2f, (o)/(c) = %.2f; heap B = what the compiled "
+	       "filter holds (mallinfo2)\n",
+	       res[2].ns_per_event / res[0].ns_per_event, res[4].ns_per_event / res[0].ns_per_event,
+	       res[5].ns_per_event / res[2].ns_per_event);
 	free(hostile);
 	return 0;
 }

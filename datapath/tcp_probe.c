@@ -18,9 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
-#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -34,51 +32,6 @@ struct mm_probe {
 	struct bpf_link *iter_known, *preexisting_close;
 	int cgroup_fd;
 };
-
-int mm_cgroup2_root(char *buf, size_t len)
-{
-	char line[4096], mnt[PATH_MAX];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	int err = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		const char *sep = strstr(line, " - ");
-
-		if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
-			continue;
-		/* id parent maj:min root mountpoint ... */
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
-			continue;
-		if (strlen(mnt) + 1 > len) {
-			err = -ENAMETOOLONG;
-			break;
-		}
-		strcpy(buf, mnt);
-		err = 0;
-		break;
-	}
-	fclose(f);
-	return err;
-}
-
-int mm_cgroup2_check(const char *path)
-{
-	struct statfs fs;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstatfs(fd, &fs)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	close(fd);
-	return fs.f_type == CGROUP2_SUPER_MAGIC ? 0 : -EMEDIUMTYPE;
-}
 
 /* Depth of path below root: 0 for the root itself, -EINVAL when outside. */
 static int cgroup_level(const char *root, const char *path)

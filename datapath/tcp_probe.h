@@ -15,6 +15,7 @@
 #ifndef MESHMON_TCP_PROBE_H
 #define MESHMON_TCP_PROBE_H
 
+#include "cgroup2.h" /* the cgroup v2 paths mm_probe__open() takes (mm_cgroup2_root, ...) */
 #include "config.h"
 
 struct mm_datapath;
@@ -47,10 +48,5 @@ int mm_probe__run_iter_in_netns(struct mm_probe *p, int netns_fd);
 /* The object's own maps (the shared ones when opened with a datapath). */
 int mm_probe__events_fd(const struct mm_probe *p);
 int mm_probe__set_config(struct mm_probe *p, const struct mm_config *cfg);
-
-/* Find the cgroup v2 mount point; returns 0 or -errno. */
-int mm_cgroup2_root(char *buf, size_t len);
-/* Whether path is a cgroup v2 directory: 0, -ENOENT, -ENOTDIR, or -EMEDIUMTYPE (not cgroup2). */
-int mm_cgroup2_check(const char *path);
 
 #endif /* MESHMON_TCP_PROBE_H */

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cgroup2.h"
 #include "dissect.h"
 #include "ipproto.h"
 #include "names.h"
@@ -42,6 +43,9 @@ enum {
 	OPT_MAX_BYTES,
 	OPT_DURATION,
 	OPT_PRINT_NODE_NAME,
+	OPT_PID,
+	OPT_COMM,
+	OPT_CGROUP,
 };
 
 static const struct option monitor_longopts[] = {
@@ -56,6 +60,9 @@ static const struct option monitor_longopts[] = {
 	{ "not", no_argument, NULL, OPT_NOT },
 	{ "tcp-flags", required_argument, NULL, OPT_TCP_FLAGS },
 	{ "interface", required_argument, NULL, OPT_INTERFACE },
+	{ "pid", required_argument, NULL, OPT_PID },
+	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "follow", no_argument, NULL, 'f' },
@@ -83,6 +90,10 @@ static const struct option capture_longopts[] = {
 	{ "proto", required_argument, NULL, OPT_PROTO },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "interface", required_argument, NULL, OPT_INTERFACE },
+	/* Taken only to say why a capture refuses them (mm_opts_parse). */
+	{ "pid", required_argument, NULL, OPT_PID },
+	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "direction", required_argument, NULL, OPT_DIRECTION },
 	{ "snaplen", required_argument, NULL, 's' },
 	{ "count", required_argument, NULL, 'c' },
@@ -382,6 +393,73 @@ static int add_interface(struct mm_flow_opts *o, const char *arg, char *err, siz
 	return 0;
 }
 
+static int add_pid(struct mm_flow_opts *o, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (mm_parse_u64(arg, 1, UINT32_MAX, &v))
+		return fail(err, errlen, "--pid: bad pid '%s' (want a process id >= 1)", arg);
+	if (add_u32(o->pids, &o->n_pids, MM_MAX_VALUES, (uint32_t)v))
+		return fail(err, errlen, "--pid: more than %d pids", MM_MAX_VALUES);
+	return 0;
+}
+
+/* An exact name: the kernel keeps 15 bytes of it, so a longer one would never match. */
+static int add_comm(struct mm_flow_opts *o, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg)
+		return fail(err, errlen, "--comm: empty name");
+	if (strlen(arg) > MM_FILTER_MAX_COMM_LEN)
+		return fail(err, errlen,
+			    "--comm: '%s' is %zu bytes; the kernel keeps at most %d bytes of a process name, so give those (e.g. '%.*s')",
+			    arg, strlen(arg), MM_FILTER_MAX_COMM_LEN, MM_FILTER_MAX_COMM_LEN, arg);
+	for (size_t i = 0; i < o->n_comms; i++)
+		if (!strcmp(o->comms[i], arg))
+			return 0;
+	if (o->n_comms >= MM_MAX_VALUES)
+		return fail(err, errlen, "--comm: more than %d names", MM_MAX_VALUES);
+	o->comms[o->n_comms++] = arg;
+	return 0;
+}
+
+static const char *cgroup_error(int rc)
+{
+	switch (rc) {
+	case -ENOENT:
+		return "no such directory";
+	case -ENOTDIR:
+		return "not a directory";
+	case -EMEDIUMTYPE:
+		return "not a cgroup v2 directory";
+	case -ENOMEDIUM:
+		return "no cgroup v2 hierarchy is mounted";
+	default:
+		return strerror(-rc);
+	}
+}
+
+/* A cgroup v2 directory, resolved here to the id that records carry. */
+static int add_cgroup(struct mm_flow_opts *o, const char *arg, char *err, size_t errlen)
+{
+	char path[4096], root[4096] = "the cgroup2 mount";
+	uint64_t id;
+	int rc = mm_cgroup2_resolve(arg, path, sizeof(path), &id);
+
+	if (rc) {
+		mm_cgroup2_root(root, sizeof(root));
+		return fail(err, errlen,
+			    "--cgroup: '%s': %s (want a cgroup v2 directory, absolute or relative to %s)",
+			    arg, cgroup_error(rc), root);
+	}
+	for (size_t i = 0; i < o->n_cgroup_ids; i++)
+		if (o->cgroup_ids[i] == id)
+			return 0;
+	if (o->n_cgroup_ids >= MM_MAX_VALUES)
+		return fail(err, errlen, "--cgroup: more than %d cgroups", MM_MAX_VALUES);
+	o->cgroup_ids[o->n_cgroup_ids++] = id;
+	return 0;
+}
+
 static uint64_t wall_now_ns(void)
 {
 	struct timespec ts;
@@ -423,9 +501,21 @@ static int parse_filter_flag(struct mm_flow_opts *fl, int c, const char *arg, ch
 		return add_tcp_flags(fl, arg, err, errlen);
 	case OPT_INTERFACE:
 		return add_interface(fl, arg, err, errlen);
+	case OPT_PID:
+		return add_pid(fl, arg, err, errlen);
+	case OPT_COMM:
+		return add_comm(fl, arg, err, errlen);
+	case OPT_CGROUP:
+		return add_cgroup(fl, arg, err, errlen);
 	default:
 		return -1;
 	}
+}
+
+/* The owner flag c is, or NULL for another flag. */
+static const char *owner_flag(int c)
+{
+	return c == OPT_PID ? "--pid" : c == OPT_COMM ? "--comm" : c == OPT_CGROUP ? "--cgroup" : NULL;
 }
 
 /* --direction ingress|egress: the tc hook that sees the packet. */
@@ -580,6 +670,10 @@ int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv,
 		if (c == ':')
 			return fail(err, errlen, "%s: missing value",
 				    bad_flag(argc, argv, fb, sizeof(fb)));
+		if (owner_flag(c) && !strcmp(command, "capture"))
+			return fail(err, errlen,
+				    "%s: a captured packet has no owner (tc sees packets, not sockets); filter the capture by address, port or interface, or use 'meshmon monitor %s'",
+				    owner_flag(c), owner_flag(c));
 		if (c == OPT_NOT) {
 			if (negate)
 				return fail(err, errlen, "--not: given twice in a row");
@@ -589,7 +683,7 @@ int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv,
 		rc = parse_filter_flag(negate ? &o->not : &o->flow, c, optarg, err, errlen);
 		if (rc < 0 && negate)
 			return fail(err, errlen,
-				    "--not: must be followed by a filter flag (--from, --to, --related-to, --proto, --port, --drop-reason, --tcp-flags or --interface)");
+				    "--not: must be followed by a filter flag (--from, --to, --related-to, --proto, --port, --drop-reason, --tcp-flags, --interface, --pid, --comm or --cgroup)");
 		negate = false;
 		if (rc < 0)
 			rc = parse_flag(o, c, optarg, err, errlen);
@@ -657,8 +751,17 @@ static bool fill_flow(const struct mm_flow_opts *fl, struct mm_flow_buf *fb)
 		fb->interfaces[i] = (char *)fl->interfaces[i];
 	f->n_interfaces = fl->n_interfaces;
 	f->interfaces = fl->n_interfaces ? fb->interfaces : NULL;
+	f->n_pids = fl->n_pids;
+	f->pids = fl->n_pids ? (uint32_t *)fl->pids : NULL;
+	for (i = 0; i < fl->n_comms; i++)
+		fb->comms[i] = (char *)fl->comms[i];
+	f->n_comms = fl->n_comms;
+	f->comms = fl->n_comms ? fb->comms : NULL;
+	f->n_cgroup_ids = fl->n_cgroup_ids;
+	f->cgroup_ids = fl->n_cgroup_ids ? (uint64_t *)fl->cgroup_ids : NULL;
 	return fl->n_from || fl->n_to || fl->n_related || fl->n_protos || fl->n_ports ||
-	       fl->n_drop_reasons || fl->n_tcp_flags || fl->n_interfaces;
+	       fl->n_drop_reasons || fl->n_tcp_flags || fl->n_interfaces || fl->n_pids ||
+	       fl->n_comms || fl->n_cgroup_ids;
 }
 
 void mm_opts_subscribe(const struct mm_opts *o, struct mm_subscribe_buf *sb)
@@ -759,6 +862,12 @@ void mm_opts_usage_monitor(FILE *out)
 	      "      --tcp-flags FLAGS   TCP packets with all of FLAGS set, a comma list of FIN,\n"
 	      "                          SYN, RST, PSH, ACK, URG, ECE, CWR (repeatable: any set)\n"
 	      "      --interface NAME    events on this interface (repeatable)\n"
+	      "      --pid N             events of process N (repeatable); only tcp_probe,\n"
+	      "                          endpoint traces and trace-sock have an owner\n"
+	      "      --comm NAME         events of processes named NAME, exactly, at most 15\n"
+	      "                          bytes as the kernel keeps it (repeatable)\n"
+	      "      --cgroup PATH       events of sockets of this cgroup v2 directory,\n"
+	      "                          absolute or relative to the cgroup2 mount (repeatable)\n"
 	      "      --not               negate the next filter flag: events matching every\n"
 	      "                          negated flag are left out\n"
 	      "\n"

@@ -19,9 +19,9 @@
 /*
  * The flags make one FlowFilter (and the --not flags one exclude
  * FlowFilter), so each repeated flag (--from, --to, --related-to, --proto,
- * --port, --drop-reason, --tcp-flags, --interface) takes at most what the
- * agent accepts in one field of a FlowFilter (proto/protocol.h): never a
- * Subscribe it refuses.
+ * --port, --drop-reason, --tcp-flags, --interface, --pid, --comm, --cgroup)
+ * takes at most what the agent accepts in one field of a FlowFilter
+ * (proto/protocol.h): never a Subscribe it refuses.
  */
 #define MM_MAX_ENDPOINTS MM_FILTER_MAX_VALUES
 #define MM_MAX_VALUES MM_FILTER_MAX_VALUES
@@ -42,6 +42,13 @@ struct mm_flow_opts {
 	size_t n_tcp_flags;
 	const char *interfaces[MM_MAX_VALUES];
 	size_t n_interfaces;
+	/* The owner (tcp_probe, endpoint traces, trace-sock): --pid, --comm, --cgroup. */
+	uint32_t pids[MM_MAX_VALUES];
+	size_t n_pids;
+	const char *comms[MM_MAX_VALUES];
+	size_t n_comms;
+	uint64_t cgroup_ids[MM_MAX_VALUES]; /* --cgroup PATH resolved (mm_cgroup2_resolve) */
+	size_t n_cgroup_ids;
 };
 
 struct mm_opts {
@@ -106,6 +113,7 @@ struct mm_flow_buf {
 		*either[MM_MAX_ENDPOINTS];
 	char *drop_reasons[MM_MAX_VALUES];
 	char *interfaces[MM_MAX_VALUES];
+	char *comms[MM_MAX_VALUES];
 };
 
 struct mm_subscribe_buf {

@@ -22,8 +22,9 @@
  * MM_SUBSCRIBE_MAX_FILTERS FlowFilters in filters and exclude together, at
  * most MM_FILTER_MAX_VALUES values in each repeated field of a FlowFilter
  * (source, destination, either, protocols, ports, drop_reasons, tcp_flags,
- * interfaces), and names of at most MM_FILTER_MAX_NAME_LEN bytes in
- * drop_reasons (interfaces: the kernel's IFNAMSIZ - 1, 15). A Subscribe past
+ * interfaces, pids, comms, cgroup_ids), and names of at most
+ * MM_FILTER_MAX_NAME_LEN bytes in drop_reasons (interfaces: the kernel's
+ * IFNAMSIZ - 1, 15; comms: MM_FILTER_MAX_COMM_LEN). A Subscribe past
  * any is refused with ERROR_CODE_INVALID_SUBSCRIPTION. Types and points are
  * limited only by their enums (any number of values, duplicates included,
  * each a value of its enum).
@@ -31,6 +32,8 @@
 #define MM_SUBSCRIBE_MAX_FILTERS 64
 #define MM_FILTER_MAX_VALUES 64
 #define MM_FILTER_MAX_NAME_LEN 64
+/* Bytes of one FlowFilter.comms value: the kernel's TASK_COMM_LEN (16) less its NUL. */
+#define MM_FILTER_MAX_COMM_LEN 15
 
 /*
  * The longest Hello.node_name / Status.node_name an agent sends: a DNS name's

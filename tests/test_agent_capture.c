@@ -442,6 +442,21 @@ Test(agent_capture, bad_requests_and_one_too_many_get_a_clear_error)
 	cr_expect(not(eq(ptr, strstr(bad.error_message, "prefix /33"), NULL)), "%s",
 		  bad.error_message);
 	client_close(&bad);
+
+	/* A captured packet has no owner: a pid (comm, cgroup) filter is refused, not ignored. */
+	uint32_t pid = (uint32_t)getpid();
+
+	flow_request(&fr, 0, 0, 100);
+	fr.ff.n_pids = 1;
+	fr.ff.pids = &pid;
+	memset(&bad, 0, sizeof(bad));
+	bad.fd = -1;
+	client_capture(&bad, &fr.req);
+	wait_error(&bad);
+	cr_expect(not(eq(ptr, strstr(bad.error_message, "no owner"), NULL)), "%s",
+		  bad.error_message);
+	client_close(&bad);
+	fr.ff.n_pids = 0;
 	cr_expect(eq(u32, status_captures(), 0), "a bad request costs nothing");
 
 	fr.ep.prefix_len = 32;

@@ -7,7 +7,7 @@
  * and IPv6, every prefix length 0..32 / 0..128, ports 0..65535, protocols
  * 0..255, nested and duplicate CIDRs, port-only endpoints, drop reasons of
  * meshmon and of a stand-in kernel table, TCP flag masks, interface names,
- * exclude filters and a time window), plus a few fixed cases of nested
+ * owner pids, comms and cgroup ids, exclude filters and a time window), plus a few fixed cases of nested
  * blocks, where the sorted-set matcher could go wrong.
  */
 #include <arpa/inet.h>
@@ -141,6 +141,22 @@ static bool ref_flow(const Meshmon__V1__FlowFilter *ff, const struct mm_event_vi
 	ok = !ff->n_interfaces;
 	for (size_t i = 0; i < ff->n_interfaces; i++)
 		ok |= !strcmp(ff->interfaces[i], v->ifname);
+	if (!ok)
+		return false;
+	/* The owner: what mm_event_view__set_owner() left in the view (0 and "" for none). */
+	ok = !ff->n_pids;
+	for (size_t i = 0; i < ff->n_pids; i++)
+		ok |= ff->pids[i] == v->owner_pid;
+	if (!ok)
+		return false;
+	ok = !ff->n_cgroup_ids;
+	for (size_t i = 0; i < ff->n_cgroup_ids; i++)
+		ok |= ff->cgroup_ids[i] == v->owner_cgroup_id;
+	if (!ok)
+		return false;
+	ok = !ff->n_comms;
+	for (size_t i = 0; i < ff->n_comms; i++)
+		ok |= !strcmp(ff->comms[i], v->owner_comm);
 	return ok;
 }
 
@@ -192,8 +208,9 @@ struct rflow {
 	Meshmon__V1__Endpoint ep[3][NV];
 	Meshmon__V1__Endpoint *epp[3][NV];
 	uint8_t addr[3][NV][16];
-	uint32_t protos[NV], ports[NV], masks[NV];
-	char *reasons[NV], *ifnames[NV];
+	uint32_t protos[NV], ports[NV], masks[NV], pids[NV];
+	uint64_t cgroup_ids[NV];
+	char *reasons[NV], *ifnames[NV], *comms[NV];
 };
 static struct rflow rf[MM_SUBSCRIBE_MAX_FILTERS];
 static Meshmon__V1__FlowFilter *rfp[MM_SUBSCRIBE_MAX_FILTERS];
@@ -212,6 +229,11 @@ static char *const reason_pool[] = {"POLICY_DENIED", "policy_denied", "K0", "K1"
 static char *const ifname_pool[] = {"eth0", "eth1", "veth-a", "lo", "eth"};
 #define N_REASON_POOL (sizeof(reason_pool) / sizeof(reason_pool[0]))
 #define N_IFNAME_POOL (sizeof(ifname_pool) / sizeof(ifname_pool[0]))
+/* Owners: a Subscribe takes the values after the first (0 and "" mean none), a view any. */
+static const uint32_t pid_pool[] = {0, 1, 2, 4242, 4243, 65536 + 4242, UINT32_MAX};
+static const uint64_t cgroup_pool[] = {0, 1, 7, 0x100000007ull, 1ull << 40, UINT64_MAX};
+static char *const comm_pool[] = {"", "curl", "cur", "curl2", "nginx", "a23456789012345"};
+#define N_OF(pool) (sizeof(pool) / sizeof(pool[0]))
 
 static uint32_t rnd_port(void)
 {
@@ -300,6 +322,18 @@ static void rnd_flow(struct rflow *f)
 	f->ff.n_interfaces = below(3) ? 0 : rnd_count();
 	for (size_t j = 0; j < f->ff.n_interfaces; j++)
 		f->ifnames[j] = ifname_pool[below(N_IFNAME_POOL)];
+	f->ff.pids = f->pids;
+	f->ff.n_pids = below(3) ? 0 : rnd_count();
+	for (size_t j = 0; j < f->ff.n_pids; j++)
+		f->pids[j] = pid_pool[1 + below(N_OF(pid_pool) - 1)];
+	f->ff.cgroup_ids = f->cgroup_ids;
+	f->ff.n_cgroup_ids = below(3) ? 0 : rnd_count();
+	for (size_t j = 0; j < f->ff.n_cgroup_ids; j++)
+		f->cgroup_ids[j] = cgroup_pool[1 + below(N_OF(cgroup_pool) - 1)];
+	f->ff.comms = f->comms;
+	f->ff.n_comms = below(3) ? 0 : rnd_count();
+	for (size_t j = 0; j < f->ff.n_comms; j++)
+		f->comms[j] = comm_pool[1 + below(N_OF(comm_pool) - 1)];
 }
 
 static void rnd_subscribe(void)
@@ -365,6 +399,11 @@ static void rnd_view(struct mm_event_view *v)
 	}
 	if (below(5))
 		strcpy(v->ifname, ifname_pool[below(N_IFNAME_POOL)]);
+	if (v->type == MM_EVENT_TCP_PROBE || (v->type == MM_EVENT_TRACE && below(2))) {
+		v->owner_pid = pid_pool[below(N_OF(pid_pool))];
+		v->owner_cgroup_id = cgroup_pool[below(N_OF(cgroup_pool))];
+		strcpy(v->owner_comm, comm_pool[below(N_OF(comm_pool))]);
+	}
 	v->time_ns = below(10001);
 }
 

@@ -4,8 +4,9 @@
  * exactly at its bound compiles, one past it is refused with a reason naming
  * the limit; types and points take any number of values (duplicates too);
  * the hostile Subscribes the limits exist for are refused; filters and
- * exclude share one limit; names have a length limit; the largest allowed
- * filter holds at most MM_FILTER_MAX_BYTES and still matches.
+ * exclude share one limit; names have a length limit (comms the kernel's 15
+ * bytes); the largest allowed filter, owner fields included, holds at most
+ * MM_FILTER_MAX_BYTES and still matches.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -32,6 +33,9 @@ enum field {
 	F_DROP_REASONS,
 	F_TCP_FLAGS,
 	F_INTERFACES,
+	F_PIDS,
+	F_COMMS,
+	F_CGROUP_IDS,
 	N_FIELDS
 };
 
@@ -52,9 +56,10 @@ struct lim_flow {
 	Meshmon__V1__Endpoint ep[3][MAXV];
 	Meshmon__V1__Endpoint *epp[3][MAXV];
 	uint8_t addr[3][MAXV][16];
-	uint32_t protos[MAXV], ports[MAXV], masks[MAXV];
-	char names[2][MAXV][8]; /* drop reasons, interfaces */
-	char *namep[2][MAXV];
+	uint32_t protos[MAXV], ports[MAXV], masks[MAXV], pids[MAXV];
+	uint64_t cgroup_ids[MAXV];
+	char names[3][MAXV][8]; /* drop reasons, interfaces, comms */
+	char *namep[3][MAXV];
 };
 static struct lim_flow flows[MAXF];
 static Meshmon__V1__FlowFilter *flowp[MAXF];
@@ -120,13 +125,20 @@ static void fill_flow(size_t k, size_t n)
 		f->masks[j] = 1 + (uint32_t)j;
 		snprintf(f->names[0][j], sizeof(f->names[0][j]), "R%zu", j);
 		snprintf(f->names[1][j], sizeof(f->names[1][j]), "if%zu", j);
-		f->namep[0][j] = f->names[0][j];
-		f->namep[1][j] = f->names[1][j];
+		snprintf(f->names[2][j], sizeof(f->names[2][j]), "comm%zu", j);
+		for (int k = 0; k < 3; k++)
+			f->namep[k][j] = f->names[k][j];
+		f->pids[j] = 1000 + (uint32_t)j;
+		f->cgroup_ids[j] = (1ull << 40) + j;
 	}
 	f->ff.drop_reasons = f->namep[0];
 	f->ff.interfaces = f->namep[1];
+	f->ff.comms = f->namep[2];
 	f->ff.tcp_flags = f->masks;
+	f->ff.pids = f->pids;
+	f->ff.cgroup_ids = f->cgroup_ids;
 	f->ff.n_drop_reasons = f->ff.n_interfaces = f->ff.n_tcp_flags = n;
+	f->ff.n_pids = f->ff.n_comms = f->ff.n_cgroup_ids = n;
 	f->ff.source = f->epp[0];
 	f->ff.destination = f->epp[1];
 	f->ff.either = f->epp[2];
@@ -140,7 +152,8 @@ static size_t *field_count(Meshmon__V1__FlowFilter *ff, enum field fl)
 {
 	size_t *counts[N_FIELDS] = {&ff->n_source,	   &ff->n_destination, &ff->n_either,
 				    &ff->n_protocols,	   &ff->n_ports,       &ff->n_drop_reasons,
-				    &ff->n_tcp_flags,	   &ff->n_interfaces};
+				    &ff->n_tcp_flags,	   &ff->n_interfaces,  &ff->n_pids,
+				    &ff->n_comms,	   &ff->n_cgroup_ids};
 
 	return counts[fl];
 }
@@ -219,6 +232,27 @@ Test(filter_limits, name_lengths)
 	cr_expect(eq(str, err, "filter 0: interface name '' is not 1 to 15 bytes"));
 }
 
+/* A comm of 1 to 15 bytes: the kernel's TASK_COMM_LEN less its NUL, so a longer one never matches. */
+Test(filter_limits, comm_lengths)
+{
+	char name[32];
+	char *p = name;
+
+	sub.n_filters = 1;
+	flows[0].ff.comms = &p;
+	flows[0].ff.n_comms = 1;
+	strcpy(name, "a234567890123456"); /* 16 bytes */
+	cr_assert(eq(int, compile(), -EINVAL));
+	cr_expect(eq(str, err,
+		     "filter 0: comm 'a234567890123456' is not 1 to 15 bytes (the kernel's comm)"));
+	name[15] = '\0';
+	cr_assert(eq(int, compile(), 0), "%s", err);
+	mm_filter__release(&filt);
+	name[0] = '\0';
+	cr_assert(eq(int, compile(), -EINVAL));
+	cr_expect(eq(str, err, "filter 0: comm '' is not 1 to 15 bytes (the kernel's comm)"));
+}
+
 /* Arrays, not pointers: criterion copies parameters into another process. */
 struct field_case {
 	enum field field;
@@ -236,6 +270,9 @@ ParameterizedTestParameters(filter_limits, values_per_field)
 	    {F_DROP_REASONS, "drop reasons"},
 	    {F_TCP_FLAGS, "tcp flag masks"},
 	    {F_INTERFACES, "interfaces"},
+	    {F_PIDS, "pids"},
+	    {F_COMMS, "comms"},
+	    {F_CGROUP_IDS, "cgroup ids"},
 	};
 
 	return cr_make_param_array(struct field_case, cases, sizeof(cases) / sizeof(cases[0]));
@@ -320,7 +357,7 @@ Test(filter_limits, largest_filter_memory_is_bounded)
 	sub.n_filters = MM_SUBSCRIBE_MAX_FILTERS;
 	cr_assert(eq(int, compile(), 0), "%s", err);
 	cr_expect(le(sz, mm_filter__bytes(&filt), MM_FILTER_MAX_BYTES));
-	cr_expect(le(sz, MM_FILTER_MAX_BYTES, (size_t)400 * 1024));
+	cr_expect(le(sz, MM_FILTER_MAX_BYTES, (size_t)528 * 1024));
 	/*
 	 * Distinct /128s, ports and names: nothing pruned, the bound is reached
 	 * but for the second key the bound allows each drop reason name, which
@@ -356,6 +393,10 @@ Test(filter_limits, largest_filter_still_matches)
 	v.has_tcp_flags = 1;
 	v.tcp_flags = 0x41; /* holds masks 1, 64 and 65; 1 and 64 are in 1..64 */
 	strcpy(v.ifname, "if63");
+	/* The owner fields, filled by mm_event_view__set_owner() for events that have one. */
+	v.owner_pid = 1063;
+	v.owner_cgroup_id = (1ull << 40) + 63;
+	strcpy(v.owner_comm, "comm63");
 	/*
 	 * Flow 63: source 62 (any port), destination 63 (port 1063), either 62 =
 	 * source 62; protocol 6 (TCP, which has ports) is in 0..63.
@@ -377,6 +418,16 @@ Test(filter_limits, largest_filter_still_matches)
 	strcpy(v.ifname, "if64");
 	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "if64 is not in if0..if63");
 	strcpy(v.ifname, "if0");
+	v.owner_pid = 1064;
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "pid 1064 is not in 1000..1063");
+	v.owner_pid = 1000;
+	v.owner_cgroup_id = 63;
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "cgroup id 63 is not 2^40 + 0..63");
+	v.owner_cgroup_id = 1ull << 40;
+	strcpy(v.owner_comm, "comm64");
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "comm64 is not in comm0..comm63");
+	strcpy(v.owner_comm, "comm0");
+	cr_expect(eq(int, mm_filter__match(&filt, &v), 1), "the other end of each owner set");
 	v.tcp_flags = 0x80; /* holds only mask 128 */
 	cr_expect(eq(int, mm_filter__match(&filt, &v), 0), "no mask of 1..64 within 0x80");
 	v.tcp_flags = 0x41;
