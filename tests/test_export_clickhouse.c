@@ -30,6 +30,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "export_schema.h"
 #include "format_common.h"
 #include "harness.h"
 #include "harness_clickhouse.h"
@@ -501,4 +502,69 @@ Test(export_clickhouse, a_clickhouse_outage_is_ridden_out_and_what_did_not_fit_i
 		     0), "the lost events are those of the window");
 	cr_assert(log_has(n->exporter.log_path, "answers again"), "the recovery is said (%s)",
 		  n->exporter.log_path);
+}
+
+/* The statements of the ```sql block after the heading in docs/fleet.md, ';'-separated, into buf. */
+static void fleet_md_sql(const char *heading, char *buf, size_t cap)
+{
+	char path[512], *text, *p, *end;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/docs/fleet.md", MM_SOURCE_ROOT);
+	f = fopen(path, "r");
+	cr_assert(f != NULL, "%s", path);
+	text = calloc(1, 1 << 17);
+	cr_assert(text != NULL);
+	n = fread(text, 1, (1 << 17) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	p = strstr(text, heading);
+	cr_assert(p != NULL, "%s has '%s'", path, heading);
+	p = strstr(p, "```sql\n");
+	cr_assert(p != NULL);
+	p += 7;
+	end = strstr(p, "```");
+	cr_assert(end != NULL);
+	cr_assert(lt(sz, (size_t)(end - p), cap));
+	memcpy(buf, p, (size_t)(end - p));
+	buf[end - p] = '\0';
+	free(text);
+}
+
+Test(export_clickhouse, the_cluster_ddl_of_fleet_md_makes_the_exporters_table_behind_a_distributed_one)
+{
+	char sql[16384], ref[8192], a[8192], b[8192], *stmt, *save = NULL, *at;
+	uint64_t end, rows = 0;
+
+	fleet_md_sql("### A sharded cluster", sql, sizeof(sql));
+	for (stmt = strtok_r(sql, ";", &save); stmt; stmt = strtok_r(NULL, ";", &save)) {
+		while (*stmt == '\n' || *stmt == ' ')
+			stmt++;
+		if (*stmt)
+			query(a, sizeof(a), "%s", stmt);
+	}
+	/* The exporter's own statement, under a third name, to compare with. */
+	cr_assert(lt(sz, mm_export_schema__create_table(ref, sizeof(ref), "meshmon", "events_ref"),
+		     sizeof(ref)));
+	query(a, sizeof(a), "%s", ref);
+	query(a, sizeof(a), "SHOW CREATE TABLE meshmon.events_ref");
+	query(b, sizeof(b), "SHOW CREATE TABLE meshmon.events_local");
+	at = strstr(a, "events_ref");
+	cr_assert(at != NULL);
+	memcpy(at, "events_loc", 10); /* same length: "events_local" minus "al" */
+	memmove(at + 12, at + 10, strlen(at + 10) + 1);
+	memcpy(at + 10, "al", 2);
+	cr_assert(eq(str, b, a), "docs/fleet.md's local table is the exporter's table");
+
+	/* A row through the Distributed table lands in the local one. */
+	query(a, sizeof(a),
+	      "INSERT INTO meshmon.events FORMAT JSONEachRow {\"time\":1,\"time_ns\":1000000000,"
+	      "\"node\":\"node-x\",\"type\":\"trace\"}");
+	end = now_ms() + WAIT_MS;
+	while (now_ms() < end &&
+	       !(rows = query_u64("SELECT count() FROM meshmon.events_local WHERE node = 'node-x'")))
+		usleep(100 * 1000);
+	cr_assert(eq(u64, rows, 1));
+	cr_assert(eq(u64, query_u64("SELECT count() FROM meshmon.events WHERE node = 'node-x'"), 1));
 }

@@ -17,7 +17,9 @@
 
 /*
  * The smallest config 18.16 starts with: its paths in the directory, HTTP on
- * loopback only, warnings to the log, UTC for DateTime text, small caches.
+ * loopback only, warnings to the log, UTC for DateTime text, small caches;
+ * and the native port (HTTP's + 1) with a one-shard cluster "fleet" of this
+ * server, for the Distributed table of docs/fleet.md.
  */
 static const char config_fmt[] =
 	"<?xml version=\"1.0\"?>\n"
@@ -25,6 +27,9 @@ static const char config_fmt[] =
 	"  <logger><level>warning</level><log>%1$s/server.log</log>"
 	"<errorlog>%1$s/server.err.log</errorlog></logger>\n"
 	"  <http_port>%2$d</http_port>\n"
+	"  <tcp_port>%3$d</tcp_port>\n"
+	"  <remote_servers><fleet><shard><replica><host>127.0.0.1</host><port>%3$d</port>"
+	"</replica></shard></fleet></remote_servers>\n"
 	"  <listen_host>127.0.0.1</listen_host>\n"
 	"  <path>%1$s/data/</path>\n"
 	"  <tmp_path>%1$s/data/tmp/</tmp_path>\n"
@@ -157,7 +162,7 @@ int mm_test_ch_start(struct mm_test_ch *ch, const char *tag, int port)
 	rc = mm_test_agent_init(&ch->proc, MM_TEST_CH_SERVER, tag, "unused");
 	if (rc)
 		return rc;
-	snprintf(config, sizeof(config), config_fmt, ch->proc.dir, port);
+	snprintf(config, sizeof(config), config_fmt, ch->proc.dir, port, port + 1);
 	rc = write_file(ch->proc.dir, "config.xml", config);
 	if (!rc)
 		rc = write_file(ch->proc.dir, "users.xml", users_xml);

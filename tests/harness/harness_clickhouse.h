@@ -3,8 +3,9 @@
  * Debian's clickhouse-server as a child of a test or a benchmark
  * (clickhouse.c, harness_clickhouse_dep), for `meshmon export clickhouse`:
  * a private temp directory holds its config, users and data; it listens on
- * 127.0.0.1 only (HTTP, no native TCP port, no interserver port), so run it
- * in a private network namespace and the port never collides. The process is
+ * 127.0.0.1 only (HTTP on port, the native protocol on port + 1 for a
+ * one-shard cluster "fleet" of itself, no interserver port), so run it in a
+ * private network namespace and the ports never collide. The process is
  * handled as the agent is (harness_agent.h: SIGKILLed when the test dies,
  * the directory removed by cleanup). Queries go over the HTTP interface
  * through libcurl, the client the exporter uses.
@@ -27,7 +28,7 @@ struct mm_test_ch {
 
 /*
  * Writes the config into a new temp directory (tag names it), starts the
- * server on 127.0.0.1:port and waits until it answers /ping (30 s at most).
+ * server on 127.0.0.1:port (and port + 1) and waits until it answers /ping (30 s at most).
  * 0 or -errno (-ETIMEDOUT; -ECHILD when it exited: see ch->proc.log_path).
  */
 int mm_test_ch_start(struct mm_test_ch *ch, const char *tag, int port);
