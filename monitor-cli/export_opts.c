@@ -23,6 +23,7 @@ void mm_export_opts__init(struct mm_export_opts *e)
 		.batch_ms = MM_EXPORT_BATCH_MS_DEFAULT,
 		.buffer_rows = MM_EXPORT_BUFFER_ROWS_DEFAULT,
 		.status_s = MM_EXPORT_STATUS_S_DEFAULT,
+		.drain_ms = MM_EXPORT_DRAIN_MS_DEFAULT,
 	};
 }
 
@@ -116,6 +117,12 @@ int mm_export_opts__parse_flag(struct mm_export_opts *e, int c, const char *arg,
 					 "--status-interval: bad duration '%s' (want 10s, 1m, ...; 0: only at exit)",
 					 arg);
 		e->status_s = v / 1000000000ull;
+		return 0;
+	case MM_EXPORT_OPT_DRAIN_TIMEOUT:
+		if (parse_ms(arg, &e->drain_ms))
+			return mm_errorf(err, errlen, MM_EXIT_USAGE,
+					 "--drain-timeout: bad duration '%s' (want 500ms, 10s, 5m, ...)",
+					 arg);
 		return 0;
 	default:
 		return -1;

@@ -19,6 +19,7 @@
 #define MM_EXPORT_BATCH_MS_DEFAULT 1000
 #define MM_EXPORT_BUFFER_ROWS_DEFAULT 1000000
 #define MM_EXPORT_STATUS_S_DEFAULT 60
+#define MM_EXPORT_DRAIN_MS_DEFAULT 10000
 
 /* getopt codes of these flags: above options.c's own, which stay below 512. */
 enum {
@@ -29,6 +30,7 @@ enum {
 	MM_EXPORT_OPT_BATCH_INTERVAL,
 	MM_EXPORT_OPT_BUFFER_ROWS,
 	MM_EXPORT_OPT_STATUS_INTERVAL,
+	MM_EXPORT_OPT_DRAIN_TIMEOUT,
 };
 
 /* The long options of these flags, for the command's flag table in options.c. */
@@ -39,7 +41,8 @@ enum {
 	{ "batch-rows", required_argument, NULL, MM_EXPORT_OPT_BATCH_ROWS },              \
 	{ "batch-interval", required_argument, NULL, MM_EXPORT_OPT_BATCH_INTERVAL },      \
 	{ "buffer-rows", required_argument, NULL, MM_EXPORT_OPT_BUFFER_ROWS },            \
-	{ "status-interval", required_argument, NULL, MM_EXPORT_OPT_STATUS_INTERVAL }
+	{ "status-interval", required_argument, NULL, MM_EXPORT_OPT_STATUS_INTERVAL },    \
+	{ "drain-timeout", required_argument, NULL, MM_EXPORT_OPT_DRAIN_TIMEOUT }
 
 struct mm_export_opts {
 	const char *url;      /* ClickHouse's HTTP interface: http://HOST:8123 */
@@ -49,6 +52,7 @@ struct mm_export_opts {
 	uint64_t batch_ms;    /* ... or its first row is this old */
 	uint64_t buffer_rows; /* rows held while ClickHouse does not take them */
 	uint64_t status_s;    /* a progress line on stderr this often; 0: only at exit */
+	uint64_t drain_ms;    /* at the end, how long to keep delivering what is held */
 };
 
 /* The defaults into *e. */

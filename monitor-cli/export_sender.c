@@ -119,7 +119,7 @@ static void *run(void *arg)
 
 		maybe_status(s);
 		if (closing && !drain_end)
-			drain_end = mono_ms() + MM_EXPORT_DRAIN_MS;
+			drain_end = mono_ms() + s->o->drain_ms;
 		if (drain_end && mono_ms() >= drain_end)
 			break;
 		if (!s->table_ready) {

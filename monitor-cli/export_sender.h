@@ -25,9 +25,6 @@
 /* The back-off between failed requests. */
 #define MM_EXPORT_BACKOFF_FIRST_MS 100
 #define MM_EXPORT_BACKOFF_MAX_MS 5000
-/* After the stream ended, how long the sender keeps trying to deliver what is left. */
-#define MM_EXPORT_DRAIN_MS 10000
-
 struct mm_ch;
 
 struct mm_export_sender {
@@ -49,7 +46,7 @@ int mm_export_sender__start(struct mm_export_sender *s, struct mm_export_buffer 
 			    const struct mm_export_opts *o);
 /*
  * After mm_export_buffer__close: waits until everything is delivered or
- * MM_EXPORT_DRAIN_MS passed, and ends the thread. Accepts a sender never
+ * --drain-timeout passed, and ends the thread. Accepts a sender never
  * started.
  */
 void mm_export_sender__stop(struct mm_export_sender *s);
