@@ -20,6 +20,7 @@
 struct mm_ch {
 	CURL *curl;
 	char *url; /* without a trailing '/' */
+	long timeout_ms;
 	char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -69,10 +70,16 @@ struct mm_ch *mm_ch__open(const char *url)
 		errno = ENOMEM;
 		return NULL;
 	}
+	ch->timeout_ms = REQUEST_TIMEOUT_MS;
 	n = strlen(ch->url);
 	while (n && ch->url[n - 1] == '/')
 		ch->url[--n] = '\0';
 	return ch;
+}
+
+void mm_ch__set_timeout(struct mm_ch *ch, long ms)
+{
+	ch->timeout_ms = ms > 0 ? ms : 1;
 }
 
 void mm_ch__close(struct mm_ch *ch)
@@ -129,8 +136,9 @@ int mm_ch__request(struct mm_ch *ch, const char *query, const char *body, size_t
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_answer);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ch->curl_err);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+			 ch->timeout_ms < CONNECT_TIMEOUT_MS ? ch->timeout_ms : CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ch->timeout_ms);
 	/* A thread of a process with signal handlers: no SIGALRM from name lookups. */
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	ch->curl_err[0] = '\0';

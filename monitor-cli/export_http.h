@@ -23,6 +23,8 @@ void mm_ch__global_cleanup(void);
 /* A client of the server at url: NULL with errno set. */
 struct mm_ch *mm_ch__open(const char *url);
 void mm_ch__close(struct mm_ch *ch);
+/* How long a whole request may take from now on, in ms (default 60 s). */
+void mm_ch__set_timeout(struct mm_ch *ch, long ms);
 
 /*
  * One request: query in the URL when body is not NULL (then body holds the

@@ -122,6 +122,9 @@ static void *run(void *arg)
 			drain_end = mono_ms() + s->o->drain_ms;
 		if (drain_end && mono_ms() >= drain_end)
 			break;
+		/* While draining, no request may outlast --drain-timeout. */
+		if (drain_end)
+			mm_ch__set_timeout(s->ch, (long)(drain_end - mono_ms()));
 		if (!s->table_ready) {
 			rc = create_table(s);
 		} else {

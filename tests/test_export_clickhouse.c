@@ -568,3 +568,58 @@ Test(export_clickhouse, the_cluster_ddl_of_fleet_md_makes_the_exporters_table_be
 	cr_assert(eq(u64, rows, 1));
 	cr_assert(eq(u64, query_u64("SELECT count() FROM meshmon.events WHERE node = 'node-x'"), 1));
 }
+
+/* The numbers of the exporter's "exit:" line in its log: events and buffered rows. */
+static bool exit_line(const char *path, uint64_t *events, uint64_t *buffered)
+{
+	char line[1024];
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		const char *b = strstr(line, "buffered rows ");
+
+		if (strncmp(line, "meshmon export: exit: events ", 29) || !b)
+			continue;
+		*events = strtoull(line + 29, NULL, 10);
+		*buffered = strtoull(b + 14, NULL, 10);
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+Test(export_clickhouse, rows_clickhouse_never_took_are_counted_at_exit_and_fail_it)
+{
+	struct node *n = &nodes[0];
+	uint64_t events = 0, buffered = 0;
+	char want[64];
+	int status;
+
+	node_start(n, "node-a", (const char *const[]){"--cgroup", "none", NULL});
+	/* A later --url wins: port 9 of the loopback, where nothing listens. */
+	clients_start(n, (const char *const[]){"--url", "http://127.0.0.1:9", "--drain-timeout",
+					       "1s", NULL});
+	cr_assert(eq(int, mm_test_pair_sh(&n->pair, "ping -c 10 -i 0.02 -q 10.199.0.1 >/dev/null"), 0));
+	/* The monitor beside it has them: so has the exporter's reader, or nearly. */
+	for (uint64_t end = now_ms() + WAIT_MS; now_ms() < end; usleep(100 * 1000)) {
+		char out[32];
+
+		monitor_jq(n, out, sizeof(out), "map(select(.type == \"trace\")) | length");
+		if (strtoull(out, NULL, 10) >= 20)
+			break;
+	}
+	usleep(300 * 1000);
+	status = mm_test_agent_stop(&n->exporter, 20000);
+	cr_assert(eq(int, status, 1 << 8), "rows left undelivered: exit 1 (log %s)",
+		  n->exporter.log_path);
+	cr_assert(exit_line(n->exporter.log_path, &events, &buffered), "an exit line in %s",
+		  n->exporter.log_path);
+	cr_assert(ge(u64, events, 20), "the pings' traces were read");
+	cr_assert(eq(u64, buffered, events), "every event still held at the end");
+	snprintf(want, sizeof(want), "%" PRIu64 " rows not delivered", buffered);
+	cr_assert(log_has(n->exporter.log_path, want), "'%s' in %s", want, n->exporter.log_path);
+	cr_assert(log_has(n->exporter.log_path, "failed: "), "the failure is said");
+}
