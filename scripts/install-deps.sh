@@ -34,8 +34,9 @@ packages=(
   # tests/test_cli_capture_e2e.c); it depends on wireshark-common (preseeded below)
   tshark
   # the ClickHouse that meshmon export clickhouse writes into in its tests and
-  # benchmark (tests/test_export_clickhouse.c, bench/export_bench.c), which start
-  # it themselves on a private loopback; the service must not run (see below)
+  # benchmark (tests/test_export_clickhouse.c, the clickhouse row of
+  # bench/cli_bench.c), which start it themselves on a private loopback; the
+  # service must not run (see below)
   clickhouse-server
 )
 
