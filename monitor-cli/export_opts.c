@@ -118,6 +118,12 @@ int mm_export_opts__parse_flag(struct mm_export_opts *e, int c, const char *arg,
 					 arg);
 		e->status_s = v / 1000000000ull;
 		return 0;
+	case MM_EXPORT_OPT_TTL_DAYS:
+		if (mm_parse_u64(arg, 1, 36500, &v))
+			return mm_errorf(err, errlen, MM_EXIT_USAGE,
+					 "--ttl-days: bad number '%s' (want days, 1 to 36500)", arg);
+		e->ttl_days = v;
+		return 0;
 	case MM_EXPORT_OPT_DRAIN_TIMEOUT:
 		if (parse_ms(arg, &e->drain_ms))
 			return mm_errorf(err, errlen, MM_EXIT_USAGE,

@@ -31,6 +31,7 @@ enum {
 	MM_EXPORT_OPT_BUFFER_ROWS,
 	MM_EXPORT_OPT_STATUS_INTERVAL,
 	MM_EXPORT_OPT_DRAIN_TIMEOUT,
+	MM_EXPORT_OPT_TTL_DAYS,
 };
 
 /* The long options of these flags, for the command's flag table in options.c. */
@@ -42,7 +43,8 @@ enum {
 	{ "batch-interval", required_argument, NULL, MM_EXPORT_OPT_BATCH_INTERVAL },      \
 	{ "buffer-rows", required_argument, NULL, MM_EXPORT_OPT_BUFFER_ROWS },            \
 	{ "status-interval", required_argument, NULL, MM_EXPORT_OPT_STATUS_INTERVAL },    \
-	{ "drain-timeout", required_argument, NULL, MM_EXPORT_OPT_DRAIN_TIMEOUT }
+	{ "drain-timeout", required_argument, NULL, MM_EXPORT_OPT_DRAIN_TIMEOUT },        \
+	{ "ttl-days", required_argument, NULL, MM_EXPORT_OPT_TTL_DAYS }
 
 struct mm_export_opts {
 	const char *url;      /* ClickHouse's HTTP interface: http://HOST:8123 */
@@ -53,6 +55,7 @@ struct mm_export_opts {
 	uint64_t buffer_rows; /* rows held while ClickHouse does not take them */
 	uint64_t status_s;    /* a progress line on stderr this often; 0: only at exit */
 	uint64_t drain_ms;    /* at the end, how long to keep delivering what is held */
+	uint64_t ttl_days;    /* drop the table's day partitions older than this; 0: keep all */
 };
 
 /* The defaults into *e. */

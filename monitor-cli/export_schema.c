@@ -11,6 +11,27 @@ size_t mm_export_schema__create_database(char *buf, size_t cap, const char *db)
 	return n < 0 ? cap : (size_t)n;
 }
 
+size_t mm_export_schema__expired_partitions(char *buf, size_t cap, const char *db,
+					    const char *table, unsigned long long days)
+{
+	/* The partition key is toYYYYMMDD(time): its text is the day as a number. */
+	int n = snprintf(buf, cap,
+			 "SELECT DISTINCT partition FROM system.parts WHERE database = '%s' AND "
+			 "table = '%s' AND active AND toUInt32(partition) < "
+			 "toYYYYMMDD(today() - %llu) ORDER BY partition FORMAT TabSeparated",
+			 db, table, days);
+
+	return n < 0 ? cap : (size_t)n;
+}
+
+size_t mm_export_schema__drop_partition(char *buf, size_t cap, const char *db, const char *table,
+					const char *partition)
+{
+	int n = snprintf(buf, cap, "ALTER TABLE `%s`.`%s` DROP PARTITION %s", db, table, partition);
+
+	return n < 0 ? cap : (size_t)n;
+}
+
 size_t mm_export_schema__create_table(char *buf, size_t cap, const char *db, const char *table)
 {
 	static const char columns[] =

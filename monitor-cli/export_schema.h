@@ -91,6 +91,17 @@
 #define MM_EXPORT_PARTITION_BY "toYYYYMMDD(time)"
 #define MM_EXPORT_ORDER_BY "(node, type, time)"
 
+/*
+ * The day partitions of `db`.`table` older than days before today, one per
+ * line in ClickHouse's answer: the retention of --ttl-days, since 18.16 has
+ * no TTL clause. Its length, or >= cap when cut.
+ */
+size_t mm_export_schema__expired_partitions(char *buf, size_t cap, const char *db,
+					    const char *table, unsigned long long days);
+/* "ALTER TABLE `db`.`table` DROP PARTITION p" into buf: its length, or >= cap when cut. */
+size_t mm_export_schema__drop_partition(char *buf, size_t cap, const char *db, const char *table,
+					const char *partition);
+
 /* "CREATE DATABASE IF NOT EXISTS `db`" into buf: its length, or >= cap when cut. */
 size_t mm_export_schema__create_database(char *buf, size_t cap, const char *db);
 /*

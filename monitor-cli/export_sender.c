@@ -84,6 +84,44 @@ static int insert(struct mm_export_sender *s, const struct mm_export_batch *batc
 	return 0;
 }
 
+/* A partition name as ClickHouse printed it: the day, digits only (it goes into the SQL as is). */
+static bool is_day(const char *p)
+{
+	size_t n = strspn(p, "0123456789");
+
+	return n == 8 && !p[n];
+}
+
+/*
+ * --ttl-days: the expired day partitions dropped, at start and then hourly.
+ * A failure is said and tried again at the next hour; it never holds a batch.
+ */
+static void drop_expired(struct mm_export_sender *s)
+{
+	char sql[512], parts[4096], err[512], *line, *save = NULL;
+	uint64_t now = mono_ms();
+
+	if (!s->o->ttl_days || now < s->next_ttl_ms)
+		return;
+	s->next_ttl_ms = now + 3600 * 1000;
+	mm_export_schema__expired_partitions(sql, sizeof(sql), s->o->database, s->o->table,
+					     s->o->ttl_days);
+	if (mm_ch__request(s->ch, sql, NULL, 0, parts, sizeof(parts), err, sizeof(err))) {
+		fprintf(stderr, "meshmon export: listing expired partitions failed: %s\n", err);
+		return;
+	}
+	for (line = strtok_r(parts, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!is_day(line))
+			continue;
+		mm_export_schema__drop_partition(sql, sizeof(sql), s->o->database, s->o->table, line);
+		if (mm_ch__request(s->ch, sql, NULL, 0, NULL, 0, err, sizeof(err)))
+			fprintf(stderr, "meshmon export: dropping partition %s failed: %s\n", line, err);
+		else
+			fprintf(stderr, "meshmon export: dropped partition %s (--ttl-days %llu)\n",
+				line, (unsigned long long)s->o->ttl_days);
+	}
+}
+
 static void maybe_status(struct mm_export_sender *s)
 {
 	struct mm_export_stats st;
@@ -128,6 +166,8 @@ static void *run(void *arg)
 		if (!s->table_ready) {
 			rc = create_table(s);
 		} else {
+			if (!closing)
+				drop_expired(s);
 			batch = mm_export_buffer__take(s->buf, 200);
 			if (!batch) {
 				if (closing)

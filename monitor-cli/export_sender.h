@@ -5,7 +5,8 @@
  * INSERT each, in order. A failed request (ClickHouse down, refusing, slow)
  * keeps the batch and tries again after a back-off of 100 ms doubling to 5 s;
  * the first failure of a streak and the recovery are said once on stderr.
- * It prints the progress line every --status-interval.
+ * It prints the progress line every --status-interval. With --ttl-days it
+ * drops the table's day partitions older than that, at start and hourly.
  *
  * A batch ClickHouse took but whose answer never came (a timeout after the
  * insert, the connection cut at that moment) is sent again: delivery is at
@@ -36,6 +37,7 @@ struct mm_export_sender {
 	bool table_ready;
 	bool failing;            /* in a streak of failed requests */
 	uint64_t next_status_ms; /* CLOCK_MONOTONIC of the next progress line */
+	uint64_t next_ttl_ms;    /* ... and of the next look for expired partitions */
 };
 
 /*

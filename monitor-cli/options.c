@@ -899,6 +899,8 @@ void mm_opts_usage_export(FILE *out)
 	      "                          0: only at exit)\n"
 	      "      --drain-timeout T   at the end, keep delivering what is held for up to T\n"
 	      "                          (default 10s)\n"
+	      "      --ttl-days N        drop the table's days older than N days, at start\n"
+	      "                          and hourly (default: keep everything)\n"
 	      "\n"
 	      "Connection to the agent:\n"
 	      "      --socket PATH       agent socket (default " MM_SOCKET_DEFAULT ", or $" MM_SOCKET_ENV ")\n"

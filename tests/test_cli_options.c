@@ -1054,11 +1054,12 @@ Test(cli_options, export_flags)
 	cr_expect(eq(u64, o.export.buffer_rows, 1000000));
 	cr_expect(eq(u64, o.export.status_s, 60));
 	cr_expect(eq(u64, o.export.drain_ms, 10000));
+	cr_expect(eq(u64, o.export.ttl_days, 0));
 
 	cr_assert(eq(int, EXPORT("--url", "https://u:p@ch:8443", "--database", "fleet_1", "--table",
 				 "ev", "--batch-rows", "500", "--batch-interval", "250ms",
 				 "--buffer-rows", "5000", "--status-interval", "2m",
-				 "--drain-timeout", "30s", "-t", "drop", "--proto", "tcp",
+				 "--drain-timeout", "30s", "--ttl-days", "7", "-t", "drop", "--proto", "tcp",
 				 "--not", "--port", "22", "--socket", "/s", "--no-reconnect"),
 		     0), "%s", err);
 	cr_expect(eq(str, (char *)o.export.database, "fleet_1"));
@@ -1068,6 +1069,7 @@ Test(cli_options, export_flags)
 	cr_expect(eq(u64, o.export.buffer_rows, 5000));
 	cr_expect(eq(u64, o.export.status_s, 120));
 	cr_expect(eq(u64, o.export.drain_ms, 30000));
+	cr_expect(eq(u64, o.export.ttl_days, 7));
 	cr_expect(eq(str, (char *)o.socket, "/s"));
 	cr_expect(o.no_reconnect);
 	/* The filters are the monitor's: the same Subscribe. */
@@ -1101,6 +1103,8 @@ ParameterizedTestParameters(cli_options, export_bad_values)
 		{ { "--buffer-rows", "0" }, "--buffer-rows: bad number '0'" },
 		{ { "--status-interval", "500ms" }, "--status-interval: bad duration '500ms'" },
 		{ { "--drain-timeout", "soon" }, "--drain-timeout: bad duration 'soon'" },
+		{ { "--ttl-days", "0" }, "--ttl-days: bad number '0'" },
+		{ { "--ttl-days", "36501" }, "--ttl-days" },
 		{ { "--to", "10.0.0.300" }, "--to: bad endpoint '10.0.0.300'" },
 		/* monitor's flags that an exporter has no use for */
 		{ { "--last", "5" }, "unknown flag '--last'" },

@@ -623,3 +623,34 @@ Test(export_clickhouse, rows_clickhouse_never_took_are_counted_at_exit_and_fail_
 	cr_assert(log_has(n->exporter.log_path, want), "'%s' in %s", want, n->exporter.log_path);
 	cr_assert(log_has(n->exporter.log_path, "failed: "), "the failure is said");
 }
+
+Test(export_clickhouse, ttl_days_drops_the_expired_days_and_keeps_the_rest)
+{
+	struct node *n = &nodes[0];
+	char sql[8192], out[256];
+	uint64_t end, old = 1, recent = 0;
+
+	/* The exporter's table with a row of 1971 and one of yesterday, before it starts. */
+	cr_assert(lt(sz, mm_export_schema__create_database(sql, sizeof(sql), DB), sizeof(sql)));
+	query(out, sizeof(out), "%s", sql);
+	cr_assert(lt(sz, mm_export_schema__create_table(sql, sizeof(sql), DB, "events"), sizeof(sql)));
+	query(out, sizeof(out), "%s", sql);
+	query(out, sizeof(out),
+	      "INSERT INTO " DB ".events (time, node, type) VALUES (31536000, 'old', 'trace'), "
+	      "(now() - 86400, 'recent', 'trace')");
+	cr_assert(eq(u64, query_u64("SELECT count() FROM " DB ".events"), 2));
+
+	node_start(n, "node-a", (const char *const[]){"--cgroup", "none", NULL});
+	clients_start(n, (const char *const[]){"--ttl-days", "30", NULL});
+	end = now_ms() + WAIT_MS;
+	while (now_ms() < end &&
+	       (old = query_u64("SELECT count() FROM " DB ".events WHERE node = 'old'")))
+		usleep(100 * 1000);
+	cr_assert(eq(u64, old, 0), "the day of 1971 is dropped (log %s)", n->exporter.log_path);
+	recent = query_u64("SELECT count() FROM " DB ".events WHERE node = 'recent'");
+	cr_assert(eq(u64, recent, 1), "yesterday is kept");
+	cr_assert(log_has(n->exporter.log_path, "dropped partition 19710101 (--ttl-days 30)"),
+		  "said in %s", n->exporter.log_path);
+	/* And the export goes on. */
+	wait_row_after(n, 0, "after the drop");
+}
