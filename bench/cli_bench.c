@@ -24,6 +24,14 @@
  * stderr, the pcap file) is also captured once to files and compared with
  * the first CLI's byte for byte (not timed); --save DIR keeps those files.
  *
+ * The row "clickhouse" runs `meshmon export clickhouse` instead, into a
+ * Debian clickhouse-server the bench starts on the loopback of a private
+ * network namespace (tests/harness/clickhouse.c; the table dropped before
+ * each run): its seconds run until the exporter exited, so every row is
+ * in ClickHouse by then, and the rows there are counted back against the
+ * frames sent (a run whose count differs fails). Its figures are the rows
+ * per second exported and the exporter's CPU per row.
+ *
  * It prints figures, never pass/fail, and is not a meson test.
  */
 #include <errno.h>
@@ -51,6 +59,8 @@
 #include "bench_machine.h"
 #include "cli_stream.h"
 #include "framing.h"
+#include "harness.h"
+#include "harness_clickhouse.h"
 
 #ifndef MESHMON_CLI_PATH
 #define MESHMON_CLI_PATH "meshmon"
@@ -66,20 +76,29 @@
 /* The output formats: the flags after `monitor --socket S --no-reconnect`. */
 struct format {
 	const char *name;
-	const char *flags[4]; /* "PCAP" is replaced by the pcap file's path */
+	const char *flags[10]; /* "PCAP" is replaced by the pcap file's path, "CHURL" by ClickHouse's */
 	bool on;
+	bool export_ch; /* `meshmon export clickhouse FLAGS` instead of `meshmon monitor FLAGS` */
 };
 
+/* The exporter's table in the bench's ClickHouse. */
+#define CH_DB "meshmon_bench"
+#define CH_PORT 8123 /* on the loopback of the bench's own network namespace */
+
 static struct format formats[] = {
-	{ "text", { NULL }, true },
-	{ "verbose", { "-v", NULL }, true },
-	{ "json", { "--json", NULL }, true },
-	{ "pcap", { "--pcap", "PCAP", NULL }, true },
+	{ "text", { NULL }, true, false },
+	{ "verbose", { "-v", NULL }, true, false },
+	{ "json", { "--json", NULL }, true, false },
+	{ "pcap", { "--pcap", "PCAP", NULL }, true, false },
+	{ "clickhouse",
+	  { "--url", "CHURL", "--database", CH_DB, "--status-interval", "0", "--drain-timeout", "5m",
+	    NULL },
+	  true, true },
 	/* Not run unless asked for with --format. */
-	{ "vv", { "-vv", NULL }, false },
-	{ "hex", { "--hex", NULL }, false },
-	{ "json-hex", { "--json", "--hex", NULL }, false },
-	{ "pcap-stdout", { "--pcap", "-", NULL }, false },
+	{ "vv", { "-vv", NULL }, false, false },
+	{ "hex", { "--hex", NULL }, false, false },
+	{ "json-hex", { "--json", "--hex", NULL }, false, false },
+	{ "pcap-stdout", { "--pcap", "-", NULL }, false, false },
 };
 
 #define N_FORMATS (sizeof(formats) / sizeof(formats[0]))
@@ -110,6 +129,7 @@ static struct {
 } cfg = { .runs = 0, .pin = true, .check = true, .seed = 1 };
 
 static char dir[64], sock_path[128], pcap_path[160];
+static struct mm_test_ch ch; /* started only when the clickhouse row runs */
 static int lfd = -1;
 static struct cli_stream stream;
 
@@ -143,8 +163,9 @@ static void usage(FILE *out)
 	      "  --events N          frames in the stream (default 500000; --quick 100000)\n"
 	      "  --runs R            runs per row, the median shown (default 3; --quick 1)\n"
 	      "  --quick             a short run for CI (under 5 s for one CLI)\n"
-	      "  --format NAME       text, verbose, json, pcap (the default four), vv, hex,\n"
-	      "                      json-hex, pcap-stdout (repeatable; replaces the default list)\n"
+	      "  --format NAME       text, verbose, json, pcap, clickhouse (the default five),\n"
+	      "                      vv, hex, json-hex, pcap-stdout (repeatable; replaces the\n"
+	      "                      default list)\n"
 	      "  --record FILE       also write the stream (Hello and frames) to FILE\n"
 	      "  --replay FILE       play FILE (framed ServerMessages, Hello first) instead of\n"
 	      "                      the generated stream, repeated to --events when given\n"
@@ -414,17 +435,24 @@ static void pin_to(int cpu)
 static pid_t spawn(const struct cli *cli, const struct format *fmt, const char *out,
 		   const char *err, const char *pcap)
 {
-	const char *argv[16];
+	const char *argv[20];
 	int argc = 0, i, fd;
 	pid_t pid;
 
 	argv[argc++] = cli->path;
-	argv[argc++] = "monitor";
+	if (fmt->export_ch) {
+		argv[argc++] = "export";
+		argv[argc++] = "clickhouse";
+	} else {
+		argv[argc++] = "monitor";
+	}
 	argv[argc++] = "--socket";
 	argv[argc++] = sock_path;
 	argv[argc++] = "--no-reconnect";
 	for (i = 0; fmt->flags[i]; i++)
-		argv[argc++] = strcmp(fmt->flags[i], "PCAP") ? fmt->flags[i] : pcap;
+		argv[argc++] = !strcmp(fmt->flags[i], "PCAP")	 ? pcap
+			       : !strcmp(fmt->flags[i], "CHURL") ? ch.url
+								 : fmt->flags[i];
 	argv[argc] = NULL;
 	fflush(stdout);
 	pid = fork();
@@ -463,6 +491,19 @@ static int accept_cli(pid_t pid, int *status)
 	return -1;
 }
 
+/* Every frame sent (event or lost notice) is one row in ClickHouse: true, else why in res. */
+static bool rows_arrived(size_t frames, struct result *res)
+{
+	uint64_t rows = 0;
+
+	if (mm_test_ch_u64(&ch, "SELECT count() FROM " CH_DB ".events", &rows) || rows != frames) {
+		snprintf(res->why, sizeof(res->why), "%" PRIu64 " rows in ClickHouse, %zu frames sent",
+			 rows, frames);
+		return false;
+	}
+	return true;
+}
+
 static off_t file_size(const char *path)
 {
 	struct stat st;
@@ -486,6 +527,9 @@ static void run_one(const struct cli *cli, const struct format *fmt, const char 
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
+	if (fmt->export_ch &&
+	    mm_test_ch_query(&ch, "DROP TABLE IF EXISTS " CH_DB ".events", res->why, sizeof(res->why)))
+		return;
 	pid = spawn(cli, fmt, out, err, pcap);
 	if (pid < 0) {
 		snprintf(res->why, sizeof(res->why), "fork: %s", strerror(errno));
@@ -553,6 +597,8 @@ static void run_one(const struct cli *cli, const struct format *fmt, const char 
 			 err);
 		return;
 	}
+	if (fmt->export_ch && !rows_arrived(sel->frames, res))
+		return;
 	res->ok = true;
 	res->lines = sel->frames;
 	res->wall_s = t1 - t0;
@@ -672,7 +718,7 @@ static void check_outputs(void)
 	for (fi = 0; fi < N_FORMATS; fi++) {
 		const struct format *fmt = &formats[fi];
 
-		if (!fmt->on)
+		if (!fmt->on || fmt->export_ch) /* its output is the table, counted in the run */
 			continue;
 		for (ci = 0; ci < cfg.n_clis; ci++) {
 			size_t slot = ci ? 1 : 0;
@@ -732,6 +778,7 @@ static void cleanup(void)
 	rmdir(dir);
 	for (i = 0; i < sizeof(selections) / sizeof(selections[0]); i++)
 		free(selections[i].buf);
+	mm_test_ch_cleanup(&ch);
 }
 
 static void on_signal(int sig)
@@ -739,6 +786,25 @@ static void on_signal(int sig)
 	(void)sig;
 	cleanup();
 	_exit(130);
+}
+
+/*
+ * For the clickhouse row: a private network namespace (only the bench's
+ * loopback changes: the CLI reaches the fake agent by a Unix socket path)
+ * and clickhouse-server on it. 0 when the row is off, or -errno.
+ */
+static int start_clickhouse(void)
+{
+	size_t fi;
+	int rc;
+
+	for (fi = 0; fi < N_FORMATS; fi++)
+		if (formats[fi].on && formats[fi].export_ch)
+			break;
+	if (fi == N_FORMATS)
+		return 0;
+	rc = mm_test_private_netns();
+	return rc ? rc : mm_test_ch_start(&ch, "bench-ch", CH_PORT);
 }
 
 int main(int argc, char **argv)
@@ -773,6 +839,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	atexit(cleanup);
+	if ((rc = start_clickhouse())) {
+		fprintf(stderr, "meshmon-cli-bench: clickhouse-server: %s (log %s)\n", strerror(-rc),
+			ch.proc.log_path[0] ? ch.proc.log_path : "none");
+		return 1;
+	}
 	pin_to(0);
 	snprintf(errpath, sizeof(errpath), "%s/err", dir);
 
@@ -807,7 +878,11 @@ int main(int argc, char **argv)
 	printf("\nlines: frames sent (one output line each); seconds: first frame written to the\n"
 	       "CLI's exit; us CPU: the CLI's user+sys (wait4) per line, start-up included;\n"
 	       "writes, bytes out: the CLI's write calls and bytes (/proc/PID/io: stdout,\n"
-	       "stderr, pcap file); x CPU/line: over the first CLI's median.\n");
+	       "stderr, pcap file); x CPU/line: over the first CLI's median.\n"
+	       "clickhouse: meshmon export clickhouse into clickhouse-server on loopback, a\n"
+	       "line is a row: seconds until every row was in ClickHouse (the exporter's exit),\n"
+	       "lines/s the rows exported per second, us CPU/line the exporter's CPU per row\n"
+	       "(the server's own CPU not included).\n");
 	if (cfg.check && cfg.n_clis > 1)
 		check_outputs();
 	printf("\ntotal %.1f s\n", now_s() - t_start);

@@ -21,6 +21,7 @@ struct mm_cmd_ctx {
 int cmd_monitor(const struct mm_cmd_ctx *ctx, int argc, char **argv);
 int cmd_capture(const struct mm_cmd_ctx *ctx, int argc, char **argv);
 int cmd_status(const struct mm_cmd_ctx *ctx, int argc, char **argv);
+int cmd_export(const struct mm_cmd_ctx *ctx, int argc, char **argv);
 
 /* Status rendering (status.c), exposed for the golden tests. */
 void mm_status_text(FILE *out, const Meshmon__V1__Status *st);

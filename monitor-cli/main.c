@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "monitor", cmd_monitor, mm_opts_usage_monitor, "stream live events (text, JSON or pcap)" },
 	{ "capture", cmd_capture, mm_opts_usage_capture, "capture packets on demand (pcap or text)" },
 	{ "status", cmd_status, mm_opts_usage_status, "print the agent's state" },
+	{ "export", cmd_export, mm_opts_usage_export, "write events into ClickHouse: export clickhouse" },
 	{ "help", cmd_help, usage, "this help, or a command's: meshmon help CMD" },
 };
 

@@ -108,6 +108,29 @@ static const struct option capture_longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/*
+ * `meshmon export clickhouse`: the subscription flags of monitor (no history,
+ * no output formats) and the exporter's own (export_opts.h).
+ */
+static const struct option export_longopts[] = {
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "type", required_argument, NULL, 't' },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "related-to", required_argument, NULL, OPT_RELATED },
+	{ "proto", required_argument, NULL, OPT_PROTO },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "drop-reason", required_argument, NULL, OPT_DROP_REASON },
+	{ "not", no_argument, NULL, OPT_NOT },
+	{ "tcp-flags", required_argument, NULL, OPT_TCP_FLAGS },
+	{ "interface", required_argument, NULL, OPT_INTERFACE },
+	{ "no-reconnect", no_argument, NULL, OPT_NO_RECONNECT },
+	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT },
+	{ "help", no_argument, NULL, 'h' },
+	MM_EXPORT_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
 static const struct option status_longopts[] = {
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "json", no_argument, NULL, 'j' },
@@ -268,6 +291,7 @@ static const struct flag_table {
 	{ "monitor", ":t:vjc:nfh", monitor_longopts },
 	{ "capture", ":s:c:w:vjnh", capture_longopts },
 	{ "status", ":jh", status_longopts },
+	{ "export clickhouse", ":t:h", export_longopts },
 };
 
 static const struct flag_table *flag_table_of(const char *command)
@@ -580,6 +604,7 @@ static int parse_capture_flag(struct mm_opts *o, int c, const char *arg, char *e
 static int parse_flag(struct mm_opts *o, int c, const char *arg, char *err, size_t errlen)
 {
 	uint64_t v;
+	int rc;
 
 	switch (c) {
 	case OPT_SOCKET:
@@ -644,7 +669,8 @@ static int parse_flag(struct mm_opts *o, int c, const char *arg, char *err, size
 		o->help = true;
 		return 0;
 	default:
-		return parse_capture_flag(o, c, arg, err, errlen);
+		rc = parse_capture_flag(o, c, arg, err, errlen);
+		return rc < 0 ? mm_export_opts__parse_flag(&o->export, c, arg, err, errlen) : rc;
 	}
 }
 
@@ -661,6 +687,7 @@ int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv,
 	o->command = command;
 	o->socket = env && *env ? env : MM_SOCKET_DEFAULT;
 	o->reconnect_timeout = MM_RECONNECT_TIMEOUT_DEFAULT;
+	mm_export_opts__init(&o->export);
 	err[0] = '\0';
 	if (!t)
 		return fail(err, errlen, "'%s' takes no flags", command);
@@ -703,6 +730,8 @@ int mm_opts_parse(struct mm_opts *o, const char *command, int argc, char **argv,
 			    "--until: give --since or --last too (the history it ends)");
 	if (o->until_ns && o->since_ns > o->until_ns)
 		return fail(err, errlen, "--since: after --until");
+	if (!strcmp(command, "export clickhouse") && !o->help)
+		return mm_export_opts__check(&o->export, err, errlen);
 	return 0;
 }
 
@@ -958,5 +987,55 @@ void mm_opts_usage_status(FILE *out)
 	      "      --socket PATH       agent socket (default " MM_SOCKET_DEFAULT ", or $" MM_SOCKET_ENV ")\n"
 	      "  -j, --json              print one JSON object\n"
 	      "  -h, --help              this help\n",
+	      out);
+}
+
+void mm_opts_usage_export(FILE *out)
+{
+	fputs("Usage: meshmon export clickhouse --url URL [FLAGS]\n"
+	      "\n"
+	      "Write the agent's events into a ClickHouse table over its HTTP interface, in\n"
+	      "batches, every row naming the agent's node. Creates the database and the table\n"
+	      "when missing. A bounded buffer rides out a ClickHouse outage; events that do\n"
+	      "not fit, and the agent's lost notices, become loss rows in the table. Progress\n"
+	      "and losses on stderr. Filters as for 'meshmon monitor'; ends on Ctrl-C or\n"
+	      "SIGTERM, or when the agent goes away with --no-reconnect, after delivering\n"
+	      "what it holds (--drain-timeout).\n"
+	      "\n"
+	      "ClickHouse:\n"
+	      "      --url URL           its HTTP interface, http://HOST:8123 (credentials as\n"
+	      "                          http://USER:PASSWORD@HOST:8123)\n"
+	      "      --database NAME     default " MM_EXPORT_DATABASE_DEFAULT "\n"
+	      "      --table NAME        default " MM_EXPORT_TABLE_DEFAULT "\n"
+	      "      --batch-rows N      send a batch at N rows (default 10000) ...\n"
+	      "      --batch-interval T  ... or when its first row is T old (default 1s;\n"
+	      "                          200ms, 5s, ...)\n"
+	      "      --buffer-rows N     rows held while ClickHouse does not take them\n"
+	      "                          (default 1000000); more are counted as lost\n"
+	      "      --status-interval T a progress line on stderr every T (default 60s;\n"
+	      "                          0: only at exit)\n"
+	      "      --drain-timeout T   at the end, keep delivering what is held for up to T\n"
+	      "                          (default 10s)\n"
+	      "      --ttl-days N        drop the table's days older than N days, at start\n"
+	      "                          and hourly (default: keep everything)\n"
+	      "\n"
+	      "Connection to the agent:\n"
+	      "      --socket PATH       agent socket (default " MM_SOCKET_DEFAULT ", or $" MM_SOCKET_ENV ")\n"
+	      "      --no-reconnect      exit when the agent goes away instead of reconnecting\n"
+	      "      --reconnect-timeout SECS\n"
+	      "                          give up (exit 3) after SECS without an agent\n"
+	      "                          (default 60; 0: retry forever)\n"
+	      "\n"
+	      "Filters (as meshmon monitor):\n"
+	      "  -t, --type TYPE         drop, trace, debug, tcp_probe, policy-verdict or\n"
+	      "                          trace:POINT (repeatable, comma lists; default every\n"
+	      "                          type but debug)\n"
+	      "      --from EP, --to EP, --related-to EP, --proto PROTO, --port N,\n"
+	      "      --drop-reason NAME, --tcp-flags FLAGS, --interface NAME, --not\n"
+	      "  -h, --help              this help\n"
+	      "\n"
+	      "Exit status: 0 after Ctrl-C or SIGTERM with every row delivered, 1 agent error,\n"
+	      "or rows left undelivered, 2 bad flag, 3 agent not running (or not back within\n"
+	      "--reconnect-timeout), 4 socket not permitted.\n",
 	      out);
 }

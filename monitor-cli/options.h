@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "endpoint.h"
+#include "export_opts.h"
 #include "meshmon.pb-c.h"
 #include "protocol.h"
 
@@ -52,7 +53,7 @@ struct mm_flow_opts {
 };
 
 struct mm_opts {
-	const char *command;  /* "monitor", "capture" or "status" */
+	const char *command;  /* "monitor", "capture", "status" or "export clickhouse" */
 	const char *socket;
 	bool help;
 	int verbose;
@@ -77,6 +78,7 @@ struct mm_opts {
 	uint32_t snaplen;     /* -s/--snaplen; 0: the agent's maximum */
 	uint64_t max_bytes;   /* --max-bytes; 0: no limit */
 	uint32_t duration_s;  /* --duration; 0: no limit */
+	struct mm_export_opts export; /* meshmon export clickhouse: its own flags */
 };
 
 /* Whether the run ends after the history (ReplayDone): --last or --since without --follow. */
@@ -136,5 +138,6 @@ void mm_opts_capture(const struct mm_opts *o, struct mm_capture_buf *cb);
 void mm_opts_usage_monitor(FILE *out);
 void mm_opts_usage_capture(FILE *out);
 void mm_opts_usage_status(FILE *out);
+void mm_opts_usage_export(FILE *out);
 
 #endif /* MESHMON_CLI_OPTIONS_H */

@@ -9,6 +9,8 @@ packages=(
   # libFuzzer and the sanitizer runtimes of clang 14 (libclang_rt.fuzzer-x86_64.a)
   libclang-rt-14-dev
   libbpf-dev libelf-dev zlib1g-dev libevent-dev libprotobuf-c-dev protobuf-c-compiler
+  # meshmon export clickhouse: ClickHouse's HTTP interface through libcurl
+  libcurl4-openssl-dev
   libsystemd-dev
   # man pages: scdoc turns docs/man/*.scd into roff at build time; man-db
   # renders them (tests/install)
@@ -31,6 +33,11 @@ packages=(
   # tshark, which reads the pcap of meshmon capture back (tests/test_cli_client.c,
   # tests/test_cli_capture_e2e.c); it depends on wireshark-common (preseeded below)
   tshark
+  # the ClickHouse that meshmon export clickhouse writes into in its tests and
+  # benchmark (tests/test_export_clickhouse.c, the clickhouse row of
+  # bench/cli_bench.c), which start it themselves on a private loopback; the
+  # service must not run (see below)
+  clickhouse-server
 )
 
 missing=()
@@ -43,7 +50,7 @@ if ((${#missing[@]})); then
   # wireshark-common asks whether non-root users may capture: no (tests run as root).
   echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -qq
-  # prometheus's maintainer scripts start its server (invoke-rc.d, or
+  # prometheus's and clickhouse-server's maintainer scripts start their servers (invoke-rc.d, or
   # deb-systemd-invoke under systemd; both ask policy-rc.d first): forbid
   # service starts for this install unless the machine has a policy-rc.d of
   # its own.
@@ -54,16 +61,17 @@ if ((${#missing[@]})); then
     trap 'rm -f "$policy"' EXIT
   fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Only promtool is needed: a server the machine's own policy let start is
-  # stopped and kept from starting at boot.
-  if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+  # Only promtool and the clickhouse-server binary are needed: a server the
+  # machine's own policy let start is stopped and kept from starting at boot.
+  for service in prometheus clickhouse-server; do
+    [[ " ${missing[*]} " == *" $service "* ]] || continue
     if [[ -d /run/systemd/system ]]; then
-      systemctl disable --now prometheus.service >/dev/null 2>&1 || true
-    elif [[ -x /etc/init.d/prometheus ]]; then
-      /etc/init.d/prometheus stop >/dev/null 2>&1 || true
-      update-rc.d prometheus disable >/dev/null 2>&1 || true
+      systemctl disable --now "$service.service" >/dev/null 2>&1 || true
+    elif [[ -x /etc/init.d/$service ]]; then
+      "/etc/init.d/$service" stop >/dev/null 2>&1 || true
+      update-rc.d "$service" disable >/dev/null 2>&1 || true
     fi
-  fi
+  done
 fi
 
 # bpffs, for pinning and for bpftool; some machines boot without it.

@@ -916,9 +916,9 @@ Test(cli_options, binary_help_unknown_command)
 
 	cr_assert(eq(int, run_cli("help nosuch", out, sizeof(out)), MM_EXIT_USAGE));
 	cr_assert(eq(str, out,
-		     "meshmon help: unknown command 'nosuch' (known: monitor, capture, status, help)\n"));
+		     "meshmon help: unknown command 'nosuch' (known: monitor, capture, status, export, help)\n"));
 	cr_assert(eq(int, run_cli("--json help nosuch", out, sizeof(out)), MM_EXIT_USAGE));
-	cr_assert(eq(str, out, "{\"error\":\"unknown command 'nosuch' (known: monitor, capture, status, help)\"}\n"));
+	cr_assert(eq(str, out, "{\"error\":\"unknown command 'nosuch' (known: monitor, capture, status, export, help)\"}\n"));
 }
 
 /* Both spellings; the version is meson's, and git describe's when built from git. */
@@ -1036,4 +1036,109 @@ Test(cli_options, capture_flags_are_not_monitor_flags)
 	cr_expect(eq(int, PARSE("-w", "x.pcap"), MM_EXIT_USAGE));
 	cr_expect(eq(int, PARSE("--direction", "ingress"), MM_EXIT_USAGE));
 	cr_expect(eq(int, PARSE("--snaplen", "100"), MM_EXIT_USAGE));
+}
+
+/* --- meshmon export clickhouse -------------------------------------------- */
+
+#define EXPORT(...) parse_v("export clickhouse", (const char *const[]){ __VA_ARGS__, NULL })
+
+Test(cli_options, export_flags)
+{
+	cr_assert(eq(int, EXPORT("--url", "http://ch:8123"), 0), "%s", err);
+	cr_expect(eq(str, (char *)o.export.url, "http://ch:8123"));
+	cr_expect(eq(str, (char *)o.export.database, "meshmon"));
+	cr_expect(eq(str, (char *)o.export.table, "events"));
+	cr_expect(eq(u64, o.export.batch_rows, 10000));
+	cr_expect(eq(u64, o.export.batch_ms, 1000));
+	cr_expect(eq(u64, o.export.buffer_rows, 1000000));
+	cr_expect(eq(u64, o.export.status_s, 60));
+	cr_expect(eq(u64, o.export.drain_ms, 10000));
+	cr_expect(eq(u64, o.export.ttl_days, 0));
+
+	cr_assert(eq(int, EXPORT("--url", "https://u:p@ch:8443", "--database", "fleet_1", "--table",
+				 "ev", "--batch-rows", "500", "--batch-interval", "250ms",
+				 "--buffer-rows", "5000", "--status-interval", "2m",
+				 "--drain-timeout", "30s", "--ttl-days", "7", "-t", "drop", "--proto", "tcp",
+				 "--not", "--port", "22", "--socket", "/s", "--no-reconnect"),
+		     0), "%s", err);
+	cr_expect(eq(str, (char *)o.export.database, "fleet_1"));
+	cr_expect(eq(str, (char *)o.export.table, "ev"));
+	cr_expect(eq(u64, o.export.batch_rows, 500));
+	cr_expect(eq(u64, o.export.batch_ms, 250));
+	cr_expect(eq(u64, o.export.buffer_rows, 5000));
+	cr_expect(eq(u64, o.export.status_s, 120));
+	cr_expect(eq(u64, o.export.drain_ms, 30000));
+	cr_expect(eq(u64, o.export.ttl_days, 7));
+	cr_expect(eq(str, (char *)o.socket, "/s"));
+	cr_expect(o.no_reconnect);
+	/* The filters are the monitor's: the same Subscribe. */
+	cr_assert(eq(sz, o.n_types, 1));
+	cr_expect(eq(u32, o.types[0], MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP));
+	cr_expect(eq(sz, o.flow.n_protos, 1));
+	cr_expect(eq(sz, o.not.n_ports, 1));
+
+	cr_assert(eq(int, EXPORT("--status-interval", "0", "--url", "http://x"), 0), "%s", err);
+	cr_expect(eq(u64, o.export.status_s, 0));
+	cr_assert(eq(int, EXPORT("--help"), 0), "--help needs no --url");
+	cr_expect(o.help);
+	cr_assert(eq(int, parse_v("export clickhouse", (const char *const[]){ NULL }),
+		     MM_EXIT_USAGE));
+	cr_expect(strstr(err, "--url: missing") != NULL, "%s", err);
+}
+
+ParameterizedTestParameters(cli_options, export_bad_values)
+{
+	static struct bad_case cases[] = {
+		{ { "--url", "ftp://x" }, "--url: bad URL 'ftp://x'" },
+		{ { "--url", "<empty>" }, "--url: bad URL ''" },
+		{ { "--table", "a-b" }, "--table: bad name 'a-b'" },
+		{ { "--table", "x`y" }, "--table: bad name" },
+		{ { "--database", "1db" }, "--database: bad name '1db'" },
+		{ { "--database", "<empty>" }, "--database: bad name" },
+		{ { "--batch-rows", "0" }, "--batch-rows: bad number '0'" },
+		{ { "--batch-rows", "1000001" }, "--batch-rows" },
+		{ { "--batch-interval", "0ms" }, "--batch-interval: bad duration '0ms'" },
+		{ { "--batch-interval", "1x" }, "--batch-interval" },
+		{ { "--buffer-rows", "0" }, "--buffer-rows: bad number '0'" },
+		{ { "--status-interval", "500ms" }, "--status-interval: bad duration '500ms'" },
+		{ { "--drain-timeout", "soon" }, "--drain-timeout: bad duration 'soon'" },
+		{ { "--ttl-days", "0" }, "--ttl-days: bad number '0'" },
+		{ { "--ttl-days", "36501" }, "--ttl-days" },
+		{ { "--to", "10.0.0.300" }, "--to: bad endpoint '10.0.0.300'" },
+		/* monitor's flags that an exporter has no use for */
+		{ { "--last", "5" }, "unknown flag '--last'" },
+		{ { "--pcap", "x" }, "unknown flag '--pcap'" },
+		{ { "-v" }, "unknown flag '-v'" },
+		{ { "--url" }, "--url: missing value" },
+	};
+	return cr_make_param_array(struct bad_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_case *c, cli_options, export_bad_values)
+{
+	const char *args[6] = { "--url", "http://127.0.0.1:8123" };
+	int i;
+
+	/* After a good --url, so each case fails on its own flag; "<empty>": an empty value. */
+	for (i = 0; i < 3 && c->args[i][0]; i++)
+		args[2 + i] = strcmp(c->args[i], "<empty>") == 0 ? "" : c->args[i];
+	cr_assert(eq(int, parse_v("export clickhouse", args), MM_EXIT_USAGE), "%s", c->args[0]);
+	cr_assert(strstr(err, c->want) != NULL, "error '%s' lacks '%s'", err, c->want);
+	cr_assert(strchr(err, '\n') == NULL, "one line: '%s'", err);
+}
+
+Test(cli_options, binary_export_needs_its_target)
+{
+	char out[4096];
+
+	cr_assert(eq(int, run_cli("export", out, sizeof(out)), MM_EXIT_USAGE));
+	cr_expect(strstr(out, "meshmon export: missing target") != NULL, "%s", out);
+	cr_assert(eq(int, run_cli("export postgres --url http://x", out, sizeof(out)), MM_EXIT_USAGE));
+	cr_expect(strstr(out, "meshmon export: unknown target") != NULL, "%s", out);
+	cr_assert(eq(int, run_cli("export clickhouse --table a-b --url http://x", out, sizeof(out)),
+		     MM_EXIT_USAGE));
+	cr_expect(eq(str, out,
+		     "meshmon export clickhouse: --table: bad name 'a-b' (want letters, digits and '_', not starting with a digit)\n"));
+	cr_assert(eq(int, run_cli("export clickhouse --help", out, sizeof(out)), MM_EXIT_OK));
+	cr_expect(strncmp(out, "Usage: meshmon export clickhouse --url URL", 42) == 0, "%s", out);
 }

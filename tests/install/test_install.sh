@@ -81,8 +81,10 @@ sysusersdir=$(systemd_dir sysusersdir sysusersdir lib/sysusers.d)
 agent=$sbindir/meshmon-agent
 cli=$bindir/meshmon
 unit=$unitdir/meshmon-agent.service
+export_unit=$unitdir/meshmon-export-clickhouse.service
 sysusers=$sysusersdir/meshmon.conf
 envfile=$sysconfdir/default/meshmon-agent
+export_envfile=$sysconfdir/default/meshmon-export-clickhouse
 man_cli=$mandir/man8/meshmon.8
 man_agent=$mandir/man8/meshmon-agent.8
 
@@ -91,6 +93,8 @@ installed_exe() { installed "$1" && { [ -x "$dest$1" ] || die "not executable: $
 check "installed $agent" installed_exe "$agent"
 check "installed $cli" installed_exe "$cli"
 check "installed $unit" installed "$unit"
+check "installed $export_unit" installed "$export_unit"
+check "installed $export_envfile" installed "$export_envfile"
 check "installed $sysusers" installed "$sysusers"
 check "installed $envfile" installed "$envfile"
 check "installed $man_cli" installed "$man_cli"
@@ -106,6 +110,7 @@ check "installed meshmon-agent --help" run_help "$dest$agent" --help
 check "installed meshmon --help" run_help "$dest$cli" --help
 check "installed meshmon monitor --help" run_help "$dest$cli" monitor --help
 check "installed meshmon status --help" run_help "$dest$cli" status --help
+check "installed meshmon export clickhouse --help" run_help "$dest$cli" export clickhouse --help
 
 # run_version BINARY NAME: exits 0 and prints "NAME X.Y.Z", meson's version.
 run_version() {
@@ -145,6 +150,29 @@ verify_unit() {
 	[ -z "$out" ] || die "systemd-analyze verify complained: $out"
 }
 check "systemd-analyze verify $unit" verify_unit "$dest" "$unit" "$dest$mandir"
+
+# The exporter's unit runs the installed meshmon with its environment file.
+export_unit_paths() {
+	grep -qx "ExecStart=$cli export clickhouse --url \${MESHMON_CLICKHOUSE_URL} --reconnect-timeout 0 \$MESHMON_EXPORT_OPTS" "$dest$export_unit" ||
+		die "want ExecStart=$cli export clickhouse ..., have: $(grep ExecStart= "$dest$export_unit")"
+	grep -qx "EnvironmentFile=$export_envfile" "$dest$export_unit" ||
+		die "want EnvironmentFile=$export_envfile, have: $(grep EnvironmentFile= "$dest$export_unit")"
+}
+check "unit runs $cli export clickhouse with $export_envfile" export_unit_paths
+check "systemd-analyze verify $export_unit" verify_unit "$dest" "$export_unit" "$dest$mandir"
+
+# The exporter's environment file sets a URL and flags meshmon accepts.
+export_envfile_opts() {
+	local url opts
+	url=$(env -i sh -c ". '$dest$export_envfile' && printf %s \"\$MESHMON_CLICKHOUSE_URL\"") ||
+		die "cannot read $export_envfile"
+	opts=$(env -i sh -c ". '$dest$export_envfile' && printf %s \"\$MESHMON_EXPORT_OPTS\"")
+	[ -n "$url" ] || die "$export_envfile does not set MESHMON_CLICKHOUSE_URL"
+	# shellcheck disable=SC2086 # split into flags, as systemd does
+	"$dest$cli" export clickhouse --url "$url" --reconnect-timeout 0 $opts --help >/dev/null ||
+		die "meshmon export clickhouse refuses --url \"$url\" $opts"
+}
+check "$export_envfile sets a URL and flags meshmon export clickhouse accepts" export_envfile_opts
 
 # sysusers_group ROOT FILE: systemd-sysusers would create the group meshmon.
 sysusers_group() {
@@ -195,9 +223,10 @@ man_flags() {
 }
 check "meshmon-agent(8) documents exactly the flags of meshmon-agent --help" \
 	man_flags "$dest$man_agent" "$("$dest$agent" --help)"
-check "meshmon(8) documents exactly the flags of meshmon monitor/capture/status --help" \
+check "meshmon(8) documents exactly the flags of meshmon monitor/capture/status/export --help" \
 	man_flags "$dest$man_cli" "$("$dest$cli" --help)" "$("$dest$cli" monitor --help)" \
-	"$("$dest$cli" capture --help)" "$("$dest$cli" status --help)"
+	"$("$dest$cli" capture --help)" "$("$dest$cli" status --help)" \
+	"$("$dest$cli" export clickhouse --help)"
 
 # --- the Debian package ----------------------------------------------------
 
@@ -243,6 +272,7 @@ debsysusersdir=${debsysusersdir:-/usr/lib/sysusers.d}
 dpkg -c "$deb" >"$tmp/pkg/contents" 2>&1 || true
 in_deb() { grep -qE " \\.$1\$" "$tmp/pkg/contents" || die "not in the package: $1 ($(head -n 3 "$tmp/pkg/contents"))"; }
 for f in /usr/sbin/meshmon-agent /usr/bin/meshmon "$debunitdir/meshmon-agent.service" \
+	"$debunitdir/meshmon-export-clickhouse.service" /etc/default/meshmon-export-clickhouse \
 	"$debsysusersdir/meshmon.conf" /etc/default/meshmon-agent \
 	/usr/share/man/man8/meshmon.8.gz /usr/share/man/man8/meshmon-agent.8.gz \
 	/usr/share/doc/meshmon/README.Debian; do
