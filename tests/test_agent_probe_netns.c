@@ -197,13 +197,10 @@ static void start_probe_agent(void)
 /* The real `meshmon monitor` on the agent's socket; its exit status. */
 static int run_cli(const char *args, const char *out_path)
 {
-	char cmd[4096];
-	int st;
+	char full[4096];
 
-	snprintf(cmd, sizeof(cmd), "timeout 20 %s monitor %s --socket %s >%s 2>%s/cli.err",
-		 MESHMON_CLI_PATH, args, agent.sock_path, out_path, agent.dir);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	snprintf(full, sizeof(full), "monitor %s", args);
+	return mm_test_agent_cli(&agent, MESHMON_CLI_PATH, full, out_path);
 }
 
 Test(agent_probe_netns, idle_connection_in_another_namespace_is_reported_periodically)

@@ -45,39 +45,20 @@ static void traffic(void)
 		     0));
 }
 
-static int run_cli(const char *args, const char *out_path)
-{
-	char cmd[1024];
-	int st;
-
-	snprintf(cmd, sizeof(cmd), "timeout 20 %s %s --socket %s >%s 2>%s/cli.err", MESHMON_CLI_PATH,
-		 args, agent.sock_path, out_path, agent.dir);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int jq(const char *filter, const char *path)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd), "jq -e -s '%s' %s >/dev/null", filter, path);
-	return system(cmd);
-}
-
 Test(cli_e2e, json_count_and_proto_filter)
 {
 	char out[128];
 
 	snprintf(out, sizeof(out), "%s/out.json", agent.dir);
 	traffic();
-	cr_assert(eq(int, run_cli("monitor --json -c 8 --proto icmp", out), 0), "see %s/cli.err",
+	cr_assert(eq(int, mm_test_agent_cli(&agent, MESHMON_CLI_PATH, "monitor --json -c 8 --proto icmp", out), 0), "see %s/cli.err",
 		  agent.dir);
 	/* Exactly 8 lines, every one an ICMP trace of the pair with the documented keys. */
-	cr_assert(eq(int, jq("length == 8", out), 0));
-	cr_assert(eq(int, jq("all(.tuple.proto == \"icmp\")", out), 0));
-	cr_assert(eq(int, jq("all(.type == \"trace\" and has(\"time\") and has(\"cpu\") and has(\"ifindex\") and has(\"ifname\") and has(\"len\") and has(\"cap_len\") and has(\"point\") and has(\"state\") and (.tcp_flags | type == \"array\"))", out), 0));
-	cr_assert(eq(int, jq("all(.tuple.src == \"10.199.0.1\" or .tuple.src == \"10.199.0.2\")", out), 0));
-	cr_assert(eq(int, jq("any(.icmp_name == \"EchoRequest\") and any(.icmp_name == \"EchoReply\")", out), 0));
+	cr_assert(eq(int, mm_test_jq("length == 8", out), 0));
+	cr_assert(eq(int, mm_test_jq("all(.tuple.proto == \"icmp\")", out), 0));
+	cr_assert(eq(int, mm_test_jq("all(.type == \"trace\" and has(\"time\") and has(\"cpu\") and has(\"ifindex\") and has(\"ifname\") and has(\"len\") and has(\"cap_len\") and has(\"point\") and has(\"state\") and (.tcp_flags | type == \"array\"))", out), 0));
+	cr_assert(eq(int, mm_test_jq("all(.tuple.src == \"10.199.0.1\" or .tuple.src == \"10.199.0.2\")", out), 0));
+	cr_assert(eq(int, mm_test_jq("any(.icmp_name == \"EchoRequest\") and any(.icmp_name == \"EchoReply\")", out), 0));
 }
 
 Test(cli_e2e, tcp_filter_sees_no_icmp)
@@ -87,14 +68,14 @@ Test(cli_e2e, tcp_filter_sees_no_icmp)
 	snprintf(out, sizeof(out), "%s/out.json", agent.dir);
 	traffic();
 	/* Three connection attempts to a closed port: three SYNs towards it. */
-	cr_assert(eq(int, run_cli("monitor --json -c 3 --proto tcp --to 10.199.0.2:80", out), 0),
+	cr_assert(eq(int, mm_test_agent_cli(&agent, MESHMON_CLI_PATH, "monitor --json -c 3 --proto tcp --to 10.199.0.2:80", out), 0),
 		  "see %s/cli.err", agent.dir);
-	cr_assert(eq(int, jq("length == 3 and all(.tuple.proto == \"tcp\" and .tuple.dst == \"10.199.0.2\" and .tuple.dport == 80 and .tcp_flags == [\"SYN\"])", out), 0));
+	cr_assert(eq(int, mm_test_jq("length == 3 and all(.tuple.proto == \"tcp\" and .tuple.dst == \"10.199.0.2\" and .tuple.dport == 80 and .tcp_flags == [\"SYN\"])", out), 0));
 	/* Either side: the RST replies come too. */
 	traffic();
-	cr_assert(eq(int, run_cli("monitor --json -c 6 --proto tcp --related-to 10.199.0.2:80", out), 0),
+	cr_assert(eq(int, mm_test_agent_cli(&agent, MESHMON_CLI_PATH, "monitor --json -c 6 --proto tcp --related-to 10.199.0.2:80", out), 0),
 		  "see %s/cli.err", agent.dir);
-	cr_assert(eq(int, jq("length == 6 and all(.tuple.proto == \"tcp\") and any(.tcp_flags == [\"SYN\"]) and any(.tcp_flags | index(\"RST\") != null)", out), 0));
+	cr_assert(eq(int, mm_test_jq("length == 6 and all(.tuple.proto == \"tcp\") and any(.tcp_flags == [\"SYN\"]) and any(.tcp_flags | index(\"RST\") != null)", out), 0));
 }
 
 Test(cli_e2e, text_lines)
@@ -103,7 +84,7 @@ Test(cli_e2e, text_lines)
 
 	snprintf(out, sizeof(out), "%s/out.txt", agent.dir);
 	traffic();
-	cr_assert(eq(int, run_cli("monitor -c 3 -t trace:to-network --proto icmp", out), 0));
+	cr_assert(eq(int, mm_test_agent_cli(&agent, MESHMON_CLI_PATH, "monitor -c 3 -t trace:to-network --proto icmp", out), 0));
 	/* stdout holds the 3 events and nothing else; the header is on stderr (as Cilium's). */
 	snprintf(cmd, sizeof(cmd),
 		 "test $(wc -l < %s) = 3 && "
@@ -130,7 +111,7 @@ Test(cli_e2e, pcap_matches_trace_records)
 	snprintf(pcap_path, sizeof(pcap_path), "%s/out.pcap", agent.dir);
 	snprintf(args, sizeof(args), "monitor --json -c 6 --proto icmp --pcap %s", pcap_path);
 	traffic();
-	cr_assert(eq(int, run_cli(args, out), 0), "see %s/cli.err", agent.dir);
+	cr_assert(eq(int, mm_test_agent_cli(&agent, MESHMON_CLI_PATH, args, out), 0), "see %s/cli.err", agent.dir);
 	rd = pcap_open_offline(pcap_path, errbuf);
 	cr_assert(rd != NULL, "%s", errbuf);
 	cr_assert(eq(int, pcap_datalink(rd), DLT_EN10MB));
@@ -169,8 +150,8 @@ Test(cli_e2e, status)
 	char out[128], cmd[1024];
 
 	snprintf(out, sizeof(out), "%s/status.json", agent.dir);
-	cr_assert(eq(int, run_cli("status --json", out), 0));
-	cr_assert(eq(int, jq(".[0] | .protocol_version == 1 and .capture_len == 128 and (.interfaces | length == 1) and (.lost | type == \"array\")", out), 0));
+	cr_assert(eq(int, mm_test_agent_cli(&agent, MESHMON_CLI_PATH, "status --json", out), 0));
+	cr_assert(eq(int, mm_test_jq(".[0] | .protocol_version == 1 and .capture_len == 128 and (.interfaces | length == 1) and (.lost | type == \"array\")", out), 0));
 	snprintf(cmd, sizeof(cmd), "grep -q '\"interfaces\":\\[\"%s\"\\]' %s", pair.local_if, out);
 	cr_assert(eq(int, system(cmd), 0));
 }
@@ -258,14 +239,14 @@ Test(cli_e2e, arp_json_object)
 		 "any(.point == \"to-network\" and .tuple.ethertype == 2054 and .tuple.proto == null and "
 		 ".arp == {\"op\":\"request\",\"op_code\":1,\"sender_mac\":\"%s\",\"sender_ip\":\"10.199.0.1\",\"target_mac\":\"00:00:00:00:00:00\",\"target_ip\":\"10.199.0.2\"})",
 		 local_mac);
-	cr_assert(eq(int, jq(filter, out), 0), "no ARP request object in %s", out);
+	cr_assert(eq(int, mm_test_jq(filter, out), 0), "no ARP request object in %s", out);
 	snprintf(filter, sizeof(filter),
 		 "any(.point == \"from-network\" and .parse_error == \"not IP\" and "
 		 ".arp == {\"op\":\"reply\",\"op_code\":2,\"sender_mac\":\"%s\",\"sender_ip\":\"10.199.0.2\",\"target_mac\":\"%s\",\"target_ip\":\"10.199.0.1\"})",
 		 peer_mac, local_mac);
-	cr_assert(eq(int, jq(filter, out), 0), "no ARP reply object in %s", out);
+	cr_assert(eq(int, mm_test_jq(filter, out), 0), "no ARP reply object in %s", out);
 	/* Only ARP frames carry one. */
-	cr_assert(eq(int, jq("all(has(\"arp\") == (.tuple.ethertype == 2054))", out), 0), "%s", out);
+	cr_assert(eq(int, mm_test_jq("all(has(\"arp\") == (.tuple.ethertype == 2054))", out), 0), "%s", out);
 }
 
 /* --node-name reaches every JSON line, the text lines with --print-node-name, and status. */
@@ -278,23 +259,23 @@ Test(cli_e2e, node_name_everywhere)
 	cli_agent_start_with(extra);
 	snprintf(out, sizeof(out), "%s/out.json", agent.dir);
 	traffic();
-	cr_assert(eq(int, run_cli("monitor --json -c 4 --proto icmp", out), 0), "see %s/cli.err",
+	cr_assert(eq(int, mm_test_agent_cli(&agent, MESHMON_CLI_PATH, "monitor --json -c 4 --proto icmp", out), 0), "see %s/cli.err",
 		  agent.dir);
-	cr_expect(eq(int, jq("length == 4 and all(.node == \"e2e-node.example\")", out), 0),
+	cr_expect(eq(int, mm_test_jq("length == 4 and all(.node == \"e2e-node.example\")", out), 0),
 		  "see %s", out);
 	snprintf(out, sizeof(out), "%s/out.txt", agent.dir);
 	traffic();
-	cr_assert(eq(int, run_cli("monitor -c 3 --print-node-name --proto icmp", out), 0));
+	cr_assert(eq(int, mm_test_agent_cli(&agent, MESHMON_CLI_PATH, "monitor -c 3 --print-node-name --proto icmp", out), 0));
 	snprintf(cmd, sizeof(cmd),
 		 "test $(wc -l < %s) = 3 && test $(grep -c '^\\[e2e-node\\.example\\] [<-]' %s) = 3 && "
 		 "grep -qx '\\[e2e-node\\.example\\] Listening for events on .*' %s/cli.err",
 		 out, out, agent.dir);
 	cr_expect(eq(int, system(cmd), 0), "see %s and %s/cli.err", out, agent.dir);
 	snprintf(out, sizeof(out), "%s/status.json", agent.dir);
-	cr_assert(eq(int, run_cli("status --json", out), 0));
-	cr_expect(eq(int, jq(".[0].node == \"e2e-node.example\"", out), 0), "see %s", out);
+	cr_assert(eq(int, mm_test_agent_cli(&agent, MESHMON_CLI_PATH, "status --json", out), 0));
+	cr_expect(eq(int, mm_test_jq(".[0].node == \"e2e-node.example\"", out), 0), "see %s", out);
 	snprintf(out, sizeof(out), "%s/status.txt", agent.dir);
-	cr_assert(eq(int, run_cli("status", out), 0));
+	cr_assert(eq(int, mm_test_agent_cli(&agent, MESHMON_CLI_PATH, "status", out), 0));
 	snprintf(cmd, sizeof(cmd), "grep -qx 'Node: *e2e-node.example' %s", out);
 	cr_expect(eq(int, system(cmd), 0), "see %s", out);
 }

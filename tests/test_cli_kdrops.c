@@ -78,14 +78,6 @@ static void monitor_wait(pid_t pid)
 }
 
 /* jq -s FILTER on path is true. */
-static int jq(const char *filter, const char *path)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd), "jq -e -s '%s' %s >/dev/null", filter, path);
-	return system(cmd);
-}
-
 /* Lines of path containing every one of the needles (up to three, NULL-ended). */
 static int lines_with(const char *path, const char *a, const char *b, const char *c)
 {
@@ -228,18 +220,18 @@ Test(cli_kdrops, one_record_per_denied_packet_in_text_json_and_pcap)
 	monitor_wait(mt);
 
 	/* JSON: the denied packets once each, as meshmon's drop; the foreign ones as the kernel's. */
-	cr_expect(eq(int, jq("[.[] | select(.tuple.dport == 9999)] | length == 5", out_json), 0),
+	cr_expect(eq(int, mm_test_jq("[.[] | select(.tuple.dport == 9999)] | length == 5", out_json), 0),
 		  "one JSON drop per denied packet: see %s", out_json);
-	cr_expect(eq(int, jq("[.[] | select(.tuple.dport == 9999)] | all(.source == \"datapath\" and "
+	cr_expect(eq(int, mm_test_jq("[.[] | select(.tuple.dport == 9999)] | all(.source == \"datapath\" and "
 			     ".reason == \"POLICY_DENIED\")",
 			     out_json),
 		     0));
-	cr_expect(eq(int, jq("[.[] | select(.tuple.dport == 7000)] | length == 3 and "
+	cr_expect(eq(int, mm_test_jq("[.[] | select(.tuple.dport == 7000)] | length == 3 and "
 			     "all(.source == \"kernel\" and .reason == \"TC_EGRESS\")",
 			     out_json),
 		     0),
 		  "another program's tc drops stay kernel drops: see %s", out_json);
-	cr_expect(eq(int, jq("[.[] | select(.tuple.dport == 7001)] | length == 1", out_json), 0),
+	cr_expect(eq(int, mm_test_jq("[.[] | select(.tuple.dport == 7001)] | length == 1", out_json), 0),
 		  "the last drop seen: nothing was reported twice before it");
 
 	/* Text: the same. */
@@ -261,7 +253,7 @@ Test(cli_kdrops, one_record_per_denied_packet_in_text_json_and_pcap)
 	snprintf(args, sizeof(args), "timeout 10 %s status --json --socket %s >%s", MESHMON_CLI_PATH,
 		 agent.sock_path, status);
 	cr_assert(eq(int, system(args), 0));
-	cr_expect(eq(int, jq(".[0].kernel_drops_merged == 5", status), 0), "see %s", status);
+	cr_expect(eq(int, mm_test_jq(".[0].kernel_drops_merged == 5", status), 0), "see %s", status);
 	snprintf(status, sizeof(status), "%s/metrics.txt", agent.dir);
 	cr_assert(eq(int, mm_test_sh("curl -sf http://127.0.0.1:19102/metrics > %s", status), 0));
 	cr_expect(eq(int, mm_test_sh("grep -q '^meshmon_kernel_drops_merged_total 5$' %s", status), 0),
@@ -389,7 +381,7 @@ Test(cli_kdrops, icmpv6_behind_hop_by_hop_is_proto_58)
 	monitor_wait(mj);
 	monitor_wait(mt);
 
-	cr_expect(eq(int, jq("[.[] | select(.reason == \"NO_SOCKET\" and .tuple.sport == 19789)] "
+	cr_expect(eq(int, mm_test_jq("[.[] | select(.reason == \"NO_SOCKET\" and .tuple.sport == 19789)] "
 			     "| length == 1 and all(.source == \"kernel\" and .tuple.src == "
 			     "\"fd00:199::1\" and .tuple.proto == \"icmpv6\" and .tuple.proto_num == 58)",
 			     out_json),

@@ -159,14 +159,6 @@ static bool wait_until(const char *test, const char *path, int timeout_ms)
 	return true;
 }
 
-static int jq(const char *filter, const char *path)
-{
-	char cmd[2048];
-
-	snprintf(cmd, sizeof(cmd), "jq -e -s '%s' %s >/dev/null", filter, path);
-	return system(cmd);
-}
-
 /* TCP and UDP to the peer: what a --proto icmp subscription must keep out. */
 static void other_traffic(void)
 {
@@ -210,18 +202,18 @@ Test(cli_reconnect, json_across_agent_kill)
 	cr_assert(eq(int, cli_wait(5000), 0), "see %s", cli.err);
 
 	/* Exactly one notice, with events of the old agent before it and of the new one after. */
-	cr_assert(eq(int, jq("map(select(.type == \"reconnected\")) | length == 1", cli.out), 0));
-	cr_assert(eq(int, jq("(map(.type == \"reconnected\") | index(true)) as $i | $i > 0 and (.[:$i] | all(.type == \"trace\")) and (.[$i+1:] | any(.type == \"trace\"))", cli.out), 0));
+	cr_assert(eq(int, mm_test_jq("map(select(.type == \"reconnected\")) | length == 1", cli.out), 0));
+	cr_assert(eq(int, mm_test_jq("(map(.type == \"reconnected\") | index(true)) as $i | $i > 0 and (.[:$i] | all(.type == \"trace\")) and (.[$i+1:] | any(.type == \"trace\"))", cli.out), 0));
 	/* Its keys: the gap from the last event before it to the new Hello. */
-	cr_assert(eq(int, jq("map(select(.type == \"reconnected\"))[0] | keys == [\"down_ns\", \"gap_end\", \"gap_start\", \"node\", \"type\"] and (.down_ns | type == \"number\") and .down_ns > 300000000", cli.out), 0));
+	cr_assert(eq(int, mm_test_jq("map(select(.type == \"reconnected\"))[0] | keys == [\"down_ns\", \"gap_end\", \"gap_start\", \"node\", \"type\"] and (.down_ns | type == \"number\") and .down_ns > 300000000", cli.out), 0));
 	snprintf(f, sizeof(f),
 		 "(map(.type == \"reconnected\") | index(true)) as $i | .[$i] as $r | "
 		 "$r.gap_start <= $r.gap_end and $r.gap_start == .[$i-1].time and "
 		 "$r.gap_end >= \"%s\" and $r.gap_end <= \"%s\" and .[$i+1].time > $r.gap_start",
 		 t_kill, t_int);
-	cr_assert(eq(int, jq(f, cli.out), 0), "gap times wrong in %s", cli.out);
+	cr_assert(eq(int, mm_test_jq(f, cli.out), 0), "gap times wrong in %s", cli.out);
 	/* The same filters after the reconnect: ICMP only, though TCP and UDP flowed. */
-	cr_assert(eq(int, jq("all(.type == \"reconnected\" or .tuple.proto == \"icmp\")", cli.out), 0));
+	cr_assert(eq(int, mm_test_jq("all(.type == \"reconnected\" or .tuple.proto == \"icmp\")", cli.out), 0));
 	check_outage_notes();
 }
 
@@ -332,7 +324,7 @@ Test(cli_reconnect, timeout_gives_up_with_3)
 		 "test \"$(tail -1 %%s)\" = '{\"error\":\"the agent at %s did not come back within 1s; giving up (see --reconnect-timeout)\"}'",
 		 agent.sock_path);
 	cr_assert(holds(want, cli.out), "see %s", cli.out);
-	cr_assert(eq(int, jq("map(select(.type == \"reconnected\")) | length == 0", cli.out), 0));
+	cr_assert(eq(int, mm_test_jq("map(select(.type == \"reconnected\")) | length == 0", cli.out), 0));
 	cr_assert(holds("grep -q 'went away; reconnecting' %s", cli.err), "see %s", cli.err);
 }
 

@@ -70,26 +70,6 @@ static void traffic(void)
 		     0));
 }
 
-static int run_cli(const char *args, const char *out_path)
-{
-	char cmd[1024];
-	int st;
-
-	snprintf(cmd, sizeof(cmd), "timeout 20 %s %s --socket %s >%s 2>%s/cli.err", MESHMON_CLI_PATH,
-		 args, agent.sock_path, out_path, agent.dir);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int jq(const char *filter, const char *path)
-{
-	char cmd[2048];
-
-	snprintf(cmd, sizeof(cmd), "jq -e -s '%s' %s >/dev/null", filter, path);
-	/* A lost notice (a line of its own) may come too: the filters skip them. */
-	return system(cmd);
-}
-
 Test(cli_trace_sock, json_records_and_tcp_probe_orig_dst)
 {
 	char out[128], filter[1024];
@@ -97,7 +77,7 @@ Test(cli_trace_sock, json_records_and_tcp_probe_orig_dst)
 	snprintf(out, sizeof(out), "%s/out.json", agent.dir);
 	traffic();
 	/* trace-sock: the TCP connect and the UDP send to the service; nothing for the direct one. */
-	cr_assert(eq(int, run_cli("monitor --json -t trace-sock -c 2", out), 0), "see %s/cli.err",
+	cr_assert(eq(int, mm_test_agent_cli(&agent, MESHMON_CLI_PATH, "monitor --json -t trace-sock -c 2", out), 0), "see %s/cli.err",
 		  agent.dir);
 	snprintf(filter, sizeof(filter),
 		 "map(select(.type != \"lost\")) | length == 2 and all(.type == \"trace-sock\" and .tuple.dst == \"%s\" and "
@@ -107,19 +87,19 @@ Test(cli_trace_sock, json_records_and_tcp_probe_orig_dst)
 		 ".trace_sock.cgroup_id > 0) and "
 		 "(map(.trace_sock.hook + \"/\" + .tuple.proto) | sort) == [\"connect/tcp\", \"connect/udp\"]",
 		 TRANSLATOR_BACKEND4, port, TRANSLATOR_SVC4, TRANSLATOR_SVC_PORT);
-	cr_assert(eq(int, jq(filter, out), 0), "%s", filter);
+	cr_assert(eq(int, mm_test_jq(filter, out), 0), "%s", filter);
 	cr_assert(eq(u64, translator_rewrites(xlator), 2));
 
 	/* tcp_probe: orig_dst on the translated connection's open and closed reports only
 	 * (outbound: the accepted ends, from 10.199.0.2, are reported too). */
 	traffic();
-	cr_assert(eq(int, run_cli("monitor --json -t tcp_probe --from 10.199.0.1 -c 4", out), 0), "see %s/cli.err",
+	cr_assert(eq(int, mm_test_agent_cli(&agent, MESHMON_CLI_PATH, "monitor --json -t tcp_probe --from 10.199.0.1 -c 4", out), 0), "see %s/cli.err",
 		  agent.dir);
 	snprintf(filter, sizeof(filter),
 		 "map(select(.type != \"lost\")) | length == 4 and (map(select(has(\"orig_dst\"))) | length == 2 and "
 		 "all(.orig_dst == \"%s\" and .orig_dport == %d and .socket_cookie > 0))",
 		 TRANSLATOR_SVC4, TRANSLATOR_SVC_PORT);
-	cr_assert(eq(int, jq(filter, out), 0), "%s", filter);
+	cr_assert(eq(int, mm_test_jq(filter, out), 0), "%s", filter);
 }
 
 Test(cli_trace_sock, text_line)
@@ -128,7 +108,7 @@ Test(cli_trace_sock, text_line)
 
 	snprintf(out, sizeof(out), "%s/out.txt", agent.dir);
 	traffic();
-	cr_assert(eq(int, run_cli("monitor -t trace-sock -c 2", out), 0), "see %s/cli.err",
+	cr_assert(eq(int, mm_test_agent_cli(&agent, MESHMON_CLI_PATH, "monitor -t trace-sock -c 2", out), 0), "see %s/cli.err",
 		  agent.dir);
 	snprintf(cmd, sizeof(cmd),
 		 "grep -Eq '^trace-sock connect %s:%d -> %s:%d udp pid [0-9]+ \\(nc\\) cookie 0x[0-9a-f]+ cgroup [0-9]+$' %s && "

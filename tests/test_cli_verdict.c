@@ -90,14 +90,6 @@ static long elapsed_ms(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-static int jq(const char *filter, const char *path)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd), "jq -e -s '%s' %s >/dev/null", filter, path);
-	return system(cmd);
-}
-
 /* `meshmon status --json` into path. */
 static void status_json(const char *path)
 {
@@ -118,7 +110,7 @@ static void wait_listeners(int n, const char *path)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		status_json(path);
-		if (jq(filter, path) == 0)
+		if (mm_test_jq(filter, path) == 0)
 			return;
 		cr_assert(lt(long, elapsed_ms(&t0), 10000), "not %d listeners: see %s", n, path);
 		usleep(50 * 1000);
@@ -227,20 +219,20 @@ Test(cli_verdict, one_verdict_per_flow_with_the_rule)
 	monitor_wait(mt, etext);
 
 	/* JSON: one verdict per flow; a second for the retransmitted SYN would hide the last. */
-	cr_expect(eq(int, jq("length == 3", json), 0), "see %s", json);
-	cr_expect(eq(int, jq("[.[] | select(.tuple.dport == 8080)] | length == 1 and "
+	cr_expect(eq(int, mm_test_jq("length == 3", json), 0), "see %s", json);
+	cr_expect(eq(int, mm_test_jq("[.[] | select(.tuple.dport == 8080)] | length == 1 and "
 			     "all(.type == \"policy-verdict\" and .verdict == \"allow\" and "
 			     ".rule == null and .point == \"to-network\" and .tuple.proto == \"tcp\" "
 			     "and .tcp_flags == [\"SYN\"] and .folded == 0)",
 			     json),
 		     0),
 		  "the allowed flow: see %s", json);
-	cr_expect(eq(int, jq("[.[] | select(.tuple.dport == 8081)] | length == 1 and "
+	cr_expect(eq(int, mm_test_jq("[.[] | select(.tuple.dport == 8081)] | length == 1 and "
 			     "all(.verdict == \"deny\" and .rule == 2 and .point == \"to-network\")",
 			     json),
 		     0),
 		  "the denied flow, by the lowest of rules 2 and 3: see %s", json);
-	cr_expect(eq(int, jq("[.[] | select(.tuple.dport == 9999)] | length == 1 and "
+	cr_expect(eq(int, mm_test_jq("[.[] | select(.tuple.dport == 9999)] | length == 1 and "
 			     "all(.verdict == \"deny\" and .rule == 1 and .tuple.proto == \"udp\")",
 			     json),
 		     0),
@@ -255,5 +247,5 @@ Test(cli_verdict, one_verdict_per_flow_with_the_rule)
 
 	/* Status says verdicts are on. */
 	status_json(status);
-	cr_expect(eq(int, jq(".[0].policy_verdicts == true", status), 0), "see %s", status);
+	cr_expect(eq(int, mm_test_jq(".[0].policy_verdicts == true", status), 0), "see %s", status);
 }

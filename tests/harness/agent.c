@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "harness.h"
 #include "harness_agent.h"
 
 #define POLL_MS 50
@@ -225,4 +226,11 @@ void mm_test_agent_cleanup(struct mm_test_agent *a)
 		copy_to_stderr(a->log_path);
 	nftw(a->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	a->dir[0] = '\0';
+}
+
+int mm_test_agent_cli(const struct mm_test_agent *a, const char *cli, const char *args,
+		      const char *out_path)
+{
+	return mm_test_sh("timeout 20 %s %s --socket %s >%s 2>%s/cli.err", cli, args, a->sock_path,
+			  out_path, a->dir);
 }

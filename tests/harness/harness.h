@@ -55,6 +55,8 @@ int mm_test_pair_sh(const struct mm_test_pair *pair, const char *fmt, ...)
 int mm_test_pair_quiet(const struct mm_test_pair *pair);
 /* Run a shell command in the caller's namespace; returns its exit status. */
 int mm_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* `jq -e -s FILTER PATH`: 0 when the filter's result over every JSON value of PATH is true. */
+int mm_test_jq(const char *filter, const char *path);
 
 /* --- sockets in the peer namespace ----------------------------------------- */
 

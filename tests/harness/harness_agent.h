@@ -55,5 +55,11 @@ int mm_test_agent_connect(const struct mm_test_agent *a);
  * struct and to call twice.
  */
 void mm_test_agent_cleanup(struct mm_test_agent *a);
+/*
+ * Run `CLI ARGS --socket <a's socket>` for at most 20 s, stdout to out_path,
+ * stderr to <a's dir>/cli.err. Returns its exit status (-1: killed by a signal).
+ */
+int mm_test_agent_cli(const struct mm_test_agent *a, const char *cli, const char *args,
+		      const char *out_path);
 
 #endif /* MESHMON_TEST_HARNESS_AGENT_H */

@@ -83,6 +83,11 @@ static char *vformat(const char *fmt, va_list ap)
 	return s;
 }
 
+int mm_test_jq(const char *filter, const char *path)
+{
+	return mm_test_sh("jq -e -s '%s' %s >/dev/null", filter, path);
+}
+
 int mm_test_sh(const char *fmt, ...)
 {
 	va_list ap;
