@@ -48,21 +48,27 @@ enum {
 	OPT_CGROUP,
 };
 
+/* What a subscription selects: the flags monitor and export clickhouse share. */
+#define MM_SUBSCRIPTION_LONGOPTS                                              \
+	{ "socket", required_argument, NULL, OPT_SOCKET },                    \
+	{ "type", required_argument, NULL, 't' },                             \
+	{ "from", required_argument, NULL, OPT_FROM },                        \
+	{ "to", required_argument, NULL, OPT_TO },                            \
+	{ "related-to", required_argument, NULL, OPT_RELATED },               \
+	{ "proto", required_argument, NULL, OPT_PROTO },                      \
+	{ "port", required_argument, NULL, OPT_PORT },                        \
+	{ "drop-reason", required_argument, NULL, OPT_DROP_REASON },          \
+	{ "not", no_argument, NULL, OPT_NOT },                                \
+	{ "tcp-flags", required_argument, NULL, OPT_TCP_FLAGS },              \
+	{ "interface", required_argument, NULL, OPT_INTERFACE },              \
+	{ "pid", required_argument, NULL, OPT_PID },                          \
+	{ "comm", required_argument, NULL, OPT_COMM },                        \
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },                    \
+	{ "no-reconnect", no_argument, NULL, OPT_NO_RECONNECT },              \
+	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT }
+
 static const struct option monitor_longopts[] = {
-	{ "socket", required_argument, NULL, OPT_SOCKET },
-	{ "type", required_argument, NULL, 't' },
-	{ "from", required_argument, NULL, OPT_FROM },
-	{ "to", required_argument, NULL, OPT_TO },
-	{ "related-to", required_argument, NULL, OPT_RELATED },
-	{ "proto", required_argument, NULL, OPT_PROTO },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "drop-reason", required_argument, NULL, OPT_DROP_REASON },
-	{ "not", no_argument, NULL, OPT_NOT },
-	{ "tcp-flags", required_argument, NULL, OPT_TCP_FLAGS },
-	{ "interface", required_argument, NULL, OPT_INTERFACE },
-	{ "pid", required_argument, NULL, OPT_PID },
-	{ "comm", required_argument, NULL, OPT_COMM },
-	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	MM_SUBSCRIPTION_LONGOPTS,
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "follow", no_argument, NULL, 'f' },
@@ -72,8 +78,6 @@ static const struct option monitor_longopts[] = {
 	{ "count", required_argument, NULL, 'c' },
 	{ "last", required_argument, NULL, OPT_LAST },
 	{ "pcap", required_argument, NULL, OPT_PCAP },
-	{ "no-reconnect", no_argument, NULL, OPT_NO_RECONNECT },
-	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT },
 	{ "numeric", no_argument, NULL, 'n' },
 	{ "time", no_argument, NULL, OPT_TIME },
 	{ "print-node-name", no_argument, NULL, OPT_PRINT_NODE_NAME },
@@ -113,19 +117,7 @@ static const struct option capture_longopts[] = {
  * no output formats) and the exporter's own (export_opts.h).
  */
 static const struct option export_longopts[] = {
-	{ "socket", required_argument, NULL, OPT_SOCKET },
-	{ "type", required_argument, NULL, 't' },
-	{ "from", required_argument, NULL, OPT_FROM },
-	{ "to", required_argument, NULL, OPT_TO },
-	{ "related-to", required_argument, NULL, OPT_RELATED },
-	{ "proto", required_argument, NULL, OPT_PROTO },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "drop-reason", required_argument, NULL, OPT_DROP_REASON },
-	{ "not", no_argument, NULL, OPT_NOT },
-	{ "tcp-flags", required_argument, NULL, OPT_TCP_FLAGS },
-	{ "interface", required_argument, NULL, OPT_INTERFACE },
-	{ "no-reconnect", no_argument, NULL, OPT_NO_RECONNECT },
-	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT },
+	MM_SUBSCRIPTION_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
 	MM_EXPORT_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
@@ -1027,11 +1019,12 @@ void mm_opts_usage_export(FILE *out)
 	      "                          (default 60; 0: retry forever)\n"
 	      "\n"
 	      "Filters (as meshmon monitor):\n"
-	      "  -t, --type TYPE         drop, trace, debug, tcp_probe, policy-verdict or\n"
-	      "                          trace:POINT (repeatable, comma lists; default every\n"
-	      "                          type but debug)\n"
+	      "  -t, --type TYPE         drop, trace, debug, tcp_probe, policy-verdict,\n"
+	      "                          trace-sock or trace:POINT (repeatable, comma lists;\n"
+	      "                          default every type but debug)\n"
 	      "      --from EP, --to EP, --related-to EP, --proto PROTO, --port N,\n"
-	      "      --drop-reason NAME, --tcp-flags FLAGS, --interface NAME, --not\n"
+	      "      --drop-reason NAME, --tcp-flags FLAGS, --interface NAME, --pid N,\n"
+	      "      --comm NAME, --cgroup PATH, --not\n"
 	      "  -h, --help              this help\n"
 	      "\n"
 	      "Exit status: 0 after Ctrl-C or SIGTERM with every row delivered, 1 agent error,\n"

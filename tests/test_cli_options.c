@@ -1076,6 +1076,14 @@ Test(cli_options, export_flags)
 	cr_expect(eq(u32, o.types[0], MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP));
 	cr_expect(eq(sz, o.flow.n_protos, 1));
 	cr_expect(eq(sz, o.not.n_ports, 1));
+	/* ... owner flags included. */
+	cr_assert(eq(int, EXPORT("--url", "http://x", "--pid", "42", "--comm", "curl", "-t",
+				 "trace-sock"),
+		     0), "%s", err);
+	cr_assert(eq(sz, o.flow.n_pids, 1));
+	cr_expect(eq(u32, o.flow.pids[0], 42));
+	cr_expect(eq(sz, o.flow.n_comms, 1));
+	cr_expect(eq(u32, o.types[0], MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TRACE_SOCK));
 
 	cr_assert(eq(int, EXPORT("--status-interval", "0", "--url", "http://x"), 0), "%s", err);
 	cr_expect(eq(u64, o.export.status_s, 0));
