@@ -182,6 +182,15 @@ int mm_agent__start_probe(struct mm_agent *a)
 	}
 	mm_log("tcp_probe attached to cgroup %s, connections reported every %u s", a->cgroup_path,
 	       a->opts.probe_interval_s);
+	rc = mm_probe__attach_endpoints(a->probe);
+	if (rc) {
+		mm_log("endpoint traces (cgroup_skb) on cgroup %s: %s", a->cgroup_path,
+		       strerror(-rc));
+		mm_agent__stop_probe(a);
+		a->cgroup_path[0] = '\0';
+		return fail(-rc);
+	}
+	mm_log("endpoint traces (to-endpoint, from-endpoint) on cgroup %s", a->cgroup_path);
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Loader of the tcp_probe object (tcp_probe.bpf.c): sockops and connect4/6 on
- * one cgroup v2 directory, and the iter/tcp program that the caller runs once
+ * Loader of the tcp_probe object (tcp_probe.bpf.c): sockops, connect4/6 and,
+ * on request, the endpoint programs (endpoint.bpf.h: cgroup_skb
+ * ingress/egress traces, cgroup/sock_create) on one cgroup v2 directory, and the iter/tcp program that the caller runs once
  * per probe interval (mm_probe__run_iter*) to report every open
  * connection, idle ones included. Accepted connections report the process
  * that called listen() on their listening socket, if that happened while the
@@ -27,6 +28,14 @@ struct mm_probe *mm_probe__open(struct mm_datapath *dp, const char *cgroup_path)
 /* Detach everything and free. Accepts NULL. */
 void mm_probe__free(struct mm_probe *p);
 
+/*
+ * Attach the endpoint programs (endpoint.bpf.h) to the probe's cgroup too:
+ * trace records at to-endpoint and from-endpoint for every packet a socket of
+ * the cgroup receives or sends, under the trace type's switch, aggregation
+ * and limits. 0, -EALREADY, or -errno (then nothing of them stays attached).
+ */
+int mm_probe__attach_endpoints(struct mm_probe *p);
+
 /* Run the TCP iterator once in the calling thread's network namespace. */
 int mm_probe__run_iter(struct mm_probe *p);
 /* The same in the network namespace netns_fd refers to (setns in a helper thread). */
@@ -35,6 +44,9 @@ int mm_probe__run_iter_in_netns(struct mm_probe *p, int netns_fd);
 /* The object's own maps (the shared ones when opened with a datapath). */
 int mm_probe__events_fd(const struct mm_probe *p);
 int mm_probe__set_config(struct mm_probe *p, const struct mm_config *cfg);
+/* The endpoint programs (cgroup_skb ingress: to-endpoint, egress: from-endpoint), for test runs. */
+int mm_probe__endpoint_ingress_fd(const struct mm_probe *p);
+int mm_probe__endpoint_egress_fd(const struct mm_probe *p);
 
 /* Find the cgroup v2 mount point; returns 0 or -errno. */
 int mm_cgroup2_root(char *buf, size_t len);

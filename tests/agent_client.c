@@ -103,6 +103,12 @@ static void keep_event(struct client *c, const Meshmon__V1__Event *e)
 		r->probe_state = (uint32_t)e->tcp_probe->state;
 		r->probe_dir = (uint32_t)e->tcp_probe->direction;
 		r->pid = e->tcp_probe->pid;
+	} else if (e->detail_case == MESHMON__V1__EVENT__DETAIL_TRACE) {
+		r->point = (uint32_t)e->trace->point;
+		r->pid = e->trace->pid;
+		r->cgroup_id = e->trace->cgroup_id;
+		r->socket_cookie = e->trace->socket_cookie;
+		snprintf(r->comm, sizeof(r->comm), "%s", e->trace->comm ? e->trace->comm : "");
 	} else if (e->detail_case == MESHMON__V1__EVENT__DETAIL_DROP && e->drop->reason) {
 		snprintf(r->reason, sizeof(r->reason), "%s", e->drop->reason);
 	}

@@ -14,12 +14,15 @@
 
 #include "framing.h"
 
-/* The fields of one event that the tcp_probe and kernel drop tests look at. */
+/* The fields of one event that the tcp_probe, endpoint and kernel drop tests look at. */
 struct ev_rec {
 	uint32_t type, source, proto, sport, dport;
 	uint8_t src[16], dst[16];
 	size_t src_len, dst_len;
-	uint32_t probe_state, probe_dir, pid;
+	uint32_t probe_state, probe_dir, pid; /* pid: tcp_probe's, or an endpoint trace's owner */
+	uint32_t point;                       /* traces */
+	uint64_t cgroup_id, socket_cookie;    /* endpoint traces' owner */
+	char comm[64];
 	char reason[48];
 	uint64_t ktime_ns;    /* the record's CLOCK_MONOTONIC */
 	uint64_t received_ns; /* CLOCK_MONOTONIC when the client read it */
