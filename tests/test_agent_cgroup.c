@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent_client.h"
@@ -179,6 +181,91 @@ Test(agent_cgroup, tcp_probe_and_kernel_drops_through_the_agent)
 		cr_assert(c.log[i].type == MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TCP_PROBE ||
 			      c.log[i].type == MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP,
 			  "only the subscribed types: got type %u", c.log[i].type);
+	client_close(&c);
+	cr_assert(eq(int, stop_agent(), 0), "SIGTERM exits 0");
+}
+
+/* --- endpoint traces ------------------------------------------------------------- */
+
+/* The first endpoint trace at point of 127.0.0.1:sport -> 127.0.0.1:dport in c's log, or -1. */
+static int find_endpoint_trace(const struct client *c, uint32_t point, uint16_t sport,
+			       uint16_t dport)
+{
+	for (size_t i = 0; i < c->n_log; i++) {
+		const struct ev_rec *r = &c->log[i];
+
+		if (r->type == MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TRACE &&
+		    r->source == MESHMON__V1__SOURCE__SOURCE_CGROUP_SKB && r->point == point &&
+		    r->proto == IPPROTO_TCP && r->sport == sport && r->dport == dport &&
+		    ip4_is(r->src, r->src_len, "127.0.0.1") && ip4_is(r->dst, r->dst_len, "127.0.0.1"))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* A loopback connection of this process: both points reach a client with the socket's owner. */
+Test(agent_cgroup, endpoint_traces_through_the_agent)
+{
+	static Meshmon__V1__EventType types[] = {MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TRACE};
+	static const uint32_t points[] = {MESHMON__V1__TRACE_POINT__TRACE_POINT_FROM_ENDPOINT,
+					  MESHMON__V1__TRACE_POINT__TRACE_POINT_TO_ENDPOINT};
+	struct client c;
+	struct client *cs[] = {&c};
+	struct sockaddr_in sa;
+	struct stat st;
+	int lfd, cfd, afd, found[2] = {-1, -1};
+	uint16_t lport, cport;
+	uint64_t end;
+
+	enter_private_cgroup();
+	cr_assert(eq(int, stat(cg.path, &st), 0));
+	cr_assert(eq(int, prctl(PR_SET_NAME, "ep-agent-test", 0, 0, 0), 0));
+	start_agent_argv("1048576", "128", (const char *[]){"--cgroup", cg.path, NULL});
+	next_types = types;
+	next_n_types = 1;
+	client_subscribe(&c, 0, 0);
+	next_types = NULL;
+	next_n_types = 0;
+	c.keep = 1;
+	settle(cs, 1, 300);
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(lfd >= 0);
+	sa = sin4("127.0.0.1", 0);
+	cr_assert(eq(int, bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0));
+	cr_assert(eq(int, listen(lfd, 4), 0));
+	lport = bound_port(lfd);
+	sa = sin4("127.0.0.1", lport);
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(cfd >= 0);
+	cr_assert(eq(int, connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0), "connect: %s",
+		  strerror(errno));
+	cport = bound_port(cfd);
+	afd = accept(lfd, NULL, NULL);
+	cr_assert(afd >= 0);
+	close(cfd);
+	close(afd);
+	close(lfd);
+
+	end = now_ms() + 10000;
+	while (now_ms() < end && (found[0] < 0 || found[1] < 0)) {
+		client_poll(&c, 100);
+		for (int k = 0; k < 2; k++)
+			found[k] = find_endpoint_trace(&c, points[k], cport, lport);
+	}
+	for (int k = 0; k < 2; k++) {
+		const struct ev_rec *r;
+
+		cr_assert(ge(int, found[k], 0), "a %s trace 127.0.0.1:%u -> :%u (%zu events)",
+			  k ? "to-endpoint" : "from-endpoint", cport, lport, c.n_log);
+		r = &c.log[found[k]];
+		cr_expect(eq(u32, r->pid, (uint32_t)getpid()), "point %u", r->point);
+		cr_expect(eq(str, (char *)r->comm, "ep-agent-test"), "point %u", r->point);
+		cr_expect(eq(u64, r->cgroup_id, (uint64_t)st.st_ino), "point %u", r->point);
+		cr_expect(not(eq(u64, r->socket_cookie, 0)), "point %u", r->point);
+	}
+	cr_expect(not(eq(u64, c.log[found[0]].socket_cookie, c.log[found[1]].socket_cookie)),
+		  "the client's socket and the listener");
 	client_close(&c);
 	cr_assert(eq(int, stop_agent(), 0), "SIGTERM exits 0");
 }
