@@ -236,6 +236,7 @@ static void decode_sock_owner(const struct mm_sock_owner *o, Meshmon__V1__Trace 
 {
 	t->cgroup_id = o->cgroup_id;
 	t->socket_cookie = o->cookie;
+	t->netns = o->netns;
 	t->pid = o->pid;
 	/* o->comm need not end in a NUL: copy_outside reads at most its 16 bytes. */
 	copy_outside(out->comm, sizeof(out->comm), o->comm, out->comm_raw, sizeof(out->comm_raw),

@@ -172,6 +172,7 @@ static void json_trace(struct mm_json *j, const Meshmon__V1__Event *ev)
 			KV_HEX(j, "comm_raw", &t->comm_raw);
 		KV_U64(j, "cgroup_id", t->cgroup_id);
 		KV_U64(j, "socket_cookie", t->socket_cookie);
+		KV_U64(j, "netns", t->netns);
 	}
 }
 

@@ -454,6 +454,8 @@ static void text_trace(struct mm_line *l, const struct mm_fmt *f, const Meshmon_
 	}
 	if (f->verbose) {
 		PUT_FIELD(l, ", folded ", tr->folded);
+		if (ev->source == MESHMON__V1__SOURCE__SOURCE_CGROUP_SKB)
+			PUT_FIELD(l, ", netns ", tr->netns);
 		put_common_verbose(l, f, ev);
 	}
 }

@@ -122,6 +122,7 @@ static struct cli_case *endpoint_trace(const char *name, uint32_t point, uint32_
 	c->ev.layer = MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_NETWORK;
 	c->trace.cgroup_id = 12345;
 	c->trace.socket_cookie = 0x2a + (uint64_t)n_cases;
+	c->trace.netns = 4026531840u;
 	return c;
 }
 

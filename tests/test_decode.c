@@ -228,6 +228,7 @@ Test(decode, endpoint_trace)
 	cr_expect(eq(u64, out.ev.trace->cgroup_id, 0x1122334455ull));
 	cr_expect(eq(u64, out.ev.trace->socket_cookie, 0x8877665544332211ull));
 	cr_expect(eq(u32, out.ev.trace->pid, 4242));
+	cr_expect(eq(u32, out.ev.trace->netns, 4026531840u));
 	cr_expect(eq(str, out.ev.trace->comm, "curl"));
 	cr_expect(eq(sz, out.ev.trace->comm_raw.len, 0));
 	cr_expect(eq(u8, out.view.point, MM_POINT_TO_ENDPOINT));
