@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * meshmon-agent end to end with a private cgroup holding the test process:
- * tcp_probe and kernel drops through the agent, and SIGTERM leaving no cgroup
- * program or other kernel program behind (agent_client.h, agent_fixture.h).
+ * tcp_probe, endpoint traces and kernel drops through the agent, and SIGTERM
+ * leaving no cgroup program or other kernel program behind (agent_client.h,
+ * agent_fixture.h).
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
