@@ -196,25 +196,27 @@ fail:
 int mm_probe__attach_endpoints(struct mm_probe *p)
 {
 	struct mm_tcp_probe *k = p->skel;
+	int err;
 
 	if (p->ep_ingress)
 		return -EALREADY;
 	/* sock_create first: a socket made before it has no owner of its own. */
 	p->ep_sock_create = bpf_program__attach_cgroup(k->progs.mm_endpoint_sock_create, p->cgroup_fd);
-	if (p->ep_sock_create)
-		p->ep_ingress = bpf_program__attach_cgroup(k->progs.mm_endpoint_ingress, p->cgroup_fd);
-	if (p->ep_ingress)
-		p->ep_egress = bpf_program__attach_cgroup(k->progs.mm_endpoint_egress, p->cgroup_fd);
-	if (p->ep_egress)
-		return 0;
-	{
-		int err = -errno;
-
-		bpf_link__destroy(p->ep_ingress);
-		bpf_link__destroy(p->ep_sock_create);
-		p->ep_ingress = p->ep_sock_create = NULL;
-		return err;
-	}
+	if (!p->ep_sock_create)
+		return -errno;
+	p->ep_ingress = bpf_program__attach_cgroup(k->progs.mm_endpoint_ingress, p->cgroup_fd);
+	if (!p->ep_ingress)
+		goto fail;
+	p->ep_egress = bpf_program__attach_cgroup(k->progs.mm_endpoint_egress, p->cgroup_fd);
+	if (!p->ep_egress)
+		goto fail;
+	return 0;
+fail:
+	err = -errno;
+	bpf_link__destroy(p->ep_ingress);
+	bpf_link__destroy(p->ep_sock_create);
+	p->ep_ingress = p->ep_sock_create = NULL;
+	return err;
 }
 
 int mm_probe__run_iter(struct mm_probe *p)
