@@ -268,6 +268,13 @@ Test(agent_cgroup, endpoint_traces_through_the_agent)
 	cr_expect(not(eq(u64, c.log[found[0]].socket_cookie, c.log[found[1]].socket_cookie)),
 		  "the client's socket and the listener");
 	client_close(&c);
+	/* The packets at both points are in Status.points, from the shared counter. */
+	client_status(&c);
+	cr_expect(ge(u64, c.status_point_packets[MESHMON__V1__TRACE_POINT__TRACE_POINT_TO_ENDPOINT],
+		     2), "to-endpoint: at least the SYN and the last ACK of the handshake");
+	cr_expect(ge(u64, c.status_point_packets[MESHMON__V1__TRACE_POINT__TRACE_POINT_FROM_ENDPOINT],
+		     2));
+	client_close(&c);
 	cr_assert(eq(int, stop_agent(), 0), "SIGTERM exits 0");
 }
 
