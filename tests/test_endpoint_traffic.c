@@ -267,8 +267,8 @@ Test(endpoint_traffic, tcp_over_loopback)
 	struct exchange x = run_exchange(tcp_server, tcp_client);
 	struct want syn_out = {MM_POINT_FROM_ENDPOINT, IPPROTO_TCP, x.cport, x.sport, MM_TCP_SYN,
 			       MM_TCP_ACK};
-	struct want syn_in = syn_out, synack_out, synack_in, data_in, data_out;
-	struct mm_endpoint_trace_record a, b, c, d, e, f;
+	struct want syn_in = syn_out, synack_out, synack_in, data_in, data_out, ack_in;
+	struct mm_endpoint_trace_record a, b, c, d, e, f, g;
 
 	syn_in.point = MM_POINT_TO_ENDPOINT;
 	synack_out = (struct want){MM_POINT_FROM_ENDPOINT, IPPROTO_TCP, x.sport, x.cport,
@@ -278,6 +278,9 @@ Test(endpoint_traffic, tcp_over_loopback)
 	data_in = (struct want){MM_POINT_TO_ENDPOINT, IPPROTO_TCP, x.cport, x.sport, MM_TCP_PSH, 0};
 	data_out = (struct want){MM_POINT_FROM_ENDPOINT, IPPROTO_TCP, x.sport, x.cport, MM_TCP_PSH,
 				 0};
+	/* The first bare ACK to the server: the handshake's last, delivered to the listener. */
+	ack_in = (struct want){MM_POINT_TO_ENDPOINT, IPPROTO_TCP, x.cport, x.sport, MM_TCP_ACK,
+			       MM_TCP_SYN | MM_TCP_PSH | MM_TCP_FIN};
 
 	/* The client's socket: known from connect(2). */
 	a = expect_owned(&syn_out, x.client, "ep-tcp-client", "client's SYN");
@@ -287,6 +290,8 @@ Test(endpoint_traffic, tcp_over_loopback)
 	c = expect_owned(&synack_out, x.server, "ep-tcp-server", "listener's SYN|ACK");
 	e = expect_owned(&data_in, x.server, "ep-tcp-server", "data to the accepted socket");
 	f = expect_owned(&data_out, x.server, "ep-tcp-server", "accepted socket's reply");
+	g = expect_owned(&ack_in, x.server, "ep-tcp-server", "the handshake's last ACK");
+	cr_expect(eq(u64, g.owner.cookie, b.owner.cookie), "the last ACK meets the listener");
 	cr_expect(eq(u64, a.owner.cookie, d.owner.cookie), "one client socket");
 	cr_expect(eq(u64, b.owner.cookie, c.owner.cookie), "one listener");
 	cr_expect(eq(u64, e.owner.cookie, f.owner.cookie), "one accepted socket");
