@@ -24,7 +24,8 @@
  * emitted as the tc traces are (flow.bpf.h, emit.bpf.h), as a struct
  * mm_endpoint_trace_record with the socket's owner.
  *
- * Maps: the shared ones (maps.bpf.h), mm_flows (LRU: evicts; flow.bpf.h),
+ * Maps: the shared ones (maps.bpf.h), mm_flows (LRU: evicts; flow.bpf.h;
+ * flow.bpf.h's mm_drop_agg is left uncreated by the loader: no drops here),
  * mm_endpoint_owner (socket storage, freed with the socket; a failed
  * creation is counted in MM_STAT_STORAGE_FAILED and the socket's packets are
  * then traced with pid 0).
