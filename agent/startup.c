@@ -182,6 +182,9 @@ int mm_agent__start_probe(struct mm_agent *a)
 	}
 	mm_log("tcp_probe attached to cgroup %s, connections reported every %u s", a->cgroup_path,
 	       a->opts.probe_interval_s);
+	/* Off: the programs are not attached, so they cost nothing and count nothing. */
+	if (!a->opts.endpoint_traces)
+		return 0;
 	rc = mm_probe__attach_endpoints(a->probe);
 	if (rc) {
 		mm_log("endpoint traces (cgroup_skb) on cgroup %s: %s", a->cgroup_path,

@@ -178,6 +178,7 @@ static void count_message(struct client *c, const Meshmon__V1__ServerMessage *m)
 		c->status_events = m->status->events_read;
 		c->status_capture_rules = m->status->capture_rules;
 		c->status_capture_rules_max = m->status->capture_rules_max;
+		c->status_endpoint_traces = m->status->endpoint_traces;
 		c->status_all_utf8 = 1;
 		for (size_t i = 0; i < m->status->n_interfaces; i++)
 			c->status_all_utf8 &= mm_utf8_valid(m->status->interfaces[i],

@@ -43,6 +43,7 @@ struct client {
 	char status_iface0[64];   /* the first interface as Status names it */
 	uint64_t status_queue_lost; /* Status.losses of source QUEUE, summed */
 	uint64_t status_point_packets[16]; /* Status.points: packets by TracePoint */
+	int status_endpoint_traces;         /* Status.endpoint_traces */
 	int keep; /* set: record every event in log[] */
 	struct ev_rec *log;
 	size_t n_log, cap_log;
