@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "rings.h"
+#include "perf_records.h"
 
 struct mm_rings {
 	struct perf_buffer *pb;
@@ -32,25 +33,12 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The layout of a PERF_SAMPLE_RAW sample and of PERF_RECORD_LOST. */
-struct raw_sample {
-	struct perf_event_header header;
-	__u32 size;
-	char data[];
-};
-
-struct lost_record {
-	struct perf_event_header header;
-	__u64 id;
-	__u64 lost;
-};
-
 static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_header *e)
 {
 	struct mm_rings *rings = ctx;
 
 	if (e->type == PERF_RECORD_SAMPLE) {
-		struct raw_sample *s = (struct raw_sample *)e;
+		struct mm_perf_sample *s = (struct mm_perf_sample *)e;
 
 		rings->samples++;
 		if (e->size >= sizeof(*s) && s->size <= e->size - sizeof(*s))
@@ -58,7 +46,7 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_he
 		else
 			rings->opts.on_sample(rings->opts.ctx, cpu, s->data, 0);
 	} else if (e->type == PERF_RECORD_LOST) {
-		struct lost_record *l = (struct lost_record *)e;
+		struct mm_perf_lost *l = (struct mm_perf_lost *)e;
 
 		if (rings->opts.on_lost)
 			rings->opts.on_lost(rings->opts.ctx, cpu, l->lost);

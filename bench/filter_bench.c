@@ -5,7 +5,9 @@
  * mm_filter__match (agent/filter.h) runs once per event per subscriber, in
  * the agent's one event loop, so its cost is paid by every client. This runs
  * it over one fixed stream of decoded event views (a fixed-seed PRNG: 3/4
- * IPv4, 1/4 IPv6; 70% TCP, 25% UDP, 5% ICMP; a drop every 16th event) with:
+ * IPv4, 1/4 IPv6; 70% TCP, 25% UDP, 5% ICMP; a drop every 16th event, half
+ * of them NO_SOCKET; four interfaces; TCP events with SYN, ACK, PSH|ACK or
+ * FIN|ACK) with:
  *
  *   (a) no filter;
  *   (b) a typical filter: one FlowFilter {protocols: [tcp], ports: [443]};
@@ -16,6 +18,13 @@
  *       endpoint matches; in FlowFilter 63 each field matches only at its
  *       last value. The endpoints mix both families and prefix lengths
  *       16..32 (IPv4) and 32..125 (IPv6), some with a port;
+ *   (d) the kinds of field beyond the tuple, as `meshmon monitor` sends
+ *       them: {drop reasons NO_SOCKET, POLICY_DENIED; interface veth1} or
+ *       {TCP flags SYN; interface eth0}, and --not {protocol udp};
+ *   (e) the largest filter of those kinds: 64 FlowFilters, the even ones
+ *       with 64 drop reasons, the odd ones with 64 TCP flag masks, each
+ *       with 64 interfaces; every value misses until the last, which
+ *       matches only in FlowFilters 62 and 63;
  *   (h) the hostile Subscribe the limits answer: one FlowFilter with
  *       1,000,000 protocol values (it fits in a 1 MiB frame), refused by
  *       an agent that enforces the limits.
@@ -41,6 +50,7 @@
 
 #include "bench_machine.h"
 #include "filter.h"
+#include "kernel_drop_reasons.h"
 #include "protocol.h"
 #include "records.h"
 
@@ -82,9 +92,15 @@ static void gen_addr(uint8_t *a, int v6)
 		a[i] = (uint8_t)r;
 }
 
+/* The kernel's NO_SOCKET: its value comes from the running kernel's BTF. */
+static int no_socket;
+
 static void gen_view(struct mm_event_view *v, uint32_t i)
 {
 	static const uint16_t dports[] = {443, 80, 53, 8080, 22, 5432};
+	static const char ifnames[4][5] = {"eth0", "eth1", "veth", "lo"};
+	static const uint8_t tcp_flags[] = {MM_TCP_SYN, MM_TCP_ACK, MM_TCP_PSH | MM_TCP_ACK,
+					    MM_TCP_FIN | MM_TCP_ACK};
 	uint32_t r = rnd() % 20;
 	int v6 = i % 4 == 3;
 
@@ -95,6 +111,14 @@ static void gen_view(struct mm_event_view *v, uint32_t i)
 	gen_addr(v->src, v6);
 	gen_addr(v->dst, v6);
 	v->proto = r < 14 ? IPPROTO_TCP : r < 19 ? IPPROTO_UDP : v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	memcpy(v->ifname, ifnames[rnd() % 4], 5);
+	if (v->type == MM_EVENT_DROP)
+		v->drop_key = rnd() % 2 ? mm_drop_key(1, (uint32_t)no_socket) :
+					  mm_drop_key(0, MM_DROP_POLICY_DENIED);
+	if (v->type == MM_EVENT_TRACE && v->proto == IPPROTO_TCP) {
+		v->has_tcp_flags = 1;
+		v->tcp_flags = tcp_flags[rnd() % 4];
+	}
 	if (r < 19) {
 		v->sport = (uint16_t)(32768 + rnd() % 28232);
 		r = rnd() % 8;
@@ -179,19 +203,80 @@ static void build_largest_flow(unsigned int k)
 	flowp[k] = &f->ff;
 }
 
+/* FlowFilter k of filter (e): the stream's values only last, and only in the last two. */
+static char *missing_names[VALUES];
+static char *last_reason_names[VALUES], *last_ifnames[VALUES];
+static char *no_socket_name = "NO_SOCKET", *eth0 = "eth0";
+static uint32_t missing_masks[VALUES], last_masks[VALUES];
+static Meshmon__V1__FlowFilter kinds[FLOWS];
+static Meshmon__V1__FlowFilter *kindsp[FLOWS];
+static char *reason_names[VALUES];
+
+static int build_kind_values(void)
+{
+	unsigned int n = 0;
+
+	/* 63 kernel reasons other than NO_SOCKET, from the running kernel's table. */
+	for (unsigned int v = 2; v < 1024 && n < VALUES - 1; v++) {
+		const char *name = mm_kernel_drop_reason_name(v);
+
+		if (name && (int)v != no_socket)
+			reason_names[n++] = (char *)name;
+	}
+	if (n < VALUES - 1)
+		return -ENOENT;
+	for (unsigned int j = 0; j < VALUES; j++) {
+		char buf[16];
+
+		snprintf(buf, sizeof(buf), "nomatch%u", j);
+		missing_names[j] = strdup(buf);
+		if (!missing_names[j])
+			return -ENOMEM;
+		/* URG or ECE with other bits: no packet of the stream has either. */
+		missing_masks[j] = (j < 32 ? MM_TCP_URG : MM_TCP_ECE) | (j % 32);
+		last_masks[j] = j < VALUES - 1 ? missing_masks[j] : MM_TCP_SYN;
+		last_ifnames[j] = j < VALUES - 1 ? missing_names[j] : eth0;
+	}
+	memcpy(last_reason_names, reason_names, sizeof(reason_names));
+	last_reason_names[VALUES - 1] = no_socket_name;
+	return 0;
+}
+
+static void build_kind_flow(unsigned int k)
+{
+	Meshmon__V1__FlowFilter *f = &kinds[k];
+	int last = k >= FLOWS - 2;
+
+	meshmon__v1__flow_filter__init(f);
+	if (k % 2 == 0) {
+		f->drop_reasons = last ? last_reason_names : reason_names;
+		f->n_drop_reasons = last ? VALUES : VALUES - 1;
+	} else {
+		f->tcp_flags = last ? last_masks : missing_masks;
+		f->n_tcp_flags = VALUES;
+	}
+	f->interfaces = last ? last_ifnames : missing_names;
+	f->n_interfaces = VALUES;
+	kindsp[k] = f;
+}
+
 struct row {
 	const char *name;
 	Meshmon__V1__Subscribe sub;
 	size_t values; /* repeated values in the Subscribe, all fields */
 };
 
+#define N_ROWS 6
+
 static void build_rows(struct row *rows, uint32_t *hostile)
 {
-	static uint32_t tcp = IPPROTO_TCP, https = 443;
-	static Meshmon__V1__FlowFilter typical, hostile_ff;
+	static uint32_t tcp = IPPROTO_TCP, https = 443, udp = IPPROTO_UDP, syn = MM_TCP_SYN;
+	static char *reasons[] = {"NO_SOCKET", "POLICY_DENIED"}, *veth = "veth", *eth = "eth0";
+	static Meshmon__V1__FlowFilter typical, hostile_ff, beyond[2], not_udp;
 	static Meshmon__V1__FlowFilter *typicalp = &typical, *hostilep = &hostile_ff;
+	static Meshmon__V1__FlowFilter *beyondp[2] = {&beyond[0], &beyond[1]}, *not_udpp = &not_udp;
 
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < N_ROWS; i++)
 		meshmon__v1__subscribe__init(&rows[i].sub);
 	rows[0].name = "(a) no filter";
 	rows[1].name = "(b) typical: tcp, port 443";
@@ -209,15 +294,40 @@ static void build_rows(struct row *rows, uint32_t *hostile)
 	rows[2].sub.filters = flowp;
 	rows[2].sub.n_filters = FLOWS;
 	rows[2].values = (size_t)FLOWS * 5 * VALUES;
-	rows[3].name = "(h) hostile: 1 x 1,000,000 protos";
+	rows[3].name = "(d) reasons+iface | flags+iface, --not udp";
+	meshmon__v1__flow_filter__init(&beyond[0]);
+	beyond[0].drop_reasons = reasons;
+	beyond[0].n_drop_reasons = 2;
+	beyond[0].interfaces = &veth;
+	beyond[0].n_interfaces = 1;
+	meshmon__v1__flow_filter__init(&beyond[1]);
+	beyond[1].tcp_flags = &syn;
+	beyond[1].n_tcp_flags = 1;
+	beyond[1].interfaces = &eth;
+	beyond[1].n_interfaces = 1;
+	meshmon__v1__flow_filter__init(&not_udp);
+	not_udp.protocols = &udp;
+	not_udp.n_protocols = 1;
+	rows[3].sub.filters = beyondp;
+	rows[3].sub.n_filters = 2;
+	rows[3].sub.exclude = &not_udpp;
+	rows[3].sub.n_exclude = 1;
+	rows[3].values = 7;
+	rows[4].name = "(e) largest: 64 x (64 reasons|flags, 64 ifaces)";
+	for (unsigned int k = 0; k < FLOWS; k++)
+		build_kind_flow(k);
+	rows[4].sub.filters = kindsp;
+	rows[4].sub.n_filters = FLOWS;
+	rows[4].values = (size_t)FLOWS * 2 * VALUES - FLOWS / 2 + 1;
+	rows[5].name = "(h) hostile: 1 x 1,000,000 protos";
 	meshmon__v1__flow_filter__init(&hostile_ff);
 	for (uint32_t i = 0; i < HOSTILE_PROTOS; i++)
 		hostile[i] = i < HOSTILE_PROTOS - 1 ? 100 + i % 100 : IPPROTO_TCP;
 	hostile_ff.protocols = hostile;
 	hostile_ff.n_protocols = HOSTILE_PROTOS;
-	rows[3].sub.filters = &hostilep;
-	rows[3].sub.n_filters = 1;
-	rows[3].values = HOSTILE_PROTOS;
+	rows[5].sub.filters = &hostilep;
+	rows[5].sub.n_filters = 1;
+	rows[5].values = HOSTILE_PROTOS;
 }
 
 struct result {
@@ -307,8 +417,8 @@ static int parse_args(int argc, char **argv, unsigned int *min_ms)
 
 int main(int argc, char **argv)
 {
-	struct row rows[4];
-	struct result res[4];
+	struct row rows[N_ROWS];
+	struct result res[N_ROWS];
 	unsigned int min_ms = 500;
 	uint32_t *hostile = malloc(HOSTILE_PROTOS * sizeof(*hostile));
 
@@ -316,6 +426,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	no_socket = mm_kernel_drop_reason_value("NO_SOCKET");
+	if (no_socket < 0 || build_kind_values()) {
+		fprintf(stderr, "meshmon-filter-bench: the kernel's drop reasons are not readable "
+				"from /sys/kernel/btf/vmlinux\n");
+		return 1;
+	}
+	mm_filter__set_kernel_drop_reasons(mm_kernel_drop_reason_value);
 	for (uint32_t i = 0; i < N_VIEWS; i++)
 		gen_view(&views[i], i);
 	build_rows(rows, hostile);
@@ -325,15 +442,16 @@ int main(int argc, char **argv)
 	       N_VIEWS, min_ms);
 	printf("%-50s %8s %9s %7s %9s %12s %8s %9s\n", "filter", "values", "events", "matched",
 	       "ns/event", "events/s", "x (a)", "heap B");
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < N_ROWS; i++) {
 		if (run_row(&rows[i], min_ms, &res[i])) {
 			fprintf(stderr, "%s: compile: out of memory\n", rows[i].name);
 			return 1;
 		}
 		print_row(&rows[i], &res[i], res[0].ns_per_event);
 	}
-	printf("\n(c)/(a) = %.2f; heap B = what the compiled filter holds (mallinfo2)\n",
-	       res[2].ns_per_event / res[0].ns_per_event);
+	printf("\n(c)/(a) = %.2f, (e)/(a) = %.2f; heap B = what the compiled filter holds "
+	       "(mallinfo2)\n",
+	       res[2].ns_per_event / res[0].ns_per_event, res[4].ns_per_event / res[0].ns_per_event);
 	free(hostile);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "datapath.h"
+#include "perf_records.h"
 #include "pipeline_ref.h"
 #include "records.h"
 
@@ -29,18 +30,6 @@ struct ref_run {
 	uint64_t now; /* receipt time of the batch being consumed */
 	_Atomic int ready;
 	int err;
-};
-
-struct raw_sample {
-	struct perf_event_header header;
-	__u32 size;
-	char data[];
-};
-
-struct lost_record {
-	struct perf_event_header header;
-	__u64 id;
-	__u64 lost;
 };
 
 static uint64_t failed_now(const struct mm_datapath *dp)
@@ -58,7 +47,7 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_he
 
 	(void)cpu;
 	if (e->type == PERF_RECORD_SAMPLE) {
-		const struct raw_sample *s = (const void *)e;
+		const struct mm_perf_sample *s = (const void *)e;
 		struct mm_notify_hdr hdr;
 
 		/* Copied out: perf data is not aligned. */
@@ -69,7 +58,7 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_he
 		r->res->t_last_ns = r->now;
 		pl_hist__add(&r->res->hist, r->now > hdr.ktime_ns ? r->now - hdr.ktime_ns : 0);
 	} else if (e->type == PERF_RECORD_LOST) {
-		const struct lost_record *l = (const void *)e;
+		const struct mm_perf_lost *l = (const void *)e;
 
 		r->res->perf_lost += l->lost;
 	}

@@ -197,7 +197,7 @@ Test(onepass, every_field_for_each_detail_case)
 		expect_same_bytes(&event_frame(ev)->base);
 		cases++;
 	}
-	cr_expect(eq(u32, cases, 6), "trace, drop, debug, capture, tcp_probe, policy_verdict");
+	cr_expect(eq(u32, cases, 7), "trace, drop, debug, capture, tcp_probe, policy_verdict, trace_sock");
 }
 
 Test(onepass, zero_and_absent_fields)
