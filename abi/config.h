@@ -111,11 +111,19 @@ struct mm_traffic_counter {
 /*
  * Flow table (LRU hash mm_flows), keyed by the tuple as seen in a flow's first
  * packet plus the interface: each observation point tracks its own flows.
+ * The endpoint programs (their own table) key by the socket's network
+ * namespace inode in ifindex's place and say which end of the tuple is the
+ * socket's in side, so that the two ends of a connection on one host (over
+ * loopback) keep apart; reversing a key swaps SRC and DST.
  */
+#define MM_FLOW_SIDE_NONE 0 /* tc: an interface sees both ends alike */
+#define MM_FLOW_SIDE_SRC  1 /* endpoint: the socket sent the packet (from-endpoint) */
+#define MM_FLOW_SIDE_DST  2 /* endpoint: the socket receives it (to-endpoint) */
+
 struct mm_flow_key {
 	struct mm_tuple tuple;
 	__u32 ifindex;
-	__u32 pad;
+	__u32 side;   /* MM_FLOW_SIDE_* */
 };
 _Static_assert(sizeof(struct mm_flow_key) == 48, "mm_flow_key layout");
 

@@ -90,3 +90,13 @@ const struct mm_record_layout *mm_record_layout(unsigned int type)
 			return &layouts[i];
 	return NULL;
 }
+
+size_t mm_record_size(const struct mm_record_layout *l, unsigned int source)
+{
+#define X(type_, source_, short_, struct_)                                   \
+	if (l->type == MM_EVENT_##type_ && source == MM_SOURCE_##source_) \
+		return sizeof(struct_);
+	MM_RECORD_SOURCE_LAYOUTS(X)
+#undef X
+	return l->size;
+}

@@ -43,6 +43,11 @@ struct mm_record_layout {
 
 /* The layout of a record type, or NULL for a type userspace cannot decode. */
 const struct mm_record_layout *mm_record_layout(unsigned int type);
+/*
+ * The fixed size of a record of layout l from source: the type's own, or the
+ * longer struct MM_RECORD_SOURCE_LAYOUTS gives that source.
+ */
+size_t mm_record_size(const struct mm_record_layout *l, unsigned int source);
 
 /* Reverse lookups by name: the value, or -1 when the name is unknown. */
 int mm_event_type_parse(const char *name);

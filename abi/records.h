@@ -117,7 +117,7 @@ enum mm_source_file {
 };
 
 /* Layout versions, one per record type. Bump on any change to that struct. */
-#define MM_TRACE_VERSION 1
+#define MM_TRACE_VERSION 2 /* 2: source CGROUP_SKB traces carry struct mm_sock_owner */
 #define MM_DROP_VERSION 1
 #define MM_CAPTURE_VERSION 2
 #define MM_DEBUG_VERSION 1
@@ -141,6 +141,15 @@ enum mm_source_file {
 	X(POLICY_VERDICT, policy_verdict, struct mm_policy_verdict_record,          \
 	  MM_POLICY_VERDICT_VERSION, 0)                                            \
 	X(TRACE_SOCK, trace_sock, struct mm_trace_sock_record, MM_TRACE_SOCK_VERSION, 0)
+
+/*
+ * Records of a type whose fixed part is longer when one source emits them:
+ * X(TYPE, SOURCE, short name, struct). The struct starts with the type's own
+ * struct (MM_RECORD_TYPES) and replaces it as the fixed record of that
+ * source: packet bytes follow it. The type's layout version covers it.
+ */
+#define MM_RECORD_SOURCE_LAYOUTS(X) \
+	X(TRACE, CGROUP_SKB, endpoint_trace, struct mm_endpoint_trace_record)
 
 /* Where the captured bytes start (mm_capture_hdr.layer). */
 #define MM_LAYER_ETHERNET 1 /* tc: the frame from its Ethernet header */
@@ -320,6 +329,18 @@ struct mm_trace_sock_record {
 	__u8 pad[6];
 };
 
+/*
+ * type TRACE from source CGROUP_SKB (points TO_ENDPOINT, FROM_ENDPOINT), 120
+ * bytes + captured bytes: the trace record, then the socket the packet met.
+ * The captured bytes start at the network header (MM_LAYER_NETWORK); the
+ * trace's ifindex is the device the packet came in on or goes out of.
+ * tc traces keep their 80 bytes: only this source carries an owner.
+ */
+struct mm_endpoint_trace_record {
+	struct mm_trace_record trace;
+	struct mm_sock_owner owner;
+};
+
 /* struct mm_policy_verdict_record.verdict: the protocol's Verdict values. */
 #define MM_VERDICT_ALLOWED 1 /* no deny rule matched: allowed by default */
 #define MM_VERDICT_DENIED 2  /* denied by rule_id */
@@ -359,6 +380,9 @@ _Static_assert(sizeof(struct mm_policy_verdict_record) == 72, "mm_policy_verdict
 _Static_assert(__builtin_offsetof(struct mm_policy_verdict_record, rule_id) == 60,
 	       "policy_verdict rule_id offset");
 _Static_assert(sizeof(struct mm_sock_owner) == 40, "mm_sock_owner is ABI");
+_Static_assert(sizeof(struct mm_endpoint_trace_record) == 120, "mm_endpoint_trace_record is ABI");
+_Static_assert(__builtin_offsetof(struct mm_endpoint_trace_record, owner) == 80,
+	       "endpoint trace owner offset");
 _Static_assert(sizeof(struct mm_trace_sock_record) == 120, "mm_trace_sock_record is ABI");
 _Static_assert(__builtin_offsetof(struct mm_trace_sock_record, owner) == 56,
 	       "trace_sock owner offset");

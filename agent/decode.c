@@ -222,7 +222,27 @@ union mm_any_record {
 #define X(type, short_, struct_, version, capture) struct_ short_;
 	MM_RECORD_TYPES(X)
 #undef X
+#define X(type, source, short_, struct_) struct_ short_;
+	MM_RECORD_SOURCE_LAYOUTS(X)
+#undef X
 };
+
+_Static_assert(sizeof(((struct mm_sock_owner *)0)->comm) == MM_DECODE_COMM_LEN,
+	       "one comm buffer holds either record's comm");
+
+/* Endpoint traces (source CGROUP_SKB): the socket the packet met. */
+static void decode_sock_owner(const struct mm_sock_owner *o, Meshmon__V1__Trace *t,
+			      struct mm_decoded *out)
+{
+	t->cgroup_id = o->cgroup_id;
+	t->socket_cookie = o->cookie;
+	t->netns = o->netns;
+	t->pid = o->pid;
+	/* o->comm need not end in a NUL: copy_outside reads at most its 16 bytes. */
+	copy_outside(out->comm, sizeof(out->comm), o->comm, out->comm_raw, sizeof(out->comm_raw),
+		     &t->comm_raw);
+	t->comm = out->comm;
+}
 
 static void decode_trace(const struct mm_decode_ctx *ctx, const union mm_any_record *r,
 			 struct mm_decoded *out)
@@ -241,6 +261,8 @@ static void decode_trace(const struct mm_decode_ctx *ctx, const union mm_any_rec
 	t->icmp_code = r->trace.icmp_code;
 	t->parse_error = (Meshmon__V1__ParseError)r->trace.parse_error;
 	t->folded = r->trace.folded;
+	if (r->trace.hdr.source == MM_SOURCE_CGROUP_SKB)
+		decode_sock_owner(&r->endpoint_trace.owner, t, out);
 	out->ev.detail_case = MESHMON__V1__EVENT__DETAIL_TRACE;
 	out->ev.trace = t;
 }
@@ -469,6 +491,7 @@ int mm_decode(const struct mm_decode_ctx *ctx, const void *data, size_t size, in
 	struct mm_notify_hdr hdr;
 	union mm_any_record r;
 	decode_fn decode;
+	size_t fixed;
 
 	memset(&out->view, 0, sizeof(out->view));
 	meshmon__v1__event__init(&out->ev);
@@ -480,15 +503,16 @@ int mm_decode(const struct mm_decode_ctx *ctx, const void *data, size_t size, in
 	decode = decoder_of(hdr.type);
 	if (!layout || !decode || hdr.version != layout->version)
 		return MM_DECODE_UNKNOWN;
-	if (size < layout->size)
+	fixed = mm_record_size(layout, hdr.source);
+	if (size < fixed)
 		return MM_DECODE_SHORT;
-	memcpy(&r, data, layout->size);
+	memcpy(&r, data, fixed);
 
 	if (layout->has_capture) {
 		/* every record with packet bytes starts with hdr + mm_capture_hdr */
-		if (size - layout->size < r.trace.cap.cap_len)
+		if (size - fixed < r.trace.cap.cap_len)
 			return MM_DECODE_SHORT;
-		if (fill_capture(out, &r.trace.cap, bytes + layout->size))
+		if (fill_capture(out, &r.trace.cap, bytes + fixed))
 			return -ENOMEM;
 		out->view.point = hdr.subtype;
 	}

@@ -5,8 +5,8 @@
  * decoded once; the agent then packs the Event once and fans the bytes out.
  *
  * The record is copied out before any field is read (perf ring data is not
- * aligned) and its length is checked against its type's fixed size and the
- * appended capture first.
+ * aligned) and its length is checked against its type's fixed size (for
+ * the source that emitted it: mm_record_size) and the appended capture first.
  *
  * Every string it sets is valid UTF-8 (utf8.h): comm and the interface name
  * are bytes from outside, so invalid sequences become U+FFFD and the raw

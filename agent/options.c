@@ -34,6 +34,7 @@ enum {
 	OPT_EVENTS,
 	OPT_POLICY_VERDICTS,
 	OPT_KDROPS,
+	OPT_ENDPOINT_TRACES,
 	OPT_PROBE_INTERVAL,
 	OPT_MAX_LISTENERS,
 	OPT_QUEUE_BYTES,
@@ -63,6 +64,7 @@ static const struct option long_opts[] = {
 	{"events", required_argument, NULL, OPT_EVENTS},
 	{"policy-verdicts", no_argument, NULL, OPT_POLICY_VERDICTS},
 	{"kernel-drops", required_argument, NULL, OPT_KDROPS},
+	{"endpoint-traces", required_argument, NULL, OPT_ENDPOINT_TRACES},
 	{"probe-interval", required_argument, NULL, OPT_PROBE_INTERVAL},
 	{"max-listeners", required_argument, NULL, OPT_MAX_LISTENERS},
 	{"queue-bytes", required_argument, NULL, OPT_QUEUE_BYTES},
@@ -391,6 +393,11 @@ static int parse_option(struct mm_agent_options *o, int c, char *arg, char **arg
 		return 0;
 	case OPT_KDROPS:
 		return parse_kernel_drops(o, arg, err, errlen);
+	case OPT_ENDPOINT_TRACES:
+		if (strcmp(arg, "on") && strcmp(arg, "off"))
+			return fail(err, errlen, "--endpoint-traces: '%s' is not on or off", arg);
+		o->endpoint_traces = !strcmp(arg, "on");
+		return 0;
 	case OPT_PROBE_INTERVAL:
 		return parse_uint("probe-interval", arg, 1, 3600, &o->probe_interval_s, err, errlen);
 	case OPT_MAX_LISTENERS:
@@ -434,6 +441,10 @@ int mm_agent_options__parse(struct mm_agent_options *o, int argc, char **argv, c
 	if (!o->tcp_probe && (o->event_mask & MM_EVENT_BIT(MM_EVENT_TRACE_SOCK)))
 		return fail(err, errlen,
 			    "--events trace-sock needs the cgroup programs: give --cgroup PATH, not none");
+	/* The endpoint programs live in tcp_probe's object and attach to its cgroup. */
+	if (o->endpoint_traces && !o->tcp_probe)
+		return fail(err, errlen,
+			    "--endpoint-traces on needs tcp_probe's cgroup: drop --cgroup none");
 	return MM_EXIT_OK;
 }
 
@@ -470,6 +481,8 @@ int mm_agent_options__usage(char *buf, size_t len, const char *argv0)
 		"                             (default off)\n"
 		"  --kernel-drops on|off|all  report kernel drops (kfree_skb) in the agent's network\n"
 		"                             namespace (on) or on the whole host (all) (default off)\n"
+		"  --endpoint-traces on|off   trace every packet of the --cgroup's sockets at\n"
+		"                             to-endpoint and from-endpoint (default off)\n"
 		"  --probe-interval S         tcp_probe periodic reports (default %u)\n"
 		"  --max-listeners N          concurrent clients (default %u)\n"
 		"  --queue-bytes N            output queue per client in bytes, >= %u (default %u)\n"

@@ -61,6 +61,7 @@ struct mm_agent_options {
 	int debug;
 	int policy_verdicts;         /* --policy-verdicts: event_mask gets MM_EVENT_POLICY_VERDICT */
 	int kernel_drops;            /* 0 off, 1 the agent's netns, 2 every netns (all) */
+	int endpoint_traces;         /* --endpoint-traces on: attach the cgroup_skb programs */
 	unsigned int probe_interval_s;
 	unsigned int max_listeners;
 	size_t queue_bytes;

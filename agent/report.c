@@ -136,6 +136,7 @@ static void fill_setup(const struct mm_agent *a, Meshmon__V1__Status *st)
 	st->aggregation_interval_ns = a->cfg.agg_interval_ns;
 	st->capture_len = a->cfg.capture_len;
 	st->policy_verdicts = !!(a->cfg.event_mask & MM_EVENT_BIT(MM_EVENT_POLICY_VERDICT));
+	st->endpoint_traces = a->opts.endpoint_traces && a->probe;
 }
 
 /* Kernel drops folded into meshmon's own tc drops (datapath stat KDROP_MERGED). */

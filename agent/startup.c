@@ -168,6 +168,45 @@ int mm_agent__start_tc(struct mm_agent *a)
 	return 0;
 }
 
+/* --endpoint-traces on: cgroup_skb traces; off, nothing is attached and nothing costs. */
+static int start_endpoints(struct mm_agent *a)
+{
+	int rc;
+
+	if (!a->opts.endpoint_traces)
+		return 0;
+	rc = mm_probe__attach_endpoints(a->probe);
+	if (rc) {
+		mm_log("endpoint traces (cgroup_skb) on cgroup %s: %s", a->cgroup_path,
+		       strerror(-rc));
+		errno = -rc;
+		return -1;
+	}
+	mm_log("endpoint traces (to-endpoint, from-endpoint) on cgroup %s", a->cgroup_path);
+	return 0;
+}
+
+/*
+ * TCP translations are seen by tcp_probe's sockops; UDP needs programs of its
+ * own, one of them on every packet sent: only when trace-sock was asked for.
+ */
+static int start_xlate(struct mm_agent *a)
+{
+	if (!(a->cfg.event_mask & MM_EVENT_BIT(MM_EVENT_TRACE_SOCK)))
+		return 0;
+	a->xlate = mm_xlate__open(a->dp, a->cgroup_path);
+	if (!a->xlate) {
+		int rc = errno;
+
+		mm_log("trace-sock (UDP) on cgroup %s: %s", a->cgroup_path, strerror(rc));
+		errno = rc;
+		return -1;
+	}
+	mm_log("trace-sock: UDP connect/sendmsg translations watched on cgroup %s",
+	       a->cgroup_path);
+	return 0;
+}
+
 int mm_agent__start_probe(struct mm_agent *a)
 {
 	int rc;
@@ -184,20 +223,12 @@ int mm_agent__start_probe(struct mm_agent *a)
 	}
 	mm_log("tcp_probe attached to cgroup %s, connections reported every %u s", a->cgroup_path,
 	       a->opts.probe_interval_s);
-	/* TCP translations are seen by tcp_probe's sockops; UDP needs programs of its own,
-	 * one of them on every packet sent: only when trace-sock was asked for. */
-	if (!(a->cfg.event_mask & MM_EVENT_BIT(MM_EVENT_TRACE_SOCK)))
-		return 0;
-	a->xlate = mm_xlate__open(a->dp, a->cgroup_path);
-	if (!a->xlate) {
+	if (start_endpoints(a) || start_xlate(a)) {
 		rc = errno;
-		mm_log("trace-sock (UDP) on cgroup %s: %s", a->cgroup_path, strerror(rc));
 		mm_agent__stop_probe(a);
 		a->cgroup_path[0] = '\0';
 		return fail(rc);
 	}
-	mm_log("trace-sock: UDP connect/sendmsg translations watched on cgroup %s",
-	       a->cgroup_path);
 	return 0;
 }
 

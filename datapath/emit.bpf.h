@@ -126,6 +126,18 @@ static __always_inline int mm_rate_allow(const struct mm_config *cfg, __u32 type
 	return mm_rate_allow_at(cfg, type, bpf_ktime_get_ns());
 }
 
+/* Packet bytes a trace or drop record carries: capture_len, at most the packet and 1500. */
+static __always_inline __u32 mm_cap_len(const struct mm_config *cfg, __u32 pkt_len)
+{
+	__u32 cap = cfg->capture_len;
+
+	if (cap > pkt_len)
+		cap = pkt_len;
+	if (cap > MM_CAPTURE_MAX)
+		cap = MM_CAPTURE_MAX;
+	return cap;
+}
+
 #define MM_ENOSPC 28
 
 /*

@@ -107,7 +107,7 @@ static __always_inline void mm_flow_key_reverse(struct mm_flow_key *rev,
 	rev->tuple.proto = k->tuple.proto;
 	rev->tuple.ethertype = k->tuple.ethertype;
 	rev->ifindex = k->ifindex;
-	rev->pad = 0;
+	rev->side = k->side ? MM_FLOW_SIDE_SRC + MM_FLOW_SIDE_DST - k->side : MM_FLOW_SIDE_NONE;
 }
 
 struct mm_flow_result {
@@ -170,6 +170,17 @@ static __always_inline void mm_flow_track(const struct mm_flow_key *key, __u8 tc
 	res->new_flags = tcp_flags & ~e->seen_flags[res->dir & 1];
 	e->seen_flags[res->dir & 1] |= tcp_flags;
 	e->last_seen_ns = now;
+}
+
+/*
+ * Aggregation at LOW, as Cilium's: only traces towards where the packet goes
+ * (to-network, to-endpoint) are reported; the receive side's (from-network,
+ * from-endpoint) are suppressed and not counted as folded.
+ */
+static __always_inline int mm_agg_low_suppresses(const struct mm_config *cfg, __u8 point)
+{
+	return cfg->aggregation == MM_AGG_LOW && point != MM_POINT_TO_NETWORK &&
+	       point != MM_POINT_TO_ENDPOINT;
 }
 
 /*

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Packet parsing for the tc programs: Ethernet, IPv4, IPv6 (extension headers
- * walked: headers.bpf.h), TCP, UDP, SCTP, ICMP and ICMPv6 into a struct mm_tuple.
+ * Packet parsing for the tc programs (from the Ethernet header: mm_parse) and
+ * the endpoint programs (cgroup_skb, from the network header:
+ * mm_parse_network): IPv4, IPv6 (extension headers walked: headers.bpf.h),
+ * TCP, UDP, SCTP, ICMP and ICMPv6 into a struct mm_tuple.
  *
  * Headers are read straight from the packet when the linear part of the skb
  * holds them (no helper call), else with bpf_skb_load_bytes(), which works on
@@ -13,12 +15,28 @@
 #ifndef MESHMON_PARSE_BPF_H
 #define MESHMON_PARSE_BPF_H
 
+#ifdef __VMLINUX_H__
+/*
+ * A CO-RE object (tcp_probe.bpf.c, for the endpoint programs) has the header
+ * structs from vmlinux.h, which the UAPI headers would redefine; only their
+ * macros are missing.
+ */
+#define ETH_P_IP	    0x0800
+#define ETH_P_IPV6	    0x86DD
+#define ICMPV6_DEST_UNREACH 1
+#define ICMPV6_PKT_TOOBIG   2
+#define ICMPV6_TIME_EXCEED  3
+#define ICMPV6_PARAMPROB    4
+#define ICMPV6_ECHO_REQUEST 128
+#define ICMPV6_ECHO_REPLY   129
+#else
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <linux/icmpv6.h>
+#endif
 #include <bpf/bpf_endian.h>
 
 #include "records.h"
@@ -201,6 +219,18 @@ static __always_inline int mm_parse_ipv6(struct __sk_buff *skb, struct mm_parsed
 	return mm_parse_l4(skb, p, off);
 }
 
+/* The network header at off, of EtherType ethertype (host order). */
+static __always_inline int mm_parse_l3(struct __sk_buff *skb, struct mm_parsed *p,
+				       __u16 ethertype, __u32 off)
+{
+	p->tuple.ethertype = ethertype;
+	if (ethertype == ETH_P_IP)
+		return mm_parse_ipv4(skb, p, off);
+	if (ethertype == ETH_P_IPV6)
+		return mm_parse_ipv6(skb, p, off);
+	return mm_parse_fail(p, MM_PARSE_NOT_IP, off);
+}
+
 /* Fill p from skb. Returns 0 when fully parsed, -1 with p->parse_error set otherwise. */
 static __always_inline int mm_parse(struct __sk_buff *skb, struct mm_parsed *p)
 {
@@ -209,12 +239,17 @@ static __always_inline int mm_parse(struct __sk_buff *skb, struct mm_parsed *p)
 	/* Only the EtherType is used; it ends the header, so reading it checks the length. */
 	if (mm_load(skb, __builtin_offsetof(struct ethhdr, h_proto), &proto))
 		return mm_parse_fail(p, MM_PARSE_TRUNCATED_ETHERNET, 0);
-	p->tuple.ethertype = bpf_ntohs(proto);
-	if (p->tuple.ethertype == ETH_P_IP)
-		return mm_parse_ipv4(skb, p, sizeof(struct ethhdr));
-	if (p->tuple.ethertype == ETH_P_IPV6)
-		return mm_parse_ipv6(skb, p, sizeof(struct ethhdr));
-	return mm_parse_fail(p, MM_PARSE_NOT_IP, sizeof(struct ethhdr));
+	return mm_parse_l3(skb, p, bpf_ntohs(proto), sizeof(struct ethhdr));
+}
+
+/*
+ * The same for a packet that starts at its network header (cgroup_skb): the
+ * EtherType is the skb's protocol, as the stack set it (eth_type_trans on
+ * receive, ip_output / ip6_output on send).
+ */
+static __always_inline int mm_parse_network(struct __sk_buff *skb, struct mm_parsed *p)
+{
+	return mm_parse_l3(skb, p, bpf_ntohs(skb->protocol), 0);
 }
 
 #endif /* MESHMON_PARSE_BPF_H */

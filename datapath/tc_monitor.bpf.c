@@ -63,17 +63,6 @@ static __always_inline void mm_debug(struct __sk_buff *skb, const struct mm_conf
 	mm_output(skb, &rec, sizeof(rec), 0);
 }
 
-static __always_inline __u32 mm_cap_len(const struct mm_config *cfg, struct __sk_buff *skb)
-{
-	__u32 cap = cfg->capture_len;
-
-	if (cap > skb->len)
-		cap = skb->len;
-	if (cap > MM_CAPTURE_MAX)
-		cap = MM_CAPTURE_MAX;
-	return cap;
-}
-
 static __always_inline void mm_emit_drop(struct __sk_buff *skb, const struct mm_config *cfg,
 					 __u64 now, const struct mm_flow_key *key, __u8 point,
 					 const struct mm_deny_rule *rule)
@@ -94,7 +83,7 @@ static __always_inline void mm_emit_drop(struct __sk_buff *skb, const struct mm_
 	}
 	if (!mm_rate_allow_at(cfg, MM_EVENT_DROP, now))
 		return;
-	cap = mm_cap_len(cfg, skb);
+	cap = mm_cap_len(cfg, skb->len);
 	mm_hdr_init_at(&rec.hdr, MM_EVENT_DROP, point, MM_SOURCE_TC, MM_DROP_VERSION,
 		       mm_flow_hash(key), now);
 	rec.cap.len_orig = skb->len;
@@ -117,7 +106,7 @@ static __always_inline void mm_emit_trace(struct __sk_buff *skb, const struct mm
 					  __u64 now, __u8 point, const struct mm_parsed *p,
 					  const struct mm_flow_result *flow, __u32 folded)
 {
-	__u32 cap = mm_cap_len(cfg, skb);
+	__u32 cap = mm_cap_len(cfg, skb->len);
 	struct mm_trace_record rec = {
 	    .cap = {.len_orig = skb->len, .cap_len = cap, .layer = MM_LAYER_ETHERNET},
 	    .tuple = p->tuple,
@@ -152,7 +141,7 @@ static __always_inline int mm_tc_handle(struct __sk_buff *skb, __u8 point, __u8 
 	mm_parse(skb, &p);
 	key.tuple = p.tuple;
 	key.ifindex = skb->ifindex;
-	key.pad = 0;
+	key.side = MM_FLOW_SIDE_NONE;
 
 	/* Not being IP is no error: ARP and friends are simply traced. */
 	if (p.parse_error != MM_PARSE_NONE && p.parse_error != MM_PARSE_NOT_IP) {
@@ -193,7 +182,7 @@ static __always_inline int mm_tc_handle(struct __sk_buff *skb, __u8 point, __u8 
 
 	if (!mm_type_enabled(cfg, MM_EVENT_TRACE))
 		return TC_ACT_UNSPEC;
-	if (cfg->aggregation == MM_AGG_LOW && point != MM_POINT_TO_NETWORK)
+	if (mm_agg_low_suppresses(cfg, point))
 		return TC_ACT_UNSPEC;
 	if (cfg->aggregation >= MM_AGG_MEDIUM && flow.entry) {
 		int report = mm_flow_aggregate(cfg, &flow, now, &folded);

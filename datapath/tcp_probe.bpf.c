@@ -121,6 +121,9 @@ struct {
 	__type(value, struct mm_probe_listen_state);
 } mm_probe_listen SEC(".maps");
 
+/* cgroup_skb endpoint traces and cgroup/sock_create: they read the storage above. */
+#include "endpoint.bpf.h"
+
 /* --- tuple ---------------------------------------------------------------- */
 
 static __always_inline int mm_is_v4_mapped(const __u32 *a)

@@ -5,7 +5,10 @@
  * through bpf_links (they go away with the process: nothing stale remains
  * after a crash), attaches tp_btf/inet_sock_set_state (closed reports of
  * connections that predate it), and runs the iterators on demand: the one
- * over the sockets it knows (mm_probe_sk, every namespace) and iter/tcp. The owner of a
+ * over the sockets it knows (mm_probe_sk, every namespace) and iter/tcp. The
+ * endpoint programs of the same object (endpoint.bpf.h: cgroup_skb ingress and
+ * egress, cgroup/sock_create) are attached to the same cgroup the same way,
+ * when the caller asks (mm_probe__attach_endpoints). The owner of a
  * listening socket (for the pid of accepted connections) is recorded by the
  * same sockops program (TCP_LISTEN_CB): no further program to attach.
  */
@@ -30,6 +33,7 @@ struct mm_probe {
 	struct mm_tcp_probe *skel;
 	struct bpf_link *sockops, *connect4, *connect6, *iter;
 	struct bpf_link *iter_known, *preexisting_close;
+	struct bpf_link *ep_ingress, *ep_egress, *ep_sock_create; /* endpoint.bpf.h */
 	int cgroup_fd;
 };
 
@@ -58,6 +62,9 @@ void mm_probe__free(struct mm_probe *p)
 		return;
 	bpf_link__destroy(p->preexisting_close);
 	bpf_link__destroy(p->iter_known);
+	bpf_link__destroy(p->ep_sock_create);
+	bpf_link__destroy(p->ep_egress);
+	bpf_link__destroy(p->ep_ingress);
 	bpf_link__destroy(p->iter);
 	bpf_link__destroy(p->sockops);
 	bpf_link__destroy(p->connect6);
@@ -120,6 +127,8 @@ struct mm_probe *mm_probe__open(struct mm_datapath *dp, const char *cgroup_path)
 		if (err)
 			goto fail;
 	}
+	/* flow.bpf.h's drop table: the endpoint programs aggregate no drops. */
+	bpf_map__set_autocreate(p->skel->maps.mm_drop_agg, false);
 	err = mm_tcp_probe__load(p->skel);
 	if (err)
 		goto fail;
@@ -159,6 +168,32 @@ fail:
 	mm_probe__free(p);
 	errno = -err;
 	return NULL;
+}
+
+int mm_probe__attach_endpoints(struct mm_probe *p)
+{
+	struct mm_tcp_probe *k = p->skel;
+	int err;
+
+	if (p->ep_ingress)
+		return -EALREADY;
+	/* sock_create first: a socket made before it has no owner of its own. */
+	p->ep_sock_create = bpf_program__attach_cgroup(k->progs.mm_endpoint_sock_create, p->cgroup_fd);
+	if (!p->ep_sock_create)
+		return -errno;
+	p->ep_ingress = bpf_program__attach_cgroup(k->progs.mm_endpoint_ingress, p->cgroup_fd);
+	if (!p->ep_ingress)
+		goto fail;
+	p->ep_egress = bpf_program__attach_cgroup(k->progs.mm_endpoint_egress, p->cgroup_fd);
+	if (!p->ep_egress)
+		goto fail;
+	return 0;
+fail:
+	err = -errno;
+	bpf_link__destroy(p->ep_ingress);
+	bpf_link__destroy(p->ep_sock_create);
+	p->ep_ingress = p->ep_sock_create = NULL;
+	return err;
 }
 
 /* One pass of an iterator, in the calling thread's network namespace. */
@@ -225,6 +260,16 @@ int mm_probe__run_iter_in_netns(struct mm_probe *p, int netns_fd)
 int mm_probe__events_fd(const struct mm_probe *p)
 {
 	return bpf_map__fd(p->skel->maps.mm_events);
+}
+
+int mm_probe__endpoint_ingress_fd(const struct mm_probe *p)
+{
+	return bpf_program__fd(p->skel->progs.mm_endpoint_ingress);
+}
+
+int mm_probe__endpoint_egress_fd(const struct mm_probe *p)
+{
+	return bpf_program__fd(p->skel->progs.mm_endpoint_egress);
 }
 
 int mm_probe__set_config(struct mm_probe *p, const struct mm_config *cfg)

@@ -6,7 +6,9 @@
  * over the connections the probe knows, once per probe interval
  * (mm_probe__run_known: every open connection, idle ones included, in every
  * network namespace), and iter/tcp (mm_probe__run_iter*, one namespace per
- * pass), which also finds connections opened before the probe. Accepted connections report the process
+ * pass), which also finds connections opened before the probe; on request, the
+ * endpoint programs (endpoint.bpf.h: cgroup_skb ingress/egress traces,
+ * cgroup/sock_create) on the same cgroup. Accepted connections report the process
  * that called listen() on their listening socket, if that happened while the
  * probe was attached.
  *
@@ -32,6 +34,14 @@ struct mm_probe *mm_probe__open(struct mm_datapath *dp, const char *cgroup_path)
 void mm_probe__free(struct mm_probe *p);
 
 /*
+ * Attach the endpoint programs (endpoint.bpf.h) to the probe's cgroup too:
+ * trace records at to-endpoint and from-endpoint for every packet a socket of
+ * the cgroup receives or sends, under the trace type's switch, aggregation
+ * and limits. 0, -EALREADY, or -errno (then nothing of them stays attached).
+ */
+int mm_probe__attach_endpoints(struct mm_probe *p);
+
+/*
  * The periodic pass: report every connection the probe knows (its socket
  * storage: whatever sockops and connect saw, and what iter/tcp passes found),
  * in every network namespace, without entering any.
@@ -48,5 +58,8 @@ int mm_probe__run_iter_in_netns(struct mm_probe *p, int netns_fd);
 /* The object's own maps (the shared ones when opened with a datapath). */
 int mm_probe__events_fd(const struct mm_probe *p);
 int mm_probe__set_config(struct mm_probe *p, const struct mm_config *cfg);
+/* The endpoint programs (cgroup_skb ingress: to-endpoint, egress: from-endpoint), for test runs. */
+int mm_probe__endpoint_ingress_fd(const struct mm_probe *p);
+int mm_probe__endpoint_egress_fd(const struct mm_probe *p);
 
 #endif /* MESHMON_TCP_PROBE_H */

@@ -5,7 +5,8 @@
  * - bit 7 clear: the record's header is made valid for type (mode & 7) % 5 of
  *   MM_RECORD_TYPES (type and layout version set), so most inputs get past the
  *   header into the per-type decoders; bit 3 also clamps cap_len to the bytes
- *   there are; bit 4 makes the source KERNEL;
+ *   there are; bit 4 makes the source KERNEL, or CGROUP_SKB with bit 6 also
+ *   set (an endpoint trace: its longer fixed part, mm_record_size);
  * - bit 7 set: the bytes as they are (any type, version, length);
  * - 0xff: mm_debug_message() instead, with a buffer size, three arguments and
  *   a format string of the fuzzer's (the formats of the table are fixed, the
@@ -119,6 +120,7 @@ static int expected_result(const uint8_t *rec, size_t size)
 	const struct mm_record_layout *l;
 	struct mm_notify_hdr h;
 	struct mm_capture_hdr cap;
+	size_t fixed;
 
 	if (size < sizeof(h))
 		return MM_DECODE_SHORT;
@@ -126,11 +128,13 @@ static int expected_result(const uint8_t *rec, size_t size)
 	l = mm_record_layout(h.type);
 	if (!l || h.version != l->version)
 		return MM_DECODE_UNKNOWN;
-	if (size < l->size)
+	/* the source's fixed part: longer for endpoint traces (MM_RECORD_SOURCE_LAYOUTS) */
+	fixed = mm_record_size(l, h.source);
+	if (size < fixed)
 		return MM_DECODE_SHORT;
 	if (l->has_capture) {
 		memcpy(&cap, rec + sizeof(h), sizeof(cap));
-		if (cap.cap_len > size - l->size)
+		if (cap.cap_len > size - fixed)
 			return MM_DECODE_SHORT;
 	}
 	return 0;
@@ -164,6 +168,11 @@ static void check_strings(const struct mm_decoded *d)
 	case MESHMON__V1__EVENT__DETAIL_TCP_PROBE:
 		check_str("comm", ev->tcp_probe->comm, sizeof(d->comm));
 		break;
+	case MESHMON__V1__EVENT__DETAIL_TRACE:
+		/* set for endpoint traces only (source cgroup_skb) */
+		if (ev->trace->comm)
+			check_str("trace comm", ev->trace->comm, sizeof(d->comm));
+		break;
 	default:
 		break;
 	}
@@ -174,16 +183,18 @@ static void check_event(const struct mm_decoded *d, const uint8_t *rec, size_t s
 	const Meshmon__V1__Event *ev = &d->ev;
 	const struct mm_record_layout *l = mm_record_layout(rec[0]);
 	const Meshmon__V1__Tuple *t = ev->tuple;
+	size_t fixed;
 
 	FUZZ_CHECK(l != NULL, "decoded an unknown type %u", rec[0]);
+	fixed = mm_record_size(l, rec[2]);
 	FUZZ_CHECK(ev->type == rec[0] && d->view.type == rec[0], "type %u / view %u, record %u",
 		   ev->type, d->view.type, rec[0]);
 	FUZZ_CHECK(ev->detail_case != MESHMON__V1__EVENT__DETAIL__NOT_SET, "no detail");
 	if (l->has_capture) {
 		FUZZ_CHECK(ev->captured.len == ev->cap_len, "captured %zu, cap_len %u",
 			   ev->captured.len, ev->cap_len);
-		FUZZ_CHECK(l->size + ev->captured.len <= size, "capture past the record");
-		FUZZ_CHECK(!ev->captured.len || !memcmp(ev->captured.data, rec + l->size,
+		FUZZ_CHECK(fixed + ev->captured.len <= size, "capture past the record");
+		FUZZ_CHECK(!ev->captured.len || !memcmp(ev->captured.data, rec + fixed,
 							ev->captured.len),
 			   "captured bytes differ");
 	} else {
@@ -320,16 +331,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct mm_record_layout *l = mm_record_layout(
 		    record_types[(mode & 7) % (sizeof(record_types) / sizeof(record_types[0]))]);
 
+		size_t fixed;
+
 		rec[0] = (uint8_t)l->type;
 		rec[3] = (uint8_t)l->version;
 		if (mode & 0x10)
-			rec[2] = MM_SOURCE_KERNEL;
-		if ((mode & 0x08) && l->has_capture && size >= l->size) {
+			rec[2] = (mode & 0x40) ? MM_SOURCE_CGROUP_SKB : MM_SOURCE_KERNEL;
+		fixed = mm_record_size(l, rec[2]);
+		if ((mode & 0x08) && l->has_capture && size >= fixed) {
 			struct mm_capture_hdr cap;
 
 			memcpy(&cap, rec + sizeof(struct mm_notify_hdr), sizeof(cap));
-			if (cap.cap_len > size - l->size)
-				cap.cap_len = (uint16_t)(size - l->size);
+			if (cap.cap_len > size - fixed)
+				cap.cap_len = (uint16_t)(size - fixed);
 			memcpy(rec + sizeof(struct mm_notify_hdr), &cap, sizeof(cap));
 		}
 	}

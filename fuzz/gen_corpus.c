@@ -323,6 +323,24 @@ static void build_records(void)
 		r->n = with_capture(r->b, &t, sizeof(t), pkt, 36, MM_LAYER_ETHERNET);
 	}
 	{
+		/* An endpoint trace: the owner after the trace, bytes from the IP header. */
+		struct mm_endpoint_trace_record e = { 0 };
+
+		hdr(&e.trace.hdr, MM_EVENT_TRACE, MM_POINT_TO_ENDPOINT, MM_SOURCE_CGROUP_SKB);
+		tuple_of(&e.trace.tuple, &tcp4);
+		e.trace.ifindex = 1;
+		e.trace.state = MM_STATE_NEW;
+		e.trace.tcp_flags = MM_TCP_SYN;
+		e.owner.cgroup_id = 12345;
+		e.owner.cookie = 0x2a;
+		e.owner.pid = 4242;
+		e.owner.netns = 4026531840u;
+		memcpy(e.owner.comm, "curl\xff", 6);
+		plen = mm_test_pkt_build(pkt, sizeof(pkt), &tcp4);
+		r = new_record("trace_endpoint_tcp4");
+		r->n = with_capture(r->b, &e, sizeof(e), pkt + 14, plen - 14, MM_LAYER_NETWORK);
+	}
+	{
 		struct mm_drop_record d = { 0 };
 
 		hdr(&d.hdr, MM_EVENT_DROP, MM_POINT_FROM_NETWORK, MM_SOURCE_TC);

@@ -174,6 +174,16 @@ static void json_trace(struct mm_json *j, const Meshmon__V1__Event *ev)
 	if (t->parse_error)
 		KV_NAME(j, "parse_error", mm_parse_error_text(t->parse_error), t->parse_error);
 	KV_U64(j, "folded", t->folded);
+	/* Endpoint traces: the socket the packet met and its process (pid 0: unknown). */
+	if (ev->source == MESHMON__V1__SOURCE__SOURCE_CGROUP_SKB) {
+		KV_U64(j, "pid", t->pid);
+		KV_STR(j, "comm", t->comm);
+		if (t->comm_raw.len)
+			KV_HEX(j, "comm_raw", &t->comm_raw);
+		KV_U64(j, "cgroup_id", t->cgroup_id);
+		KV_U64(j, "socket_cookie", t->socket_cookie);
+		KV_U64(j, "netns", t->netns);
+	}
 }
 
 /* "0x..." as %" PRIx64 " wrote it. */

@@ -423,6 +423,22 @@ static void put_common_verbose(struct mm_line *l, const struct mm_fmt *f,
 		mm_line__u64(l, ev->source);
 }
 
+/* Endpoint traces: " pid 123 (curl) cgroup 4567 cookie 0x2a", "pid unknown" when it is 0. */
+static void put_sock_owner(struct mm_line *l, const Meshmon__V1__Trace *tr)
+{
+	if (tr->pid) {
+		PUT_FIELD(l, " pid ", tr->pid);
+		mm_line__lit(l, " (");
+		mm_line__clean(l, tr->comm);
+		mm_line__c(l, ')');
+	} else {
+		mm_line__lit(l, " pid unknown");
+	}
+	PUT_FIELD(l, " cgroup ", tr->cgroup_id);
+	mm_line__lit(l, " cookie 0x");
+	mm_line__hex(l, tr->socket_cookie);
+}
+
 static void text_trace(struct mm_line *l, const struct mm_fmt *f, const Meshmon__V1__Event *ev,
 		       const struct pkt_view *v)
 {
@@ -448,6 +464,8 @@ static void text_trace(struct mm_line *l, const struct mm_fmt *f, const Meshmon_
 		mm_line__u64(l, tr->state);
 	mm_line__c(l, ' ');
 	put_ifindex(l, f, ev);
+	if (ev->source == MESHMON__V1__SOURCE__SOURCE_CGROUP_SKB)
+		put_sock_owner(l, tr);
 	put_tuple_tail(l, v);
 	/* Not being IP is no error (the datapath says so too): the frame is described above. */
 	if (tr->parse_error != MESHMON__V1__PARSE_ERROR__PARSE_ERROR_NONE &&
@@ -462,6 +480,8 @@ static void text_trace(struct mm_line *l, const struct mm_fmt *f, const Meshmon_
 	}
 	if (f->verbose) {
 		PUT_FIELD(l, ", folded ", tr->folded);
+		if (ev->source == MESHMON__V1__SOURCE__SOURCE_CGROUP_SKB)
+			PUT_FIELD(l, ", netns ", tr->netns);
 		put_common_verbose(l, f, ev);
 	}
 }

@@ -2,11 +2,15 @@
 /*
  * Classic pcap writer (see pcap.h). The header and records are written in
  * the host's byte order, as libpcap does; readers detect it from the magic.
- * Events captured from the network or transport layer (kernel drop sites)
- * are not written: one file has one link type, and Ethernet is what the tc
- * hooks capture. docs/cli.md documents the choice.
+ * One file has one link type, Ethernet, what the tc hooks capture. Events
+ * captured from the network layer (the endpoint points: cgroup_skb sees the
+ * packet from its IP header) are written behind a synthesized Ethernet
+ * header (zero MACs, the EtherType of the IP version); events captured from
+ * the transport layer (kernel drop sites) are not written. docs/cli.md
+ * documents the choice.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,25 +131,53 @@ struct mm_pcap *mm_pcap__open(const char *path, uint32_t snaplen)
 	return p;
 }
 
+#define ETH_HDR_LEN 14
+
+/*
+ * The Ethernet header put in front of a network-layer capture: zero MACs and
+ * the EtherType of the IP version in the first byte; false when it is
+ * neither IPv4 nor IPv6 (then the event is skipped).
+ */
+static bool synth_ethernet(const ProtobufCBinaryData *ip, uint8_t eth[ETH_HDR_LEN])
+{
+	unsigned int version = ip->data[0] >> 4;
+
+	if (version != 4 && version != 6)
+		return false;
+	memset(eth, 0, ETH_HDR_LEN);
+	eth[12] = version == 4 ? 0x08 : 0x86;
+	eth[13] = version == 4 ? 0x00 : 0xdd;
+	return true;
+}
+
 int mm_pcap__write(struct mm_pcap *p, const Meshmon__V1__Event *ev)
 {
+	uint8_t eth[ETH_HDR_LEN];
 	struct pcap_rec_hdr r;
-	uint32_t incl;
+	uint32_t incl, prefix = 0, eth_part, len = ev->len;
 
-	if (!ev->captured.len || ev->layer != MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_ETHERNET) {
+	if (ev->captured.len && ev->layer == MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_NETWORK &&
+	    synth_ethernet(&ev->captured, eth))
+		prefix = ETH_HDR_LEN;
+	else if (!ev->captured.len ||
+		 ev->layer != MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_ETHERNET) {
 		if (ev->captured.len)
 			p->skipped++;
 		return 0;
 	}
-	incl = (uint32_t)ev->captured.len;
+	incl = prefix + (uint32_t)ev->captured.len;
 	if (incl > p->snaplen)
 		incl = p->snaplen;
 	r.ts_sec = (uint32_t)(ev->time_ns / 1000000000ull);
 	r.ts_usec = (uint32_t)(ev->time_ns % 1000000000ull / 1000);
 	r.incl_len = incl;
-	/* The original length is never below what was captured. */
-	r.orig_len = ev->len > incl ? ev->len : incl;
-	if (fwrite(&r, sizeof(r), 1, p->f) != 1 || fwrite(ev->captured.data, 1, incl, p->f) != incl)
+	/* The original length (with the synthesized header) is never below what was captured. */
+	len += prefix;
+	r.orig_len = len > incl ? len : incl;
+	/* The synthesized header counts against the snap length, as a captured one would. */
+	eth_part = incl < prefix ? incl : prefix;
+	if (fwrite(&r, sizeof(r), 1, p->f) != 1 || fwrite(eth, 1, eth_part, p->f) != eth_part ||
+	    fwrite(ev->captured.data, 1, incl - eth_part, p->f) != incl - eth_part)
 		return -(errno ? errno : EIO);
 	p->written++;
 	return 1;

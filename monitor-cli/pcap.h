@@ -2,8 +2,10 @@
 /*
  * The classic pcap writer of `meshmon monitor --pcap FILE` (magic 0xa1b2c3d4,
  * microsecond timestamps, version 2.4, LINKTYPE_ETHERNET): the format every
- * tcpdump, Wireshark and libpcap reads. Only events whose captured bytes start
- * at the Ethernet header are written; others are skipped and counted.
+ * tcpdump, Wireshark and libpcap reads. Events whose captured bytes start at
+ * the Ethernet header are written as they are, those starting at an IPv4 or
+ * IPv6 header (endpoint traces) behind a synthesized Ethernet header; others
+ * are skipped and counted.
  * Records are buffered; the caller flushes when its input goes idle, so a
  * reader following the file (or a pipe) sees each packet once the agent
  * goes quiet, without a write(2) per packet.
@@ -32,7 +34,7 @@ struct mm_pcap {
 	char *buf;         /* f's buffer when own */
 	uint32_t snaplen;
 	uint64_t written;  /* packets written */
-	uint64_t skipped;  /* events with bytes not starting at Ethernet */
+	uint64_t skipped;  /* events with bytes starting neither at Ethernet nor at IP */
 };
 
 /*
@@ -47,7 +49,7 @@ struct mm_pcap *mm_pcap__create(const char *path);
 int mm_pcap__start(struct mm_pcap *p, uint32_t snaplen);
 /* mm_pcap__create and mm_pcap__start in one. NULL with errno set. */
 struct mm_pcap *mm_pcap__open(const char *path, uint32_t snaplen);
-/* Writes ev's captured bytes: 1 written, 0 skipped (no bytes / not Ethernet), -errno. */
+/* Writes ev's captured bytes: 1 written, 0 skipped (no bytes / neither Ethernet nor IP), -errno. */
 int mm_pcap__write(struct mm_pcap *p, const Meshmon__V1__Event *ev);
 /* Writes what is buffered: 0 or -errno. */
 int mm_pcap__flush(struct mm_pcap *p);

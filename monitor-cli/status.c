@@ -169,6 +169,7 @@ void mm_status_text(FILE *out, const Meshmon__V1__Status *st)
 		st->page_size);
 	fprintf(out, "Capture length:    %u bytes\n", st->capture_len);
 	fprintf(out, "Policy verdicts:   %s\n", st->policy_verdicts ? "on" : "off");
+	fprintf(out, "Endpoint traces:   %s\n", st->endpoint_traces ? "on" : "off");
 	fprintf(out, "Uptime:            %s\n", up);
 	fprintf(out, "Listeners:         %u\n", st->listeners);
 	fprintf(out, "Captures:          %u of at most %u\n", st->capture_rules,
@@ -255,6 +256,7 @@ void mm_status_json(FILE *out, const Meshmon__V1__Status *st)
 	mm_json__kv_u64(&j, "page_size", st->page_size);
 	mm_json__kv_u64(&j, "capture_len", st->capture_len);
 	mm_json__kv_bool(&j, "policy_verdicts", st->policy_verdicts);
+	mm_json__kv_bool(&j, "endpoint_traces", st->endpoint_traces);
 	mm_json__kv_u64(&j, "uptime_ns", st->uptime_ns);
 	mm_json__kv_u64(&j, "listeners", st->listeners);
 	mm_json__kv_u64(&j, "capture_rules", st->capture_rules);

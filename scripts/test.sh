@@ -100,6 +100,7 @@ run_benchmarks() {
     "meshmon-ring-bench --records 20000 --capture-len 128"
     "meshmon-filter-bench --min-ms 50"
     "meshmon-datapath-bench --quick"
+    "meshmon-endpoint-bench --quick"
     "meshmon-pipeline-bench --quick"
     "meshmon-cli-bench --quick"
     "meshmon-reorder-bench --records 200000"

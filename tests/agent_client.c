@@ -106,6 +106,12 @@ static void keep_event(struct client *c, const Meshmon__V1__Event *e)
 		r->netns = e->tcp_probe->netns;
 		r->tcp_state = e->tcp_probe->tcp_state;
 		r->preexisting = e->tcp_probe->preexisting;
+	} else if (e->detail_case == MESHMON__V1__EVENT__DETAIL_TRACE) {
+		r->point = (uint32_t)e->trace->point;
+		r->pid = e->trace->pid;
+		r->cgroup_id = e->trace->cgroup_id;
+		r->socket_cookie = e->trace->socket_cookie;
+		snprintf(r->comm, sizeof(r->comm), "%s", e->trace->comm ? e->trace->comm : "");
 	} else if (e->detail_case == MESHMON__V1__EVENT__DETAIL_DROP && e->drop->reason) {
 		snprintf(r->reason, sizeof(r->reason), "%s", e->drop->reason);
 	}
@@ -175,6 +181,7 @@ static void count_message(struct client *c, const Meshmon__V1__ServerMessage *m)
 		c->status_events = m->status->events_read;
 		c->status_capture_rules = m->status->capture_rules;
 		c->status_capture_rules_max = m->status->capture_rules_max;
+		c->status_endpoint_traces = m->status->endpoint_traces;
 		c->status_all_utf8 = 1;
 		for (size_t i = 0; i < m->status->n_interfaces; i++)
 			c->status_all_utf8 &= mm_utf8_valid(m->status->interfaces[i],
@@ -187,6 +194,10 @@ static void count_message(struct client *c, const Meshmon__V1__ServerMessage *m)
 			if (m->status->losses[i]->source ==
 			    MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE)
 				c->status_queue_lost += m->status->losses[i]->count;
+		for (size_t i = 0; i < m->status->n_points; i++)
+			if ((unsigned int)m->status->points[i]->point < 16)
+				c->status_point_packets[m->status->points[i]->point] =
+				    m->status->points[i]->packets;
 		break;
 	case MESHMON__V1__SERVER_MESSAGE__MSG_CAPTURE_STARTED:
 		c->capture_started = 1;

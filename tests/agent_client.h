@@ -14,14 +14,17 @@
 
 #include "framing.h"
 
-/* The fields of one event that the tcp_probe and kernel drop tests look at. */
+/* The fields of one event that the tcp_probe, endpoint and kernel drop tests look at. */
 struct ev_rec {
 	uint32_t type, source, proto, sport, dport;
 	uint8_t src[16], dst[16];
 	size_t src_len, dst_len;
-	uint32_t probe_state, probe_dir, pid;
+	uint32_t probe_state, probe_dir, pid; /* pid: tcp_probe's, or an endpoint trace's owner */
 	uint32_t netns, tcp_state; /* tcp_probe */
 	int preexisting;
+	uint32_t point;                       /* traces */
+	uint64_t cgroup_id, socket_cookie;    /* endpoint traces' owner */
+	char comm[64];
 	char reason[48];
 	uint64_t ktime_ns;    /* the record's CLOCK_MONOTONIC */
 	uint64_t received_ns; /* CLOCK_MONOTONIC when the client read it */
@@ -41,6 +44,8 @@ struct client {
 	int status_all_utf8;      /* every interface name and the cgroup are valid UTF-8 */
 	char status_iface0[64];   /* the first interface as Status names it */
 	uint64_t status_queue_lost; /* Status.losses of source QUEUE, summed */
+	uint64_t status_point_packets[16]; /* Status.points: packets by TracePoint */
+	int status_endpoint_traces;         /* Status.endpoint_traces */
 	int keep; /* set: record every event in log[] */
 	struct ev_rec *log;
 	size_t n_log, cap_log;

@@ -106,6 +106,26 @@ static struct cli_case *trace(const char *name, uint32_t point, uint32_t state,
 	return c;
 }
 
+/* A trace at an endpoint point: source cgroup_skb, the bytes from the network header. */
+static struct cli_case *endpoint_trace(const char *name, uint32_t point, uint32_t state,
+				       const struct mm_test_pkt_spec *spec)
+{
+	struct cli_case *c = trace(name, point, state, spec);
+
+	c->ev.source = MESHMON__V1__SOURCE__SOURCE_CGROUP_SKB;
+	c->ev.ifindex = 1;
+	c->ev.ifname = "lo";
+	c->ev.captured.data = c->pkt + 14;
+	c->ev.captured.len -= 14;
+	c->ev.cap_len -= 14;
+	c->ev.len -= 14;
+	c->ev.layer = MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_NETWORK;
+	c->trace.cgroup_id = 12345;
+	c->trace.socket_cookie = 0x2a + (uint64_t)n_cases;
+	c->trace.netns = 4026531840u;
+	return c;
+}
+
 static struct cli_case *probe(const char *name, uint32_t state, uint32_t dir)
 {
 	static const struct mm_test_pkt_spec tcp = { .family = 4, .proto = IPPROTO_TCP,
@@ -462,6 +482,17 @@ size_t cli_cases_build(struct cli_case **out)
 	c->sock.comm = "dig";
 	c->sock.socket_cookie = 0x1f00;
 	/* Lost notices of every source. */
+	/* Endpoint traces (cgroup_skb): the owner, bytes from the IP header, on lo (after
+	 * the other events: the earlier cases keep their times and ids). */
+	c = endpoint_trace("trace to-endpoint tcp SYN, owner known", 8, 1,
+			   SPEC(.family = 4, .proto = IPPROTO_TCP, .src = "127.0.0.1",
+				.dst = "127.0.0.1", .sport = 41510, .dport = 8080, .tcp_flags = 0x02));
+	c->trace.pid = 4242;
+	c->trace.comm = "curl";
+	c = endpoint_trace("trace from-endpoint udp, owner unknown", 9, 3,
+			   SPEC(.family = 6, .proto = IPPROTO_UDP, .src = "fd00::1", .dst = "fd00::2",
+				.sport = 5353, .dport = 53, .payload_len = 12));
+	c->trace.comm = "";
 	lost("lost ring cpu 2", MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_RING, 2, 1234);
 	lost("lost queue", MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE, 0xffffffffu, 56);
 	lost("lost datapath cpu 0", MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_DATAPATH, 0, 7);

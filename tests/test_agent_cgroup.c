@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * meshmon-agent end to end with a private cgroup holding the test process:
- * tcp_probe and kernel drops through the agent, and SIGTERM leaving no cgroup
- * program or other kernel program behind (agent_client.h, agent_fixture.h).
+ * tcp_probe, endpoint traces and kernel drops through the agent, and SIGTERM
+ * leaving no cgroup program or other kernel program behind (agent_client.h,
+ * agent_fixture.h).
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "agent_client.h"
 #include "agent_fixture.h"
@@ -166,6 +171,186 @@ Test(agent_cgroup, tcp_probe_and_kernel_drops_through_the_agent)
 		cr_assert(c.log[i].type == MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TCP_PROBE ||
 			      c.log[i].type == MESHMON__V1__EVENT_TYPE__EVENT_TYPE_DROP,
 			  "only the subscribed types: got type %u", c.log[i].type);
+	client_close(&c);
+	cr_assert(eq(int, stop_agent(), 0), "SIGTERM exits 0");
+}
+
+/* --- endpoint traces ------------------------------------------------------------- */
+
+/* The first endpoint trace at point of 127.0.0.1:sport -> 127.0.0.1:dport in c's log, or -1. */
+static int find_endpoint_trace(const struct client *c, uint32_t point, uint16_t sport,
+			       uint16_t dport)
+{
+	for (size_t i = 0; i < c->n_log; i++) {
+		const struct ev_rec *r = &c->log[i];
+
+		if (r->type == MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TRACE &&
+		    r->source == MESHMON__V1__SOURCE__SOURCE_CGROUP_SKB && r->point == point &&
+		    r->proto == IPPROTO_TCP && r->sport == sport && r->dport == dport &&
+		    ip4_is(r->src, r->src_len, "127.0.0.1") && ip4_is(r->dst, r->dst_len, "127.0.0.1"))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* A loopback connection of this process: both points reach a client with the socket's owner. */
+Test(agent_cgroup, endpoint_traces_through_the_agent)
+{
+	static Meshmon__V1__EventType types[] = {MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TRACE};
+	static const uint32_t points[] = {MESHMON__V1__TRACE_POINT__TRACE_POINT_FROM_ENDPOINT,
+					  MESHMON__V1__TRACE_POINT__TRACE_POINT_TO_ENDPOINT};
+	struct client c;
+	struct client *cs[] = {&c};
+	struct sockaddr_in sa;
+	struct stat st;
+	int lfd, cfd, afd, found[2] = {-1, -1};
+	uint16_t lport, cport;
+	uint64_t end;
+
+	enter_private_cgroup();
+	cr_assert(eq(int, stat(cg.path, &st), 0));
+	cr_assert(eq(int, prctl(PR_SET_NAME, "ep-agent-test", 0, 0, 0), 0));
+	start_agent_argv("1048576", "128",
+			 (const char *[]){"--cgroup", cg.path, "--endpoint-traces", "on", NULL});
+	next_types = types;
+	next_n_types = 1;
+	client_subscribe(&c, 0, 0);
+	next_types = NULL;
+	next_n_types = 0;
+	c.keep = 1;
+	settle(cs, 1, 300);
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(lfd >= 0);
+	sa = sin4("127.0.0.1", 0);
+	cr_assert(eq(int, bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0));
+	cr_assert(eq(int, listen(lfd, 4), 0));
+	lport = bound_port(lfd);
+	sa = sin4("127.0.0.1", lport);
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(cfd >= 0);
+	cr_assert(eq(int, connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0), "connect: %s",
+		  strerror(errno));
+	cport = bound_port(cfd);
+	afd = accept(lfd, NULL, NULL);
+	cr_assert(afd >= 0);
+	close(cfd);
+	close(afd);
+	close(lfd);
+
+	end = now_ms() + 10000;
+	while (now_ms() < end && (found[0] < 0 || found[1] < 0)) {
+		client_poll(&c, 100);
+		for (int k = 0; k < 2; k++)
+			found[k] = find_endpoint_trace(&c, points[k], cport, lport);
+	}
+	for (int k = 0; k < 2; k++) {
+		const struct ev_rec *r;
+
+		cr_assert(ge(int, found[k], 0), "a %s trace 127.0.0.1:%u -> :%u (%zu events)",
+			  k ? "to-endpoint" : "from-endpoint", cport, lport, c.n_log);
+		r = &c.log[found[k]];
+		cr_expect(eq(u32, r->pid, (uint32_t)getpid()), "point %u", r->point);
+		cr_expect(eq(str, (char *)r->comm, "ep-agent-test"), "point %u", r->point);
+		cr_expect(eq(u64, r->cgroup_id, (uint64_t)st.st_ino), "point %u", r->point);
+		cr_expect(not(eq(u64, r->socket_cookie, 0)), "point %u", r->point);
+	}
+	cr_expect(not(eq(u64, c.log[found[0]].socket_cookie, c.log[found[1]].socket_cookie)),
+		  "the client's socket and the listener");
+	client_close(&c);
+	/* The packets at both points are in Status.points, from the shared counter. */
+	client_status(&c);
+	cr_expect(ge(u64, c.status_point_packets[MESHMON__V1__TRACE_POINT__TRACE_POINT_TO_ENDPOINT],
+		     2), "to-endpoint: at least the SYN and the SYN|ACK");
+	cr_expect(ge(u64, c.status_point_packets[MESHMON__V1__TRACE_POINT__TRACE_POINT_FROM_ENDPOINT],
+		     2));
+	cr_expect(eq(int, c.status_endpoint_traces, 1), "Status.endpoint_traces");
+	client_close(&c);
+	cr_assert(eq(int, stop_agent(), 0), "SIGTERM exits 0");
+}
+
+/* Programs attached directly to the cgroup dir with attach type type (bpf_prog_query). */
+static uint32_t cgroup_attached(const char *dir, enum bpf_attach_type type)
+{
+	uint32_t ids[64], n = 64;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	cr_assert(ge(int, fd, 0), "open %s: %s", dir, strerror(errno));
+	rc = bpf_prog_query(fd, type, 0, NULL, ids, &n);
+	close(fd);
+	cr_assert(eq(int, rc, 0), "bpf_prog_query %s type %d: %s", dir, (int)type, strerror(errno));
+	return n;
+}
+
+/* The default (off): no cgroup_skb or sock_create program on the cgroup, no endpoint trace
+ * for real loopback traffic and nothing counted at the points, while tcp_probe still reports. */
+Test(agent_cgroup, endpoint_traces_off_attaches_nothing)
+{
+	static Meshmon__V1__EventType types[] = {MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TRACE,
+						 MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TCP_PROBE};
+	struct client c;
+	struct client *cs[] = {&c};
+	struct sockaddr_in sa;
+	int lfd, cfd, afd, closed = -1;
+	uint16_t lport, cport;
+	uint64_t end;
+
+	enter_private_cgroup();
+	start_agent_argv("1048576", "128", (const char *[]){"--cgroup", cg.path, NULL});
+	cr_assert(eq(u32, cgroup_attached(cg.path, BPF_CGROUP_SOCK_OPS), 1), "tcp_probe is on");
+	cr_assert(eq(u32, cgroup_attached(cg.path, BPF_CGROUP_INET_INGRESS), 0));
+	cr_assert(eq(u32, cgroup_attached(cg.path, BPF_CGROUP_INET_EGRESS), 0));
+	cr_assert(eq(u32, cgroup_attached(cg.path, BPF_CGROUP_INET_SOCK_CREATE), 0));
+	next_types = types;
+	next_n_types = 2;
+	client_subscribe(&c, 0, 0);
+	next_types = NULL;
+	next_n_types = 0;
+	c.keep = 1;
+	settle(cs, 1, 300);
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(lfd >= 0);
+	sa = sin4("127.0.0.1", 0);
+	cr_assert(eq(int, bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0));
+	cr_assert(eq(int, listen(lfd, 4), 0));
+	lport = bound_port(lfd);
+	sa = sin4("127.0.0.1", lport);
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(cfd >= 0);
+	cr_assert(eq(int, connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0), "connect: %s",
+		  strerror(errno));
+	cport = bound_port(cfd);
+	afd = accept(lfd, NULL, NULL);
+	cr_assert(afd >= 0);
+	cr_assert(eq(sz, (size_t)write(cfd, "hello", 5), 5));
+	close(cfd);
+	close(afd);
+	close(lfd);
+
+	/* tcp_probe's CLOSED report comes after every packet of the connection. */
+	end = now_ms() + 10000;
+	while (now_ms() < end && closed < 0) {
+		client_poll(&c, 100);
+		for (size_t i = 0; i < c.n_log && closed < 0; i++)
+			if (c.log[i].type == MESHMON__V1__EVENT_TYPE__EVENT_TYPE_TCP_PROBE &&
+			    c.log[i].probe_state == MESHMON__V1__PROBE_STATE__PROBE_STATE_CLOSED &&
+			    c.log[i].sport == cport && c.log[i].dport == lport)
+				closed = (int)i;
+	}
+	cr_assert(ge(int, closed, 0), "tcp_probe CLOSED 127.0.0.1:%u -> :%u (%zu events)", cport,
+		  lport, c.n_log);
+	client_poll(&c, 200);
+	for (size_t i = 0; i < c.n_log; i++)
+		cr_assert(ne(u32, c.log[i].source, MESHMON__V1__SOURCE__SOURCE_CGROUP_SKB),
+			  "an endpoint trace with --endpoint-traces off (point %u)", c.log[i].point);
+	client_close(&c);
+	client_status(&c);
+	cr_expect(eq(int, c.status_endpoint_traces, 0), "Status.endpoint_traces");
+	cr_expect(eq(u64, c.status_point_packets[MESHMON__V1__TRACE_POINT__TRACE_POINT_TO_ENDPOINT],
+		     0));
+	cr_expect(eq(u64, c.status_point_packets[MESHMON__V1__TRACE_POINT__TRACE_POINT_FROM_ENDPOINT],
+		     0));
 	client_close(&c);
 	cr_assert(eq(int, stop_agent(), 0), "SIGTERM exits 0");
 }

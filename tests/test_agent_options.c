@@ -39,6 +39,7 @@ Test(agent_options, defaults)
 	cr_assert(eq(int, o.debug, 0));
 	cr_assert(eq(int, o.policy_verdicts, 0));
 	cr_assert(eq(int, o.kernel_drops, 0));
+	cr_assert(eq(int, o.endpoint_traces, 0), "endpoint traces are off by default");
 	cr_assert(eq(u32, o.probe_interval_s, 5));
 	cr_assert(eq(u32, o.max_listeners, MM_OPT_MAX_LISTENERS_DEFAULT));
 	cr_assert(eq(sz, o.queue_bytes, MM_OPT_QUEUE_BYTES_DEFAULT));
@@ -58,6 +59,30 @@ Test(agent_options, cgroup_none_turns_tcp_probe_off)
 	cr_assert(eq(int, PARSE(&o, err, "--cgroup", "/sys/fs/cgroup/unified/a"), MM_EXIT_OK));
 	cr_assert(eq(int, o.tcp_probe, 1));
 	cr_assert(eq(str, (char *)o.cgroup, "/sys/fs/cgroup/unified/a"));
+}
+
+/* --endpoint-traces on|off; on needs tcp_probe's cgroup, whichever flag comes first. */
+Test(agent_options, endpoint_traces)
+{
+	struct mm_agent_options o;
+	char err[256] = "";
+
+	cr_assert(eq(int, PARSE(&o, err, "--endpoint-traces", "on"), MM_EXIT_OK), "%s", err);
+	cr_assert(eq(int, o.endpoint_traces, 1));
+	cr_assert(eq(int, PARSE(&o, err, "--endpoint-traces", "on", "--endpoint-traces", "off"),
+		     MM_EXIT_OK), "%s", err);
+	cr_assert(eq(int, o.endpoint_traces, 0));
+	cr_assert(eq(int, PARSE(&o, err, "--endpoint-traces", "yes"), MM_EXIT_USAGE));
+	cr_assert(eq(str, err, "--endpoint-traces: 'yes' is not on or off"));
+	cr_assert(eq(int, PARSE(&o, err, "--cgroup", "none", "--endpoint-traces", "on"),
+		     MM_EXIT_USAGE));
+	cr_assert(strstr(err, "--cgroup none") != NULL, "%s", err);
+	err[0] = '\0';
+	cr_assert(eq(int, PARSE(&o, err, "--endpoint-traces", "on", "--cgroup", "none"),
+		     MM_EXIT_USAGE));
+	cr_assert(strstr(err, "--cgroup none") != NULL, "%s", err);
+	cr_assert(eq(int, PARSE(&o, err, "--cgroup", "none", "--endpoint-traces", "off"),
+		     MM_EXIT_OK), "off is fine without tcp_probe: %s", err);
 }
 
 Test(agent_options, kernel_drops_scopes)
@@ -317,7 +342,7 @@ Test(agent_options, help_lists_every_flag_with_defaults)
 	static const char *flags[] = {
 		"--socket", "--iface", "--cgroup", "--pages", "--wakeup-events", "--drain-ms",
 		"--capture-len", "--aggregation ", "--aggregation-interval", "--rate-limit", "--deny",
-		"--debug", "--events", "--policy-verdicts", "--kernel-drops", "--probe-interval", "--max-listeners", "--queue-bytes",
+		"--debug", "--events", "--policy-verdicts", "--kernel-drops", "--endpoint-traces", "--probe-interval", "--max-listeners", "--queue-bytes",
 		"--history", "--metrics", "--help"};
 
 	cr_assert(lt(int, mm_agent_options__usage(buf, sizeof(buf), "meshmon-agent"), (int)sizeof(buf)));

@@ -346,6 +346,7 @@ static void status_msg(Meshmon__V1__Status *st, Meshmon__V1__LossCounter *lc,
 	st->aggregation_interval_ns = 5000000000ull;
 	st->capture_len = 128;
 	st->policy_verdicts = 1;
+	st->endpoint_traces = 1;
 	st->events_out_of_order = 11;
 	st->reorder_window_us = 5000;
 }

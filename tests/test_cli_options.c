@@ -140,6 +140,11 @@ Test(cli_options, types_and_points)
 	cr_assert(eq(sz, o.n_points, 2));
 	cr_assert(eq(u32, o.points[0], 1));
 	cr_assert(eq(u32, o.points[1], 4));
+	/* The endpoint points (cgroup_skb) by their names. */
+	cr_assert(eq(int, PARSE("-t", "trace:to-endpoint,trace:from-endpoint"), 0));
+	cr_assert(eq(sz, o.n_points, 2));
+	cr_assert(eq(u32, o.points[0], MESHMON__V1__TRACE_POINT__TRACE_POINT_TO_ENDPOINT));
+	cr_assert(eq(u32, o.points[1], MESHMON__V1__TRACE_POINT__TRACE_POINT_FROM_ENDPOINT));
 	cr_assert(eq(int, PARSE("-t", "drop,trace,debug", "-t", "tcp_probe"), 0));
 	cr_assert(eq(sz, o.n_types, 4));
 	cr_assert(eq(u32, o.types[0], 1));

@@ -3,7 +3,8 @@
  * The pcap writer of `meshmon monitor --pcap`: the fixed events of cli_cases.c
  * written to a file and read back with libpcap (pcap_open_offline): same
  * packets, lengths and timestamps; Ethernet link type; the agent's capture
- * length as snap length; events not captured at Ethernet are skipped; the
+ * length as snap length; events captured from the IP header (endpoint traces)
+ * behind a synthesized Ethernet header, those from the transport header skipped; the
  * file opened before connecting and replaced only when the header is written.
  */
 #include <criterion/criterion.h>
@@ -36,7 +37,7 @@ Test(cli_pcap, roundtrip_through_libpcap)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct cli_case *cases;
-	size_t n = cli_cases_build(&cases), i, want = 0, skipped = 0, got = 0;
+	size_t n = cli_cases_build(&cases), i, want = 0, skipped = 0, got = 0, synthesized = 0;
 	const Meshmon__V1__Event *expect[64];
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -52,7 +53,8 @@ Test(cli_pcap, roundtrip_through_libpcap)
 		if (cases[i].msg.msg_case != MESHMON__V1__SERVER_MESSAGE__MSG_EVENT)
 			continue;
 		rc = mm_pcap__write(p, ev);
-		if (ev->captured.len && ev->layer == MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_ETHERNET) {
+		if (ev->captured.len && (ev->layer == MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_ETHERNET ||
+					 ev->layer == MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_NETWORK)) {
 			cr_assert(eq(int, rc, 1), "%s", cases[i].name);
 			expect[want++] = ev;
 		} else {
@@ -74,15 +76,29 @@ Test(cli_pcap, roundtrip_through_libpcap)
 	cr_assert(eq(int, pcap_minor_version(rd), 4));
 	while ((rc = pcap_next_ex(rd, &h, &data)) == 1) {
 		const Meshmon__V1__Event *ev;
+		uint32_t eth = 0, caplen;
 
 		cr_assert(lt(sz, got, want));
 		ev = expect[got++];
-		cr_assert(eq(u32, h->caplen, (uint32_t)ev->captured.len));
-		cr_assert(eq(u32, h->len, ev->len));
+		/* From the IP header (endpoint traces): behind a synthesized Ethernet header. */
+		if (ev->layer == MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_NETWORK) {
+			static const uint8_t zero_macs[12];
+
+			eth = 14;
+			cr_assert(ge(u32, h->caplen, eth));
+			cr_assert(eq(int, memcmp(data, zero_macs, 12), 0));
+			cr_assert(eq(u32, (uint32_t)data[12] << 8 | data[13],
+				     ev->tuple->ethertype));
+			synthesized++;
+		}
+		caplen = eth + (uint32_t)ev->captured.len;
+		cr_assert(eq(u32, h->caplen, caplen < 128 ? caplen : 128));
+		cr_assert(eq(u32, h->len, eth + ev->len));
 		cr_assert(eq(i64, (int64_t)h->ts.tv_sec, (int64_t)(ev->time_ns / 1000000000ull)));
 		cr_assert(eq(i64, (int64_t)h->ts.tv_usec, (int64_t)(ev->time_ns % 1000000000ull / 1000)));
-		cr_assert(eq(int, memcmp(data, ev->captured.data, h->caplen), 0));
+		cr_assert(eq(int, memcmp(data + eth, ev->captured.data, h->caplen - eth), 0));
 	}
+	cr_assert(eq(sz, synthesized, 2), "the two endpoint traces");
 	cr_assert(eq(int, rc, PCAP_ERROR_BREAK)); /* clean end of file */
 	cr_assert(eq(sz, got, want));
 	pcap_close(rd);

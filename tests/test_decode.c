@@ -190,6 +190,75 @@ Test(decode, trace)
 	free(base);
 }
 
+/* An endpoint trace (source cgroup_skb): the owner after the trace record, then the packet. */
+Test(decode, endpoint_trace)
+{
+	struct mm_endpoint_trace_record r = { 0 };
+	uint8_t cap[12], *base;
+
+	for (size_t i = 0; i < sizeof(cap); i++)
+		cap[i] = (uint8_t)(0x45 + i);
+	hdr(&r.trace.hdr, MM_EVENT_TRACE, MM_POINT_TO_ENDPOINT, MM_SOURCE_CGROUP_SKB,
+	    MM_TRACE_VERSION);
+	r.trace.cap.len_orig = 60;
+	r.trace.cap.cap_len = sizeof(cap);
+	r.trace.cap.layer = MM_LAYER_NETWORK;
+	tuple4(&r.trace.tuple);
+	r.trace.ifindex = 7;
+	r.trace.state = MM_STATE_REPLY;
+	r.trace.tcp_flags = MM_TCP_ACK;
+	r.owner.cgroup_id = 0x1122334455ull;
+	r.owner.cookie = 0x8877665544332211ull;
+	r.owner.pid = 4242;
+	r.owner.netns = 4026531840u;
+	memcpy(r.owner.comm, "curl", 5);
+
+	uint8_t *p = unaligned(&r, sizeof(r), cap, sizeof(cap), &base);
+
+	cr_assert(eq(int, mm_decode(&ctx, p, sizeof(r) + sizeof(cap), 1, &out), 0));
+	expect_common(MM_EVENT_TRACE, MM_SOURCE_CGROUP_SKB, 1);
+	expect_tuple4();
+	cr_expect(eq(u32, out.ev.len, 60));
+	cr_assert(eq(sz, out.ev.captured.len, sizeof(cap)), "the packet after the owner");
+	cr_expect(eq(int, memcmp(out.ev.captured.data, cap, sizeof(cap)), 0));
+	cr_expect(eq(int, out.ev.layer, MESHMON__V1__CAPTURE_LAYER__CAPTURE_LAYER_NETWORK));
+	cr_assert(eq(int, out.ev.detail_case, MESHMON__V1__EVENT__DETAIL_TRACE));
+	cr_expect(eq(int, out.ev.trace->point, MM_POINT_TO_ENDPOINT));
+	cr_expect(eq(int, out.ev.trace->state, MM_STATE_REPLY));
+	cr_expect(eq(u64, out.ev.trace->cgroup_id, 0x1122334455ull));
+	cr_expect(eq(u64, out.ev.trace->socket_cookie, 0x8877665544332211ull));
+	cr_expect(eq(u32, out.ev.trace->pid, 4242));
+	cr_expect(eq(u32, out.ev.trace->netns, 4026531840u));
+	cr_expect(eq(str, out.ev.trace->comm, "curl"));
+	cr_expect(eq(sz, out.ev.trace->comm_raw.len, 0));
+	cr_expect(eq(u8, out.view.point, MM_POINT_TO_ENDPOINT));
+	expect_packs();
+	free(base);
+
+	/* A comm that is not UTF-8 (all 16 bytes, no NUL): sanitized, the raw bytes beside. */
+	memset(r.owner.comm, 0xff, sizeof(r.owner.comm));
+	r.trace.cap.cap_len = 0;
+	cr_assert(eq(int, mm_decode(&ctx, &r, sizeof(r), 1, &out), 0));
+	cr_expect(eq(sz, out.ev.trace->comm_raw.len, 16));
+	cr_expect(mm_utf8_valid(out.ev.trace->comm, strlen(out.ev.trace->comm)));
+	cr_expect(not(eq(ptr, strstr(out.ev.trace->comm, FFFD), NULL)));
+
+	/* Short: the owner missing (a tc-sized record), or the packet past the end. */
+	cr_expect(eq(int, mm_decode(&ctx, &r, sizeof(r.trace), 1, &out), MM_DECODE_SHORT));
+	cr_expect(eq(int, mm_decode(&ctx, &r, sizeof(r) - 1, 1, &out), MM_DECODE_SHORT));
+	r.trace.cap.cap_len = 1;
+	cr_expect(eq(int, mm_decode(&ctx, &r, sizeof(r), 1, &out), MM_DECODE_SHORT));
+	/* A tc trace stays 80 bytes and has no owner. */
+	r.trace.hdr.source = MM_SOURCE_TC;
+	r.trace.cap.cap_len = 0;
+	cr_expect(eq(int, mm_decode(&ctx, &r, sizeof(r.trace), 1, &out), 0));
+	cr_expect(eq(u32, out.ev.trace->pid, 0));
+	cr_expect(eq(u64, out.ev.trace->socket_cookie, 0));
+	cr_expect(eq(sz, mm_record_size(mm_record_layout(MM_EVENT_TRACE), MM_SOURCE_TC), 80));
+	cr_expect(eq(sz, mm_record_size(mm_record_layout(MM_EVENT_TRACE), MM_SOURCE_CGROUP_SKB),
+		     120));
+}
+
 Test(decode, trace_ipv6_and_not_ip)
 {
 	struct mm_trace_record r = { 0 };
