@@ -11,7 +11,9 @@
 # socket load balancer (build/tests/meshmon-demo-translator, part of the demo,
 # not of meshmon) rewrites to 10.200.0.2:8080 at connect time: meshmon reports
 # it as a trace-sock record, and the connection's tcp_probe reports carry the
-# original destination.
+# original destination. The agent's endpoint traces (--endpoint-traces on, on
+# the demo's cgroup) show each packet where it meets one of the demo's sockets,
+# with the process that owns it.
 #
 # Usage: bash scripts/demo.sh [--duration SECS] [--aggregation LEVEL] [-- MONITOR FLAGS...]
 #   --duration SECS      stop after SECS seconds (default: until Ctrl-C)
@@ -100,7 +102,7 @@ in_b() { nsenter --net=/run/netns/"$ns_b" "$@"; }
 # Started by nsenter itself (which execs), so $! is the agent.
 nsenter --net=/run/netns/"$ns_a" build/agent/meshmon-agent --socket "$sock" --iface mmdemo0 --cgroup "$cgroup" \
   --kernel-drops on --probe-interval 3 --aggregation "$aggregation" \
-  --events trace,drop,capture,tcp_probe,trace-sock \
+  --events trace,drop,capture,tcp_probe,trace-sock --endpoint-traces on \
   --deny proto=tcp,dport=9090,dir=egress --rate-limit 400:200 2>"$run_dir/agent.log" &
 agent_pid=$!
 for _ in $(seq 100); do
