@@ -35,11 +35,13 @@ static const struct {
     {mm_agent__preflight, NULL}, /* everything checked before anything is attached */
     {mm_agent__start_losses, mm_agent__stop_losses},
     {mm_agent__start_datapath, mm_agent__stop_datapath},
+    /* The rings' reader before any hook: a record written into a ring nobody has
+     * opened yet fails (ENOENT) and would be lost, as "datapath" loss. */
+    {mm_agent__start_hub, mm_agent__stop_hub},
+    {mm_agent__start_rings, mm_agent__stop_rings},
     {mm_agent__start_tc, NULL}, /* the datapath handle detaches its tc filters */
     {mm_agent__start_probe, mm_agent__stop_probe},
     {mm_agent__start_kdrops, mm_agent__stop_kdrops},
-    {mm_agent__start_hub, mm_agent__stop_hub},
-    {mm_agent__start_rings, mm_agent__stop_rings},
     {mm_agent__start_timers, mm_agent__stop_timers},
     {mm_agent__start_metrics, mm_agent__stop_metrics},
     {mm_agent__start_server, mm_agent__stop_server},

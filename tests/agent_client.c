@@ -194,6 +194,9 @@ static void count_message(struct client *c, const Meshmon__V1__ServerMessage *m)
 			if (m->status->losses[i]->source ==
 			    MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_QUEUE)
 				c->status_queue_lost += m->status->losses[i]->count;
+			else if (m->status->losses[i]->source ==
+				 MESHMON__V1__LOSS_SOURCE__LOSS_SOURCE_DATAPATH)
+				c->status_datapath_lost += m->status->losses[i]->count;
 		for (size_t i = 0; i < m->status->n_points; i++)
 			if ((unsigned int)m->status->points[i]->point < 16)
 				c->status_point_packets[m->status->points[i]->point] =

@@ -44,6 +44,7 @@ struct client {
 	int status_all_utf8;      /* every interface name and the cgroup are valid UTF-8 */
 	char status_iface0[64];   /* the first interface as Status names it */
 	uint64_t status_queue_lost; /* Status.losses of source QUEUE, summed */
+	uint64_t status_datapath_lost; /* Status.losses of source DATAPATH, summed */
 	uint64_t status_point_packets[16]; /* Status.points: packets by TracePoint */
 	int status_endpoint_traces;         /* Status.endpoint_traces */
 	int keep; /* set: record every event in log[] */

@@ -66,7 +66,9 @@ static void remove_cgroups(void)
 
 /* --- the flags ---------------------------------------------------------------- */
 
-TestSuite(cli_owner_flags, .init = make_cgroups, .fini = remove_cgroups, .timeout = 60);
+/* One timeout for both suites: with two, criterion 2.4.1's runner leaks an allocation
+ * (LeakSanitizer, under CI's ASan run). */
+TestSuite(cli_owner_flags, .init = make_cgroups, .fini = remove_cgroups, .timeout = 180);
 
 static struct mm_opts o;
 static char err[512];
@@ -566,9 +568,9 @@ Test(cli_owner, live_stream_filters_by_owner)
 	reap(&a);
 	reap(&b);
 	cr_expect(eq(int, rc, 0), "monitor exit status %d", rc);
-	cr_expect(eq(long, count_lines(out), 3));
+	/* -c counts events; a lost notice (a line of its own, not filtered) may come too. */
 	snprintf(cmd, sizeof(cmd),
-		 "jq -e -s 'length == 3 and all(.[]; .type == \"tcp_probe\" and .tuple.sport == %d and .pid == %d and .comm == \"mmtest-own-b\")' %s >/dev/null",
+		 "jq -e -s 'map(select(.type != \"lost\")) | length == 3 and all(.[]; .type == \"tcp_probe\" and .tuple.sport == %d and .pid == %d and .comm == \"mmtest-own-b\")' %s >/dev/null",
 		 b.sport, (int)b.pid, out);
 	cr_expect(eq(int, system(cmd), 0), "%s: three reports of b's connection", out);
 }
