@@ -466,7 +466,7 @@ static void exporter_http_methods(const struct node *n)
 	cr_assert(eq(str, out, "200"), "HEAD /metrics");
 	sh_out(out, sizeof(out), "curl -sI http://%s/metrics | tr -d '\\r' | "
 	       "awk 'tolower($1) == \"content-length:\" { print $2 }'", n->metrics);
-	cr_assert(gt(u64, strtoull(out, NULL, 10), 1000), "HEAD says the length GET would have");
+	cr_assert(gt(u64, strtoull(out, NULL, 10), 1000), "HEAD gives the length of the text (over 1000 bytes)");
 	sh_out(out, sizeof(out), "curl -s -o /dev/null -w '%%{http_code}' -X POST http://%s/metrics",
 	       n->metrics);
 	cr_assert(eq(str, out, "405"), "POST /metrics");
