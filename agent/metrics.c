@@ -10,6 +10,7 @@
 #include <event2/http.h>
 
 #include "metrics.h"
+#include "metrics_http.h"
 #include "names.h"
 #include "protocol.h"
 
@@ -94,17 +95,11 @@ static void put_type_counters(struct out *o, const struct mm_metrics_snapshot *s
 	    "Records refused by their type's own rate limit (--rate-limit TYPE=RATE), by type.", 1);
 }
 
-/* A label value in the exposition format's escaping: backslash, double quote and newline. */
+/* A label value in the exposition format's escaping (metrics_http.h). */
 static void put_label_value(struct out *o, const char *v)
 {
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			put(o, "\\%c", *v);
-		else if (*v == '\n')
-			put(o, "\\n");
-		else
-			put(o, "%c", *v);
-	}
+	o->pos += mm_prom__escape_label(o->pos < o->len ? o->buf + o->pos : NULL,
+					o->pos < o->len ? o->len - o->pos : 0, v);
 }
 
 /*
@@ -219,60 +214,6 @@ size_t mm_metrics__render(const struct mm_metrics_snapshot *s, char *buf, size_t
 	return o.pos;
 }
 
-#define ALLOWED "GET, HEAD"
-
-/*
- * GET and HEAD only: anything else is answered 405 with the Allow header (RFC
- * 9110), here rather than by evhttp, which would answer 501 without one.
- * HEAD gets the headers GET would, Content-Length included, and no body.
- */
-static int method_allowed(struct evhttp_request *req)
-{
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	struct evbuffer *body;
-
-	if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)
-		return 1;
-	body = evbuffer_new();
-	/* Not evhttp_send_error: it clears the headers, Allow among them. */
-	evhttp_add_header(h, "Allow", ALLOWED);
-	evhttp_add_header(h, "Content-Type", "text/plain");
-	if (body)
-		evbuffer_add_printf(body, "405 method not allowed: " ALLOWED " only\n");
-	evhttp_send_reply(req, 405, "Method Not Allowed", body);
-	if (body)
-		evbuffer_free(body);
-	return 0;
-}
-
-/* 200 with text as the body, or for HEAD its headers alone. */
-static void reply(struct evhttp_request *req, const char *content_type, const char *text,
-		  size_t len)
-{
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	struct evbuffer *body = NULL;
-	char clen[24];
-
-	evhttp_add_header(h, "Content-Type", content_type);
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
-		/* evhttp writes what it is given even for HEAD: the length, without the bytes. */
-		snprintf(clen, sizeof(clen), "%zu", len);
-		evhttp_add_header(h, "Content-Length", clen);
-	} else {
-		body = evbuffer_new();
-		if (!body || evbuffer_add(body, text, len)) {
-			if (body)
-				evbuffer_free(body);
-			evhttp_send_error(req, 500, "out of memory");
-			return;
-		}
-	}
-	evhttp_send_reply(req, 200, "OK", body);
-	if (body)
-		evbuffer_free(body);
-}
-
 static void on_metrics(struct evhttp_request *req, void *arg)
 {
 	struct mm_metrics *m = arg;
@@ -280,7 +221,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	size_t need;
 	char *text;
 
-	if (!method_allowed(req))
+	if (!mm_http__method_allowed(req))
 		return;
 	snap = calloc(1, sizeof(*snap));
 	if (!snap) {
@@ -296,7 +237,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 		return;
 	}
 	mm_metrics__render(snap, text, need);
-	reply(req, "text/plain; version=0.0.4", text, strlen(text));
+	mm_http__reply(req, "text/plain; version=0.0.4", text, strlen(text));
 	free(text);
 	free(snap);
 }
@@ -312,8 +253,8 @@ static void on_healthz(struct evhttp_request *req, void *arg)
 	static const char ok[] = "ok\n";
 
 	(void)arg;
-	if (method_allowed(req))
-		reply(req, "text/plain", ok, sizeof(ok) - 1);
+	if (mm_http__method_allowed(req))
+		mm_http__reply(req, "text/plain", ok, sizeof(ok) - 1);
 }
 
 static void on_other(struct evhttp_request *req, void *arg)
@@ -326,52 +267,23 @@ struct mm_metrics *mm_metrics__new(struct event_base *base, const char *addr_por
 				   mm_metrics_snapshot_fn fn, void *ctx)
 {
 	struct mm_metrics *m = calloc(1, sizeof(*m));
-	char host[128];
-	const char *colon = strrchr(addr_port, ':');
-	size_t hlen;
-	int port;
+	int e;
 
 	if (!m)
 		return NULL;
-	if (!colon || (hlen = (size_t)(colon - addr_port)) == 0 || hlen >= sizeof(host))
-		goto inval;
-	memcpy(host, addr_port, hlen);
-	host[hlen] = '\0';
-	if (host[0] == '[' && host[hlen - 1] == ']') {
-		memmove(host, host + 1, hlen - 2);
-		host[hlen - 2] = '\0';
-	}
-	port = atoi(colon + 1);
-	if (port <= 0 || port > 65535)
-		goto inval;
 	m->fn = fn;
 	m->ctx = ctx;
-	m->http = evhttp_new(base);
+	m->http = mm_http__listen(base, addr_port);
 	if (!m->http) {
+		e = errno;
 		free(m);
-		errno = ENOMEM;
-		return NULL;
-	}
-	/* Every method evhttp parses reaches the callbacks, which refuse all but GET and HEAD. */
-	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-						EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-						EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
-						EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	evhttp_set_cb(m->http, "/metrics", on_metrics, m);
-	evhttp_set_cb(m->http, "/healthz", on_healthz, m);
-	evhttp_set_gencb(m->http, on_other, m);
-	if (evhttp_bind_socket(m->http, host, (ev_uint16_t)port)) {
-		int e = errno ? errno : EADDRNOTAVAIL;
-
-		mm_metrics__free(m);
 		errno = e;
 		return NULL;
 	}
+	evhttp_set_cb(m->http, "/metrics", on_metrics, m);
+	evhttp_set_cb(m->http, "/healthz", on_healthz, m);
+	evhttp_set_gencb(m->http, on_other, m);
 	return m;
-inval:
-	free(m);
-	errno = EINVAL;
-	return NULL;
 }
 
 void mm_metrics__free(struct mm_metrics *m)

@@ -305,10 +305,7 @@ static int parse_queue_bytes(struct mm_agent_options *o, const char *arg, char *
 
 static int parse_metrics(struct mm_agent_options *o, const char *arg, char *err, size_t errlen)
 {
-	const char *colon = strrchr(arg, ':');
-	uint64_t v;
-
-	if (!colon || colon == arg || mm_parse_u64(colon + 1, 1, 65535, &v))
+	if (mm_parse_listen_addr(arg))
 		return fail(err, errlen, "--metrics: '%s' is not ADDR:PORT", arg);
 	o->metrics = arg;
 	return 0;

@@ -159,3 +159,13 @@ int mm_parse_time_ns(const char *s, uint64_t now_ns, uint64_t *out)
 	}
 	return parse_rfc3339(s, out);
 }
+
+int mm_parse_listen_addr(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	uint64_t port;
+
+	if (!colon || colon == s || mm_parse_u64(colon + 1, 1, 65535, &port))
+		return -EINVAL;
+	return 0;
+}

@@ -32,6 +32,13 @@ int mm_parse_duration_ns(const char *s, uint64_t *out);
  */
 int mm_parse_time_ns(const char *s, uint64_t now_ns, uint64_t *out);
 
+/*
+ * A listening address as --metrics takes it, "ADDR:PORT" ("[::1]:9100" for
+ * IPv6): a non-empty ADDR and a port in 1..65535. 0, or -EINVAL. The
+ * address itself is checked when it is bound.
+ */
+int mm_parse_listen_addr(const char *s);
+
 /* Format a one-line message into err (when err and errlen allow) and return ret. */
 int mm_errorf(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -140,12 +140,14 @@ bool mm_export_buffer__push(struct mm_export_buffer *b, const char *row, size_t 
 }
 
 bool mm_export_buffer__push_loss(struct mm_export_buffer *b, const char *row, size_t len,
-				 uint64_t agent_lost)
+				 uint64_t agent_lost, unsigned int agent_source)
 {
 	bool stored;
 
 	pthread_mutex_lock(&b->lock);
 	b->stats.agent_lost += agent_lost;
+	b->stats.agent_lost_by_source[agent_source < MM_LOSS_SOURCES ? agent_source : 0] +=
+	    agent_lost;
 	stored = append(b, row, len);
 	if (stored)
 		b->stats.loss_rows++;
@@ -170,10 +172,25 @@ bool mm_export_buffer__take_overflow(struct mm_export_buffer *b, bool force, uin
 	return due;
 }
 
-void mm_export_buffer__count_event(struct mm_export_buffer *b)
+void mm_export_buffer__count_event(struct mm_export_buffer *b, unsigned int type)
 {
 	pthread_mutex_lock(&b->lock);
 	b->stats.events++;
+	b->stats.events_by_type[type < MM_EVENT_TYPE_SLOTS ? type : 0]++;
+	pthread_mutex_unlock(&b->lock);
+}
+
+void mm_export_buffer__count_reconnect(struct mm_export_buffer *b)
+{
+	pthread_mutex_lock(&b->lock);
+	b->stats.reconnects++;
+	pthread_mutex_unlock(&b->lock);
+}
+
+void mm_export_buffer__count_clickhouse_error(struct mm_export_buffer *b)
+{
+	pthread_mutex_lock(&b->lock);
+	b->stats.clickhouse_errors++;
 	pthread_mutex_unlock(&b->lock);
 }
 

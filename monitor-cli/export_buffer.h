@@ -23,6 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"   /* MM_EVENT_TYPE_SLOTS */
+#include "protocol.h" /* MM_LOSS_SOURCES */
+
 struct mm_export_batch {
 	struct mm_export_batch *next;
 	char *data; /* rows, one per line */
@@ -31,15 +34,23 @@ struct mm_export_batch {
 	uint64_t opened_ms; /* CLOCK_MONOTONIC when its first row came */
 };
 
-/* What the status line and the metrics show; read with mm_export_buffer__stats. */
+/*
+ * What the status line and the metrics (export_metrics.c) show; read with
+ * mm_export_buffer__stats. The reader and the sender update them under the
+ * buffer's lock, which each holds only for a few stores.
+ */
 struct mm_export_stats {
 	uint64_t events;         /* events received from the agent */
+	uint64_t events_by_type[MM_EVENT_TYPE_SLOTS]; /* by Event.type; [0]: a type past them */
 	uint64_t rows_sent;      /* rows ClickHouse took (loss rows included) */
 	uint64_t loss_rows;      /* loss rows stored */
 	uint64_t lost;           /* events the buffer had no room for */
 	uint64_t agent_lost;     /* events the agent reported lost (LostNotice counts) */
+	uint64_t agent_lost_by_source[MM_LOSS_SOURCES]; /* the same by LostNotice.source */
 	uint64_t batches_sent, batches_failed;
 	uint64_t buffered_rows;  /* rows held now */
+	uint64_t reconnects;     /* connections to the agent made again after it went away */
+	uint64_t clickhouse_errors; /* ClickHouse requests that failed (inserts, CREATEs, TTL) */
 };
 
 struct mm_export_buffer {
@@ -66,9 +77,13 @@ void mm_export_buffer__destroy(struct mm_export_buffer *b);
  */
 bool mm_export_buffer__push(struct mm_export_buffer *b, const char *row, size_t len,
 			    uint64_t time_ns);
-/* A loss row: stored even past cap (false only when memory ran out; then counted). */
+/*
+ * A loss row: stored even past cap (false only when memory ran out; then
+ * counted). agent_lost is the LostNotice's count and agent_source its
+ * LossSource (0 for the exporter's own loss rows).
+ */
 bool mm_export_buffer__push_loss(struct mm_export_buffer *b, const char *row, size_t len,
-				 uint64_t agent_lost);
+				 uint64_t agent_lost, unsigned int agent_source);
 /*
  * The events the buffer had no room for, once there is room for their loss
  * row (or at once with force, at the end): true with *count and the span set
@@ -77,8 +92,12 @@ bool mm_export_buffer__push_loss(struct mm_export_buffer *b, const char *row, si
 bool mm_export_buffer__take_overflow(struct mm_export_buffer *b, bool force, uint64_t *count,
 				     uint64_t *first_ns, uint64_t *last_ns);
 
-/* Counts one event received from the agent (stored or not). */
-void mm_export_buffer__count_event(struct mm_export_buffer *b);
+/* Counts one event of Event.type type received from the agent (stored or not). */
+void mm_export_buffer__count_event(struct mm_export_buffer *b, unsigned int type);
+/* Counts one reconnection to the agent. */
+void mm_export_buffer__count_reconnect(struct mm_export_buffer *b);
+/* Counts one failed ClickHouse request (the sender's). */
+void mm_export_buffer__count_clickhouse_error(struct mm_export_buffer *b);
 
 /*
  * The next batch to send: a full one, or the open one once it is batch_ms

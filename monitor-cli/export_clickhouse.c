@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "export_buffer.h"
 #include "export_http.h"
+#include "export_metrics.h"
 #include "export_rows.h"
 #include "export_sender.h"
 #include "json.h"
@@ -45,6 +46,7 @@ struct exporter {
 	char node[256];
 	struct mm_export_buffer buf;
 	struct mm_export_sender sender;
+	struct mm_export_metrics *metrics; /* --metrics; NULL: off */
 	FILE *scratch; /* one row is formatted here, then copied into the buffer */
 	char *scratch_data;
 	size_t scratch_len;
@@ -75,7 +77,9 @@ static void row_end(struct exporter *x, const char **data, size_t *len)
 	*len = x->scratch_len;
 }
 
-static void store_loss(struct exporter *x, const struct mm_export_loss *l, uint64_t agent_lost)
+/* A loss row; agent_lost and agent_source are the LostNotice's (0, 0 for the exporter's own). */
+static void store_loss(struct exporter *x, const struct mm_export_loss *l, uint64_t agent_lost,
+		       unsigned int agent_source)
 {
 	const char *row;
 	size_t len;
@@ -83,7 +87,7 @@ static void store_loss(struct exporter *x, const struct mm_export_loss *l, uint6
 	row_begin(x);
 	mm_export_row__loss(&x->j, x->node, l);
 	row_end(x, &row, &len);
-	mm_export_buffer__push_loss(&x->buf, row, len, agent_lost);
+	mm_export_buffer__push_loss(&x->buf, row, len, agent_lost, agent_source);
 }
 
 /* The events the full buffer dropped, as a loss row, once there is room (or at the end). */
@@ -92,7 +96,7 @@ static void store_overflow(struct exporter *x, bool force)
 	struct mm_export_loss l = { .source = MM_EXPORT_LOSS_BUFFER, .cpu = MM_CPU_NONE };
 
 	if (mm_export_buffer__take_overflow(&x->buf, force, &l.count, &l.first_ns, &l.last_ns))
-		store_loss(x, &l, 0);
+		store_loss(x, &l, 0, 0);
 }
 
 static void store_event(struct exporter *x, const Meshmon__V1__Event *ev)
@@ -100,7 +104,7 @@ static void store_event(struct exporter *x, const Meshmon__V1__Event *ev)
 	const char *row;
 	size_t len;
 
-	mm_export_buffer__count_event(&x->buf);
+	mm_export_buffer__count_event(&x->buf, ev->type);
 	store_overflow(x, false);
 	row_begin(x);
 	mm_export_row__event(&x->j, x->node, ev);
@@ -129,6 +133,7 @@ static void take_node_name(struct exporter *x, const Meshmon__V1__Hello *hello)
 {
 	snprintf(x->node, sizeof(x->node), "%s",
 		 hello && hello->node_name && *hello->node_name ? hello->node_name : "unknown");
+	mm_export_metrics__set_node(x->metrics, x->node);
 }
 
 /* After a reconnect: the agent that answered may carry another name. */
@@ -153,7 +158,7 @@ static int on_message(struct exporter *x, const Meshmon__V1__ServerMessage *m)
 		return MM_EXIT_OK;
 	case MESHMON__V1__SERVER_MESSAGE__MSG_LOST:
 		mm_export_loss__from_notice(&l, m->lost);
-		store_loss(x, &l, m->lost->count);
+		store_loss(x, &l, m->lost->count, m->lost->source);
 		return MM_EXIT_OK;
 	case MESHMON__V1__SERVER_MESSAGE__MSG_ERROR:
 		snprintf(msg, sizeof(msg), "meshmon: the agent reported an error: %s (code %u)",
@@ -230,13 +235,33 @@ static int follow(struct exporter *x)
 		rc = mm_reconnect__run(&r, &x->c, x->last_event_ns);
 		if (rc != MM_EXIT_OK || mm_stop_requested)
 			return rc;
+		mm_export_buffer__count_reconnect(&x->buf);
 		store_loss(x,
 			   &(struct mm_export_loss){ .source = LOSS_AGENT_GAP,
 						     .cpu = MM_CPU_NONE,
 						     .first_ns = gap_start,
 						     .last_ns = wall_ns() },
-			   0);
+			   0, 0);
 	}
+}
+
+/* --metrics: the endpoint listens before the agent is reached, so a bad address ends at once. */
+static int start_metrics(struct exporter *x)
+{
+	const struct mm_export_opts *e = &x->o->export;
+	char table[260], err[600];
+
+	if (!e->metrics)
+		return MM_EXIT_OK;
+	snprintf(table, sizeof(table), "%s.%s", e->database, e->table);
+	x->metrics = mm_export_metrics__start(e->metrics, &x->buf, table);
+	if (!x->metrics) {
+		snprintf(err, sizeof(err), "meshmon: --metrics %s: cannot listen: %s", e->metrics,
+			 strerror(errno));
+		mm_report_error(x->json, err);
+		return MM_EXIT_FAILURE;
+	}
+	return MM_EXIT_OK;
 }
 
 /* Connects, reads the Hello (the node name) and subscribes. */
@@ -307,7 +332,9 @@ static int run(const struct mm_opts *o, bool json)
 		goto out_curl;
 	}
 	mm_json__init(&x->j, x->scratch);
-	rc = start(x);
+	rc = start_metrics(x);
+	if (rc == MM_EXIT_OK)
+		rc = start(x);
 	if (rc == MM_EXIT_OK && x->node[0]) {
 		if (mm_export_sender__start(&x->sender, &x->buf, &o->export)) {
 			mm_report_error(json, "meshmon: cannot start the sender thread");
@@ -317,6 +344,7 @@ static int run(const struct mm_opts *o, bool json)
 		}
 	}
 	mm_client__close(&x->c);
+	mm_export_metrics__stop(x->metrics);
 	mm_export_buffer__destroy(&x->buf);
 out_curl:
 	if (x->scratch)

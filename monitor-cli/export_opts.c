@@ -124,6 +124,12 @@ int mm_export_opts__parse_flag(struct mm_export_opts *e, int c, const char *arg,
 					 "--ttl-days: bad number '%s' (want days, 1 to 36500)", arg);
 		e->ttl_days = v;
 		return 0;
+	case MM_EXPORT_OPT_METRICS:
+		if (mm_parse_listen_addr(arg))
+			return mm_errorf(err, errlen, MM_EXIT_USAGE,
+					 "--metrics: '%s' is not ADDR:PORT (e.g. 127.0.0.1:9101)", arg);
+		e->metrics = arg;
+		return 0;
 	case MM_EXPORT_OPT_DRAIN_TIMEOUT:
 		if (parse_ms(arg, &e->drain_ms))
 			return mm_errorf(err, errlen, MM_EXIT_USAGE,

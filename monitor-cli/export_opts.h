@@ -32,6 +32,7 @@ enum {
 	MM_EXPORT_OPT_STATUS_INTERVAL,
 	MM_EXPORT_OPT_DRAIN_TIMEOUT,
 	MM_EXPORT_OPT_TTL_DAYS,
+	MM_EXPORT_OPT_METRICS,
 };
 
 /* The long options of these flags, for the command's flag table in options.c. */
@@ -44,7 +45,8 @@ enum {
 	{ "buffer-rows", required_argument, NULL, MM_EXPORT_OPT_BUFFER_ROWS },            \
 	{ "status-interval", required_argument, NULL, MM_EXPORT_OPT_STATUS_INTERVAL },    \
 	{ "drain-timeout", required_argument, NULL, MM_EXPORT_OPT_DRAIN_TIMEOUT },        \
-	{ "ttl-days", required_argument, NULL, MM_EXPORT_OPT_TTL_DAYS }
+	{ "ttl-days", required_argument, NULL, MM_EXPORT_OPT_TTL_DAYS },                  \
+	{ "metrics", required_argument, NULL, MM_EXPORT_OPT_METRICS }
 
 struct mm_export_opts {
 	const char *url;      /* ClickHouse's HTTP interface: http://HOST:8123 */
@@ -56,6 +58,7 @@ struct mm_export_opts {
 	uint64_t status_s;    /* a progress line on stderr this often; 0: only at exit */
 	uint64_t drain_ms;    /* at the end, how long to keep delivering what is held */
 	uint64_t ttl_days;    /* drop the table's day partitions older than this; 0: keep all */
+	const char *metrics;  /* serve the exporter's own /metrics on ADDR:PORT; NULL: off */
 };
 
 /* The defaults into *e. */

@@ -2,7 +2,6 @@
 /* The exporter's sender thread (see export_sender.h). */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +9,7 @@
 #include "export_http.h"
 #include "export_schema.h"
 #include "export_sender.h"
+#include "signals.h"
 
 static uint64_t mono_ms(void)
 {
@@ -30,9 +30,10 @@ void mm_export_status_line(FILE *out, const struct mm_export_stats *st, const ch
 	fflush(out);
 }
 
-/* A request failed (err): said once per streak. */
+/* A request failed (err): counted each time, said once per streak. */
 static void note_failure(struct mm_export_sender *s, const char *what, const char *err)
 {
+	mm_export_buffer__count_clickhouse_error(s->buf);
 	if (s->failing)
 		return;
 	s->failing = true;
@@ -107,6 +108,7 @@ static void drop_expired(struct mm_export_sender *s)
 	mm_export_schema__expired_partitions(sql, sizeof(sql), s->o->database, s->o->table,
 					     s->o->ttl_days);
 	if (mm_ch__request(s->ch, sql, NULL, 0, parts, sizeof(parts), err, sizeof(err))) {
+		mm_export_buffer__count_clickhouse_error(s->buf);
 		fprintf(stderr, "meshmon export: listing expired partitions failed: %s\n", err);
 		return;
 	}
@@ -114,11 +116,13 @@ static void drop_expired(struct mm_export_sender *s)
 		if (!is_day(line))
 			continue;
 		mm_export_schema__drop_partition(sql, sizeof(sql), s->o->database, s->o->table, line);
-		if (mm_ch__request(s->ch, sql, NULL, 0, NULL, 0, err, sizeof(err)))
+		if (mm_ch__request(s->ch, sql, NULL, 0, NULL, 0, err, sizeof(err))) {
+			mm_export_buffer__count_clickhouse_error(s->buf);
 			fprintf(stderr, "meshmon export: dropping partition %s failed: %s\n", line, err);
-		else
+		} else {
 			fprintf(stderr, "meshmon export: dropped partition %s (--ttl-days %llu)\n",
 				line, (unsigned long long)s->o->ttl_days);
+		}
 	}
 }
 
@@ -191,7 +195,6 @@ static void *run(void *arg)
 int mm_export_sender__start(struct mm_export_sender *s, struct mm_export_buffer *buf,
 			    const struct mm_export_opts *o)
 {
-	sigset_t block, old;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
@@ -200,12 +203,7 @@ int mm_export_sender__start(struct mm_export_sender *s, struct mm_export_buffer 
 	s->ch = mm_ch__open(o->url);
 	if (!s->ch)
 		return -errno;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	rc = pthread_create(&s->thread, NULL, run, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = mm_signals__thread_create(&s->thread, run, s);
 	if (rc) {
 		mm_ch__close(s->ch);
 		s->ch = NULL;

@@ -1011,6 +1011,8 @@ void mm_opts_usage_export(FILE *out)
 	      "                          (default 10s)\n"
 	      "      --ttl-days N        drop the table's days older than N days, at start\n"
 	      "                          and hourly (default: keep everything)\n"
+	      "      --metrics ADDR:PORT serve the exporter's own Prometheus /metrics\n"
+	      "                          (default: off)\n"
 	      "\n"
 	      "Connection to the agent:\n"
 	      "      --socket PATH       agent socket (default " MM_SOCKET_DEFAULT ", or $" MM_SOCKET_ENV ")\n"

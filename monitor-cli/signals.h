@@ -9,6 +9,7 @@
 #ifndef MESHMON_CLI_SIGNALS_H
 #define MESHMON_CLI_SIGNALS_H
 
+#include <pthread.h>
 #include <signal.h>
 
 /* Set by SIGINT or SIGTERM, or by the command for an end it decides itself. */
@@ -25,5 +26,12 @@ void mm_signals__install(void);
  * stopped).
  */
 void mm_signals__block(void);
+
+/*
+ * pthread_create with SIGINT and SIGTERM blocked in the new thread: they are
+ * the command's main thread's (its blocking read must see EINTR). 0 or
+ * pthread_create's error number.
+ */
+int mm_signals__thread_create(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 #endif /* MESHMON_CLI_SIGNALS_H */

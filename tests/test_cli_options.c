@@ -1059,13 +1059,16 @@ Test(cli_options, export_flags)
 	cr_expect(eq(u64, o.export.status_s, 60));
 	cr_expect(eq(u64, o.export.drain_ms, 10000));
 	cr_expect(eq(u64, o.export.ttl_days, 0));
+	cr_expect(o.export.metrics == NULL, "--metrics is off by default");
 
 	cr_assert(eq(int, EXPORT("--url", "https://u:p@ch:8443", "--database", "fleet_1", "--table",
 				 "ev", "--batch-rows", "500", "--batch-interval", "250ms",
 				 "--buffer-rows", "5000", "--status-interval", "2m",
 				 "--drain-timeout", "30s", "--ttl-days", "7", "-t", "drop", "--proto", "tcp",
-				 "--not", "--port", "22", "--socket", "/s", "--no-reconnect"),
+				 "--not", "--port", "22", "--socket", "/s", "--no-reconnect",
+				 "--metrics", "[::1]:9101"),
 		     0), "%s", err);
+	cr_expect(eq(str, (char *)o.export.metrics, "[::1]:9101"));
 	cr_expect(eq(str, (char *)o.export.database, "fleet_1"));
 	cr_expect(eq(str, (char *)o.export.table, "ev"));
 	cr_expect(eq(u64, o.export.batch_rows, 500));
@@ -1117,6 +1120,9 @@ ParameterizedTestParameters(cli_options, export_bad_values)
 		{ { "--drain-timeout", "soon" }, "--drain-timeout: bad duration 'soon'" },
 		{ { "--ttl-days", "0" }, "--ttl-days: bad number '0'" },
 		{ { "--ttl-days", "36501" }, "--ttl-days" },
+		{ { "--metrics", "9101" }, "--metrics: '9101' is not ADDR:PORT" },
+		{ { "--metrics", ":9101" }, "--metrics: ':9101' is not ADDR:PORT" },
+		{ { "--metrics", "127.0.0.1:65536" }, "--metrics: '127.0.0.1:65536' is not ADDR:PORT" },
 		{ { "--to", "10.0.0.300" }, "--to: bad endpoint '10.0.0.300'" },
 		/* monitor's flags that an exporter has no use for */
 		{ { "--last", "5" }, "unknown flag '--last'" },

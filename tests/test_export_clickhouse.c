@@ -50,6 +50,7 @@
 /* One simulated node: its namespace, veth pair, agent, exporter and monitor. */
 struct node {
 	const char *name;
+	char metrics[32]; /* the exporter's --metrics ADDR:PORT */
 	int ns_fd;
 	struct mm_test_pair pair;
 	struct mm_test_agent agent, exporter, monitor;
@@ -207,11 +208,14 @@ static void clients_start(struct node *n, const char *const *extra)
 	char tag[64];
 	const char *argv[40] = {"meshmon", "export", "clickhouse", "--socket", n->agent.sock_path,
 				"--url", ch.url, "--database", DB, "--batch-interval", "200ms",
-				"--status-interval", "1s", "--no-reconnect"};
+				"--status-interval", "1s", "--no-reconnect", "--metrics", n->metrics};
 	const char *mon[] = {"meshmon", "monitor", "--json", "--no-reconnect", "--socket",
 			     n->agent.sock_path, NULL};
-	size_t k = 14;
+	size_t k = 16;
 	uint64_t end;
+
+	/* A port per node, on the loopback of the test's own namespace. */
+	snprintf(n->metrics, sizeof(n->metrics), "127.0.0.1:%d", 9401 + (int)(n - nodes));
 
 	for (; extra && *extra; extra++)
 		argv[k++] = *extra;
@@ -262,12 +266,117 @@ static void table_counts(const struct node *n, uint64_t t0, uint64_t t1, char *o
 	      n->name, t0, t1);
 }
 
+/* The exporter's /metrics into <its dir>/metrics.txt. */
+static void scrape_exporter(const struct node *n)
+{
+	cr_assert(eq(int, mm_test_sh("curl -sf http://%s/metrics > %s/metrics.txt", n->metrics,
+				     n->exporter.dir),
+		     0), "GET /metrics of the exporter of %s", n->name);
+}
+
+/* The value of one series (name with its labels) in the last scrape; asserts it is there. */
+static uint64_t scraped(const struct node *n, const char *series)
+{
+	char out[64];
+
+	sh_out(out, sizeof(out), "awk -v s='%s' '$1 == s { print $2; n++ } END { exit n != 1 }' "
+	       "%s/metrics.txt", series, n->exporter.dir);
+	return strtoull(out, NULL, 10);
+}
+
+/* The sum of a family's series in the last scrape. */
+static uint64_t scraped_sum(const struct node *n, const char *family)
+{
+	char out[64];
+
+	sh_out(out, sizeof(out), "awk -v f='%s' 'index($1, f \"{\") == 1 { t += $2 } "
+	       "END { printf \"%%d\", t }' %s/metrics.txt", family, n->exporter.dir);
+	return strtoull(out, NULL, 10);
+}
+
+static uint64_t node_rows(const struct node *n, const char *where)
+{
+	return query_u64("SELECT count() FROM " DB ".events WHERE node = '%s' AND %s", n->name,
+			 where);
+}
+
+static uint64_t node_loss(const struct node *n, const char *where)
+{
+	return query_u64("SELECT sum(loss_count) FROM " DB ".events WHERE node = '%s' AND "
+			 "type = 'loss' AND %s", n->name, where);
+}
+
+/*
+ * The exporter's /metrics against the table, once nothing is held and the
+ * numbers stand still (two scrapes alike around the queries: rows may still
+ * be coming, tcp_probe reports every second on node-a): what it delivered
+ * is what the table holds for its node, its losses are the loss rows'
+ * counts, what it read is what it stored plus what did not fit. And the
+ * text passes promtool.
+ */
+static void exporter_metrics_agree(const struct node *n, uint64_t buffer_rows)
+{
+	char before[8192], after[8192], info[256];
+	uint64_t end = now_ms() + WAIT_MS, delivered = 0, rows = 0;
+
+	while (now_ms() < end) {
+		scrape_exporter(n);
+		sh_out(before, sizeof(before), "grep -v '^meshmon_export_info' %s/metrics.txt",
+		       n->exporter.dir);
+		delivered = scraped(n, "meshmon_export_rows_delivered_total");
+		rows = node_rows(n, "1");
+		scrape_exporter(n);
+		sh_out(after, sizeof(after), "grep -v '^meshmon_export_info' %s/metrics.txt",
+		       n->exporter.dir);
+		if (!strcmp(before, after) && !scraped(n, "meshmon_export_buffered_rows") &&
+		    delivered == rows)
+			break;
+		usleep(200 * 1000);
+	}
+	cr_assert(eq(u64, delivered, rows), "%s: rows delivered (/metrics) and in the table",
+		  n->name);
+	cr_assert(eq(str, after, before), "%s: /metrics stood still around the queries", n->name);
+	cr_assert(eq(u64, scraped(n, "meshmon_export_buffered_rows"), 0), "%s: nothing held",
+		  n->name);
+	cr_assert(eq(u64, scraped(n, "meshmon_export_loss_rows_total"),
+		     node_rows(n, "type = 'loss'")), "%s: loss rows", n->name);
+	cr_assert(eq(u64, scraped(n, "meshmon_export_lost_events_total{source=\"export_buffer\"}"),
+		     node_loss(n, "loss_source = 'export_buffer'")), "%s: lost in the buffer",
+		  n->name);
+	cr_assert(eq(u64,
+		     scraped_sum(n, "meshmon_export_lost_events_total") -
+			 scraped(n, "meshmon_export_lost_events_total{source=\"export_buffer\"}"),
+		     node_loss(n, "loss_source NOT IN ('export_buffer', 'agent_gap')")),
+		  "%s: the agent's LostNotices", n->name);
+	cr_assert(eq(u64, scraped_sum(n, "meshmon_export_events_total"),
+		     node_rows(n, "type != 'loss'") +
+			 scraped(n, "meshmon_export_lost_events_total{source=\"export_buffer\"}")),
+		  "%s: events read = rows stored + what did not fit", n->name);
+	/* With the sum above, equal per type when nothing was lost (the two-node test). */
+#define X(type_name, value, text)                                                                  \
+	cr_assert(ge(u64, scraped(n, "meshmon_export_events_total{type=\"" text "\"}"),         \
+		     node_rows(n, "type = '" text "'")), "%s: %s events read and stored",          \
+		  n->name, text);
+	MM_EVENT_TYPES(X)
+#undef X
+	cr_assert(gt(u64, scraped(n, "meshmon_export_batches_sent_total"), 0));
+	cr_assert(eq(u64, scraped(n, "meshmon_export_buffer_capacity_rows"), buffer_rows));
+	cr_assert(eq(u64, scraped(n, "meshmon_export_agent_reconnects_total"), 0),
+		  "--no-reconnect");
+	snprintf(info, sizeof(info), "meshmon_export_info{node_name=\"%s\",table=\"" DB
+		 ".events\"}", n->name);
+	cr_assert(eq(u64, scraped(n, info), 1), "%s: %s", n->name, info);
+	cr_expect(eq(int, mm_test_sh("out=$(promtool check metrics < %s/metrics.txt 2>&1) && "
+				     "test -z \"$out\"", n->exporter.dir),
+		     0), "promtool check metrics on %s/metrics.txt", n->exporter.dir);
+}
+
 /*
  * After the traffic of [t0, t1]: a marker ping, then wait until it reached
  * the monitor's output and ClickHouse, so both clients have read everything
  * up to t1; then the exporter is stopped and must exit 0 (all delivered).
  */
-static void settle_and_stop(struct node *n, uint64_t t1)
+static void settle_and_stop(struct node *n, uint64_t t1, uint64_t buffer_rows)
 {
 	char t[40], prog[256], out[64];
 	uint64_t end = now_ms() + WAIT_MS, rows = 0;
@@ -288,6 +397,7 @@ static void settle_and_stop(struct node *n, uint64_t t1)
 	}
 	cr_assert(gt(u64, rows, 0), "no row after t1 from %s in ClickHouse (log %s)", n->name,
 		  n->exporter.log_path);
+	exporter_metrics_agree(n, buffer_rows);
 	status = mm_test_agent_stop(&n->exporter, 20000);
 	cr_assert(eq(int, status, 0), "the exporter of %s exits 0 after SIGTERM (log %s)", n->name,
 		  n->exporter.log_path);
@@ -346,6 +456,28 @@ static void tcp_connection(struct node *n, size_t bytes, int *sport, int *dport)
 	close(lfd);
 }
 
+/* The exporter's endpoint: HEAD as GET without the body, 405 with Allow, 404 elsewhere. */
+static void exporter_http_methods(const struct node *n)
+{
+	char out[256];
+
+	sh_out(out, sizeof(out), "curl -s -o /dev/null -w '%%{http_code}' -I http://%s/metrics",
+	       n->metrics);
+	cr_assert(eq(str, out, "200"), "HEAD /metrics");
+	sh_out(out, sizeof(out), "curl -sI http://%s/metrics | tr -d '\\r' | "
+	       "awk 'tolower($1) == \"content-length:\" { print $2 }'", n->metrics);
+	cr_assert(gt(u64, strtoull(out, NULL, 10), 1000), "HEAD gives the length of the text (over 1000 bytes)");
+	sh_out(out, sizeof(out), "curl -s -o /dev/null -w '%%{http_code}' -X POST http://%s/metrics",
+	       n->metrics);
+	cr_assert(eq(str, out, "405"), "POST /metrics");
+	sh_out(out, sizeof(out), "curl -s -D - -o /dev/null -X DELETE http://%s/metrics | "
+	       "tr -d '\\r' | grep -i '^allow:'", n->metrics);
+	cr_assert(eq(str, out, "Allow: GET, HEAD"));
+	sh_out(out, sizeof(out), "curl -s -o /dev/null -w '%%{http_code}' http://%s/other",
+	       n->metrics);
+	cr_assert(eq(str, out, "404"), "GET /other");
+}
+
 Test(export_clickhouse, two_nodes_into_one_table_agree_with_what_each_agent_emitted)
 {
 	char root[256], want[4096], got[4096], sums_want[128], sums_got[128], prog[512];
@@ -376,8 +508,9 @@ Test(export_clickhouse, two_nodes_into_one_table_agree_with_what_each_agent_emit
 			  "probe_state = 'closed' AND sport = %d AND dport = %d", sport, dport))
 		usleep(100 * 1000);
 	t1 = wall_ns();
+	exporter_http_methods(&nodes[0]);
 	for (size_t i = 0; i < 2; i++)
-		settle_and_stop(&nodes[i], t1);
+		settle_and_stop(&nodes[i], t1, 1000000);
 
 	for (size_t i = 0; i < 2; i++) {
 		monitor_counts(&nodes[i], t0, t1, want, sizeof(want));
@@ -471,12 +604,18 @@ Test(export_clickhouse, a_clickhouse_outage_is_ridden_out_and_what_did_not_fit_i
 		usleep(100 * 1000);
 	cr_assert(log_has(n->exporter.log_path, "INSERT at"), "the exporter saw the outage (%s)",
 		  n->exporter.log_path);
+	/* Scraped while the sender fails: the endpoint does not wait for it. */
+	scrape_exporter(n);
+	cr_assert(gt(u64, scraped(n, "meshmon_export_batches_failed_total"), 0));
+	cr_assert(ge(u64, scraped(n, "meshmon_export_clickhouse_errors_total"),
+		     scraped(n, "meshmon_export_batches_failed_total")));
+	cr_assert(gt(u64, scraped(n, "meshmon_export_buffered_rows"), 0), "held in the outage");
 	cr_assert(eq(int, mm_test_ch_restart(&ch), 0), "clickhouse-server restarts");
 	t_up = wall_ns();
 	wait_row_after(n, t_up, "after the outage");
 	cr_assert(eq(int, mm_test_pair_sh(&n->pair, "ping -c 10 -i 0.02 -q 10.199.0.1 >/dev/null"), 0));
 	t1 = wall_ns();
-	settle_and_stop(n, t1);
+	settle_and_stop(n, t1, 200);
 
 	/* Every event of the window is a row or counted in a loss row, exactly. */
 	monitor_jq(n, out, sizeof(out), "map(select(.type == \"lost\")) | length");
