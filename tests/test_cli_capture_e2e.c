@@ -45,7 +45,7 @@ TestSuite(cli_capture_e2e, .init = setup, .fini = cli_agent_teardown, .timeout =
  */
 static pid_t start_capture(const char *name, const char *args)
 {
-	char cmd[1024], pidfile[600];
+	char cmd[2048], pidfile[600];
 	FILE *f;
 	int pid = 0;
 
