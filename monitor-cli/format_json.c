@@ -152,6 +152,16 @@ static void put_tcp_flags(struct mm_json *j, uint32_t flags)
 	mm_json__arr_close(j);
 }
 
+/* "pid", "comm" and, only when the agent had to replace bytes of the name, "comm_raw". */
+static void json_process(struct mm_json *j, uint32_t pid, const char *comm,
+			 const ProtobufCBinaryData *comm_raw)
+{
+	KV_U64(j, "pid", pid);
+	KV_STR(j, "comm", comm);
+	if (comm_raw->len)
+		KV_HEX(j, "comm_raw", comm_raw);
+}
+
 static void json_trace(struct mm_json *j, const Meshmon__V1__Event *ev)
 {
 	const Meshmon__V1__Trace *t = ev->trace;
@@ -176,10 +186,7 @@ static void json_trace(struct mm_json *j, const Meshmon__V1__Event *ev)
 	KV_U64(j, "folded", t->folded);
 	/* Endpoint traces: the socket the packet met and its process (pid 0: unknown). */
 	if (ev->source == MESHMON__V1__SOURCE__SOURCE_CGROUP_SKB) {
-		KV_U64(j, "pid", t->pid);
-		KV_STR(j, "comm", t->comm);
-		if (t->comm_raw.len)
-			KV_HEX(j, "comm_raw", &t->comm_raw);
+		json_process(j, t->pid, t->comm, &t->comm_raw);
 		KV_U64(j, "cgroup_id", t->cgroup_id);
 		KV_U64(j, "socket_cookie", t->socket_cookie);
 		KV_U64(j, "netns", t->netns);
@@ -256,11 +263,7 @@ static void json_tcp_probe(struct mm_json *j, const Meshmon__V1__Event *ev)
 
 	KV_NAME(j, "direction", mm_probe_direction_name(p->direction), p->direction);
 	KV_NAME(j, "state", mm_probe_state_name(p->state), p->state);
-	KV_U64(j, "pid", p->pid);
-	KV_STR(j, "comm", p->comm);
-	/* Only when the agent had to replace bytes of the name with U+FFFD. */
-	if (p->comm_raw.len)
-		KV_HEX(j, "comm_raw", &p->comm_raw);
+	json_process(j, p->pid, p->comm, &p->comm_raw);
 	KV_U64(j, "bytes_sent", p->bytes_sent);
 	KV_U64(j, "bytes_received", p->bytes_received);
 	KV_U64(j, "segs_in", p->segs_in);
@@ -304,10 +307,7 @@ static void json_trace_sock(struct mm_json *j, const Meshmon__V1__Event *ev)
 	KV_NAME(j, "hook", mm_sock_hook_name(k->hook), k->hook);
 	KV_ADDR(j, "orig_dst", &k->orig_dst);
 	KV_U64(j, "orig_dport", k->orig_dport);
-	KV_U64(j, "pid", k->pid);
-	KV_STR(j, "comm", k->comm);
-	if (k->comm_raw.len)
-		KV_HEX(j, "comm_raw", &k->comm_raw);
+	json_process(j, k->pid, k->comm, &k->comm_raw);
 	KV_U64(j, "socket_cookie", k->socket_cookie);
 	KV_U64(j, "cgroup_id", k->cgroup_id);
 	KV_U64(j, "netns", k->netns);
